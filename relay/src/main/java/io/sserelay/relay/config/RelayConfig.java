@@ -1,0 +1,160 @@
+package io.sserelay.relay.config;
+
+import io.sserelay.relay.http.PublishLimits;
+import io.sserelay.relay.sse.SseSettings;
+import io.sserelay.relay.stream.HistoryLimits;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Everything a relay process is configured with, read once at start-up from {@code RELAY_*}
+ * environment variables (the container contract the operator fills in). Every variable is
+ * optional; {@code docs/relay.md} lists them with their defaults and limits.
+ *
+ * @param publishToken          the token publishers present; generated when not configured
+ * @param publishTokenGenerated true when no token was configured and one was made up
+ * @param subscribeToken        the token subscribers present, or null when subscribing is open
+ */
+public record RelayConfig(
+        String bindAddress,
+        int httpPort,
+        HistoryLimits history,
+        SseSettings sse,
+        PublishLimits publish,
+        int maxStreamsPerConnection,
+        String publishToken,
+        boolean publishTokenGenerated,
+        boolean publishAuthDisabled,
+        String subscribeToken,
+        List<String> corsAllowedOrigins,
+        Duration drainTimeout,
+        int ioThreads,
+        int workerThreads) {
+
+    public static final int MAX_EVENT_BYTES_LIMIT = 1024 * 1024;
+    private static final int MIN_TOKEN_LENGTH = 16;
+    private static final Pattern ORIGIN = Pattern.compile("https?://[^/\\s?#]+");
+
+    /** The defaults: what a standalone relay runs with when nothing is set. */
+    public static RelayConfig defaults() {
+        return fromEnvironment(Map.of());
+    }
+
+    /** @throws ConfigException listing every invalid variable */
+    public static RelayConfig fromEnvironment(Map<String, String> env) {
+        EnvironmentReader in = new EnvironmentReader(env);
+
+        String bindAddress = in.string("RELAY_BIND_ADDRESS");
+        if (bindAddress == null) {
+            bindAddress = "0.0.0.0";
+        } else {
+            try {
+                InetAddress.getByName(bindAddress);
+            } catch (UnknownHostException e) {
+                in.problem("RELAY_BIND_ADDRESS", bindAddress, "is not an address of this host");
+            }
+        }
+        int httpPort = in.integer("RELAY_HTTP_PORT", 8080, 0, 65535);
+
+        HistoryLimits history = new HistoryLimits(
+                in.integer("RELAY_HISTORY_MAX_EVENTS", 1000, 0, 1_000_000),
+                in.duration("RELAY_HISTORY_MAX_AGE", Duration.ofMinutes(10), Duration.ofSeconds(1), Duration.ofDays(7)),
+                in.bytes("RELAY_HISTORY_MAX_BYTES", 64L << 20, 1L << 20, 64L << 30));
+
+        int maxEventBytes = (int) in.bytes("RELAY_MAX_EVENT_BYTES", 64 << 10, 1, MAX_EVENT_BYTES_LIMIT);
+        PublishLimits publish = new PublishLimits(
+                maxEventBytes,
+                in.integer("RELAY_MAX_BATCH_EVENTS", 1000, 1, 100_000),
+                (int) in.bytes("RELAY_MAX_BATCH_BYTES", 4L << 20, 1L << 10, 256L << 20));
+
+        long bufferBytes = in.bytes("RELAY_SUBSCRIBER_BUFFER_BYTES", 1L << 20, 4L << 10, 1L << 30);
+        if (bufferBytes < maxEventBytes) {
+            in.problem("RELAY_SUBSCRIBER_BUFFER_BYTES (" + EnvironmentReader.formatBytes(bufferBytes)
+                    + ") must be at least RELAY_MAX_EVENT_BYTES (" + EnvironmentReader.formatBytes(maxEventBytes)
+                    + "), or every subscriber would be cut off by one large event");
+        }
+        SseSettings sse = new SseSettings(
+                in.duration("RELAY_RETRY", Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMinutes(10)),
+                in.duration("RELAY_HEARTBEAT", Duration.ofSeconds(15), Duration.ofMillis(100), Duration.ofMinutes(10)),
+                in.duration("RELAY_WRITE_TIMEOUT", Duration.ofSeconds(30), Duration.ofMillis(100), Duration.ofHours(1)),
+                bufferBytes,
+                in.duration("RELAY_SHUTDOWN_RETRY", Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMinutes(1)));
+
+        int maxStreams = in.integer("RELAY_MAX_STREAMS_PER_CONNECTION", 32, 1, 1000);
+
+        boolean publishAuthDisabled = in.bool("RELAY_PUBLISH_AUTH_DISABLED", false);
+        String publishToken = token(in, "RELAY_PUBLISH_TOKEN");
+        boolean generated = false;
+        if (publishAuthDisabled && publishToken != null) {
+            in.problem("RELAY_PUBLISH_TOKEN is set and RELAY_PUBLISH_AUTH_DISABLED=true: set one or the other");
+        } else if (!publishAuthDisabled && publishToken == null) {
+            publishToken = generateToken();
+            generated = true;
+        }
+
+        String subscribeAuth = in.choice("RELAY_SUBSCRIBE_AUTH", "none", "none", "token");
+        String subscribeToken = token(in, "RELAY_SUBSCRIBE_TOKEN");
+        if (subscribeAuth.equals("token") && subscribeToken == null) {
+            in.problem("RELAY_SUBSCRIBE_AUTH=token needs RELAY_SUBSCRIBE_TOKEN");
+        }
+        if (subscribeAuth.equals("none") && subscribeToken != null) {
+            in.problem("RELAY_SUBSCRIBE_TOKEN is set but RELAY_SUBSCRIBE_AUTH is not 'token': set both or neither");
+        }
+
+        List<String> origins = in.list("RELAY_CORS_ALLOWED_ORIGINS");
+        for (String origin : origins) {
+            if (!origin.equals("*") && !ORIGIN.matcher(origin).matches()) {
+                in.problem("RELAY_CORS_ALLOWED_ORIGINS", origin,
+                        "is not an origin: use scheme://host[:port] without a path, e.g. https://app.example.com, or *");
+            }
+        }
+
+        Duration drainTimeout = in.duration("RELAY_DRAIN_TIMEOUT", Duration.ofSeconds(10), Duration.ZERO,
+                Duration.ofMinutes(10));
+        int cores = Runtime.getRuntime().availableProcessors();
+        int ioThreads = in.integer("RELAY_IO_THREADS", Math.max(2, cores), 1, 256);
+        int workerThreads = in.integer("RELAY_WORKER_THREADS", Math.max(8, ioThreads * 4), 1, 1024);
+
+        in.throwIfProblems();
+        return new RelayConfig(bindAddress, httpPort, history, sse, publish, maxStreams, publishToken, generated,
+                publishAuthDisabled, subscribeAuth.equals("token") ? subscribeToken : null, List.copyOf(origins),
+                drainTimeout, ioThreads, workerThreads);
+    }
+
+    private static String token(EnvironmentReader in, String name) {
+        String token = in.string(name);
+        if (token == null) {
+            return null;
+        }
+        if (token.length() < MIN_TOKEN_LENGTH) {
+            in.problem(name + " is " + token.length() + " characters long; use at least " + MIN_TOKEN_LENGTH);
+        } else if (token.chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
+            in.problem(name + " must not contain spaces or control characters");
+        }
+        return token;
+    }
+
+    private static String generateToken() {
+        byte[] bytes = new byte[24];
+        new SecureRandom().nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    @Override
+    public String toString() {
+        // Never print tokens.
+        return "RelayConfig[bind=" + bindAddress + ":" + httpPort + ", history=" + history + ", sse=" + sse
+                + ", publish=" + publish + ", maxStreamsPerConnection=" + maxStreamsPerConnection
+                + ", publishAuth=" + (publishAuthDisabled ? "disabled" : "token")
+                + ", subscribeAuth=" + (subscribeToken == null ? "none" : "token")
+                + ", cors=" + corsAllowedOrigins + ", drainTimeout=" + drainTimeout
+                + ", ioThreads=" + ioThreads + ", workerThreads=" + workerThreads + "]";
+    }
+}

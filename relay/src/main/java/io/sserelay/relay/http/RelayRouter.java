@@ -1,0 +1,137 @@
+package io.sserelay.relay.http;
+
+import io.sserelay.relay.metrics.RelayMetrics;
+import io.sserelay.relay.stream.StreamName;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import io.undertow.util.Methods;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.function.BooleanSupplier;
+
+/** Maps the public HTTP API of the relay onto its handlers; see {@code docs/relay.md}. */
+public final class RelayRouter implements HttpHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RelayRouter.class);
+    private static final String STREAMS_PREFIX = "/streams/";
+
+    private final SubscribeHandler subscribe;
+    private final PublishHandler publish;
+    private final RelayMetrics metrics;
+    private final BooleanSupplier ready;
+    private final byte[] page;
+
+    /**
+     * @param ready whether this relay should receive new traffic; false while it shuts down
+     */
+    public RelayRouter(SubscribeHandler subscribe, PublishHandler publish, RelayMetrics metrics,
+            BooleanSupplier ready) {
+        this.subscribe = subscribe;
+        this.publish = publish;
+        this.metrics = metrics;
+        this.ready = ready;
+        this.page = loadPage();
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) {
+        try {
+            route(exchange);
+        } catch (ApiError error) {
+            error.send(exchange);
+        } catch (RuntimeException e) {
+            LOG.error("unexpected failure serving {} {}", exchange.getRequestMethod(), exchange.getRequestPath(), e);
+            new ApiError(500, "internal_error", "the relay failed to serve this request; see its log").send(exchange);
+        }
+    }
+
+    private void route(HttpServerExchange exchange) {
+        String path = exchange.getRelativePath();
+        HttpString method = exchange.getRequestMethod();
+        switch (path) {
+            case "/" -> {
+                requireMethod(exchange, Methods.GET);
+                send(exchange, 200, "text/html; charset=utf-8", page);
+            }
+            case "/healthz" -> {
+                requireMethod(exchange, Methods.GET);
+                sendJson(exchange, 200, "{\"status\":\"ok\"}");
+            }
+            case "/readyz" -> {
+                requireMethod(exchange, Methods.GET);
+                boolean isReady = ready.getAsBoolean();
+                sendJson(exchange, isReady ? 200 : 503, isReady ? "{\"status\":\"ready\"}" : "{\"status\":\"draining\"}");
+            }
+            case "/metrics" -> {
+                requireMethod(exchange, Methods.GET);
+                send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
+                        metrics.scrape().getBytes(StandardCharsets.UTF_8));
+            }
+            case "/events" -> {
+                requireMethod(exchange, Methods.GET);
+                subscribe.subscribe(exchange, null);
+            }
+            case "/publish" -> {
+                requireMethod(exchange, Methods.POST);
+                publish.publish(exchange, null);
+            }
+            default -> {
+                if (!path.startsWith(STREAMS_PREFIX)) {
+                    throw new ApiError(404, "not_found", "no such endpoint: " + path
+                            + " (see GET /streams/{stream}, POST /streams/{stream}, GET /events, POST /publish)");
+                }
+                String stream = path.substring(STREAMS_PREFIX.length());
+                if (!StreamName.isValid(stream)) {
+                    throw ApiError.badRequest("invalid_stream_name", StreamName.describeInvalid(stream));
+                }
+                if (method.equals(Methods.GET)) {
+                    subscribe.subscribe(exchange, stream);
+                } else if (method.equals(Methods.POST)) {
+                    publish.publish(exchange, stream);
+                } else {
+                    throw methodNotAllowed(method, "GET, POST");
+                }
+            }
+        }
+    }
+
+    private static void requireMethod(HttpServerExchange exchange, HttpString allowed) {
+        if (!exchange.getRequestMethod().equals(allowed)) {
+            throw methodNotAllowed(exchange.getRequestMethod(), allowed.toString());
+        }
+    }
+
+    private static ApiError methodNotAllowed(HttpString method, String allowed) {
+        return new ApiError(405, "method_not_allowed", method + " is not allowed here; use " + allowed)
+                .withHeader("Allow", allowed);
+    }
+
+    private static void sendJson(HttpServerExchange exchange, int status, String json) {
+        send(exchange, status, "application/json", json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void send(HttpServerExchange exchange, int status, String contentType, byte[] body) {
+        exchange.setStatusCode(status);
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, contentType);
+        exchange.getResponseSender().send(ByteBuffer.wrap(body));
+    }
+
+    private static byte[] loadPage() {
+        try (InputStream in = RelayRouter.class.getResourceAsStream("/io/sserelay/relay/http/page.html")) {
+            if (in == null) {
+                throw new IllegalStateException("page.html is missing from the relay's resources");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

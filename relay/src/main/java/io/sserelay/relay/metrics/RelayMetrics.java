@@ -1,0 +1,118 @@
+package io.sserelay.relay.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sserelay.relay.stream.StreamHub;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The relay's Prometheus metrics, all prefixed {@code sserelay_}. Hot-path updates are
+ * striped counters; hub figures are read from the hub when scraped.
+ */
+public final class RelayMetrics implements AutoCloseable {
+
+    /** Why the relay closed a subscriber's connection itself. */
+    public enum Disconnect {
+        /** The subscriber's unsent backlog exceeded the per-connection buffer. */
+        BACKLOG,
+        /** The subscriber's socket accepted no bytes for the write timeout. */
+        STALLED
+    }
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+    private final AtomicInteger connections = new AtomicInteger();
+    private final Counter delivered;
+    private final Counter replayed;
+    private final Counter bytesWritten;
+    private final Counter backlogDisconnects;
+    private final Counter stalledDisconnects;
+    private final Timer publishToWrite;
+
+    public RelayMetrics(StreamHub hub) {
+        new JvmMemoryMetrics().bindTo(registry);
+        gcMetrics.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+
+        Gauge.builder("sserelay.connections", connections, AtomicInteger::get)
+                .description("Open subscriber connections").register(registry);
+        FunctionCounter.builder("sserelay.events.published", hub, StreamHub::accepted)
+                .description("Events accepted from publishers on this relay").register(registry);
+        delivered = Counter.builder("sserelay.events.delivered")
+                .description("Live events written to subscriber sockets").register(registry);
+        replayed = Counter.builder("sserelay.events.replayed")
+                .description("Retained events queued to resuming subscribers").register(registry);
+        bytesWritten = Counter.builder("sserelay.bytes.written")
+                .description("Bytes written to subscriber sockets").register(registry);
+        backlogDisconnects = Counter.builder("sserelay.subscribers.disconnected").tag("reason", "backlog")
+                .description("Subscribers disconnected for being too slow").register(registry);
+        stalledDisconnects = Counter.builder("sserelay.subscribers.disconnected").tag("reason", "stalled")
+                .description("Subscribers disconnected for being too slow").register(registry);
+        FunctionCounter.builder("sserelay.history.resets", hub, StreamHub::resets)
+                .description("Resumes whose position was older than the retained history").register(registry);
+        Gauge.builder("sserelay.history.events", hub, StreamHub::retainedEvents)
+                .description("Events retained for resume").register(registry);
+        Gauge.builder("sserelay.history.bytes", hub, StreamHub::retainedBytes).baseUnit("bytes")
+                .description("Heap held by events retained for resume").register(registry);
+        publishToWrite = Timer.builder("sserelay.publish.to.write")
+                .description("From accepting an event to writing it to a subscriber socket (first event of each write)")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1).dividedBy(10))
+                .maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
+    }
+
+    public void connectionOpened() {
+        connections.incrementAndGet();
+    }
+
+    public void connectionClosed() {
+        connections.decrementAndGet();
+    }
+
+    public int openConnections() {
+        return connections.get();
+    }
+
+    public void written(long events, long bytes) {
+        if (events > 0) {
+            delivered.increment(events);
+        }
+        bytesWritten.increment(bytes);
+    }
+
+    public void replayed(int events) {
+        replayed.increment(events);
+    }
+
+    public void publishToWrite(long nanos) {
+        publishToWrite.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void disconnected(Disconnect reason) {
+        (reason == Disconnect.BACKLOG ? backlogDisconnects : stalledDisconnects).increment();
+    }
+
+    /** The Prometheus text exposition. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    @Override
+    public void close() {
+        gcMetrics.close();
+        registry.close();
+    }
+}

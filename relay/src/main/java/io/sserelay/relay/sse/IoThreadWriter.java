@@ -1,0 +1,99 @@
+package io.sserelay.relay.sse;
+
+import org.xnio.XnioIoThread;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Does the writing for every SSE connection that lives on one IO thread.
+ *
+ * <p>Publishing threads only mark a connection as having something to send; the first mark
+ * schedules one task on the IO thread, which then flushes every marked connection. A burst of
+ * events to thousands of connections therefore costs one task per IO thread, not one per
+ * connection, and every socket write happens on the thread that owns the socket.
+ *
+ * <p>A periodic tick on the same thread sends heartbeats to idle connections and closes
+ * connections whose socket has accepted nothing for the write timeout.
+ */
+final class IoThreadWriter {
+
+    /** At most this many frames go into one gathering write. */
+    static final int MAX_GATHER = 64;
+    /** A gathering write stops adding frames past this many bytes. */
+    static final int MAX_GATHER_BYTES = 256 * 1024;
+
+    private final XnioIoThread thread;
+    private final SseSettings settings;
+    private final SseWriters owner;
+    private final ConcurrentLinkedQueue<SseConnection> marked = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final long tickMillis;
+
+    // Touched only on the IO thread.
+    private final Set<SseConnection> connections = new HashSet<>();
+    final ByteBuffer[] gather = new ByteBuffer[MAX_GATHER];
+
+    IoThreadWriter(XnioIoThread thread, SseSettings settings, SseWriters owner) {
+        this.thread = thread;
+        this.settings = settings;
+        this.owner = owner;
+        long shortest = Math.min(settings.heartbeat().toMillis(), settings.writeTimeout().toMillis());
+        this.tickMillis = Math.max(10, Math.min(1000, shortest / 4));
+    }
+
+    SseSettings settings() {
+        return settings;
+    }
+
+    SseWriters owner() {
+        return owner;
+    }
+
+    /** Any thread: have the connection flushed soon on this IO thread. */
+    void mark(SseConnection connection) {
+        marked.offer(connection);
+        if (drainScheduled.compareAndSet(false, true)) {
+            thread.execute(this::drainMarked);
+        }
+    }
+
+    /** IO thread. */
+    void register(SseConnection connection) {
+        connections.add(connection);
+    }
+
+    /** IO thread. */
+    void unregister(SseConnection connection) {
+        connections.remove(connection);
+    }
+
+    private void drainMarked() {
+        // Cleared before polling: a mark made after this line schedules a new drain.
+        drainScheduled.set(false);
+        SseConnection connection;
+        while ((connection = marked.poll()) != null) {
+            connection.flushMarked();
+        }
+    }
+
+    void startTicking() {
+        thread.executeAfter(this::tick, tickMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void tick() {
+        if (owner.stopped()) {
+            return;
+        }
+        long now = System.nanoTime();
+        for (SseConnection connection : new ArrayList<>(connections)) {
+            connection.tick(now);
+        }
+        startTicking();
+    }
+}

@@ -1,0 +1,90 @@
+package io.sserelay.relay.stream;
+
+import io.sserelay.relay.sse.SseEncoder;
+
+import java.nio.ByteBuffer;
+
+/**
+ * One accepted event, encoded once. Every connection that sends it writes a duplicate of the
+ * same read-only frame, so fan-out never re-encodes.
+ *
+ * <p>{@link #position()} is where a reader stands after this event on this relay: the relay's
+ * position over all streams when it accepted (or received) the event. It is the event's id.
+ */
+public final class Event {
+
+    private final String stream;
+    private final String origin;
+    private final long seq;
+    private final long index;
+    private final String type;
+    private final byte[] data;
+    private final Position position;
+    private final long acceptedNanos;
+    private final ByteBuffer frame;
+    private final ByteBuffer multiStreamFrame;
+    /** Set by the hub, under its lock, once the event has left the history. */
+    boolean evicted;
+
+    Event(String stream, String origin, long seq, long index, String type, byte[] data, Position position,
+            long acceptedNanos) {
+        this.stream = stream;
+        this.origin = origin;
+        this.seq = seq;
+        this.index = index;
+        this.type = type;
+        this.data = data;
+        this.position = position;
+        this.acceptedNanos = acceptedNanos;
+        String id = position.format();
+        this.frame = SseEncoder.event(id, type, data);
+        // On a connection that carries several streams, an event without a type of its own is
+        // typed with its stream name, so a browser can tell streams apart with addEventListener.
+        this.multiStreamFrame = type == null ? SseEncoder.event(id, stream, data) : frame;
+    }
+
+    public String stream() {
+        return stream;
+    }
+
+    public String origin() {
+        return origin;
+    }
+
+    public long seq() {
+        return seq;
+    }
+
+    /** The order in which this relay accepted or received the event, across all streams. */
+    public long index() {
+        return index;
+    }
+
+    /** The event type, or null for the default {@code message}. */
+    public String type() {
+        return type;
+    }
+
+    public byte[] data() {
+        return data.clone();
+    }
+
+    public Position position() {
+        return position;
+    }
+
+    public long acceptedNanos() {
+        return acceptedNanos;
+    }
+
+    /** The shared frame; callers write a duplicate and never change it. */
+    public ByteBuffer frame(boolean multiStream) {
+        return multiStream ? multiStreamFrame : frame;
+    }
+
+    /** Heap held by this event while it is in the history. */
+    long retainedBytes() {
+        long bytes = data.length + frame.capacity() + 96L;
+        return multiStreamFrame == frame ? bytes : bytes + multiStreamFrame.capacity();
+    }
+}

@@ -1,0 +1,200 @@
+package io.sserelay.relay.stream;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A reader's place in the event log: for each origin (the relay process that accepted an
+ * event), the highest sequence number the reader has seen. Every relay numbers the events it
+ * accepts 1, 2, 3, ... under its own origin id, so a position means the same thing on every
+ * relay, and any relay can replay exactly the events with {@code seq > position[origin]}.
+ *
+ * <p>Wire form (the SSE {@code id:} field and {@code Last-Event-ID}): entries
+ * {@code origin:seq} sorted by origin and joined by {@code .}, for example
+ * {@code k3f9a2x1:42} or {@code k3f9a2x1:42.p8x1c0d2:7}. Origins are 1-16 characters from
+ * {@code a-z 0-9}; sequence numbers are decimal. Immutable.
+ */
+public final class Position {
+
+    public static final int MAX_ORIGIN_LENGTH = 16;
+    public static final int MAX_ENTRIES = 256;
+    public static final int MAX_TEXT_LENGTH = MAX_ENTRIES * (MAX_ORIGIN_LENGTH + 21);
+
+    public static final Position EMPTY = new Position(new String[0], new long[0]);
+
+    private final String[] origins;
+    private final long[] seqs;
+    private String text;
+
+    private Position(String[] origins, long[] seqs) {
+        this.origins = origins;
+        this.seqs = seqs;
+    }
+
+    public static Position of(String origin, long seq) {
+        return EMPTY.with(origin, seq);
+    }
+
+    /** Parses the wire form; throws {@link InvalidPositionException} with a message a client can act on. */
+    public static Position parse(String text) {
+        if (text == null || text.isEmpty()) {
+            throw new InvalidPositionException("event id is empty");
+        }
+        if (text.length() > MAX_TEXT_LENGTH) {
+            throw new InvalidPositionException("event id is " + text.length() + " characters long; the limit is "
+                    + MAX_TEXT_LENGTH);
+        }
+        TreeMap<String, Long> entries = new TreeMap<>();
+        for (String entry : text.split("\\.", -1)) {
+            int colon = entry.indexOf(':');
+            if (colon < 0) {
+                throw invalid(text, "entry '" + entry + "' has no ':' between origin and sequence number");
+            }
+            String origin = entry.substring(0, colon);
+            String seqText = entry.substring(colon + 1);
+            if (!isValidOrigin(origin)) {
+                throw invalid(text, "origin '" + origin + "' must be 1-" + MAX_ORIGIN_LENGTH + " characters from a-z 0-9");
+            }
+            long seq = parseSeq(text, seqText);
+            if (entries.put(origin, seq) != null) {
+                throw invalid(text, "origin '" + origin + "' appears twice");
+            }
+        }
+        if (entries.size() > MAX_ENTRIES) {
+            throw invalid(text, "it has " + entries.size() + " origins; the limit is " + MAX_ENTRIES);
+        }
+        Position position = fromSorted(entries);
+        position.text = text.equals(position.format()) ? text : null;
+        return position;
+    }
+
+    public static boolean isValidOrigin(String origin) {
+        if (origin.isEmpty() || origin.length() > MAX_ORIGIN_LENGTH) {
+            return false;
+        }
+        for (int i = 0; i < origin.length(); i++) {
+            char c = origin.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static long parseSeq(String text, String seqText) {
+        if (seqText.isEmpty() || seqText.length() > 19) {
+            throw invalid(text, "sequence number '" + seqText + "' must be 1-19 decimal digits");
+        }
+        for (int i = 0; i < seqText.length(); i++) {
+            char c = seqText.charAt(i);
+            if (c < '0' || c > '9') {
+                throw invalid(text, "sequence number '" + seqText + "' must be 1-19 decimal digits");
+            }
+        }
+        try {
+            return Long.parseLong(seqText);
+        } catch (NumberFormatException e) {
+            throw invalid(text, "sequence number '" + seqText + "' is too large");
+        }
+    }
+
+    private static InvalidPositionException invalid(String text, String why) {
+        String shown = text.length() > 80 ? text.substring(0, 80) + "..." : text;
+        return new InvalidPositionException("event id '" + StreamName.printable(shown) + "' is invalid: " + why);
+    }
+
+    private static Position fromSorted(TreeMap<String, Long> entries) {
+        String[] origins = new String[entries.size()];
+        long[] seqs = new long[entries.size()];
+        int i = 0;
+        for (Map.Entry<String, Long> e : entries.entrySet()) {
+            origins[i] = e.getKey();
+            seqs[i] = e.getValue();
+            i++;
+        }
+        return new Position(origins, seqs);
+    }
+
+    /** The highest sequence number seen from {@code origin}, 0 when none. */
+    public long seqOf(String origin) {
+        int i = Arrays.binarySearch(origins, origin);
+        return i >= 0 ? seqs[i] : 0;
+    }
+
+    public boolean contains(String origin) {
+        return Arrays.binarySearch(origins, origin) >= 0;
+    }
+
+    /** True when an event {@code (origin, seq)} is at or before this position. */
+    public boolean covers(String origin, long seq) {
+        return seq <= seqOf(origin);
+    }
+
+    /** This position advanced to {@code seq} for {@code origin}; never moves an origin back. */
+    public Position with(String origin, long seq) {
+        int i = Arrays.binarySearch(origins, origin);
+        if (i >= 0) {
+            if (seqs[i] >= seq) {
+                return this;
+            }
+            long[] newSeqs = seqs.clone();
+            newSeqs[i] = seq;
+            return new Position(origins, newSeqs);
+        }
+        int at = -i - 1;
+        String[] newOrigins = new String[origins.length + 1];
+        long[] newSeqs = new long[seqs.length + 1];
+        System.arraycopy(origins, 0, newOrigins, 0, at);
+        System.arraycopy(seqs, 0, newSeqs, 0, at);
+        newOrigins[at] = origin;
+        newSeqs[at] = seq;
+        System.arraycopy(origins, at, newOrigins, at + 1, origins.length - at);
+        System.arraycopy(seqs, at, newSeqs, at + 1, seqs.length - at);
+        return new Position(newOrigins, newSeqs);
+    }
+
+    public int size() {
+        return origins.length;
+    }
+
+    public String origin(int index) {
+        return origins[index];
+    }
+
+    public long seq(int index) {
+        return seqs[index];
+    }
+
+    /** The wire form. */
+    public String format() {
+        String cached = text;
+        if (cached == null) {
+            StringBuilder out = new StringBuilder(origins.length * 16);
+            for (int i = 0; i < origins.length; i++) {
+                if (i > 0) {
+                    out.append('.');
+                }
+                out.append(origins[i]).append(':').append(seqs[i]);
+            }
+            cached = out.toString();
+            text = cached;
+        }
+        return cached;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Position p && Arrays.equals(origins, p.origins) && Arrays.equals(seqs, p.seqs);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * Arrays.hashCode(origins) + Arrays.hashCode(seqs);
+    }
+
+    @Override
+    public String toString() {
+        return format();
+    }
+}

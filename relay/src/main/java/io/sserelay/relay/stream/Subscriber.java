@@ -1,0 +1,18 @@
+package io.sserelay.relay.stream;
+
+/**
+ * Receives a subscription's events from the {@link StreamHub}. Every method is called with the
+ * hub's lock held, in the order the hub accepted the events, so implementations only queue
+ * and must never block.
+ */
+public interface Subscriber {
+
+    /** First, once: what the subscriber missed since the position it resumed from. */
+    void onCatchUp(CatchUp catchUp);
+
+    /** Each live event of a subscribed stream. */
+    void onEvent(Event event);
+
+    /** Once, when the relay shuts down; no event follows. */
+    void onRelayClosing();
+}
