@@ -101,7 +101,8 @@ public final class Position {
 
     private static InvalidPositionException invalid(String text, String why) {
         String shown = text.length() > 80 ? text.substring(0, 80) + "..." : text;
-        return new InvalidPositionException("event id '" + StreamName.printable(shown) + "' is invalid: " + why);
+        // Control characters are shown escaped: the message goes back to the client verbatim.
+        return new InvalidPositionException(StreamName.printable("event id '" + shown + "' is invalid: " + why));
     }
 
     private static Position fromSorted(TreeMap<String, Long> entries) {

@@ -1,0 +1,106 @@
+package io.sserelay.relay.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+class RelayConfigTest {
+
+    @Test
+    void runsStandaloneWithNothingSetAndMakesUpAPublishToken() {
+        RelayConfig config = RelayConfig.defaults();
+        assertThat(config.bindAddress()).isEqualTo("0.0.0.0");
+        assertThat(config.httpPort()).isEqualTo(8080);
+        assertThat(config.history().maxEventsPerStream()).isEqualTo(1000);
+        assertThat(config.history().maxAge()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(config.sse().heartbeat()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(config.sse().bufferBytes()).isEqualTo(1 << 20);
+        assertThat(config.publish().maxEventBytes()).isEqualTo(64 << 10);
+        assertThat(config.publishTokenGenerated()).isTrue();
+        assertThat(config.publishToken()).hasSizeGreaterThanOrEqualTo(32);
+        assertThat(RelayConfig.defaults().publishToken()).isNotEqualTo(config.publishToken());
+        assertThat(config.subscribeToken()).isNull();
+    }
+
+    @Test
+    void readsUnitsForSizesAndDurations() {
+        RelayConfig config = RelayConfig.fromEnvironment(Map.of(
+                "RELAY_HEARTBEAT", "500ms",
+                "RELAY_HISTORY_MAX_AGE", "2h",
+                "RELAY_MAX_EVENT_BYTES", "1Mi",
+                "RELAY_SUBSCRIBER_BUFFER_BYTES", "2Mi",
+                "RELAY_HISTORY_MAX_BYTES", "1Gi",
+                "RELAY_CORS_ALLOWED_ORIGINS", "https://a.example.com, http://localhost:3000"));
+        assertThat(config.sse().heartbeat()).isEqualTo(Duration.ofMillis(500));
+        assertThat(config.history().maxAge()).isEqualTo(Duration.ofHours(2));
+        assertThat(config.publish().maxEventBytes()).isEqualTo(1 << 20);
+        assertThat(config.sse().bufferBytes()).isEqualTo(2 << 20);
+        assertThat(config.history().maxBytes()).isEqualTo(1L << 30);
+        assertThat(config.corsAllowedOrigins()).containsExactly("https://a.example.com", "http://localhost:3000");
+    }
+
+    @Test
+    void reportsEveryProblemAtOnceNamingTheVariableAndTheRule() {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> RelayConfig.fromEnvironment(Map.of(
+                "RELAY_HTTP_PORT", "http",
+                "RELAY_HEARTBEAT", "15 sec",
+                "RELAY_MAX_EVENT_BYTES", "2Mi",
+                "RELAY_HISTORY_MAX_EVENTS", "-1",
+                "RELAY_PUBLISH_AUTH_DISABLED", "yes",
+                "RELAY_SUBSCRIBE_AUTH", "jwt",
+                "RELAY_CORS_ALLOWED_ORIGINS", "https://app.example.com/path")));
+        assertThat(e.problems()).containsExactlyInAnyOrder(
+                "RELAY_HTTP_PORT='http' is not a whole number",
+                "RELAY_HEARTBEAT='15 sec' is not a duration: use a number with ms, s, m or h, e.g. 15s",
+                "RELAY_MAX_EVENT_BYTES='2Mi' must be between 1 and 1Mi",
+                "RELAY_HISTORY_MAX_EVENTS='-1' must be between 0 and 1000000",
+                "RELAY_PUBLISH_AUTH_DISABLED='yes' must be true or false",
+                "RELAY_SUBSCRIBE_AUTH='jwt' must be one of none, token",
+                "RELAY_CORS_ALLOWED_ORIGINS='https://app.example.com/path' is not an origin: use scheme://host[:port]"
+                        + " without a path, e.g. https://app.example.com, or *");
+    }
+
+    @Test
+    void requiresTokensThatAreLongEnoughAndConsistentWithTheAuthSettings() {
+        assertThat(problems(Map.of("RELAY_PUBLISH_TOKEN", "short")))
+                .containsExactly("RELAY_PUBLISH_TOKEN is 5 characters long; use at least 16");
+        assertThat(problems(Map.of("RELAY_PUBLISH_TOKEN", "0123456789abcdef0", "RELAY_PUBLISH_AUTH_DISABLED", "true")))
+                .containsExactly("RELAY_PUBLISH_TOKEN is set and RELAY_PUBLISH_AUTH_DISABLED=true: set one or the other");
+        assertThat(problems(Map.of("RELAY_SUBSCRIBE_AUTH", "token")))
+                .containsExactly("RELAY_SUBSCRIBE_AUTH=token needs RELAY_SUBSCRIBE_TOKEN");
+        assertThat(problems(Map.of("RELAY_SUBSCRIBE_TOKEN", "0123456789abcdef0")))
+                .containsExactly("RELAY_SUBSCRIBE_TOKEN is set but RELAY_SUBSCRIBE_AUTH is not 'token': set both or neither");
+        assertThat(problems(Map.of("RELAY_PUBLISH_TOKEN", "0123456789 abcdef")))
+                .containsExactly("RELAY_PUBLISH_TOKEN must not contain spaces or control characters");
+    }
+
+    @Test
+    void refusesABufferSmallerThanOneEvent() {
+        assertThat(problems(Map.of("RELAY_MAX_EVENT_BYTES", "512Ki", "RELAY_SUBSCRIBER_BUFFER_BYTES", "256Ki")))
+                .containsExactly("RELAY_SUBSCRIBER_BUFFER_BYTES (256Ki) must be at least RELAY_MAX_EVENT_BYTES (512Ki),"
+                        + " or every subscriber would be cut off by one large event");
+    }
+
+    @Test
+    void treatsBlankValuesAsUnset() {
+        assertThat(RelayConfig.fromEnvironment(Map.of("RELAY_HTTP_PORT", "  ")).httpPort()).isEqualTo(8080);
+    }
+
+    @Test
+    void neverPrintsTokens() {
+        RelayConfig config = RelayConfig.fromEnvironment(Map.of("RELAY_PUBLISH_TOKEN", "secret-secret-secret"));
+        assertThat(config.toString()).doesNotContain("secret-secret-secret");
+        assertThatThrownBy(() -> RelayConfig.fromEnvironment(Map.of("RELAY_BIND_ADDRESS", "no-such-host.invalid")))
+                .hasMessage("RELAY_BIND_ADDRESS='no-such-host.invalid' is not an address of this host");
+    }
+
+    private static List<String> problems(Map<String, String> env) {
+        return catchThrowableOfType(ConfigException.class, () -> RelayConfig.fromEnvironment(env)).problems();
+    }
+}

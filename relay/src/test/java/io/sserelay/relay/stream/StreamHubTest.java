@@ -1,0 +1,235 @@
+package io.sserelay.relay.stream;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class StreamHubTest {
+
+    private static final String ORIGIN = "o1";
+
+    @Test
+    void numbersEventsPerOriginAndGivesEachTheRelayPositionAsId() {
+        StreamHub hub = hub(100);
+        List<Event> events = publish(hub, "a", "1", "2");
+        events.addAll(publish(hub, "b", "3"));
+        assertThat(events).extracting(Event::seq).containsExactly(1L, 2L, 3L);
+        assertThat(events).extracting(e -> e.position().format()).containsExactly("o1:1", "o1:2", "o1:3");
+        assertThat(hub.head().format()).isEqualTo("o1:3");
+    }
+
+    @Test
+    void aNewSubscriberGetsNoReplayAndTheCurrentPosition() {
+        StreamHub hub = hub(100);
+        publish(hub, "a", "1", "2");
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a"), null, r);
+        assertThat(r.catchUp.resumed()).isFalse();
+        assertThat(r.catchUp.replay()).isEmpty();
+        assertThat(r.catchUp.position().format()).isEqualTo("o1:2");
+        publish(hub, "a", "3");
+        assertThat(r.data()).containsExactly("3");
+    }
+
+    @Test
+    void replaysExactlyTheEventsAfterThePositionThenContinuesLive() {
+        StreamHub hub = hub(100);
+        publish(hub, "a", "1", "2", "3", "4");
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a"), Position.of(ORIGIN, 2), r);
+        publish(hub, "a", "5");
+        assertThat(r.catchUp.resetStreams()).isEmpty();
+        assertThat(r.data()).containsExactly("3", "4", "5");
+    }
+
+    @Test
+    void replaysSeveralStreamsMergedInAcceptanceOrder() {
+        StreamHub hub = hub(100);
+        publish(hub, "a", "a1");
+        publish(hub, "b", "b2");
+        publish(hub, "a", "a3");
+        publish(hub, "c", "c4");
+        publish(hub, "b", "b5");
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("b", "a"), Position.of(ORIGIN, 0), r);
+        assertThat(r.data()).containsExactly("a1", "b2", "a3", "b5");
+    }
+
+    @Test
+    void reportsAResetWhenEventsAfterThePositionWereEvictedByCount() {
+        StreamHub hub = hub(3);
+        publish(hub, "a", "1", "2", "3", "4", "5");
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a"), Position.of(ORIGIN, 1), r);
+        assertThat(r.catchUp.resetStreams()).containsExactly("a");
+        assertThat(r.data()).containsExactly("3", "4", "5");
+        assertThat(hub.resets()).isEqualTo(1);
+    }
+
+    @Test
+    void noResetWhenOnlyEventsAtOrBeforeThePositionWereEvicted() {
+        StreamHub hub = hub(3);
+        publish(hub, "a", "1", "2", "3", "4", "5");
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a"), Position.of(ORIGIN, 2), r);
+        assertThat(r.catchUp.resetStreams()).isEmpty();
+        assertThat(r.data()).containsExactly("3", "4", "5");
+    }
+
+    @Test
+    void evictsByAgeAndThenReportsAReset() {
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(10), 1 << 20));
+        long t0 = 1_000_000_000L;
+        hub.publish(List.of(request("a", "old")), t0);
+        hub.publish(List.of(request("a", "new")), t0 + Duration.ofSeconds(8).toNanos());
+        hub.evictExpired(t0 + Duration.ofSeconds(11).toNanos());
+        assertThat(hub.retainedEvents()).isEqualTo(1);
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a"), Position.of(ORIGIN, 0), r);
+        assertThat(r.catchUp.resetStreams()).containsExactly("a");
+        assertThat(r.data()).containsExactly("new");
+    }
+
+    @Test
+    void evictsTheOldestEventsOfAllStreamsWhenOverTheByteLimit() {
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(1000, Duration.ofMinutes(10), 1 << 20));
+        String kb = "x".repeat(1024);
+        for (int i = 0; i < 2000; i++) {
+            hub.publish(List.of(request(i % 2 == 0 ? "a" : "b", kb)), System.nanoTime());
+        }
+        assertThat(hub.retainedBytes()).isLessThanOrEqualTo(1 << 20);
+        assertThat(hub.retainedEvents()).isBetween(100L, 1000L);
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a", "b"), Position.of(ORIGIN, 0), r);
+        assertThat(r.catchUp.resetStreams()).containsExactlyInAnyOrder("a", "b");
+        assertThat(r.catchUp.replay()).hasSize((int) hub.retainedEvents());
+        assertThat(r.catchUp.replay().get(r.catchUp.replay().size() - 1).seq()).isEqualTo(2000);
+    }
+
+    @Test
+    void withResumeDisabledEveryMissedEventIsReportedAsAReset() {
+        StreamHub hub = hub(0);
+        publish(hub, "a", "1", "2");
+        assertThat(hub.retainedEvents()).isZero();
+        Recorder behind = new Recorder();
+        hub.subscribe(List.of("a"), Position.of(ORIGIN, 1), behind);
+        assertThat(behind.catchUp.resetStreams()).containsExactly("a");
+        Recorder current = new Recorder();
+        hub.subscribe(List.of("a"), Position.of(ORIGIN, 2), current);
+        assertThat(current.catchUp.resetStreams()).isEmpty();
+    }
+
+    @Test
+    void aStreamDroppedWhileIdleStillReportsThatItsEventsAreGone() {
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 1 << 20));
+        hub.publish(List.of(request("a", "1")), 0);
+        hub.evictExpired(Duration.ofSeconds(5).toNanos());
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a"), Position.of(ORIGIN, 0), r);
+        assertThat(r.catchUp.resetStreams()).containsExactly("a");
+    }
+
+    @Test
+    void keepsMemoryProportionalToRetainedEventsWhenOneStreamIsBusy() {
+        StreamHub hub = hub(10);
+        for (int i = 0; i < 50_000; i++) {
+            publish(hub, "busy", "e" + i);
+        }
+        assertThat(hub.retainedEvents()).isEqualTo(10);
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("busy"), Position.of(ORIGIN, 49_990), r);
+        assertThat(r.data()).containsExactly(IntStream.range(49_990, 50_000).mapToObj(i -> "e" + i).toArray(String[]::new));
+    }
+
+    @Test
+    void rejectsAPositionAheadOfWhatThisRelayAccepted() {
+        StreamHub hub = hub(10);
+        publish(hub, "a", "1");
+        assertThatThrownBy(() -> hub.subscribe(List.of("a"), Position.of(ORIGIN, 5), new Recorder()))
+                .isInstanceOf(InvalidPositionException.class)
+                .hasMessage("event id 'o1:5' is ahead of this relay: origin o1 has accepted events up to 1 only");
+    }
+
+    @Test
+    void ignoresOriginsItDoesNotKnowAndReplaysItsOwnEvents() {
+        StreamHub hub = hub(10);
+        publish(hub, "a", "1", "2");
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a"), Position.of("gone", 40), r);
+        assertThat(r.catchUp.resetStreams()).isEmpty();
+        assertThat(r.data()).containsExactly("1", "2");
+    }
+
+    @Test
+    void stopsAcceptingAndTellsEverySubscriberOnceWhenClosed() {
+        StreamHub hub = hub(10);
+        Recorder both = new Recorder();
+        hub.subscribe(List.of("a", "b"), null, both);
+        hub.close();
+        assertThat(both.closings).isEqualTo(1);
+        assertThatThrownBy(() -> publish(hub, "a", "x")).isInstanceOf(RelayClosingException.class);
+        assertThatThrownBy(() -> hub.subscribe(List.of("a"), null, new Recorder()))
+                .isInstanceOf(RelayClosingException.class);
+    }
+
+    @Test
+    void unsubscribedSubscribersGetNothingMore() {
+        StreamHub hub = hub(10);
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a"), null, r);
+        publish(hub, "a", "1");
+        hub.unsubscribe(List.of("a"), r);
+        publish(hub, "a", "2");
+        assertThat(r.data()).containsExactly("1");
+    }
+
+    private static StreamHub hub(int maxEvents) {
+        return new StreamHub(ORIGIN, new HistoryLimits(maxEvents, Duration.ofMinutes(10), 64L << 20));
+    }
+
+    private static List<Event> publish(StreamHub hub, String stream, String... data) {
+        List<PublishRequest> requests = new ArrayList<>();
+        for (String d : data) {
+            requests.add(request(stream, d));
+        }
+        return new ArrayList<>(hub.publish(requests, System.nanoTime()));
+    }
+
+    private static PublishRequest request(String stream, String data) {
+        return new PublishRequest(stream, null, data.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Records what the hub hands a subscriber: the catch-up's replay followed by live events. */
+    private static final class Recorder implements Subscriber {
+        CatchUp catchUp;
+        final List<Event> received = new ArrayList<>();
+        int closings;
+
+        @Override
+        public void onCatchUp(CatchUp catchUp) {
+            this.catchUp = catchUp;
+            received.addAll(catchUp.replay());
+        }
+
+        @Override
+        public void onEvent(Event event) {
+            received.add(event);
+        }
+
+        @Override
+        public void onRelayClosing() {
+            closings++;
+        }
+
+        List<String> data() {
+            return received.stream().map(e -> new String(e.data(), StandardCharsets.UTF_8)).toList();
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package io.sserelay.relay.support;
+
+import io.sserelay.relay.Relay;
+import io.sserelay.relay.config.RelayConfig;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A relay running in the test's JVM on 127.0.0.1 and an ephemeral port, plus HTTP helpers. */
+public final class TestRelay implements AutoCloseable {
+
+    public static final String TOKEN = "test-publish-token-0123456789";
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    private final Relay relay;
+    private final String base;
+
+    private TestRelay(Relay relay) {
+        this.relay = relay;
+        this.base = "http://127.0.0.1:" + relay.address().getPort();
+    }
+
+    /** Starts a relay with the test defaults, overridden by {@code env}. */
+    public static TestRelay start(Map<String, String> env) {
+        Map<String, String> all = new HashMap<>();
+        all.put("RELAY_BIND_ADDRESS", "127.0.0.1");
+        all.put("RELAY_HTTP_PORT", "0");
+        all.put("RELAY_PUBLISH_TOKEN", TOKEN);
+        all.put("RELAY_DRAIN_TIMEOUT", "2s");
+        all.putAll(env);
+        all.values().removeIf(v -> v == null);
+        return new TestRelay(new Relay(RelayConfig.fromEnvironment(all)).start());
+    }
+
+    public static TestRelay start() {
+        return start(Map.of());
+    }
+
+    public Relay relay() {
+        return relay;
+    }
+
+    public String url(String path) {
+        return base + path;
+    }
+
+    public SseClient subscribe(String path) {
+        return SseClient.connect(url(path));
+    }
+
+    public SseClient subscribe(String path, Map<String, String> headers) {
+        return SseClient.connect(url(path), headers, true);
+    }
+
+    /** Publishes text and returns the id the relay assigned. */
+    public String publish(String stream, String data) {
+        HttpResponse<String> response = post("/streams/" + stream, "text/plain", data, Map.of());
+        if (response.statusCode() != 202) {
+            throw new IllegalStateException("publish failed: " + response.statusCode() + " " + response.body());
+        }
+        Matcher id = Pattern.compile("\"id\":\"([^\"]+)\"").matcher(response.body());
+        if (!id.find()) {
+            throw new IllegalStateException("no id in " + response.body());
+        }
+        return id.group(1);
+    }
+
+    /** A POST with the publish token unless {@code headers} says otherwise. */
+    public HttpResponse<String> post(String path, String contentType, String body, Map<String, String> headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url(path)))
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
+        if (!headers.containsKey("Authorization")) {
+            request.header("Authorization", "Bearer " + TOKEN);
+        }
+        headers.forEach((name, value) -> {
+            if (!value.isEmpty()) {
+                request.header(name, value);
+            }
+        });
+        return send(request.build());
+    }
+
+    public HttpResponse<String> get(String path, Map<String, String> headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url(path))).GET();
+        headers.forEach(request::header);
+        return send(request.build());
+    }
+
+    /** The value of one Prometheus sample, e.g. {@code sserelay_connections}. */
+    public double metric(String sample) {
+        return Metrics.value(get("/metrics", Map.of()).body(), sample);
+    }
+
+    public static HttpResponse<String> send(HttpRequest request) {
+        try {
+            return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        relay.shutdown();
+    }
+}
