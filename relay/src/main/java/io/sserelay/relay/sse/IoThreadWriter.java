@@ -38,6 +38,7 @@ final class IoThreadWriter {
     // Touched only on the IO thread.
     private final Set<SseConnection> connections = new HashSet<>();
     final ByteBuffer[] gather = new ByteBuffer[MAX_GATHER];
+    final ByteBuffer readScratch = ByteBuffer.allocate(256);
 
     IoThreadWriter(XnioIoThread thread, SseSettings settings, SseWriters owner) {
         this.thread = thread;

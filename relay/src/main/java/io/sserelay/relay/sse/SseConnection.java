@@ -6,12 +6,14 @@ import io.sserelay.relay.stream.CatchUp;
 import io.sserelay.relay.stream.Event;
 import io.sserelay.relay.stream.Position;
 import io.sserelay.relay.stream.Subscriber;
+import io.undertow.server.AbstractServerConnection;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ServerConnection;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import org.xnio.IoUtils;
 import org.xnio.channels.StreamSinkChannel;
+import org.xnio.channels.StreamSourceChannel;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -145,10 +147,42 @@ public final class SseConnection implements Subscriber {
         channel = exchange.getResponseChannel();
         channel.getWriteSetter().set(ch -> flush());
         exchange.getConnection().addCloseListener(this::transportClosed);
+        watchForClientClose();
         writer.register(this);
         metrics.connectionOpened();
         lastWriteNanos = System.nanoTime();
         flush();
+    }
+
+    /**
+     * A subscriber sends nothing after its request, so the read side of the connection only
+     * ever reports end of stream: the client closed. Watching it frees the connection at
+     * once instead of at the next heartbeat's failed write. Bytes a client sends anyway
+     * (pipelining is meaningless on an endless response) are read and dropped.
+     */
+    private void watchForClientClose() {
+        if (!(exchange.getConnection() instanceof AbstractServerConnection http1)) {
+            return; // only HTTP/1.1 is enabled; other transports rely on the heartbeat
+        }
+        StreamSourceChannel source = http1.getChannel().getSourceChannel();
+        source.getReadSetter().set(ch -> {
+            ByteBuffer scratch = writer.readScratch;
+            try {
+                int read;
+                do {
+                    scratch.clear();
+                    read = ch.read(scratch);
+                } while (read > 0);
+                if (read < 0) {
+                    close();
+                    IoUtils.safeClose(exchange.getConnection());
+                }
+            } catch (IOException e) {
+                close();
+                IoUtils.safeClose(exchange.getConnection());
+            }
+        });
+        source.resumeReads();
     }
 
     /** IO thread: a mark made by {@link #mark()} is being served. */

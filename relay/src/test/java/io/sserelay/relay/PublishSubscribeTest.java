@@ -1,0 +1,166 @@
+package io.sserelay.relay;
+
+import io.sserelay.relay.support.SseClient;
+import io.sserelay.relay.support.SseFrame;
+import io.sserelay.relay.support.TestRelay;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Publishing and subscribing over real sockets with a real HTTP client. */
+class PublishSubscribeTest {
+
+    private TestRelay relay;
+
+    @BeforeEach
+    void start() {
+        relay = TestRelay.start();
+    }
+
+    @AfterEach
+    void stop() {
+        relay.close();
+    }
+
+    @Test
+    void aSubscriberReceivesWhatIsPublishedToItsStreamAndNothingElse() {
+        try (SseClient orders = relay.subscribe("/streams/orders")) {
+            awaitSubscribed(1);
+            String first = relay.publish("orders", "one");
+            relay.publish("other", "not for orders");
+            String second = relay.publish("orders", "two");
+            orders.awaitEvents(2);
+            assertThat(orders.data()).containsExactly("one", "two");
+            assertThat(orders.events()).extracting(SseFrame::id).containsExactly(first, second);
+        }
+    }
+
+    @Test
+    void theStreamStartsWithRetryThenThePositionAndHasTheSseHeaders() {
+        try (SseClient client = relay.subscribe("/streams/orders")) {
+            assertThat(client.status()).isEqualTo(200);
+            assertThat(client.response().headers().firstValue("Content-Type")).hasValue("text/event-stream");
+            assertThat(client.response().headers().firstValue("Cache-Control")).hasValue("no-cache");
+            assertThat(client.response().headers().firstValue("X-Accel-Buffering")).hasValue("no");
+            assertThat(client.response().headers().firstValue("Connection")).isNotEqualTo("close");
+            awaitSubscribed(1);
+            assertThat(client.frames().get(0).retry()).isEqualTo("2000");
+            assertThat(client.frames().get(1).id()).isEqualTo(relay.relay().origin() + ":0");
+            assertThat(client.frames().get(1).isEvent()).isFalse();
+        }
+    }
+
+    @Test
+    void oneConnectionCarriesSeveralStreamsTypingUntypedEventsWithTheirStream() {
+        try (SseClient client = relay.subscribe("/events?stream=orders&stream=alerts")) {
+            awaitSubscribed(1);
+            relay.publish("orders", "o1");
+            relay.publish("alerts", "a1");
+            relay.publish("ignored", "x");
+            HttpResponse<String> typed = relay.post("/streams/orders", "application/json",
+                    "{\"event\":\"created\",\"data\":{\"id\":7}}", Map.of());
+            assertThat(typed.statusCode()).isEqualTo(202);
+            client.awaitEvents(3);
+            assertThat(client.events()).extracting(SseFrame::type, SseFrame::data).containsExactly(
+                    org.assertj.core.groups.Tuple.tuple("orders", "o1"),
+                    org.assertj.core.groups.Tuple.tuple("alerts", "a1"),
+                    org.assertj.core.groups.Tuple.tuple("created", "{\"id\":7}"));
+        }
+    }
+
+    @Test
+    void aBatchIsPublishedInOrderAcrossStreamsAndAnsweredWithItsIds() {
+        try (SseClient a = relay.subscribe("/streams/a"); SseClient both = relay.subscribe("/events?stream=a&stream=b")) {
+            awaitSubscribed(2);
+            HttpResponse<String> response = relay.post("/publish", "application/json",
+                    "[{\"stream\":\"a\",\"data\":\"1\"},{\"stream\":\"b\",\"event\":\"t\",\"data\":\"2\"},"
+                            + "{\"stream\":\"a\",\"data\":[3]}]", Map.of());
+            assertThat(response.statusCode()).isEqualTo(202);
+            String origin = relay.relay().origin();
+            assertThat(response.body()).isEqualTo("{\"ids\":[\"" + origin + ":1\",\"" + origin + ":2\",\"" + origin + ":3\"]}");
+            a.awaitEvents(2);
+            both.awaitEvents(3);
+            assertThat(a.data()).containsExactly("1", "[3]");
+            assertThat(both.data()).containsExactly("1", "2", "[3]");
+            assertThat(both.events()).extracting(SseFrame::type).containsExactly("a", "t", "a");
+        }
+    }
+
+    @Test
+    void textEventsTakeTheirTypeFromTheQueryAndSplitLinesOnLfCrAndCrlf() {
+        try (SseClient client = relay.subscribe("/streams/log")) {
+            awaitSubscribed(1);
+            HttpResponse<String> response = relay.post("/streams/log?event=line", "text/plain; charset=utf-8",
+                    "first\nsecond\rthird\r\nfourth", Map.of());
+            assertThat(response.statusCode()).isEqualTo(202);
+            client.awaitEvents(1);
+            SseFrame event = client.events().get(0);
+            assertThat(event.type()).isEqualTo("line");
+            assertThat(event.data()).isEqualTo("first\nsecond\nthird\nfourth");
+        }
+    }
+
+    @Test
+    void curlsDefaultFormContentTypeIsTakenAsVerbatimText() {
+        try (SseClient client = relay.subscribe("/streams/s")) {
+            awaitSubscribed(1);
+            HttpResponse<String> response = relay.post("/streams/s", "application/x-www-form-urlencoded",
+                    "a=1&b=%20", Map.of());
+            assertThat(response.statusCode()).isEqualTo(202);
+            client.awaitEvents(1);
+            assertThat(client.data()).containsExactly("a=1&b=%20");
+        }
+    }
+
+    @Test
+    void everySubscriberOfAStreamGetsEveryEventInPublishOrder() {
+        int subscribers = 20;
+        int events = 200;
+        SseClient[] clients = new SseClient[subscribers];
+        try {
+            for (int i = 0; i < subscribers; i++) {
+                clients[i] = relay.subscribe("/streams/fan");
+            }
+            awaitSubscribed(subscribers);
+            for (int i = 0; i < events; i++) {
+                relay.publish("fan", Integer.toString(i));
+            }
+            for (SseClient client : clients) {
+                client.awaitEvents(events);
+                assertThat(client.data()).containsExactlyElementsOf(
+                        java.util.stream.IntStream.range(0, events).mapToObj(Integer::toString).toList());
+            }
+            assertThat(relay.metric("sserelay_events_published_total")).isEqualTo(events);
+        } finally {
+            for (SseClient client : clients) {
+                if (client != null) {
+                    client.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void servesHealthReadinessMetricsAndTheLivePage() {
+        assertThat(relay.get("/healthz", Map.of()).body()).isEqualTo("{\"status\":\"ok\"}");
+        assertThat(relay.get("/readyz", Map.of()).statusCode()).isEqualTo(200);
+        HttpResponse<String> page = relay.get("/", Map.of());
+        assertThat(page.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
+        assertThat(page.body()).contains("new EventSource(");
+        String metrics = relay.get("/metrics", Map.of()).body();
+        assertThat(metrics).contains("sserelay_connections ", "sserelay_events_published_total ",
+                "sserelay_events_delivered_total ", "sserelay_bytes_written_total ",
+                "sserelay_subscribers_disconnected_total{reason=\"backlog\"} ",
+                "sserelay_publish_to_write_seconds_bucket", "sserelay_history_events ", "sserelay_history_bytes ",
+                "jvm_memory_used_bytes");
+    }
+
+    private void awaitSubscribed(int connections) {
+        org.awaitility.Awaitility.await().until(() -> relay.metric("sserelay_connections") == connections);
+    }
+}

@@ -1,0 +1,136 @@
+package io.sserelay.relay;
+
+import io.sserelay.relay.support.SseClient;
+import io.sserelay.relay.support.SseFrame;
+import io.sserelay.relay.support.TestRelay;
+import org.junit.jupiter.api.Test;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Disconnecting and resuming by id: exactly the missed events, or an explicit reset. */
+class ResumeTest {
+
+    @Test
+    void resumesWithTheLastEventIdHeaderWithoutGapOrDuplicate() {
+        try (TestRelay relay = TestRelay.start()) {
+            String lastSeen;
+            try (SseClient first = relay.subscribe("/streams/s")) {
+                awaitConnections(relay, 1);
+                publishRange(relay, 0, 5);
+                first.awaitEvents(5);
+                lastSeen = first.lastEventId();
+            }
+            awaitConnections(relay, 0);
+            publishRange(relay, 5, 10);
+            try (SseClient second = relay.subscribe("/streams/s", Map.of("Last-Event-ID", lastSeen))) {
+                second.awaitEvents(5);
+                publishRange(relay, 10, 12);
+                second.awaitEvents(7);
+                assertThat(second.data()).containsExactlyElementsOf(range(5, 12));
+                assertThat(second.frames()).noneMatch(f -> "reset".equals(f.event()));
+            }
+        }
+    }
+
+    @Test
+    void resumesFromTheLastEventIdQueryParameterAndPrefersTheHeader() {
+        try (TestRelay relay = TestRelay.start()) {
+            List<String> ids = publishRange(relay, 0, 6);
+            String query = "/streams/s?lastEventId=" + URLEncoder.encode(ids.get(1), StandardCharsets.UTF_8);
+            try (SseClient byQuery = relay.subscribe(query)) {
+                byQuery.awaitEvents(4);
+                assertThat(byQuery.data()).containsExactlyElementsOf(range(2, 6));
+            }
+            try (SseClient both = relay.subscribe(query, Map.of("Last-Event-ID", ids.get(3)))) {
+                both.awaitEvents(2);
+                assertThat(both.data()).containsExactlyElementsOf(range(4, 6));
+            }
+        }
+    }
+
+    @Test
+    void aNewSubscriberIsGivenItsPositionSoItsFirstReconnectMissesNothing() {
+        try (TestRelay relay = TestRelay.start()) {
+            publishRange(relay, 0, 3);
+            String position;
+            try (SseClient quiet = relay.subscribe("/streams/s")) {
+                await().until(() -> quiet.lastEventId() != null);
+                position = quiet.lastEventId();
+                assertThat(quiet.eventCount()).isZero();
+            }
+            publishRange(relay, 3, 5);
+            try (SseClient back = relay.subscribe("/streams/s", Map.of("Last-Event-ID", position))) {
+                back.awaitEvents(2);
+                assertThat(back.data()).containsExactlyElementsOf(range(3, 5));
+            }
+        }
+    }
+
+    @Test
+    void aResumeAfterEventsOfOtherStreamsEndsAtTheRelaysCurrentPosition() {
+        try (TestRelay relay = TestRelay.start()) {
+            List<String> ids = publishRange(relay, 0, 2);
+            relay.publish("other", "x");
+            try (SseClient client = relay.subscribe("/streams/s", Map.of("Last-Event-ID", ids.get(0)))) {
+                client.awaitEvents(1);
+                await().until(() -> (relay.relay().origin() + ":3").equals(client.lastEventId()));
+                assertThat(client.data()).containsExactly("1");
+            }
+        }
+    }
+
+    @Test
+    void saysResetWhenThePositionIsOlderThanTheRetainedHistory() {
+        try (TestRelay relay = TestRelay.start(Map.of("RELAY_HISTORY_MAX_EVENTS", "3"))) {
+            List<String> ids = publishRange(relay, 0, 8);
+            try (SseClient client = relay.subscribe("/streams/s", Map.of("Last-Event-ID", ids.get(1)))) {
+                client.awaitEvents(4);
+                List<SseFrame> events = client.events();
+                assertThat(events.get(0).event()).isEqualTo("reset");
+                assertThat(events.get(0).id()).isNull();
+                assertThat(events.get(0).data()).isEqualTo("{\"streams\":[\"s\"],\"message\":\"events after the last"
+                        + " event id are no longer retained; some were missed\"}");
+                assertThat(events.subList(1, 4)).extracting(SseFrame::data).containsExactlyElementsOf(range(5, 8));
+                assertThat(relay.metric("sserelay_history_resets_total")).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void rejectsAnIdAheadOfTheRelayOrMalformedWithAPreciseError() {
+        try (TestRelay relay = TestRelay.start()) {
+            String origin = relay.relay().origin();
+            var ahead = relay.get("/streams/s", Map.of("Last-Event-ID", origin + ":99"));
+            assertThat(ahead.statusCode()).isEqualTo(400);
+            assertThat(ahead.body()).isEqualTo("{\"error\":\"invalid_last_event_id\",\"message\":\"event id '" + origin
+                    + ":99' is ahead of this relay: origin " + origin + " has accepted events up to 0 only\"}");
+            var malformed = relay.get("/streams/s?lastEventId=nope", Map.of());
+            assertThat(malformed.statusCode()).isEqualTo(400);
+            assertThat(malformed.body()).isEqualTo("{\"error\":\"invalid_last_event_id\",\"message\":\"event id 'nope'"
+                    + " is invalid: entry 'nope' has no ':' between origin and sequence number\"}");
+            var withNul = relay.get("/streams/s?lastEventId=a%3A1%00", Map.of());
+            assertThat(withNul.statusCode()).isEqualTo(400);
+            assertThat(withNul.body()).contains("\\\\u0000");
+            assertThat(relay.metric("sserelay_connections")).isZero();
+        }
+    }
+
+    private static List<String> publishRange(TestRelay relay, int from, int to) {
+        return IntStream.range(from, to).mapToObj(i -> relay.publish("s", Integer.toString(i))).toList();
+    }
+
+    private static List<String> range(int from, int to) {
+        return IntStream.range(from, to).mapToObj(Integer::toString).toList();
+    }
+
+    private static void awaitConnections(TestRelay relay, int count) {
+        await().until(() -> relay.metric("sserelay_connections") == count);
+    }
+}
