@@ -159,9 +159,9 @@ public final class PublishHandler implements HttpHandler {
         }
 
         ApiError unsupported(String expected) {
-            String got = raw == null ? "no Content-Type" : "Content-Type '" + raw + "'";
-            return new ApiError(415, "unsupported_media_type", got + " is not accepted: send " + expected
-                    + " (UTF-8)");
+            String problem = raw == null ? "the request has no Content-Type"
+                    : "Content-Type '" + raw + "' is not accepted";
+            return new ApiError(415, "unsupported_media_type", problem + ": send " + expected + " (UTF-8)");
         }
     }
 }

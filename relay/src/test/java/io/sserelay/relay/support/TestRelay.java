@@ -74,8 +74,14 @@ public final class TestRelay implements AutoCloseable {
 
     /** A POST with the publish token unless {@code headers} says otherwise. */
     public HttpResponse<String> post(String path, String contentType, String body, Map<String, String> headers) {
+        return request("POST", path, contentType, body.getBytes(java.nio.charset.StandardCharsets.UTF_8), headers);
+    }
+
+    /** Any request, with the publish token unless {@code headers} sets Authorization. */
+    public HttpResponse<String> request(String method, String path, String contentType, byte[] body,
+            Map<String, String> headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url(path)))
-                .POST(HttpRequest.BodyPublishers.ofString(body));
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         if (contentType != null) {
             request.header("Content-Type", contentType);
         }

@@ -1,0 +1,178 @@
+package io.sserelay.relay;
+
+import io.sserelay.relay.support.SseClient;
+import io.sserelay.relay.support.TestRelay;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+/**
+ * Every kind of bad request gets its exact status and JSON error, and changes nothing: after
+ * each one the relay has accepted no event and holds no connection.
+ */
+class BadInputTest {
+
+    private static final String TEXT = "text/plain";
+    private static final String JSON = "application/json";
+    private static TestRelay relay;
+
+    @BeforeAll
+    static void start() {
+        relay = TestRelay.start(Map.of("RELAY_MAX_EVENT_BYTES", "1Ki", "RELAY_MAX_BATCH_EVENTS", "3",
+                "RELAY_MAX_STREAMS_PER_CONNECTION", "4"));
+    }
+
+    @AfterAll
+    static void stop() {
+        relay.close();
+    }
+
+    @AfterEach
+    void nothingWasPublishedOrLeftOpen() {
+        assertThat(relay.metric("sserelay_events_published_total")).isZero();
+        assertThat(relay.metric("sserelay_history_events")).isZero();
+        assertThat(relay.metric("sserelay_connections")).isZero();
+    }
+
+    static Stream<Arguments> badRequests() {
+        String longName = "s".repeat(201);
+        String fiveStreams = IntStream.range(0, 5).mapToObj(i -> "stream=s" + i).collect(Collectors.joining("&"));
+        return Stream.of(
+                arguments("POST", "/streams/a%20b", TEXT, "x", 400, "invalid_stream_name",
+                        "stream name 'a b' is invalid: use 1-200 characters from A-Z a-z 0-9 . _ : -"),
+                arguments("POST", "/streams/" + longName, TEXT, "x", 400, "invalid_stream_name",
+                        "stream name is 201 characters long; the limit is 200"),
+                arguments("GET", "/streams/bad!name", null, null, 400, "invalid_stream_name",
+                        "stream name 'bad!name' is invalid: use 1-200 characters from A-Z a-z 0-9 . _ : -"),
+                arguments("GET", "/streams/", null, null, 400, "invalid_stream_name",
+                        "stream name is empty: use 1-200 characters from A-Z a-z 0-9 . _ : -"),
+                arguments("GET", "/streams/a/b", null, null, 400, "invalid_stream_name",
+                        "stream name 'a/b' is invalid: use 1-200 characters from A-Z a-z 0-9 . _ : -"),
+                arguments("GET", "/events", null, null, 400, "missing_stream",
+                        "name at least one stream: /events?stream=a&stream=b"),
+                arguments("GET", "/events?stream=ok&stream=no%0Ano", null, null, 400, "invalid_stream_name",
+                        "stream name 'no\\u000ano' is invalid: use 1-200 characters from A-Z a-z 0-9 . _ : -"),
+                arguments("GET", "/events?" + fiveStreams, null, null, 400, "too_many_streams",
+                        "the request names 5 streams; one connection may carry at most 4"),
+                arguments("POST", "/streams/a?event=x%0Dy", TEXT, "x", 400, "invalid_event_type",
+                        "the event query parameter must not contain CR, LF or NUL"),
+                arguments("POST", "/streams/a?event=", TEXT, "x", 400, "invalid_event_type",
+                        "the event query parameter is empty: omit it for the default 'message'"),
+                arguments("POST", "/streams/a", JSON, "{\"event\":\"a\\nb\",\"data\":\"x\"}", 400, "invalid_event_type",
+                        "event must not contain CR, LF or NUL"),
+                arguments("POST", "/streams/a", JSON, "{\"event\":\"a\\u0000\",\"data\":\"x\"}", 400,
+                        "invalid_event_type", "event must not contain CR, LF or NUL"),
+                arguments("POST", "/streams/a", JSON, "{\"event\":7,\"data\":\"x\"}", 400, "invalid_event_type",
+                        "event must be a string"),
+                arguments("POST", "/streams/a?event=reset", TEXT, "x", 400, "reserved_event_type",
+                        "event type 'reset' is reserved for the relay's notice that events were missed"),
+                arguments("POST", "/streams/a", TEXT, "", 400, "empty_data",
+                        "event data is empty: send the data as the request body"),
+                arguments("POST", "/streams/a", JSON, "{\"data\":\"\"}", 400, "empty_data", "data is an empty string"),
+                arguments("POST", "/streams/a", JSON, "{\"event\":\"t\"}", 400, "empty_data", "data is missing"),
+                arguments("POST", "/streams/a", JSON, "{\"data\":null}", 400, "empty_data", "data is missing"),
+                arguments("POST", "/streams/a", TEXT, "x".repeat(1025), 413, "event_too_large",
+                        "event data is 1025 bytes; the limit is 1024"),
+                arguments("POST", "/streams/a", JSON, "{\"data\":\"" + "x".repeat(1025) + "\"}", 413, "event_too_large",
+                        "data is 1025 bytes; the limit is 1024"),
+                arguments("POST", "/streams/a", "application/xml", "<x/>", 415, "unsupported_media_type",
+                        "Content-Type 'application/xml' is not accepted: send text/plain or application/json (UTF-8)"),
+                arguments("POST", "/streams/a", null, "x", 415, "unsupported_media_type",
+                        "the request has no Content-Type: send text/plain or application/json (UTF-8)"),
+                arguments("POST", "/streams/a", "text/plain; charset=iso-8859-1", "x", 415, "unsupported_media_type",
+                        "Content-Type 'text/plain; charset=iso-8859-1' is not accepted: send text/plain or"
+                                + " application/json (UTF-8)"),
+                arguments("POST", "/publish", TEXT, "x", 415, "unsupported_media_type",
+                        "Content-Type 'text/plain' is not accepted: send application/json for a batch (UTF-8)"),
+                arguments("POST", "/streams/a", JSON, "{\"data\":", 400, "invalid_json",
+                        "the body is not valid JSON: Unexpected end-of-input within/between Object entries at line 1,"
+                                + " column 9"),
+                arguments("POST", "/streams/a", JSON, "{\"data\":\"x\"} trailing", 400, "invalid_json",
+                        "the body is not valid JSON: Unrecognized token 'trailing': was expecting (JSON String,"
+                                + " Number, Array, Object or token 'null', 'true' or 'false') at line 1, column 22"),
+                arguments("POST", "/streams/a", JSON, "[\"x\"]", 400, "invalid_json",
+                        "the body must be a JSON object {\"event\": ..., \"data\": ...}"),
+                arguments("POST", "/streams/a", JSON, "{\"type\":\"t\",\"data\":\"x\"}", 400, "unknown_field",
+                        "unknown field 'type': expected data, event"),
+                arguments("POST", "/streams/a?event=t", JSON, "{\"data\":\"x\"}", 400, "unexpected_parameter",
+                        "the event query parameter applies to text bodies; put \"event\" in the JSON body instead"),
+                arguments("POST", "/publish", JSON, "[]", 400, "empty_batch", "the batch has no events"),
+                arguments("POST", "/publish", JSON, "{\"stream\":\"a\",\"data\":\"x\"}", 400, "invalid_json",
+                        "the body must be a JSON array of {\"stream\": ..., \"event\": ..., \"data\": ...}"),
+                arguments("POST", "/publish", JSON, "[" + "{\"stream\":\"a\",\"data\":\"x\"},".repeat(3)
+                        + "{\"stream\":\"a\",\"data\":\"x\"}]", 413, "batch_too_large",
+                        "the batch has 4 events; the limit is 3"),
+                arguments("POST", "/publish", JSON, "[{\"stream\":\"a\",\"data\":\"ok\"},{\"data\":\"x\"}]", 400,
+                        "missing_stream", "events[1].stream must be a string naming the stream"),
+                arguments("POST", "/publish", JSON, "[{\"stream\":\"a\",\"data\":\"ok\"},{\"stream\":\"b c\",\"data\":\"x\"}]",
+                        400, "invalid_stream_name",
+                        "events[1]: stream name 'b c' is invalid: use 1-200 characters from A-Z a-z 0-9 . _ : -"),
+                arguments("POST", "/publish", JSON, "[{\"stream\":\"a\",\"data\":\"ok\"},{\"stream\":\"b\",\"data\":\"\"}]",
+                        400, "empty_data", "events[1].data is an empty string"),
+                arguments("POST", "/publish", JSON, "[{\"stream\":\"a\",\"data\":\"ok\",\"id\":\"7\"}]", 400,
+                        "unknown_field", "unknown field 'events[0].id': expected data, event, stream"),
+                arguments("GET", "/nowhere", null, null, 404, "not_found",
+                        "no such endpoint: /nowhere (see GET /streams/{stream}, POST /streams/{stream}, GET /events,"
+                                + " POST /publish)"),
+                arguments("PUT", "/streams/a", TEXT, "x", 405, "method_not_allowed",
+                        "PUT is not allowed here; use GET, POST"),
+                arguments("POST", "/healthz", TEXT, "x", 405, "method_not_allowed",
+                        "POST is not allowed here; use GET"));
+    }
+
+    @ParameterizedTest(name = "{0} {1} -> {4} {5}")
+    @MethodSource("badRequests")
+    void answersWithAPreciseErrorAndChangesNothing(String method, String path, String contentType, String body,
+            int status, String code, String message) {
+        HttpResponse<String> response = relay.request(method, path, contentType,
+                body == null ? null : body.getBytes(StandardCharsets.UTF_8), Map.of());
+        assertThat(response.statusCode()).isEqualTo(status);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(response.body()).isEqualTo(error(code, message));
+    }
+
+    @Test
+    void rejectsABodyThatIsNotUtf8() {
+        HttpResponse<String> response = relay.request("POST", "/streams/a", TEXT, new byte[] {'o', 'k', (byte) 0xC3},
+                Map.of());
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(response.body()).isEqualTo(error("invalid_utf8", "the body is not valid UTF-8"));
+    }
+
+    @Test
+    void tellsWhichMethodsAnEndpointAllows() {
+        HttpResponse<String> response = relay.request("DELETE", "/streams/a", null, null, Map.of());
+        assertThat(response.headers().firstValue("Allow")).hasValue("GET, POST");
+    }
+
+    @Test
+    void aRejectedBatchPublishesNoneOfItsEvents() {
+        try (SseClient subscriber = relay.subscribe("/streams/a")) {
+            org.awaitility.Awaitility.await().until(() -> subscriber.lastEventId() != null);
+            HttpResponse<String> response = relay.post("/publish", JSON,
+                    "[{\"stream\":\"a\",\"data\":\"1\"},{\"stream\":\"a\",\"data\":\"2\"},{\"stream\":\"a\",\"event\":\"reset\",\"data\":\"3\"}]",
+                    Map.of());
+            assertThat(response.statusCode()).isEqualTo(400);
+            assertThat(subscriber.eventCount()).isZero();
+        }
+        org.awaitility.Awaitility.await().until(() -> relay.metric("sserelay_connections") == 0);
+    }
+
+    static String error(String code, String message) {
+        return "{\"error\":\"" + code + "\",\"message\":\"" + message.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}";
+    }
+}
