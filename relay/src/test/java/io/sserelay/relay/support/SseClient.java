@@ -110,7 +110,8 @@ public final class SseClient implements AutoCloseable {
     }
 
     public SseClient awaitEvents(int count) {
-        await().atMost(Duration.ofSeconds(20)).until(() -> eventCount.get() >= count);
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10))
+                .until(() -> eventCount.get() >= count);
         return this;
     }
 

@@ -1,0 +1,103 @@
+package io.sserelay.relay;
+
+import io.sserelay.relay.support.SseClient;
+import io.sserelay.relay.support.TestRelay;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** A subscriber that stops reading is cut off; nobody else notices, and memory stays bounded. */
+class SlowSubscriberTest {
+
+    private static final int EVENT_BYTES = 60_000;
+
+    @Test
+    void aClientThatNeverReadsIsDisconnectedWhileOthersGetEverythingAndTheHeapStaysBounded() throws IOException {
+        int events = 2000; // 120 MB through the relay, 8 times the history and buffer limits together
+        try (TestRelay relay = TestRelay.start(Map.of(
+                "RELAY_SUBSCRIBER_BUFFER_BYTES", "1Mi",
+                "RELAY_HISTORY_MAX_BYTES", "4Mi",
+                "RELAY_WRITE_TIMEOUT", "1h"));
+             Socket stalled = neverReadingSubscriber(relay, "/streams/big");
+             SseClient reader = SseClient.connect(relay.url("/streams/big"), Map.of(), false)) {
+            await().until(() -> relay.metric("sserelay_connections") == 2);
+            long heapBefore = usedHeapAfterGc();
+            String payload = "x".repeat(EVENT_BYTES);
+            for (int i = 1; i <= events; i++) {
+                relay.publish("big", payload);
+                if (i % 16 == 0) {
+                    int published = i;
+                    await().pollInterval(Duration.ofMillis(2)).until(() -> reader.eventCount() >= published);
+                }
+            }
+            reader.awaitEvents(events);
+            await().until(() -> relay.metric("sserelay_subscribers_disconnected_total{reason=\"backlog\"}") == 1);
+            long heapAfter = usedHeapAfterGc();
+
+            System.out.printf("heap growth after %d MB published: %.1f MiB%n", events * (long) EVENT_BYTES / 1_000_000,
+                    (heapAfter - heapBefore) / 1048576.0);
+            assertThat(reader.eventCount()).isEqualTo(events);
+            assertThat(reader.lastEventId()).isEqualTo(relay.relay().origin() + ":" + events);
+            assertThat(reader.ended()).isFalse();
+            assertThat(relay.metric("sserelay_connections")).isEqualTo(1);
+            assertThat(relay.metric("sserelay_history_bytes")).isLessThanOrEqualTo(4 << 20);
+            // History (4 MiB) plus one subscriber buffer (1 MiB) plus slack for the JVM's own churn.
+            assertThat(heapAfter - heapBefore).as("heap growth in bytes").isLessThan(48L << 20);
+        }
+    }
+
+    @Test
+    void aClientWhoseSocketTakesNothingIsClosedAfterTheWriteTimeout() throws IOException {
+        try (TestRelay relay = TestRelay.start(Map.of(
+                "RELAY_SUBSCRIBER_BUFFER_BYTES", "256Mi",
+                "RELAY_HISTORY_MAX_BYTES", "4Mi",
+                "RELAY_WRITE_TIMEOUT", "300ms"));
+             Socket stalled = neverReadingSubscriber(relay, "/streams/stuck")) {
+            await().until(() -> relay.metric("sserelay_connections") == 1);
+            String payload = "y".repeat(EVENT_BYTES);
+            // Fill the kernel's socket buffers on both ends, so writes stop making progress; keep
+            // publishing while waiting in case the kernel grew the buffers further.
+            for (int i = 0; i < 150; i++) {
+                relay.publish("stuck", payload);
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                relay.publish("stuck", payload);
+                return relay.metric("sserelay_subscribers_disconnected_total{reason=\"stalled\"}") == 1;
+            });
+            assertThat(relay.metric("sserelay_subscribers_disconnected_total{reason=\"backlog\"}")).isZero();
+            await().until(() -> relay.metric("sserelay_connections") == 0);
+        }
+    }
+
+    /** A raw socket with a tiny receive buffer that sends a subscribe request and never reads. */
+    static Socket neverReadingSubscriber(TestRelay relay, String path) throws IOException {
+        Socket socket = new Socket();
+        socket.setReceiveBufferSize(4096);
+        int port = relay.relay().address().getPort();
+        socket.connect(new InetSocketAddress("127.0.0.1", port));
+        OutputStream out = socket.getOutputStream();
+        out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nAccept: text/event-stream\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        return socket;
+    }
+
+    private static long usedHeapAfterGc() {
+        long least = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            least = Math.min(least, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        }
+        return least;
+    }
+}
