@@ -151,7 +151,7 @@ class PublishSubscribeTest {
         assertThat(relay.get("/readyz", Map.of()).statusCode()).isEqualTo(200);
         HttpResponse<String> page = relay.get("/", Map.of());
         assertThat(page.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
-        assertThat(page.body()).contains("new EventSource(");
+        assertThat(page.body()).contains("<title>SSE relay</title>", "fetch('/streams/'");
         String metrics = relay.get("/metrics", Map.of()).body();
         assertThat(metrics).contains("sserelay_connections ", "sserelay_events_published_total ",
                 "sserelay_events_delivered_total ", "sserelay_bytes_written_total ",
