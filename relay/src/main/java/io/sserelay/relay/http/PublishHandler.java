@@ -7,7 +7,6 @@ import io.sserelay.relay.stream.Event;
 import io.sserelay.relay.stream.PublishRequest;
 import io.sserelay.relay.stream.RelayClosingException;
 import io.sserelay.relay.stream.StreamHub;
-import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 
@@ -25,7 +24,7 @@ import java.util.Locale;
  * <p>Checks run in this order, so the first problem reported is the most fundamental:
  * token, content type, body size, body content.
  */
-public final class PublishHandler implements HttpHandler {
+public final class PublishHandler {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -52,11 +51,6 @@ public final class PublishHandler implements HttpHandler {
                 ApiError.shuttingDown().send(exchange);
             }
         });
-    }
-
-    @Override
-    public void handleRequest(HttpServerExchange exchange) {
-        publish(exchange, null);
     }
 
     private List<PublishRequest> parse(HttpServerExchange exchange, String stream) {
