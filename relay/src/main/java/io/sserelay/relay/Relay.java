@@ -7,6 +7,12 @@ import io.sserelay.relay.http.PublishHandler;
 import io.sserelay.relay.http.RelayRouter;
 import io.sserelay.relay.http.SubscribeHandler;
 import io.sserelay.relay.metrics.RelayMetrics;
+import io.sserelay.relay.peer.PeerAddress;
+import io.sserelay.relay.peer.PeerHandler;
+import io.sserelay.relay.peer.PeerMesh;
+import io.sserelay.relay.peer.PeerSettings;
+import io.sserelay.relay.peer.PeerSource;
+import io.sserelay.relay.peer.StaticPeerSource;
 import io.sserelay.relay.sse.SseWriters;
 import io.sserelay.relay.stream.StreamHub;
 import io.undertow.Undertow;
@@ -15,6 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -36,28 +44,49 @@ public final class Relay {
     private final RelayMetrics metrics;
     private final SseWriters writers;
     private final Undertow server;
+    private final PeerMesh mesh;
+    private final PeerSource peerSource;
     private final ScheduledExecutorService sweeper;
     private final AtomicBoolean shutDown = new AtomicBoolean();
     private volatile boolean draining;
 
+    /** A relay whose peers, if it is clustered, are the static set {@code RELAY_PEERS}. */
     public Relay(RelayConfig config) {
+        this(config, new StaticPeerSource(Set.copyOf(config.peers())));
+    }
+
+    /** A relay that learns its peers from {@code peerSource} (used only when clustered). */
+    public Relay(RelayConfig config, PeerSource peerSource) {
         this.config = config;
+        this.peerSource = peerSource;
         this.hub = new StreamHub(StreamHub.newOrigin(), config.history());
         this.metrics = new RelayMetrics(hub);
         this.writers = new SseWriters(config.sse(), metrics);
         AccessControl access = new AccessControl(config);
         RelayRouter router = new RelayRouter(
-                new SubscribeHandler(hub, writers, access, config.maxStreamsPerConnection(), config.sse().shutdownRetry()),
+                new SubscribeHandler(hub, writers, access, config.maxStreamsPerConnection(), config.sse().shutdownRetry(),
+                        config.history().maxAge()),
                 new PublishHandler(hub, access, config.publish()),
                 metrics,
                 () -> !draining);
-        this.server = Undertow.builder()
+        Undertow.Builder builder = Undertow.builder()
                 .addHttpListener(config.httpPort(), config.bindAddress())
                 .setIoThreads(config.ioThreads())
                 .setWorkerThreads(config.workerThreads())
                 .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
-                .setHandler(new CorsHandler(config.corsAllowedOrigins(), router))
-                .build();
+                .setHandler(new CorsHandler(config.corsAllowedOrigins(), router));
+        if (config.clustered()) {
+            this.mesh = new PeerMesh(hub, new PeerSettings(config.peerToken(), peerReadTimeout(config),
+                    config.publish().maxEventBytes()), metrics);
+            builder.addListener(new Undertow.ListenerBuilder()
+                    .setType(Undertow.ListenerType.HTTP)
+                    .setHost(config.bindAddress())
+                    .setPort(config.peerPort())
+                    .setRootHandler(new PeerHandler(hub, writers, mesh, config.peerToken())));
+        } else {
+            this.mesh = null;
+        }
+        this.server = builder.build();
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "relay-history-sweeper");
             thread.setDaemon(true);
@@ -67,6 +96,9 @@ public final class Relay {
 
     public Relay start() {
         server.start();
+        if (mesh != null) {
+            mesh.start(advertisedPeerAddress(), peerSource);
+        }
         long period = Math.max(100, Math.min(1000, config.history().maxAge().toMillis() / 10));
         sweeper.scheduleAtFixedRate(() -> hub.evictExpired(System.nanoTime()), period, period, TimeUnit.MILLISECONDS);
         LOG.info("relay {} listening on {} ({})", hub.origin(), address(), config);
@@ -78,12 +110,39 @@ public final class Relay {
         return (InetSocketAddress) server.getListenerInfo().get(0).getAddress();
     }
 
+    /** The address of the peer listener, or null when the relay is not clustered. */
+    public InetSocketAddress peerListenerAddress() {
+        return mesh == null ? null : (InetSocketAddress) server.getListenerInfo().get(1).getAddress();
+    }
+
+    /** How peers reach this relay, or null when it is not clustered. */
+    public PeerAddress advertisedPeerAddress() {
+        if (mesh == null) {
+            return null;
+        }
+        if (config.advertiseAddress() != null) {
+            return config.advertiseAddress();
+        }
+        return new PeerAddress(config.bindAddress(), peerListenerAddress().getPort());
+    }
+
+    /** This relay's place in the cluster, or null when it is not clustered. */
+    public PeerMesh mesh() {
+        return mesh;
+    }
+
     public String origin() {
         return hub.origin();
     }
 
     public RelayConfig config() {
         return config;
+    }
+
+    /** Peers send heartbeats at the heartbeat interval; a few missed ones mean the peer is gone. */
+    private static Duration peerReadTimeout(RelayConfig config) {
+        Duration threeBeats = config.sse().heartbeat().multipliedBy(3);
+        return threeBeats.compareTo(Duration.ofSeconds(2)) < 0 ? Duration.ofSeconds(2) : threeBeats;
     }
 
     /**
@@ -112,6 +171,9 @@ public final class Relay {
         if (left > 0) {
             LOG.warn("relay {}: {} connection(s) did not drain within {}; closing them", hub.origin(), left,
                     config.drainTimeout());
+        }
+        if (mesh != null) {
+            mesh.close();
         }
         writers.stop();
         server.stop();

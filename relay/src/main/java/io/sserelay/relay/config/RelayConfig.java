@@ -1,6 +1,7 @@
 package io.sserelay.relay.config;
 
 import io.sserelay.relay.http.PublishLimits;
+import io.sserelay.relay.peer.PeerAddress;
 import io.sserelay.relay.sse.SseSettings;
 import io.sserelay.relay.stream.HistoryLimits;
 
@@ -8,6 +9,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +23,11 @@ import java.util.regex.Pattern;
  * @param publishToken          the token publishers present; generated when not configured
  * @param publishTokenGenerated true when no token was configured and one was made up
  * @param subscribeToken        the token subscribers present, or null when subscribing is open
+ * @param peerToken             the secret relays of a cluster share, or null for a relay on its
+ *                              own (then the peer port is not opened)
+ * @param peers                 the static peer set; may include this relay
+ * @param advertiseAddress      how peers reach this relay's peer port, or null for the bind
+ *                              address and the peer port
  */
 public record RelayConfig(
         String bindAddress,
@@ -33,6 +40,10 @@ public record RelayConfig(
         boolean publishTokenGenerated,
         boolean publishAuthDisabled,
         String subscribeToken,
+        int peerPort,
+        String peerToken,
+        List<PeerAddress> peers,
+        PeerAddress advertiseAddress,
         List<String> corsAllowedOrigins,
         Duration drainTimeout,
         int ioThreads,
@@ -108,6 +119,33 @@ public record RelayConfig(
             in.problem("RELAY_SUBSCRIBE_TOKEN is set but RELAY_SUBSCRIBE_AUTH is not 'token': set both or neither");
         }
 
+        int peerPort = in.integer("RELAY_PEER_PORT", 7070, 0, 65535);
+        String peerToken = token(in, "RELAY_PEER_TOKEN");
+        List<PeerAddress> peers = new ArrayList<>();
+        for (String peer : in.list("RELAY_PEERS")) {
+            try {
+                peers.add(PeerAddress.parse(peer));
+            } catch (IllegalArgumentException e) {
+                in.problem("RELAY_PEERS: " + e.getMessage());
+            }
+        }
+        if (!peers.isEmpty() && peerToken == null) {
+            in.problem("RELAY_PEERS needs RELAY_PEER_TOKEN, the secret all relays of the cluster share");
+        }
+        PeerAddress advertise = null;
+        String advertiseText = in.string("RELAY_ADVERTISE_ADDRESS");
+        if (advertiseText != null) {
+            try {
+                advertise = PeerAddress.parse(advertiseText.contains(":") && !advertiseText.endsWith("]")
+                        ? advertiseText : advertiseText + ":" + Math.max(peerPort, 1));
+            } catch (IllegalArgumentException e) {
+                in.problem("RELAY_ADVERTISE_ADDRESS: " + e.getMessage());
+            }
+        } else if (peerToken != null && isWildcard(bindAddress)) {
+            in.problem("RELAY_ADVERTISE_ADDRESS is needed when RELAY_BIND_ADDRESS is " + bindAddress
+                    + ": peers must know which address reaches this relay");
+        }
+
         List<String> origins = in.list("RELAY_CORS_ALLOWED_ORIGINS");
         for (String origin : origins) {
             if (!origin.equals("*") && !ORIGIN.matcher(origin).matches()) {
@@ -124,8 +162,18 @@ public record RelayConfig(
 
         in.throwIfProblems();
         return new RelayConfig(bindAddress, httpPort, history, sse, publish, maxStreams, publishToken, generated,
-                publishAuthDisabled, subscribeAuth.equals("token") ? subscribeToken : null, List.copyOf(origins),
+                publishAuthDisabled, subscribeAuth.equals("token") ? subscribeToken : null, peerPort, peerToken,
+                List.copyOf(peers), advertise, List.copyOf(origins),
                 drainTimeout, ioThreads, workerThreads);
+    }
+
+    /** Whether this relay takes part in a cluster (opens the peer port and follows peers). */
+    public boolean clustered() {
+        return peerToken != null;
+    }
+
+    private static boolean isWildcard(String address) {
+        return address.equals("0.0.0.0") || address.equals("::") || address.equals("[::]");
     }
 
     private static String token(EnvironmentReader in, String name) {
@@ -154,6 +202,8 @@ public record RelayConfig(
                 + ", publish=" + publish + ", maxStreamsPerConnection=" + maxStreamsPerConnection
                 + ", publishAuth=" + (publishAuthDisabled ? "disabled" : "token")
                 + ", subscribeAuth=" + (subscribeToken == null ? "none" : "token")
+                + ", peers=" + (peerToken == null ? "none (not clustered)" : peers + " on port " + peerPort
+                        + (advertiseAddress == null ? "" : " advertised as " + advertiseAddress))
                 + ", cors=" + corsAllowedOrigins + ", drainTimeout=" + drainTimeout
                 + ", ioThreads=" + ioThreads + ", workerThreads=" + workerThreads + "]";
     }

@@ -14,20 +14,20 @@ import java.util.Deque;
  * set headers). Tokens are compared as SHA-256 digests in constant time, so neither the
  * content nor the length of the expected token leaks through timing.
  */
-final class BearerToken {
+public final class BearerToken {
 
     private final String purpose;
     private final byte[] expectedDigest;
     private final boolean queryParameterAllowed;
 
-    BearerToken(String purpose, String token, boolean queryParameterAllowed) {
+    public BearerToken(String purpose, String token, boolean queryParameterAllowed) {
         this.purpose = purpose;
         this.expectedDigest = digest(token);
         this.queryParameterAllowed = queryParameterAllowed;
     }
 
     /** Throws 401 when no token was presented and 403 when it is not the expected one. */
-    void check(HttpServerExchange exchange) {
+    public void check(HttpServerExchange exchange) {
         String presented = presented(exchange);
         if (presented == null) {
             String how = queryParameterAllowed

@@ -38,14 +38,16 @@ public final class SubscribeHandler {
     private final AccessControl access;
     private final int maxStreamsPerConnection;
     private final Duration shutdownRetry;
+    private final Duration floorLifetime;
 
     public SubscribeHandler(StreamHub hub, SseWriters writers, AccessControl access, int maxStreamsPerConnection,
-            Duration shutdownRetry) {
+            Duration shutdownRetry, Duration floorLifetime) {
         this.hub = hub;
         this.writers = writers;
         this.access = access;
         this.maxStreamsPerConnection = maxStreamsPerConnection;
         this.shutdownRetry = shutdownRetry;
+        this.floorLifetime = floorLifetime;
     }
 
     /** {@code stream} is the validated name from the path, or null for {@code /events}. */
@@ -53,7 +55,7 @@ public final class SubscribeHandler {
         List<String> streams = stream != null ? List.of(stream) : streamsFromQuery(exchange);
         access.checkSubscribe(exchange);
         Position from = resumePosition(exchange);
-        SseConnection connection = new SseConnection(exchange, writers, streams, stream == null,
+        SseConnection connection = new SseConnection(exchange, writers, streams, stream == null, floorLifetime,
                 closed -> hub.unsubscribe(closed.streams(), closed));
         try {
             hub.subscribe(streams, from, connection);

@@ -13,6 +13,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sserelay.relay.stream.StreamHub;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -39,6 +41,9 @@ public final class RelayMetrics implements AutoCloseable {
     private final Counter backlogDisconnects;
     private final Counter stalledDisconnects;
     private final Timer publishToWrite;
+    private final AtomicInteger peersConfigured = new AtomicInteger();
+    private final AtomicInteger peerLinksConnected = new AtomicInteger();
+    private final Map<String, Counter> peerFramesRejected = new ConcurrentHashMap<>();
 
     public RelayMetrics(StreamHub hub) {
         new JvmMemoryMetrics().bindTo(registry);
@@ -72,6 +77,17 @@ public final class RelayMetrics implements AutoCloseable {
                 .minimumExpectedValue(Duration.ofMillis(1).dividedBy(10))
                 .maximumExpectedValue(Duration.ofSeconds(10))
                 .register(registry);
+
+        Gauge.builder("sserelay.peers", peersConfigured, AtomicInteger::get)
+                .description("Peers in this relay's peer set, itself excluded").register(registry);
+        Gauge.builder("sserelay.peer.links.connected", peerLinksConnected, AtomicInteger::get)
+                .description("Peers this relay is receiving events from now").register(registry);
+        Gauge.builder("sserelay.peer.followers", hub, StreamHub::followers)
+                .description("Peers receiving this relay's events now").register(registry);
+        FunctionCounter.builder("sserelay.peer.events.applied", hub, StreamHub::applied)
+                .description("Events received from peers and applied").register(registry);
+        FunctionCounter.builder("sserelay.peer.events.duplicate", hub, StreamHub::duplicates)
+                .description("Events received from peers that were already applied").register(registry);
     }
 
     public void connectionOpened() {
@@ -103,6 +119,25 @@ public final class RelayMetrics implements AutoCloseable {
 
     public void disconnected(Disconnect reason) {
         (reason == Disconnect.BACKLOG ? backlogDisconnects : stalledDisconnects).increment();
+    }
+
+    public void peersConfigured(int count) {
+        peersConfigured.set(count);
+    }
+
+    public void peerLinkUp() {
+        peerLinksConnected.incrementAndGet();
+    }
+
+    public void peerLinkDown() {
+        peerLinksConnected.decrementAndGet();
+    }
+
+    /** A peer's stream was dropped for sending what the protocol forbids. */
+    public void peerFrameRejected(String reason) {
+        peerFramesRejected.computeIfAbsent(reason, r -> Counter.builder("sserelay.peer.frames.rejected")
+                .tag("reason", r).description("Peer streams dropped for a malformed or oversized frame")
+                .register(registry)).increment();
     }
 
     /** The Prometheus text exposition. */

@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Does the writing for every SSE connection that lives on one IO thread.
+ * Does the writing for every streaming response (subscribers and peers) that lives on one IO
+ * thread.
  *
  * <p>Publishing threads only mark a connection as having something to send; the first mark
  * schedules one task on the IO thread, which then flushes every marked connection. A burst of
@@ -31,12 +32,12 @@ final class IoThreadWriter {
     private final XnioIoThread thread;
     private final SseSettings settings;
     private final SseWriters owner;
-    private final ConcurrentLinkedQueue<SseConnection> marked = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<StreamingResponse> marked = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final long tickMillis;
 
     // Touched only on the IO thread.
-    private final Set<SseConnection> connections = new HashSet<>();
+    private final Set<StreamingResponse> connections = new HashSet<>();
     final ByteBuffer[] gather = new ByteBuffer[MAX_GATHER];
     final ByteBuffer readScratch = ByteBuffer.allocate(256);
 
@@ -57,7 +58,7 @@ final class IoThreadWriter {
     }
 
     /** Any thread: have the connection flushed soon on this IO thread. */
-    void mark(SseConnection connection) {
+    void mark(StreamingResponse connection) {
         marked.offer(connection);
         if (drainScheduled.compareAndSet(false, true)) {
             thread.execute(this::drainMarked);
@@ -65,19 +66,19 @@ final class IoThreadWriter {
     }
 
     /** IO thread. */
-    void register(SseConnection connection) {
+    void register(StreamingResponse connection) {
         connections.add(connection);
     }
 
     /** IO thread. */
-    void unregister(SseConnection connection) {
+    void unregister(StreamingResponse connection) {
         connections.remove(connection);
     }
 
     private void drainMarked() {
         // Cleared before polling: a mark made after this line schedules a new drain.
         drainScheduled.set(false);
-        SseConnection connection;
+        StreamingResponse connection;
         while ((connection = marked.poll()) != null) {
             connection.flushMarked();
         }
@@ -92,8 +93,10 @@ final class IoThreadWriter {
             return;
         }
         long now = System.nanoTime();
-        for (SseConnection connection : new ArrayList<>(connections)) {
-            connection.tick(now);
+        long heartbeat = settings.heartbeat().toNanos();
+        long writeTimeout = settings.writeTimeout().toNanos();
+        for (StreamingResponse connection : new ArrayList<>(connections)) {
+            connection.tick(now, heartbeat, writeTimeout);
         }
         startTicking();
     }

@@ -1,87 +1,63 @@
 package io.sserelay.relay.sse;
 
 import io.sserelay.relay.metrics.RelayMetrics;
-import io.sserelay.relay.metrics.RelayMetrics.Disconnect;
 import io.sserelay.relay.stream.CatchUp;
 import io.sserelay.relay.stream.Event;
 import io.sserelay.relay.stream.Position;
 import io.sserelay.relay.stream.Subscriber;
-import io.undertow.server.AbstractServerConnection;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.server.ServerConnection;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
-import org.xnio.IoUtils;
-import org.xnio.channels.StreamSinkChannel;
-import org.xnio.channels.StreamSourceChannel;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * One subscriber's event stream over an HTTP response.
+ * One subscriber's event stream: the SSE framing of a {@link StreamingResponse}.
  *
- * <p>Threads: the {@link Subscriber} callbacks run on whichever thread holds the hub's lock
- * and only append to a lock-free queue and account its bytes. Everything that touches the
- * socket runs on the exchange's IO thread, driven by its {@link IoThreadWriter}.
- *
- * <p>Memory: the queue holds shared, read-only frames. Live frames count against the
- * connection's buffer; past it the connection is closed and the client resumes by id. A
- * catch-up shares the history's memory and gets its own allowance on top of the buffer, so a
- * client far behind can still catch up.
+ * <p>A subscriber that resumes here from a relay that was further along on some origin has
+ * a <em>floor</em>: events it has already seen are skipped when they arrive, and its ids keep
+ * the higher entries, so a later resume anywhere still starts from where it really is. Until
+ * this relay catches up (or the history's age has passed and no relay can still hold those
+ * events), such a subscriber's frames are encoded for it alone; everyone else shares frames.
+ * The floor is touched only under the hub's lock.
  */
-public final class SseConnection implements Subscriber {
+public final class SseConnection extends StreamingResponse implements Subscriber {
 
     private static final HttpString X_ACCEL_BUFFERING = new HttpString("X-Accel-Buffering");
     private static final ByteBuffer HEARTBEAT = SseEncoder.comment("");
     private static final ByteBuffer SHUTTING_DOWN = SseEncoder.comment("relay shutting down; reconnect to resume");
 
-    private final HttpServerExchange exchange;
-    private final IoThreadWriter writer;
     private final List<String> streams;
     private final boolean multiStream;
     private final Consumer<SseConnection> onClosed;
     private final SseSettings settings;
     private final RelayMetrics metrics;
-
-    private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicLong backlog = new AtomicLong();
-    private final AtomicBoolean flushMarked = new AtomicBoolean();
-    private volatile long catchUpRemaining;
-    private volatile boolean overflowed;
-    private volatile boolean finishing;
-
-    // IO thread only.
-    private StreamSinkChannel channel;
-    private int headOffset;
-    private long lastWriteNanos;
-    private long stalledSinceNanos;
-    private boolean writesShutDown;
-    private boolean closed;
+    private final long floorLifetimeNanos;
+    private Position floor;
+    private long floorDeadlineNanos;
 
     /**
      * @param multiStream true for {@code /events}: events without a type are typed with their
      *                    stream name
+     * @param floorLifetime how long a floor may wait for this relay to learn an origin: the
+     *                    history's maximum age, after which no relay can still replay it
      * @param onClosed    runs once on the IO thread when the connection ends for any reason;
      *                    it must unsubscribe this connection from the hub
      */
     public SseConnection(HttpServerExchange exchange, SseWriters writers, List<String> streams, boolean multiStream,
-            Consumer<SseConnection> onClosed) {
-        this.exchange = exchange;
-        this.writer = writers.forThread(exchange.getIoThread());
+            Duration floorLifetime, Consumer<SseConnection> onClosed) {
+        super(exchange, writers);
         this.streams = List.copyOf(streams);
         this.multiStream = multiStream;
         this.onClosed = onClosed;
         this.settings = writers.settings();
         this.metrics = writers.metrics();
+        this.floorLifetimeNanos = floorLifetime.toNanos();
     }
 
     public List<String> streams() {
@@ -90,264 +66,93 @@ public final class SseConnection implements Subscriber {
 
     @Override
     public void onCatchUp(CatchUp catchUp) {
-        long before = backlog.get();
-        enqueue(SseEncoder.retry(settings.retry().toMillis()));
-        if (!catchUp.resetStreams().isEmpty()) {
-            enqueue(resetFrame(catchUp.resetStreams()));
+        offerFrame(SseEncoder.retry(settings.retry().toMillis()));
+        if (catchUp.resumed()) {
+            floor = catchUp.from().aheadOf(catchUp.position());
+            floorDeadlineNanos = System.nanoTime() + floorLifetimeNanos;
         }
+        if (!catchUp.resetStreams().isEmpty()) {
+            offerFrame(resetFrame(catchUp.resetStreams()));
+        }
+        Position last = null;
         for (Event event : catchUp.replay()) {
-            enqueue(event.frame(multiStream).duplicate());
+            if (floor == null) {
+                offerFrame(event.frame(multiStream).duplicate());
+                last = event.position();
+            } else if (!floor.covers(event.origin(), event.seq())) {
+                last = floor.merge(event.position());
+                offerFrame(event.frameWithId(last, multiStream));
+            }
         }
         if (!catchUp.replay().isEmpty()) {
             metrics.replayed(catchUp.replay().size());
         }
-        Position current = catchUp.position();
-        if (!current.equals(catchUp.positionAfterReplay())) {
-            enqueue(SseEncoder.id(current.format()));
+        Position current = floor == null ? catchUp.position() : floor.merge(catchUp.position());
+        if (!current.equals(last) && !current.equals(catchUp.from())) {
+            offerFrame(SseEncoder.id(current.format()));
         }
-        catchUpRemaining = backlog.get() - before;
+        flushSoon();
     }
 
     @Override
     public void onEvent(Event event) {
-        if (overflowed || finishing) {
-            return;
+        if (floor != null) {
+            if (floor.covers(event.origin(), event.seq())) {
+                return; // seen on the relay this subscriber came from
+            }
+            if (event.position().dominates(floor) || System.nanoTime() - floorDeadlineNanos > 0) {
+                floor = null;
+            } else {
+                offerOwnFrame(event.frameWithId(floor.merge(event.position()), multiStream));
+                return;
+            }
         }
-        int bytes = event.frame(multiStream).remaining();
-        long total = backlog.addAndGet(bytes);
-        if (total > settings.bufferBytes() + catchUpRemaining) {
-            backlog.addAndGet(-bytes);
-            overflowed = true;
-            mark();
-            return;
-        }
-        queue.offer(event);
-        mark();
+        offerEvent(event);
+    }
+
+    @Override
+    public void onGap(List<String> gapStreams) {
+        offerFrame(resetFrame(gapStreams));
+        flushSoon();
     }
 
     @Override
     public void onRelayClosing() {
         long base = settings.shutdownRetry().toMillis();
-        enqueue(SHUTTING_DOWN.duplicate());
-        enqueue(SseEncoder.retry(base + ThreadLocalRandom.current().nextLong(base + 1)));
-        finishing = true;
-        mark();
+        offerFrame(SHUTTING_DOWN.duplicate());
+        offerFrame(SseEncoder.retry(base + ThreadLocalRandom.current().nextLong(base + 1)));
+        finish();
     }
 
-    /**
-     * IO thread: sends the response headers and starts writing. Called once the subscription
-     * is registered, so the catch-up is already queued.
-     */
-    public void start() {
+    @Override
+    protected ByteBuffer frameOf(Event event) {
+        return event.frame(multiStream);
+    }
+
+    @Override
+    protected ByteBuffer heartbeatFrame() {
+        return HEARTBEAT;
+    }
+
+    @Override
+    protected void prepareResponse(HttpServerExchange exchange) {
         exchange.setStatusCode(200);
         exchange.getResponseHeaders()
                 .put(Headers.CONTENT_TYPE, "text/event-stream")
                 .put(Headers.CACHE_CONTROL, "no-cache")
                 .put(X_ACCEL_BUFFERING, "no");
-        channel = exchange.getResponseChannel();
-        channel.getWriteSetter().set(ch -> flush());
-        exchange.getConnection().addCloseListener(this::transportClosed);
-        watchForClientClose();
-        writer.register(this);
+    }
+
+    @Override
+    protected void opened() {
         metrics.connectionOpened();
-        lastWriteNanos = System.nanoTime();
-        flush();
     }
 
-    /**
-     * A subscriber sends nothing after its request, so the read side of the connection only
-     * ever reports end of stream: the client closed. Watching it frees the connection at
-     * once instead of at the next heartbeat's failed write. Bytes a client sends anyway
-     * (pipelining is meaningless on an endless response) are read and dropped.
-     */
-    private void watchForClientClose() {
-        if (!(exchange.getConnection() instanceof AbstractServerConnection http1)) {
-            return; // only HTTP/1.1 is enabled; other transports rely on the heartbeat
-        }
-        StreamSourceChannel source = http1.getChannel().getSourceChannel();
-        source.getReadSetter().set(ch -> {
-            ByteBuffer scratch = writer.readScratch;
-            try {
-                int read;
-                do {
-                    scratch.clear();
-                    read = ch.read(scratch);
-                } while (read > 0);
-                if (read < 0) {
-                    close();
-                    IoUtils.safeClose(exchange.getConnection());
-                }
-            } catch (IOException e) {
-                close();
-                IoUtils.safeClose(exchange.getConnection());
-            }
-        });
-        source.resumeReads();
-    }
-
-    /** IO thread: a mark made by {@link #mark()} is being served. */
-    void flushMarked() {
-        flushMarked.set(false);
-        flush();
-    }
-
-    /** IO thread: heartbeat and stall checks. */
-    void tick(long now) {
-        if (closed || channel == null) {
-            return;
-        }
-        if (stalledSinceNanos != 0 && now - stalledSinceNanos > settings.writeTimeout().toNanos()) {
-            abort(Disconnect.STALLED);
-            return;
-        }
-        if (queue.isEmpty() && now - lastWriteNanos >= settings.heartbeat().toNanos()) {
-            enqueue(HEARTBEAT.duplicate());
-            flush();
-        }
-    }
-
-    private void enqueue(ByteBuffer frame) {
-        backlog.addAndGet(frame.remaining());
-        queue.offer(frame);
-    }
-
-    private void mark() {
-        if (flushMarked.compareAndSet(false, true)) {
-            writer.mark(this);
-        }
-    }
-
-    private void flush() {
-        if (closed || channel == null) {
-            return;
-        }
-        if (overflowed) {
-            abort(Disconnect.BACKLOG);
-            return;
-        }
-        try {
-            if (writesShutDown) {
-                finishWhenFlushed();
-                return;
-            }
-            ByteBuffer[] gather = writer.gather;
-            while (true) {
-                int count = fillGather(gather);
-                if (count == 0) {
-                    break;
-                }
-                long written = channel.write(gather, 0, count);
-                long now = System.nanoTime();
-                int done = popWritten(gather, count, now, written);
-                if (written > 0) {
-                    lastWriteNanos = now;
-                    backlog.addAndGet(-written);
-                    long catchUp = catchUpRemaining;
-                    if (catchUp > 0) {
-                        catchUpRemaining = Math.max(0, catchUp - written);
-                    }
-                }
-                if (done < count) {
-                    headOffset = gather[done].position();
-                    Arrays.fill(gather, 0, count, null);
-                    stalledSinceNanos = written > 0 || stalledSinceNanos == 0 ? now : stalledSinceNanos;
-                    channel.resumeWrites();
-                    return;
-                }
-                headOffset = 0;
-                Arrays.fill(gather, 0, count, null);
-            }
-            if (!channel.flush()) {
-                if (stalledSinceNanos == 0) {
-                    stalledSinceNanos = System.nanoTime();
-                }
-                channel.resumeWrites();
-                return;
-            }
-            stalledSinceNanos = 0;
-            if (finishing && queue.isEmpty()) {
-                writesShutDown = true;
-                channel.shutdownWrites();
-                finishWhenFlushed();
-                return;
-            }
-            channel.suspendWrites();
-        } catch (IOException e) {
-            // The client went away; there is nobody left to tell.
-            close();
-            IoUtils.safeClose(exchange.getConnection());
-        }
-    }
-
-    private int fillGather(ByteBuffer[] gather) {
-        int count = 0;
-        long bytes = 0;
-        for (Object entry : queue) {
-            ByteBuffer frame = entry instanceof Event event
-                    ? event.frame(multiStream).duplicate()
-                    : ((ByteBuffer) entry).duplicate();
-            if (count == 0 && headOffset > 0) {
-                frame.position(headOffset);
-            }
-            gather[count++] = frame;
-            bytes += frame.remaining();
-            if (count == gather.length || bytes >= IoThreadWriter.MAX_GATHER_BYTES) {
-                break;
-            }
-        }
-        return count;
-    }
-
-    /** Removes the fully written frames from the queue and returns how many there were. */
-    private int popWritten(ByteBuffer[] gather, int count, long now, long written) {
-        int done = 0;
-        int events = 0;
-        while (done < count && !gather[done].hasRemaining()) {
-            Object entry = queue.poll();
-            if (entry instanceof Event event) {
-                if (events == 0) {
-                    metrics.publishToWrite(now - event.acceptedNanos());
-                }
-                events++;
-            }
-            done++;
-        }
-        metrics.written(events, written);
-        return done;
-    }
-
-    private void finishWhenFlushed() throws IOException {
-        if (channel.flush()) {
-            close();
-        } else {
-            channel.resumeWrites();
-        }
-    }
-
-    private void abort(Disconnect reason) {
-        if (closed) {
-            return;
-        }
-        metrics.disconnected(reason);
-        close();
-        IoUtils.safeClose(exchange.getConnection());
-    }
-
-    private void transportClosed(ServerConnection connection) {
-        close();
-    }
-
-    private void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        writer.unregister(this);
-        if (channel != null) {
+    @Override
+    protected void onClosed() {
+        if (isStarted()) {
             metrics.connectionClosed();
         }
-        queue.clear();
-        backlog.set(0);
         onClosed.accept(this);
     }
 

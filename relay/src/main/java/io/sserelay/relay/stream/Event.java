@@ -3,6 +3,7 @@ package io.sserelay.relay.stream;
 import io.sserelay.relay.sse.SseEncoder;
 
 import java.nio.ByteBuffer;
+import java.util.function.Function;
 
 /**
  * One accepted event, encoded once. Every connection that sends it writes a duplicate of the
@@ -23,6 +24,8 @@ public final class Event {
     private final long acceptedNanos;
     private final ByteBuffer frame;
     private final ByteBuffer multiStreamFrame;
+    /** The frame peers are sent, encoded on first use; see {@link #peerFrame}. */
+    private volatile ByteBuffer peerFrame;
     /** Set by the hub, under its lock, once the event has left the history. */
     boolean evicted;
 
@@ -69,6 +72,11 @@ public final class Event {
         return data.clone();
     }
 
+    /** The data without copying; read-only. */
+    public ByteBuffer dataView() {
+        return ByteBuffer.wrap(data).asReadOnlyBuffer();
+    }
+
     public Position position() {
         return position;
     }
@@ -80,6 +88,27 @@ public final class Event {
     /** The shared frame; callers write a duplicate and never change it. */
     public ByteBuffer frame(boolean multiStream) {
         return multiStream ? multiStreamFrame : frame;
+    }
+
+    /**
+     * This event's frame with another id, for the rare subscriber whose position is ahead of
+     * this relay's on some origin (it resumed here from a relay that was further along).
+     */
+    public ByteBuffer frameWithId(Position id, boolean multiStream) {
+        return SseEncoder.event(id.format(), type == null && multiStream ? stream : type, data);
+    }
+
+    /**
+     * The frame sent to peers, encoded once by {@code encoder} on first use and then shared.
+     * Two threads may race to encode it; both results are equal, so either may win.
+     */
+    public ByteBuffer peerFrame(Function<Event, ByteBuffer> encoder) {
+        ByteBuffer frame = peerFrame;
+        if (frame == null) {
+            frame = encoder.apply(this);
+            peerFrame = frame;
+        }
+        return frame;
     }
 
     /** Heap held by this event while it is in the history. */

@@ -155,6 +155,36 @@ public final class Position {
         return new Position(newOrigins, newSeqs);
     }
 
+    /** True when this position has seen everything {@code other} has. */
+    public boolean dominates(Position other) {
+        for (int i = 0; i < other.origins.length; i++) {
+            if (seqOf(other.origins[i]) < other.seqs[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The pointwise maximum of both positions. */
+    public Position merge(Position other) {
+        Position merged = this;
+        for (int i = 0; i < other.origins.length; i++) {
+            merged = merged.with(other.origins[i], other.seqs[i]);
+        }
+        return merged;
+    }
+
+    /** The entries of this position that are ahead of {@code other}, or null when there are none. */
+    public Position aheadOf(Position other) {
+        Position ahead = EMPTY;
+        for (int i = 0; i < origins.length; i++) {
+            if (seqs[i] > other.seqOf(origins[i])) {
+                ahead = ahead.with(origins[i], seqs[i]);
+            }
+        }
+        return ahead.size() == 0 ? null : ahead;
+    }
+
     public int size() {
         return origins.length;
     }

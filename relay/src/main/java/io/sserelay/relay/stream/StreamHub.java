@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -16,6 +17,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * The relay's event log and fan-out: numbers accepted events, keeps each stream's history
  * within {@link HistoryLimits}, computes what a resuming subscriber missed, and hands every
  * event to the subscribers of its stream.
+ *
+ * <p>In a cluster the hub also hands its own events to the peers that follow it, and applies
+ * the events peers send it: numbered by their origin, deduplicated by {@code (origin, seq)},
+ * and then treated like local events for history and fan-out.
  *
  * <p>Concurrency: one lock orders everything. Publishing (on worker threads), subscribing and
  * unsubscribing (on IO threads) and eviction (on the sweeper thread) each take it for a short,
@@ -36,6 +41,7 @@ public final class StreamHub {
     private final ArrayDeque<Event> retained = new ArrayDeque<>();
     /** Eviction watermarks of streams that were dropped while idle; new streams start from them. */
     private final Map<String, Long> forgotten = new HashMap<>();
+    private final Set<PeerSubscriber> followers = new LinkedHashSet<>();
 
     private long lastSeq;
     private long lastIndex;
@@ -43,11 +49,13 @@ public final class StreamHub {
     private long staleInRetained;
     private boolean closing;
 
-    // Written only under the lock; volatile so that metric gauges can read them without it.
+    // Written only under the lock; volatile so that metrics can read them without it.
     private volatile long retainedEvents;
     private volatile long retainedBytes;
     private volatile long resets;
     private volatile long accepted;
+    private volatile long applied;
+    private volatile long duplicates;
 
     public StreamHub(String origin, HistoryLimits limits) {
         if (!Position.isValidOrigin(origin)) {
@@ -92,6 +100,9 @@ public final class StreamHub {
                 retain(log, event);
                 for (Subscriber subscriber : log.subscribers) {
                     subscriber.onEvent(event);
+                }
+                for (PeerSubscriber follower : followers) {
+                    follower.onEvent(event);
                 }
                 dropIfIdle(log);
                 events.add(event);
@@ -140,7 +151,7 @@ public final class StreamHub {
             if (!resetStreams.isEmpty()) {
                 resets++;
             }
-            subscriber.onCatchUp(new CatchUp(from != null, Collections.unmodifiableList(resetStreams),
+            subscriber.onCatchUp(new CatchUp(from, Collections.unmodifiableList(resetStreams),
                     Collections.unmodifiableList(replay), head));
             for (StreamLog log : subscribed) {
                 log.subscribers.add(subscriber);
@@ -162,6 +173,140 @@ public final class StreamHub {
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Registers a peer that follows this relay's own events. It first gets what it missed
+     * after {@code after} (its position; only this relay's origin matters), then each event
+     * this relay accepts.
+     *
+     * @throws InvalidPositionException when the peer claims more of this origin than exists
+     * @throws RelayClosingException    when the relay is shutting down
+     */
+    public void follow(Position after, PeerSubscriber follower) {
+        lock.lock();
+        try {
+            if (closing) {
+                throw new RelayClosingException();
+            }
+            long from = after.seqOf(origin);
+            if (from > lastSeq) {
+                throw new InvalidPositionException("position '" + after + "' is ahead of this relay: origin " + origin
+                        + " has accepted events up to " + lastSeq + " only");
+            }
+            List<Event> replay = new ArrayList<>();
+            for (Event event : retained) {
+                if (!event.evicted && event.origin().equals(origin) && event.seq() > from) {
+                    replay.add(event);
+                }
+            }
+            Map<String, Long> evicted = new HashMap<>();
+            for (StreamLog log : logs.values()) {
+                Long upTo = log.evictedUpTo.get(origin);
+                if (upTo != null && upTo > from) {
+                    evicted.put(log.name, upTo);
+                }
+            }
+            long evictedAny = forgotten.getOrDefault(origin, 0L);
+            follower.onCatchUp(new OriginCatchUp(origin, lastSeq, Collections.unmodifiableMap(evicted),
+                    evictedAny > from ? evictedAny : 0, Collections.unmodifiableList(replay)));
+            followers.add(follower);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public void unfollow(PeerSubscriber follower) {
+        lock.lock();
+        try {
+            followers.remove(follower);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Applies events a peer sent from {@code origin}'s numbering: events already applied (by
+     * {@code (origin, seq)}) are dropped as duplicates; the others are retained and fanned out
+     * like local events. Peers send an origin's events in sequence order.
+     *
+     * @return how many events were new
+     */
+    public int applyRemote(String origin, List<RemoteEvent> events, long receivedNanos) {
+        if (origin.equals(this.origin)) {
+            throw new IllegalArgumentException("events of this relay's own origin cannot come from a peer");
+        }
+        lock.lock();
+        try {
+            int fresh = 0;
+            for (RemoteEvent remote : events) {
+                if (remote.seq() <= head.seqOf(origin)) {
+                    duplicates++;
+                    continue;
+                }
+                head = head.with(origin, remote.seq());
+                Event event = new Event(remote.stream(), origin, remote.seq(), ++lastIndex, remote.type(), remote.data(),
+                        head, receivedNanos);
+                StreamLog log = logFor(remote.stream());
+                retain(log, event);
+                for (Subscriber subscriber : log.subscribers) {
+                    subscriber.onEvent(event);
+                }
+                dropIfIdle(log);
+                fresh++;
+            }
+            applied += fresh;
+            enforceByteLimit();
+            return fresh;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Records that a peer no longer has some of {@code origin}'s events that this relay never
+     * applied: per stream in {@code evictedStreams}, and for every stream up to
+     * {@code evictedAnyStream}. Subscribers of the streams concerned are told they missed
+     * events, and later resumes from before the loss get a reset.
+     */
+    public void applyGaps(String origin, Map<String, Long> evictedStreams, long evictedAnyStream) {
+        lock.lock();
+        try {
+            long have = head.seqOf(origin);
+            Map<Subscriber, List<String>> told = new IdentityHashMap<>();
+            if (evictedAnyStream > have) {
+                forgotten.merge(origin, evictedAnyStream, Math::max);
+                for (StreamLog log : logs.values()) {
+                    markGap(log, origin, evictedAnyStream, told);
+                }
+            }
+            evictedStreams.forEach((stream, upTo) -> {
+                if (upTo > have) {
+                    StreamLog log = logs.get(stream);
+                    if (log == null) {
+                        forgotten.merge(origin, upTo, Math::max);
+                    } else {
+                        markGap(log, origin, upTo, told);
+                    }
+                }
+            });
+            told.forEach(Subscriber::onGap);
+            if (!told.isEmpty()) {
+                resets += told.size();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void markGap(StreamLog log, String origin, long upTo, Map<Subscriber, List<String>> told) {
+        if (log.evictedUpTo.getOrDefault(origin, 0L) >= upTo) {
+            return;
+        }
+        log.evictedUpTo.put(origin, upTo);
+        for (Subscriber subscriber : log.subscribers) {
+            told.computeIfAbsent(subscriber, s -> new ArrayList<>()).add(log.name);
         }
     }
 
@@ -199,6 +344,9 @@ public final class StreamHub {
                     }
                 }
             }
+            for (PeerSubscriber follower : List.copyOf(followers)) {
+                follower.onRelayClosing();
+            }
         } finally {
             lock.unlock();
         }
@@ -230,6 +378,26 @@ public final class StreamHub {
     /** Events accepted from publishers on this relay. */
     public long accepted() {
         return accepted;
+    }
+
+    /** Events received from peers and applied. */
+    public long applied() {
+        return applied;
+    }
+
+    /** Events received from peers that had already been applied. */
+    public long duplicates() {
+        return duplicates;
+    }
+
+    /** The peers following this relay's events now. */
+    public int followers() {
+        lock.lock();
+        try {
+            return followers.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     private StreamLog logFor(String stream) {

@@ -1,5 +1,7 @@
 package io.sserelay.relay.stream;
 
+import java.util.List;
+
 /**
  * Receives a subscription's events from the {@link StreamHub}. Every method is called with the
  * hub's lock held, in the order the hub accepted the events, so implementations only queue
@@ -12,6 +14,12 @@ public interface Subscriber {
 
     /** Each live event of a subscribed stream. */
     void onEvent(Event event);
+
+    /**
+     * Events of these subscribed streams were lost before this relay received them (a peer
+     * that was out of reach has evicted them meanwhile); the subscriber should be told.
+     */
+    void onGap(List<String> streams);
 
     /** Once, when the relay shuts down; no event follows. */
     void onRelayClosing();

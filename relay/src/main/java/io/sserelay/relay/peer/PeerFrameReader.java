@@ -1,0 +1,133 @@
+package io.sserelay.relay.peer;
+
+import io.sserelay.relay.stream.Position;
+import io.sserelay.relay.stream.RemoteEvent;
+import io.sserelay.relay.stream.StreamName;
+
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Decodes {@link PeerFrames} from a peer's stream and validates everything a peer could get
+ * wrong, so that nothing malformed or oversized reaches the hub: a frame longer than an event
+ * may be is refused before it is read.
+ */
+final class PeerFrameReader {
+
+    private static final int MAX_TYPE_BYTES = 800;
+
+    private final DataInputStream in;
+    private final int maxPayload;
+    private final int maxEventBytes;
+
+    PeerFrameReader(InputStream in, int maxEventBytes) {
+        this.in = new DataInputStream(in);
+        this.maxEventBytes = maxEventBytes;
+        this.maxPayload = 8 + 1 + StreamName.MAX_LENGTH + 2 + MAX_TYPE_BYTES + maxEventBytes;
+    }
+
+    /** True when a whole frame header can be read without blocking. */
+    boolean ready() throws IOException {
+        return in.available() >= PeerFrames.HEADER_BYTES;
+    }
+
+    PeerFrame next() throws IOException, PeerProtocolException {
+        int kind = in.read();
+        if (kind < 0) {
+            throw new EOFException("the peer ended its stream");
+        }
+        int length = in.readInt();
+        if (length < 0 || length > maxPayload) {
+            throw new PeerProtocolException("oversized", "frame of " + Integer.toUnsignedString(length)
+                    + " bytes; the limit is " + maxPayload);
+        }
+        byte[] payload = in.readNBytes(length);
+        if (payload.length < length) {
+            throw new EOFException("the peer's stream ended inside a frame");
+        }
+        ByteBuffer body = ByteBuffer.wrap(payload);
+        try {
+            PeerFrame frame = switch (kind) {
+                case PeerFrames.HELLO -> hello(body);
+                case PeerFrames.EVENT -> event(body);
+                case PeerFrames.GAP -> gap(body);
+                case PeerFrames.HEARTBEAT_KIND -> new PeerFrame.Heartbeat();
+                default -> throw new PeerProtocolException("malformed", "unknown frame kind " + kind);
+            };
+            if (body.hasRemaining() && kind != PeerFrames.EVENT) {
+                throw new PeerProtocolException("malformed", "frame kind " + kind + " has " + body.remaining()
+                        + " bytes too many");
+            }
+            return frame;
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new PeerProtocolException("malformed", "frame kind " + kind + " is shorter than its fields");
+        }
+    }
+
+    private static PeerFrame hello(ByteBuffer body) throws PeerProtocolException {
+        String origin = ascii(body, body.get() & 0xFF);
+        if (!Position.isValidOrigin(origin)) {
+            throw new PeerProtocolException("malformed", "HELLO names an invalid origin '" + origin + "'");
+        }
+        long lastSeq = body.getLong();
+        if (lastSeq < 0) {
+            throw new PeerProtocolException("malformed", "HELLO has a negative sequence number");
+        }
+        return new PeerFrame.Hello(origin, lastSeq);
+    }
+
+    private PeerFrame event(ByteBuffer body) throws PeerProtocolException {
+        long seq = body.getLong();
+        if (seq < 1) {
+            throw new PeerProtocolException("malformed", "EVENT has sequence number " + seq);
+        }
+        String stream = ascii(body, body.get() & 0xFF);
+        if (!StreamName.isValid(stream)) {
+            throw new PeerProtocolException("malformed", "EVENT names an invalid stream");
+        }
+        int typeLength = body.getShort() & 0xFFFF;
+        String type = null;
+        if (typeLength != PeerFrames.NO_TYPE) {
+            if (typeLength == 0 || typeLength > MAX_TYPE_BYTES) {
+                throw new PeerProtocolException("malformed", "EVENT has a type of " + typeLength + " bytes");
+            }
+            byte[] typeBytes = new byte[typeLength];
+            body.get(typeBytes);
+            type = new String(typeBytes, StandardCharsets.UTF_8);
+            if (type.indexOf('\r') >= 0 || type.indexOf('\n') >= 0 || type.indexOf('\0') >= 0) {
+                throw new PeerProtocolException("malformed", "EVENT type contains CR, LF or NUL");
+            }
+        }
+        int dataLength = body.remaining();
+        if (dataLength == 0) {
+            throw new PeerProtocolException("malformed", "EVENT has no data");
+        }
+        if (dataLength > maxEventBytes) {
+            throw new PeerProtocolException("oversized", "EVENT data of " + dataLength + " bytes; the limit is "
+                    + maxEventBytes);
+        }
+        byte[] data = new byte[dataLength];
+        body.get(data);
+        return new PeerFrame.EventFrame(new RemoteEvent(seq, stream, type, data));
+    }
+
+    private static PeerFrame gap(ByteBuffer body) throws PeerProtocolException {
+        long upTo = body.getLong();
+        int length = body.get() & 0xFF;
+        String stream = length == 0 ? null : ascii(body, length);
+        if (upTo < 1 || (stream != null && !StreamName.isValid(stream))) {
+            throw new PeerProtocolException("malformed", "GAP is invalid");
+        }
+        return new PeerFrame.Gap(stream, upTo);
+    }
+
+    private static String ascii(ByteBuffer body, int length) {
+        byte[] bytes = new byte[length];
+        body.get(bytes);
+        return new String(bytes, StandardCharsets.US_ASCII);
+    }
+}

@@ -1,0 +1,95 @@
+package io.sserelay.relay.peer;
+
+import io.sserelay.relay.http.ApiError;
+import io.sserelay.relay.http.BearerToken;
+import io.sserelay.relay.sse.SseWriters;
+import io.sserelay.relay.stream.InvalidPositionException;
+import io.sserelay.relay.stream.Position;
+import io.sserelay.relay.stream.RelayClosingException;
+import io.sserelay.relay.stream.StreamHub;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HttpString;
+import io.undertow.util.Methods;
+import io.undertow.util.SameThreadExecutor;
+
+import java.util.Deque;
+
+/**
+ * The peer port: {@code GET /peer/v1/log?after=<position>} with the peer token and the
+ * caller's own peer address in {@code X-Relay-Peer}. Only relays in this relay's peer set are
+ * served, so a relay removed from the set gets nothing more. Runs on the IO thread.
+ */
+public final class PeerHandler implements HttpHandler {
+
+    public static final String PATH = "/peer/v1/log";
+    static final HttpString X_RELAY_PEER = new HttpString("X-Relay-Peer");
+
+    private final StreamHub hub;
+    private final SseWriters writers;
+    private final PeerMesh mesh;
+    private final BearerToken token;
+
+    public PeerHandler(StreamHub hub, SseWriters writers, PeerMesh mesh, String peerToken) {
+        this.hub = hub;
+        this.writers = writers;
+        this.mesh = mesh;
+        this.token = new BearerToken("peer traffic", peerToken, false);
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) {
+        try {
+            follow(exchange);
+        } catch (ApiError error) {
+            error.send(exchange);
+        }
+    }
+
+    private void follow(HttpServerExchange exchange) {
+        if (!exchange.getRelativePath().equals(PATH)) {
+            throw new ApiError(404, "not_found", "the peer port serves only GET " + PATH);
+        }
+        if (!exchange.getRequestMethod().equals(Methods.GET)) {
+            throw new ApiError(405, "method_not_allowed", "use GET").withHeader("Allow", "GET");
+        }
+        token.check(exchange);
+        String identity = exchange.getRequestHeaders().getFirst(X_RELAY_PEER);
+        if (identity == null) {
+            throw ApiError.badRequest("missing_peer_address", "send your own peer address in X-Relay-Peer");
+        }
+        PeerAddress peer;
+        try {
+            peer = PeerAddress.parse(identity);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest("invalid_peer_address", "X-Relay-Peer " + e.getMessage());
+        }
+        if (!mesh.isPeer(peer)) {
+            throw ApiError.forbidden("not_a_peer", peer + " is not in this relay's peer set");
+        }
+        Position after = after(exchange);
+        PeerStream stream = new PeerStream(exchange, writers, peer, mesh::followerClosed);
+        try {
+            hub.follow(after, stream);
+        } catch (InvalidPositionException e) {
+            throw ApiError.badRequest("invalid_position", e.getMessage());
+        } catch (RelayClosingException e) {
+            throw ApiError.shuttingDown();
+        }
+        mesh.followerOpened(stream);
+        exchange.dispatch(SameThreadExecutor.INSTANCE, stream::start);
+    }
+
+    private static Position after(HttpServerExchange exchange) {
+        Deque<String> values = exchange.getQueryParameters().get("after");
+        String text = values == null || values.isEmpty() ? "" : values.getFirst();
+        if (text.isEmpty()) {
+            return Position.EMPTY;
+        }
+        try {
+            return Position.parse(text);
+        } catch (InvalidPositionException e) {
+            throw ApiError.badRequest("invalid_position", e.getMessage());
+        }
+    }
+}

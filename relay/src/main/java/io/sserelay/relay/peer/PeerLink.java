@@ -1,0 +1,254 @@
+package io.sserelay.relay.peer;
+
+import io.sserelay.relay.metrics.RelayMetrics;
+import io.sserelay.relay.stream.RemoteEvent;
+import io.sserelay.relay.stream.StreamHub;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * This relay following one peer: one persistent HTTP/1.1 connection on which the peer sends
+ * its own events, starting after this relay's position, so a reconnect picks up exactly where
+ * the last connection stopped. Events are applied to the hub in batches of what has arrived.
+ * On any failure the link reconnects with capped, jittered backoff until it is stopped.
+ *
+ * <p>Threads: one thread per link runs the connection with blocking IO and a read timeout;
+ * {@link #stop()} closes the socket from any thread, which ends a blocked read at once.
+ */
+final class PeerLink {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PeerLink.class);
+    private static final int CONNECT_TIMEOUT_MILLIS = 2000;
+    private static final long FIRST_BACKOFF_MILLIS = 100;
+    private static final long MAX_BACKOFF_MILLIS = 5000;
+    private static final int MAX_BATCH = 512;
+    private static final int MAX_HEAD_BYTES = 16 * 1024;
+
+    private final PeerAddress peer;
+    private final PeerAddress self;
+    private final StreamHub hub;
+    private final PeerSettings settings;
+    private final RelayMetrics metrics;
+    private final Thread thread;
+    private volatile boolean stopped;
+    private volatile Socket socket;
+    private volatile boolean connected;
+    private volatile boolean isSelf;
+    private String lastRefusal;
+
+    PeerLink(PeerAddress peer, PeerAddress self, StreamHub hub, PeerSettings settings, RelayMetrics metrics) {
+        this.peer = peer;
+        this.self = self;
+        this.hub = hub;
+        this.settings = settings;
+        this.metrics = metrics;
+        this.thread = new Thread(this::run, "peer-link-" + peer);
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    void stop() {
+        stopped = true;
+        closeQuietly(socket);
+        thread.interrupt();
+    }
+
+    /** True while a stream from the peer is open and its HELLO was received. */
+    boolean connected() {
+        return connected;
+    }
+
+    /** True when the address turned out to be this relay itself. */
+    boolean isSelf() {
+        return isSelf;
+    }
+
+    private void run() {
+        long backoff = FIRST_BACKOFF_MILLIS;
+        while (!stopped) {
+            boolean followed = false;
+            try {
+                followed = follow();
+            } catch (PeerProtocolException e) {
+                metrics.peerFrameRejected(e.reason());
+                LOG.warn("dropped the stream from peer {}: {}", peer, e.getMessage());
+            } catch (IOException e) {
+                if (!stopped) {
+                    LOG.debug("stream from peer {} ended: {}", peer, e.toString());
+                }
+            } finally {
+                if (connected) {
+                    connected = false;
+                    metrics.peerLinkDown();
+                }
+            }
+            if (stopped) {
+                break;
+            }
+            backoff = followed ? FIRST_BACKOFF_MILLIS : Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+            try {
+                Thread.sleep(backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+    }
+
+    /** Runs one connection; returns true when a stream was established. */
+    private boolean follow() throws IOException, PeerProtocolException {
+        try (Socket connection = new Socket()) {
+            socket = connection;
+            if (stopped) {
+                return false;
+            }
+            connection.connect(new InetSocketAddress(peer.host(), peer.port()), CONNECT_TIMEOUT_MILLIS);
+            connection.setSoTimeout((int) settings.readTimeout().toMillis());
+            connection.setTcpNoDelay(true);
+            OutputStream out = connection.getOutputStream();
+            out.write(request().getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = new BufferedInputStream(connection.getInputStream(), 64 * 1024);
+            ResponseHead head = ResponseHead.read(in);
+            if (head.status() != 200) {
+                String refusal = head.status() + " " + new String(in.readNBytes(2048), StandardCharsets.UTF_8).trim();
+                if (!refusal.equals(lastRefusal)) {
+                    LOG.info("peer {} refused to be followed: {}", peer, refusal);
+                    lastRefusal = refusal;
+                }
+                return false;
+            }
+            lastRefusal = null;
+            PeerFrameReader reader = new PeerFrameReader(head.chunked() ? new ChunkedInputStream(in) : in,
+                    settings.maxEventBytes());
+            if (!(reader.next() instanceof PeerFrame.Hello hello)) {
+                throw new PeerProtocolException("unexpected", "the stream does not start with HELLO");
+            }
+            if (hello.origin().equals(hub.origin())) {
+                LOG.info("peer address {} is this relay itself; not following it", peer);
+                isSelf = true;
+                stopped = true;
+                return false;
+            }
+            connected = true;
+            metrics.peerLinkUp();
+            LOG.info("following peer {} (origin {}, at {})", peer, hello.origin(), hello.lastSeq());
+            apply(hello.origin(), reader);
+            return true;
+        }
+    }
+
+    /** Applies frames until the stream ends: events in batches, gaps in their place. */
+    private void apply(String origin, PeerFrameReader reader) throws IOException, PeerProtocolException {
+        List<RemoteEvent> batch = new ArrayList<>();
+        while (!stopped) {
+            do {
+                PeerFrame frame = reader.next();
+                if (frame instanceof PeerFrame.EventFrame event) {
+                    batch.add(event.event());
+                } else if (frame instanceof PeerFrame.Gap gap) {
+                    applyBatch(origin, batch);
+                    hub.applyGaps(origin, gap.stream() == null ? Map.of() : Map.of(gap.stream(), gap.upTo()),
+                            gap.stream() == null ? gap.upTo() : 0);
+                } else if (frame instanceof PeerFrame.Hello) {
+                    throw new PeerProtocolException("unexpected", "a second HELLO");
+                }
+            } while (batch.size() < MAX_BATCH && reader.ready());
+            applyBatch(origin, batch);
+        }
+    }
+
+    private void applyBatch(String origin, List<RemoteEvent> batch) {
+        if (!batch.isEmpty()) {
+            hub.applyRemote(origin, batch, System.nanoTime());
+            batch.clear();
+        }
+    }
+
+    private String request() {
+        String after = URLEncoder.encode(hub.head().format(), StandardCharsets.UTF_8);
+        return "GET " + PeerHandler.PATH + "?after=" + after + " HTTP/1.1\r\n"
+                + "Host: " + peer + "\r\n"
+                + "Authorization: Bearer " + settings.token() + "\r\n"
+                + PeerHandler.X_RELAY_PEER + ": " + self + "\r\n"
+                + "Accept: " + PeerFrames.CONTENT_TYPE + "\r\n"
+                + "\r\n";
+    }
+
+    private static void closeQuietly(Socket socket) {
+        if (socket != null) {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closing is all we wanted
+            }
+        }
+    }
+
+    /** The status line and the framing-relevant headers of an HTTP/1.1 response. */
+    private record ResponseHead(int status, boolean chunked) {
+
+        static ResponseHead read(InputStream in) throws IOException {
+            String statusLine = line(in);
+            String[] parts = statusLine.split(" ", 3);
+            if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
+                throw new IOException("not an HTTP/1.x response: " + statusLine);
+            }
+            int status;
+            try {
+                status = Integer.parseInt(parts[1]);
+            } catch (NumberFormatException e) {
+                throw new IOException("bad status line: " + statusLine);
+            }
+            boolean chunked = false;
+            int total = statusLine.length();
+            String header;
+            while (!(header = line(in)).isEmpty()) {
+                total += header.length();
+                if (total > MAX_HEAD_BYTES) {
+                    throw new IOException("response head larger than " + MAX_HEAD_BYTES + " bytes");
+                }
+                int colon = header.indexOf(':');
+                if (colon > 0 && header.substring(0, colon).trim().equalsIgnoreCase("Transfer-Encoding")) {
+                    chunked = header.substring(colon + 1).toLowerCase(Locale.ROOT).contains("chunked");
+                }
+            }
+            return new ResponseHead(status, chunked);
+        }
+
+        private static String line(InputStream in) throws IOException {
+            StringBuilder line = new StringBuilder();
+            int c;
+            while ((c = in.read()) != '\n') {
+                if (c < 0) {
+                    throw new EOFException("the peer closed the connection in the response head");
+                }
+                if (c != '\r') {
+                    line.append((char) c);
+                }
+                if (line.length() > MAX_HEAD_BYTES) {
+                    throw new IOException("response head line too long");
+                }
+            }
+            return line.toString();
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package io.sserelay.relay.peer;
+
+import io.sserelay.relay.metrics.RelayMetrics;
+import io.sserelay.relay.stream.StreamHub;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * This relay's place in the cluster: one {@link PeerLink} following each peer in the current
+ * peer set, and the {@link PeerStream}s of the peers following this relay. When the set
+ * changes, links to new peers start, links to removed peers stop, and removed peers'
+ * streams are closed, so that no traffic flows to a relay that is no longer a peer.
+ *
+ * <p>Threads: the peer source calls {@link #update} on its own thread; the peer handler
+ * registers streams on IO threads. Link changes are serialised by this object's monitor;
+ * the peer set is published through a volatile field for the handler's checks.
+ */
+public final class PeerMesh implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PeerMesh.class);
+
+    private final StreamHub hub;
+    private volatile PeerAddress self;
+    private final PeerSettings settings;
+    private final RelayMetrics metrics;
+    private final Map<PeerAddress, PeerLink> links = new HashMap<>();
+    private final Set<PeerStream> followers = ConcurrentHashMap.newKeySet();
+    private volatile Set<PeerAddress> peers = Set.of();
+    private PeerSource source;
+    private boolean closed;
+
+    public PeerMesh(StreamHub hub, PeerSettings settings, RelayMetrics metrics) {
+        this.hub = hub;
+        this.settings = settings;
+        this.metrics = metrics;
+    }
+
+    public PeerAddress self() {
+        return self;
+    }
+
+    /**
+     * Starts following the peers {@code peerSource} names.
+     *
+     * @param self how peers reach this relay; known only once the peer port is bound
+     */
+    public void start(PeerAddress self, PeerSource peerSource) {
+        synchronized (this) {
+            this.self = self;
+            this.source = peerSource;
+        }
+        peerSource.start(this::update);
+    }
+
+    /** The whole new peer set; this relay's own address in it is skipped. */
+    public synchronized void update(Set<PeerAddress> newPeers) {
+        if (closed) {
+            return;
+        }
+        Set<PeerAddress> others = new HashSet<>(newPeers);
+        others.remove(self);
+        peers = Set.copyOf(others);
+        for (PeerAddress gone : new HashSet<>(links.keySet())) {
+            if (!others.contains(gone)) {
+                links.remove(gone).stop();
+                LOG.info("peer {} removed", gone);
+            }
+        }
+        for (PeerAddress added : others) {
+            if (!links.containsKey(added)) {
+                PeerLink link = new PeerLink(added, self, hub, settings, metrics);
+                links.put(added, link);
+                link.start();
+                LOG.info("peer {} added", added);
+            }
+        }
+        for (PeerStream follower : followers) {
+            if (!others.contains(follower.peer())) {
+                follower.closeSoon();
+            }
+        }
+        metrics.peersConfigured(others.size());
+    }
+
+    /** Whether {@code address} is in the current peer set (and may follow this relay). */
+    public boolean isPeer(PeerAddress address) {
+        return peers.contains(address);
+    }
+
+    /** The current peer set, without this relay. */
+    public Set<PeerAddress> peers() {
+        return peers;
+    }
+
+    /** Links whose stream from their peer is open now. */
+    public synchronized int connectedLinks() {
+        return (int) links.values().stream().filter(PeerLink::connected).count();
+    }
+
+    /** Peers following this relay now. */
+    public int followerCount() {
+        return followers.size();
+    }
+
+    void followerOpened(PeerStream stream) {
+        followers.add(stream);
+        // The set may have changed since the handler checked it.
+        if (!isPeer(stream.peer())) {
+            stream.closeSoon();
+        }
+    }
+
+    void followerClosed(PeerStream stream) {
+        followers.remove(stream);
+        hub.unfollow(stream);
+    }
+
+    @Override
+    public void close() {
+        PeerSource toClose;
+        synchronized (this) {
+            closed = true;
+            links.values().forEach(PeerLink::stop);
+            links.clear();
+            toClose = source;
+        }
+        if (toClose != null) {
+            toClose.close();
+        }
+    }
+}

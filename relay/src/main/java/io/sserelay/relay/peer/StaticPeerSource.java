@@ -1,0 +1,24 @@
+package io.sserelay.relay.peer;
+
+import java.util.Set;
+import java.util.function.Consumer;
+
+/** A fixed peer set, from configuration ({@code RELAY_PEERS}). */
+public final class StaticPeerSource implements PeerSource {
+
+    private final Set<PeerAddress> peers;
+
+    public StaticPeerSource(Set<PeerAddress> peers) {
+        this.peers = Set.copyOf(peers);
+    }
+
+    @Override
+    public void start(Consumer<Set<PeerAddress>> listener) {
+        listener.accept(peers);
+    }
+
+    @Override
+    public void close() {
+        // nothing to release
+    }
+}

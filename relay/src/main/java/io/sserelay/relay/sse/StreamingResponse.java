@@ -1,0 +1,348 @@
+package io.sserelay.relay.sse;
+
+import io.sserelay.relay.metrics.RelayMetrics;
+import io.sserelay.relay.metrics.RelayMetrics.Disconnect;
+import io.sserelay.relay.stream.Event;
+import io.undertow.server.AbstractServerConnection;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.ServerConnection;
+import org.xnio.IoUtils;
+import org.xnio.channels.StreamSinkChannel;
+import org.xnio.channels.StreamSourceChannel;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An endless HTTP response fed from a queue of shared, read-only frames: the write path of
+ * both subscribers ({@link SseConnection}) and peers that follow this relay.
+ *
+ * <p>Threads: producers call {@link #offerEvent}, {@link #offerFrame} and {@link #finish}
+ * from any thread (in practice under the hub's lock); they only append to a lock-free queue
+ * and account its bytes. Everything that touches the socket runs on the exchange's IO
+ * thread, driven by its {@link IoThreadWriter}.
+ *
+ * <p>Memory: events count against the response's buffer; past it the response is closed
+ * and the client catches up by position when it reconnects. Frames offered without a bound
+ * (a catch-up, control frames) share memory with the history and are allowed on top.
+ */
+public abstract class StreamingResponse {
+
+    private final HttpServerExchange exchange;
+    private final IoThreadWriter writer;
+    private final RelayMetrics metrics;
+    private final long bufferBytes;
+    private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicLong backlog = new AtomicLong();
+    private final AtomicBoolean flushMarked = new AtomicBoolean();
+    private volatile long unboundedRemaining;
+    private volatile boolean overflowed;
+    private volatile boolean finishing;
+    private volatile boolean closeRequested;
+
+    // IO thread only.
+    private StreamSinkChannel channel;
+    private int headOffset;
+    private long lastWriteNanos;
+    private long stalledSinceNanos;
+    private boolean writesShutDown;
+    private boolean closed;
+
+    protected StreamingResponse(HttpServerExchange exchange, SseWriters writers) {
+        this.exchange = exchange;
+        this.writer = writers.forThread(exchange.getIoThread());
+        this.metrics = writers.metrics();
+        this.bufferBytes = writers.settings().bufferBytes();
+    }
+
+    /** The frame that carries {@code event} on this response; shared, never modified. */
+    protected abstract ByteBuffer frameOf(Event event);
+
+    /** What to send after a heartbeat interval without writes. */
+    protected abstract ByteBuffer heartbeatFrame();
+
+    /** Sets status and headers before the first write. */
+    protected abstract void prepareResponse(HttpServerExchange exchange);
+
+    /** Runs once on the IO thread when the response ends for any reason. */
+    protected abstract void onClosed();
+
+    /** Queues an event within the buffer; past it the response is closed as too slow. */
+    protected final void offerEvent(Event event) {
+        offerBounded(event, frameOf(event).remaining());
+    }
+
+    /** Queues a frame made for this response alone, within the buffer like an event. */
+    protected final void offerOwnFrame(ByteBuffer frame) {
+        offerBounded(frame, frame.remaining());
+    }
+
+    private void offerBounded(Object entry, int bytes) {
+        if (overflowed || finishing) {
+            return;
+        }
+        long total = backlog.addAndGet(bytes);
+        if (total > bufferBytes + unboundedRemaining) {
+            backlog.addAndGet(-bytes);
+            overflowed = true;
+            mark();
+            return;
+        }
+        queue.offer(entry);
+        mark();
+    }
+
+    /**
+     * Queues a frame outside the buffer's bound: catch-ups (which share the history's memory)
+     * and small control frames. Call {@link #flushSoon()} after a series of them.
+     */
+    protected final void offerFrame(ByteBuffer frame) {
+        int bytes = frame.remaining();
+        backlog.addAndGet(bytes);
+        unboundedRemaining += bytes;
+        queue.offer(frame);
+    }
+
+    protected final void flushSoon() {
+        mark();
+    }
+
+    /** Ends the response once everything queued so far is written; nothing is queued after. */
+    protected final void finish() {
+        finishing = true;
+        mark();
+    }
+
+    /** Any thread: drop the connection soon, without ending the response properly. */
+    public final void closeSoon() {
+        closeRequested = true;
+        mark();
+    }
+
+    /**
+     * IO thread: sends the headers and starts writing. Called after the response was
+     * registered with its source, so its catch-up is already queued.
+     */
+    public final void start() {
+        prepareResponse(exchange);
+        channel = exchange.getResponseChannel();
+        channel.getWriteSetter().set(ch -> flush());
+        exchange.getConnection().addCloseListener(this::transportClosed);
+        watchForClientClose();
+        writer.register(this);
+        lastWriteNanos = System.nanoTime();
+        opened();
+        flush();
+    }
+
+    /** IO thread, once the response is open; for subclasses that count connections. */
+    protected void opened() {
+    }
+
+    /** IO thread: a mark made by {@link #mark()} is being served. */
+    final void flushMarked() {
+        flushMarked.set(false);
+        flush();
+    }
+
+    /** IO thread: heartbeat and stall checks. */
+    final void tick(long now, long heartbeatNanos, long writeTimeoutNanos) {
+        if (closed || channel == null) {
+            return;
+        }
+        if (stalledSinceNanos != 0 && now - stalledSinceNanos > writeTimeoutNanos) {
+            abort(Disconnect.STALLED);
+            return;
+        }
+        if (queue.isEmpty() && now - lastWriteNanos >= heartbeatNanos) {
+            offerFrame(heartbeatFrame().duplicate());
+            flush();
+        }
+    }
+
+    /**
+     * A client sends nothing after its request, so the read side of the connection only ever
+     * reports end of stream: the client closed. Watching it frees the connection at once
+     * instead of at the next heartbeat's failed write. Bytes a client sends anyway (pipelining
+     * is meaningless on an endless response) are read and dropped.
+     */
+    private void watchForClientClose() {
+        if (!(exchange.getConnection() instanceof AbstractServerConnection http1)) {
+            return; // only HTTP/1.1 is enabled; other transports rely on the heartbeat
+        }
+        StreamSourceChannel source = http1.getChannel().getSourceChannel();
+        source.getReadSetter().set(ch -> {
+            ByteBuffer scratch = writer.readScratch;
+            try {
+                int read;
+                do {
+                    scratch.clear();
+                    read = ch.read(scratch);
+                } while (read > 0);
+                if (read < 0) {
+                    closeConnection();
+                }
+            } catch (IOException e) {
+                closeConnection();
+            }
+        });
+        source.resumeReads();
+    }
+
+    private void mark() {
+        if (flushMarked.compareAndSet(false, true)) {
+            writer.mark(this);
+        }
+    }
+
+    private void flush() {
+        if (closed || channel == null) {
+            return;
+        }
+        if (overflowed) {
+            abort(Disconnect.BACKLOG);
+            return;
+        }
+        if (closeRequested) {
+            closeConnection();
+            return;
+        }
+        try {
+            if (writesShutDown) {
+                closeWhenFlushed();
+                return;
+            }
+            ByteBuffer[] gather = writer.gather;
+            while (true) {
+                int count = fillGather(gather);
+                if (count == 0) {
+                    break;
+                }
+                long written = channel.write(gather, 0, count);
+                long now = System.nanoTime();
+                int done = popWritten(gather, count, now, written);
+                if (written > 0) {
+                    lastWriteNanos = now;
+                    backlog.addAndGet(-written);
+                    long unbounded = unboundedRemaining;
+                    if (unbounded > 0) {
+                        unboundedRemaining = Math.max(0, unbounded - written);
+                    }
+                }
+                boolean partial = done < count;
+                if (partial) {
+                    headOffset = gather[done].position();
+                }
+                Arrays.fill(gather, 0, count, null);
+                if (partial) {
+                    stalledSinceNanos = written > 0 || stalledSinceNanos == 0 ? now : stalledSinceNanos;
+                    channel.resumeWrites();
+                    return;
+                }
+                headOffset = 0;
+            }
+            if (!channel.flush()) {
+                if (stalledSinceNanos == 0) {
+                    stalledSinceNanos = System.nanoTime();
+                }
+                channel.resumeWrites();
+                return;
+            }
+            stalledSinceNanos = 0;
+            if (finishing && queue.isEmpty()) {
+                writesShutDown = true;
+                channel.shutdownWrites();
+                closeWhenFlushed();
+                return;
+            }
+            channel.suspendWrites();
+        } catch (IOException e) {
+            closeConnection(); // the client went away; there is nobody left to tell
+        }
+    }
+
+    private int fillGather(ByteBuffer[] gather) {
+        int count = 0;
+        long bytes = 0;
+        for (Object entry : queue) {
+            ByteBuffer frame = entry instanceof Event event ? frameOf(event).duplicate() : ((ByteBuffer) entry).duplicate();
+            if (count == 0 && headOffset > 0) {
+                frame.position(headOffset);
+            }
+            gather[count++] = frame;
+            bytes += frame.remaining();
+            if (count == gather.length || bytes >= IoThreadWriter.MAX_GATHER_BYTES) {
+                break;
+            }
+        }
+        return count;
+    }
+
+    /** Removes the fully written frames from the queue and returns how many there were. */
+    private int popWritten(ByteBuffer[] gather, int count, long now, long written) {
+        int done = 0;
+        int events = 0;
+        while (done < count && !gather[done].hasRemaining()) {
+            Object entry = queue.poll();
+            if (entry instanceof Event event) {
+                if (events == 0) {
+                    metrics.publishToWrite(now - event.acceptedNanos());
+                }
+                events++;
+            }
+            done++;
+        }
+        metrics.written(events, written);
+        return done;
+    }
+
+    private void closeWhenFlushed() throws IOException {
+        if (channel.flush()) {
+            close();
+        } else {
+            channel.resumeWrites();
+        }
+    }
+
+    private void abort(Disconnect reason) {
+        if (closed) {
+            return;
+        }
+        metrics.disconnected(reason);
+        closeConnection();
+    }
+
+    private void closeConnection() {
+        close();
+        IoUtils.safeClose(exchange.getConnection());
+    }
+
+    private void transportClosed(ServerConnection connection) {
+        close();
+    }
+
+    private void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        writer.unregister(this);
+        queue.clear();
+        backlog.set(0);
+        onClosed();
+    }
+
+    /** IO thread: whether the response has ended. */
+    protected final boolean isClosed() {
+        return closed;
+    }
+
+    /** IO thread: whether {@link #start()} has run. */
+    protected final boolean isStarted() {
+        return channel != null;
+    }
+}
