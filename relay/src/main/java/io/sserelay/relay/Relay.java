@@ -59,7 +59,7 @@ public final class Relay {
     public Relay(RelayConfig config, PeerSource peerSource) {
         this.config = config;
         this.peerSource = peerSource;
-        this.hub = new StreamHub(StreamHub.newOrigin(), config.history());
+        this.hub = new StreamHub(StreamHub.newOrigin(), config.history(), config.clustered());
         this.metrics = new RelayMetrics(hub);
         this.writers = new SseWriters(config.sse(), metrics);
         AccessControl access = new AccessControl(config);
@@ -100,7 +100,7 @@ public final class Relay {
             mesh.start(advertisedPeerAddress(), peerSource);
         }
         long period = Math.max(100, Math.min(1000, config.history().maxAge().toMillis() / 10));
-        sweeper.scheduleAtFixedRate(() -> hub.evictExpired(System.nanoTime()), period, period, TimeUnit.MILLISECONDS);
+        sweeper.scheduleAtFixedRate(this::sweep, period, period, TimeUnit.MILLISECONDS);
         LOG.info("relay {} listening on {} ({})", hub.origin(), address(), config);
         return this;
     }
@@ -139,6 +139,23 @@ public final class Relay {
         return config;
     }
 
+    private void sweep() {
+        try {
+            hub.evictExpired(System.nanoTime());
+        } catch (RuntimeException e) {
+            // A failure must not cancel the schedule, or history would stop aging out.
+            LOG.error("history sweep failed", e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Peers send heartbeats at the heartbeat interval; a few missed ones mean the peer is gone. */
     private static Duration peerReadTimeout(RelayConfig config) {
         Duration threeBeats = config.sse().heartbeat().multipliedBy(3);
@@ -155,17 +172,18 @@ public final class Relay {
             return;
         }
         draining = true;
+        Duration delay = config.shutdownDelay();
+        if (!delay.isZero()) {
+            // Keep serving while load balancers notice the relay is not ready any more.
+            LOG.info("relay {} not ready; closing streams in {}", hub.origin(), delay);
+            sleep(delay.toMillis());
+        }
         int open = metrics.openConnections();
         LOG.info("relay {} shutting down: draining {} subscriber connection(s)", hub.origin(), open);
         hub.close();
         long deadline = System.nanoTime() + config.drainTimeout().toNanos();
-        while (metrics.openConnections() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+        while (metrics.openConnections() > 0 && System.nanoTime() < deadline && !Thread.currentThread().isInterrupted()) {
+            sleep(10);
         }
         int left = metrics.openConnections();
         if (left > 0) {

@@ -43,6 +43,14 @@ class AuthAndCorsTest {
     }
 
     @Test
+    void anEmptyBearerTokenCountsAsNoToken() {
+        try (TestRelay relay = TestRelay.start()) {
+            HttpResponse<String> response = relay.post("/streams/a", "text/plain", "x", Map.of("Authorization", "Bearer  "));
+            assertThat(response.statusCode()).isEqualTo(401);
+        }
+    }
+
+    @Test
     void theTokenIsCheckedBeforeTheRequestIsLookedAt() {
         try (TestRelay relay = TestRelay.start()) {
             HttpResponse<String> response = relay.post("/publish", "application/xml", "<junk/>",
@@ -93,6 +101,7 @@ class AuthAndCorsTest {
             assertThat(publish.headers().firstValue("Access-Control-Allow-Origin")).hasValue("https://app.example.com");
             HttpResponse<String> other = relay.get("/healthz", Map.of("Origin", "https://evil.example.com"));
             assertThat(other.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+            assertThat(other.headers().allValues("Vary")).contains("Origin");
         }
     }
 

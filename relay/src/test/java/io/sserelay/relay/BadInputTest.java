@@ -66,6 +66,15 @@ class BadInputTest {
                         "name at least one stream: /events?stream=a&stream=b"),
                 arguments("GET", "/events?stream=ok&stream=no%0Ano", null, null, 400, "invalid_stream_name",
                         "stream name 'no\\u000ano' is invalid: use 1-200 characters from A-Z a-z 0-9 . _ : -"),
+                arguments("GET", "/events?stream=ok&stream=error", null, null, 400, "reserved_stream_name",
+                        "on /events a stream's events are typed with its name, and 'error' is an event type"
+                                + " EventSource or the relay gives its own meaning; subscribe to it on /streams/error"),
+                arguments("POST", "/streams/a", JSON, "{\"data\":" + "[".repeat(1500) + "]".repeat(1500) + "}", 400,
+                        "invalid_json", "the body exceeds a JSON limit: Document nesting depth (1001) exceeds the"
+                                + " maximum allowed (1000, from `StreamReadConstraints.getMaxNestingDepth()`)"),
+                arguments("POST", "/publish?event=t", JSON, "[{\"stream\":\"a\",\"data\":\"x\"}]", 400,
+                        "unexpected_parameter", "a batch takes no event query parameter; give each event its"
+                                + " \"event\" field"),
                 arguments("GET", "/events?" + fiveStreams, null, null, 400, "too_many_streams",
                         "the request names 5 streams; one connection may carry at most 4"),
                 arguments("POST", "/streams/a?event=x%0Dy", TEXT, "x", 400, "invalid_event_type",
@@ -131,7 +140,7 @@ class BadInputTest {
                 arguments("PUT", "/streams/a", TEXT, "x", 405, "method_not_allowed",
                         "PUT is not allowed here; use GET, POST"),
                 arguments("POST", "/healthz", TEXT, "x", 405, "method_not_allowed",
-                        "POST is not allowed here; use GET"));
+                        "POST is not allowed here; use GET, HEAD"));
     }
 
     @ParameterizedTest(name = "{0} {1} -> {4} {5}")

@@ -20,14 +20,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A real browser's EventSource against real relay processes. The browser reaches the relay
+ * A real browser's EventSource against real relay processes. The browser reaches the relays
  * through a TCP proxy the test can cut, so the test decides exactly when the browser is away
  * and what is published meanwhile; reconnecting and resuming is left to the browser itself.
  */
 class BrowserResumeTest {
 
     @Test
-    void chromiumsOwnReconnectResumesWithoutGapOrDuplicateAcrossADropAndARelayRestart() {
+    void chromiumsOwnReconnectResumesWithoutGapOrDuplicateAcrossDropsAndRelayRestarts() {
         try (BrowserPage page = new BrowserPage("/browser/resume.html")) {
             Map<String, String> env = Map.of("RELAY_CORS_ALLOWED_ORIGINS", page.origin(), "RELAY_RETRY", "300ms",
                     "RELAY_SHUTDOWN_RETRY", "300ms");
@@ -35,30 +35,42 @@ class BrowserResumeTest {
             try (TcpProxy proxy = new TcpProxy(first.port());
                  HeadlessChromium browser = HeadlessChromium.open(page.origin() + "/page.html?relay=http://127.0.0.1:"
                          + proxy.port())) {
-                await().atMost(Duration.ofSeconds(60)).until(() -> !page.reports("open").isEmpty());
+                await().atMost(Duration.ofSeconds(60)).until(() -> metric(first, "sserelay_connections") == 1);
 
-                // Live delivery.
-                publish(first, 1, 10);
-                awaitMessages(page, 10);
-
-                // The browser drops off; what is published meanwhile comes back on reconnect.
-                proxy.pause();
-                await().until(() -> relayConnections(first) == 0);
-                publish(first, 11, 15);
-                proxy.resume(first.port());
-                awaitMessages(page, 15);
-                assertThat(metric(first, "sserelay_events_replayed_total")).isEqualTo(5);
-
-                // The relay restarts; the browser resumes on the new process.
+                // The first relay sends the browser nothing but its position (an id without data)
+                // and restarts. Events published to the new relay before the browser is back are
+                // replayed to it only if the browser kept that id and sends it as Last-Event-ID.
                 first.terminate();
                 assertThat(first.awaitExit()).isEqualTo(143);
                 proxy.pause();
                 try (RelayProcess second = RelayProcess.start(env)) {
-                    publish(second, 16, 20);
+                    publish(second, 1, 5);
                     proxy.resume(second.port());
-                    awaitMessages(page, 20);
+                    awaitMessages(page, 5);
                     assertThat(metric(second, "sserelay_events_replayed_total")).isEqualTo(5);
-                    publish(second, 21, 25);
+
+                    // Live delivery.
+                    publish(second, 6, 10);
+                    awaitMessages(page, 10);
+
+                    // The browser drops off; what is published meanwhile comes back on reconnect.
+                    proxy.pause();
+                    await().until(() -> metric(second, "sserelay_connections") == 0);
+                    publish(second, 11, 15);
+                    proxy.resume(second.port());
+                    awaitMessages(page, 15);
+                    assertThat(metric(second, "sserelay_events_replayed_total")).isEqualTo(10);
+
+                    // The relay restarts again, with events the browser has seen this time.
+                    second.terminate();
+                    assertThat(second.awaitExit()).isEqualTo(143);
+                }
+                proxy.pause();
+                try (RelayProcess third = RelayProcess.start(env)) {
+                    publish(third, 16, 20);
+                    proxy.resume(third.port());
+                    awaitMessages(page, 20);
+                    publish(third, 21, 25);
                     awaitMessages(page, 25);
                 }
             } finally {
@@ -67,8 +79,11 @@ class BrowserResumeTest {
             List<JsonNode> messages = page.reports("message");
             assertThat(messages).extracting(m -> m.get("data").asText())
                     .containsExactlyElementsOf(IntStream.rangeClosed(1, 25).mapToObj(Integer::toString).toList());
-            assertThat(page.reports("reset")).isEmpty();
-            assertThat(page.reports("open").size()).as("connections the browser opened").isGreaterThanOrEqualTo(3);
+            // A relay on its own cannot replay an earlier run's events, so after the second
+            // restart, when the browser had seen events of the earlier run, it says the browser may
+            // have missed some (the data shows it did not). After the first restart the browser's
+            // position held nothing of the earlier run, so there was nothing to miss.
+            assertThat(page.reports("reset")).hasSize(1);
         }
     }
 
@@ -83,10 +98,6 @@ class BrowserResumeTest {
 
     private static void awaitMessages(BrowserPage page, int count) {
         await().atMost(Duration.ofSeconds(30)).until(() -> page.reports("message").size() >= count);
-    }
-
-    private static double relayConnections(RelayProcess relay) {
-        return metric(relay, "sserelay_connections");
     }
 
     private static double metric(RelayProcess relay, String sample) {

@@ -70,9 +70,9 @@ class GracefulShutdownTest {
      */
     @Test
     void whileDrainingItIsNotReadyRefusesPublishesAndSendsNewSubscribersElsewhere() throws IOException {
-        TestRelay relay = TestRelay.start(Map.of("RELAY_SUBSCRIBER_BUFFER_BYTES", "64Mi", "RELAY_DRAIN_TIMEOUT", "1m",
-                "RELAY_SHUTDOWN_RETRY", "500ms"));
-        try (Socket stalled = SlowSubscriberTest.neverReadingSubscriber(relay, "/streams/s")) {
+        try (TestRelay relay = TestRelay.start(Map.of("RELAY_SUBSCRIBER_BUFFER_BYTES", "64Mi",
+                "RELAY_DRAIN_TIMEOUT", "1m", "RELAY_SHUTDOWN_RETRY", "500ms"));
+             Socket stalled = SlowSubscriberTest.neverReadingSubscriber(relay, "/streams/s")) {
             await().until(() -> relay.metric("sserelay_connections") == 1);
             String payload = "z".repeat(60_000);
             for (int i = 0; i < 150; i++) {

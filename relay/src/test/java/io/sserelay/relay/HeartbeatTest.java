@@ -1,7 +1,6 @@
 package io.sserelay.relay;
 
 import io.sserelay.relay.support.SseClient;
-import io.sserelay.relay.support.SseFrame;
 import io.sserelay.relay.support.TestRelay;
 import org.junit.jupiter.api.Test;
 
@@ -51,9 +50,5 @@ class HeartbeatTest {
 
     private static long heartbeats(SseClient client) {
         return client.frames().stream().filter(f -> !f.isEvent()).mapToLong(f -> f.comments().size()).sum();
-    }
-
-    static boolean isHeartbeat(SseFrame frame) {
-        return !frame.isEvent() && !frame.comments().isEmpty();
     }
 }

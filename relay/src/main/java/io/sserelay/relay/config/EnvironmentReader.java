@@ -65,7 +65,12 @@ final class EnvironmentReader {
             case "Mi" -> 1024L * 1024;
             default -> 1024L * 1024 * 1024;
         };
-        long value = Long.parseLong(m.group(1)) * unit;
+        long value;
+        try {
+            value = Math.multiplyExact(Long.parseLong(m.group(1)), unit);
+        } catch (ArithmeticException e) {
+            value = Long.MAX_VALUE;
+        }
         if (value < min || value > max) {
             problem(name, text, "must be between " + formatBytes(min) + " and " + formatBytes(max));
             return fallback;

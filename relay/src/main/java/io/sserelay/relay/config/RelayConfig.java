@@ -45,6 +45,7 @@ public record RelayConfig(
         List<PeerAddress> peers,
         PeerAddress advertiseAddress,
         List<String> corsAllowedOrigins,
+        Duration shutdownDelay,
         Duration drainTimeout,
         int ioThreads,
         int workerThreads) {
@@ -154,6 +155,7 @@ public record RelayConfig(
             }
         }
 
+        Duration shutdownDelay = in.duration("RELAY_SHUTDOWN_DELAY", Duration.ZERO, Duration.ZERO, Duration.ofMinutes(5));
         Duration drainTimeout = in.duration("RELAY_DRAIN_TIMEOUT", Duration.ofSeconds(10), Duration.ZERO,
                 Duration.ofMinutes(10));
         int cores = Runtime.getRuntime().availableProcessors();
@@ -164,7 +166,7 @@ public record RelayConfig(
         return new RelayConfig(bindAddress, httpPort, history, sse, publish, maxStreams, publishToken, generated,
                 publishAuthDisabled, subscribeAuth.equals("token") ? subscribeToken : null, peerPort, peerToken,
                 List.copyOf(peers), advertise, List.copyOf(origins),
-                drainTimeout, ioThreads, workerThreads);
+                shutdownDelay, drainTimeout, ioThreads, workerThreads);
     }
 
     /** Whether this relay takes part in a cluster (opens the peer port and follows peers). */
@@ -204,7 +206,7 @@ public record RelayConfig(
                 + ", subscribeAuth=" + (subscribeToken == null ? "none" : "token")
                 + ", peers=" + (peerToken == null ? "none (not clustered)" : peers + " on port " + peerPort
                         + (advertiseAddress == null ? "" : " advertised as " + advertiseAddress))
-                + ", cors=" + corsAllowedOrigins + ", drainTimeout=" + drainTimeout
+                + ", cors=" + corsAllowedOrigins + ", shutdownDelay=" + shutdownDelay + ", drainTimeout=" + drainTimeout
                 + ", ioThreads=" + ioThreads + ", workerThreads=" + workerThreads + "]";
     }
 }

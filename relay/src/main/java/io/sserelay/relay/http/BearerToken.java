@@ -46,11 +46,12 @@ public final class BearerToken {
             if (header.length() < 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
                 throw ApiError.unauthorized("the Authorization header must use the Bearer scheme: 'Authorization: Bearer <token>'");
             }
-            return header.substring(7).trim();
+            String token = header.substring(7).trim();
+            return token.isEmpty() ? null : token;
         }
         if (queryParameterAllowed) {
             Deque<String> values = exchange.getQueryParameters().get("access_token");
-            if (values != null && !values.isEmpty()) {
+            if (values != null && !values.isEmpty() && !values.getFirst().isEmpty()) {
                 return values.getFirst();
             }
         }

@@ -35,6 +35,10 @@ public final class CorsHandler implements HttpHandler {
 
     @Override
     public void handleRequest(HttpServerExchange exchange) throws Exception {
+        if (!allowedOrigins.isEmpty()) {
+            // Responses differ by Origin, so caches must key on it, allowed or not.
+            exchange.getResponseHeaders().add(Headers.VARY, "Origin");
+        }
         String origin = exchange.getRequestHeaders().getFirst(Headers.ORIGIN);
         if (origin == null) {
             next.handleRequest(exchange);
@@ -65,6 +69,6 @@ public final class CorsHandler implements HttpHandler {
     }
 
     private static void allow(HttpServerExchange exchange, String origin) {
-        exchange.getResponseHeaders().put(ALLOW_ORIGIN, origin).add(Headers.VARY, "Origin");
+        exchange.getResponseHeaders().put(ALLOW_ORIGIN, origin);
     }
 }

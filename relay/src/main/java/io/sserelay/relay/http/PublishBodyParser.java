@@ -1,10 +1,13 @@
 package io.sserelay.relay.http;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sserelay.relay.sse.SseEncoder;
 import io.sserelay.relay.stream.PublishRequest;
 import io.sserelay.relay.stream.StreamName;
 
@@ -24,7 +27,6 @@ import java.util.Set;
  */
 final class PublishBodyParser {
 
-    static final String RESET_TYPE = "reset";
     private static final int MAX_TYPE_LENGTH = 200;
     private static final Set<String> SINGLE_FIELDS = Set.of("event", "data");
     private static final Set<String> BATCH_FIELDS = Set.of("stream", "event", "data");
@@ -133,9 +135,13 @@ final class PublishBodyParser {
         }
         try {
             return json.readTree(body);
+        } catch (StreamConstraintsException e) {
+            // Nesting depth, number length and the like; Jackson gives these no location.
+            throw ApiError.badRequest("invalid_json", "the body exceeds a JSON limit: " + e.getOriginalMessage());
         } catch (JsonProcessingException e) {
-            throw ApiError.badRequest("invalid_json", "the body is not valid JSON: " + e.getOriginalMessage()
-                    + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
+            JsonLocation at = e.getLocation();
+            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+            throw ApiError.badRequest("invalid_json", "the body is not valid JSON: " + e.getOriginalMessage() + where);
         } catch (java.io.IOException e) {
             throw ApiError.badRequest("invalid_json", "the body is not valid JSON: " + e.getMessage());
         }
@@ -159,7 +165,7 @@ final class PublishBodyParser {
                 throw ApiError.badRequest("invalid_event_type", where + " must not contain CR, LF or NUL");
             }
         }
-        if (type.equals(RESET_TYPE)) {
+        if (type.equals(SseEncoder.RESET_TYPE)) {
             throw ApiError.badRequest("reserved_event_type", "event type 'reset' is reserved for the relay's "
                     + "notice that events were missed");
         }

@@ -9,6 +9,8 @@ import io.sserelay.relay.stream.RelayClosingException;
 import io.sserelay.relay.stream.StreamHub;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,6 +29,7 @@ import java.util.Locale;
 public final class PublishHandler {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger LOG = LoggerFactory.getLogger(PublishHandler.class);
 
     private final StreamHub hub;
     private final AccessControl access;
@@ -49,6 +52,9 @@ public final class PublishHandler {
                 error.send(exchange);
             } catch (RelayClosingException closing) {
                 ApiError.shuttingDown().send(exchange);
+            } catch (RuntimeException e) {
+                LOG.error("unexpected failure publishing to {}", stream == null ? "a batch" : stream, e);
+                new ApiError(500, "internal_error", "the relay failed to publish; see its log").send(exchange);
             }
         });
     }
@@ -58,6 +64,10 @@ public final class PublishHandler {
         MediaType mediaType = MediaType.of(exchange.getRequestHeaders().getFirst(Headers.CONTENT_TYPE));
         String eventParam = queryParameter(exchange, "event");
         if (stream == null) {
+            if (eventParam != null) {
+                throw ApiError.badRequest("unexpected_parameter",
+                        "a batch takes no event query parameter; give each event its \"event\" field");
+            }
             requireJson(mediaType, "a batch");
             return parser.batch(readBody(exchange, limits.maxBatchBytes(), "batch_too_large", "the batch"));
         }

@@ -76,7 +76,7 @@ public final class RelayRouter implements HttpHandler {
                         metrics.scrape().getBytes(StandardCharsets.UTF_8));
             }
             case "/events" -> {
-                requireMethod(exchange, Methods.GET);
+                requireStreamMethod(exchange);
                 subscribe.subscribe(exchange, null);
             }
             case "/publish" -> {
@@ -104,8 +104,20 @@ public final class RelayRouter implements HttpHandler {
     }
 
     private static void requireMethod(HttpServerExchange exchange, HttpString allowed) {
-        if (!exchange.getRequestMethod().equals(allowed)) {
-            throw methodNotAllowed(exchange.getRequestMethod(), allowed.toString());
+        HttpString method = exchange.getRequestMethod();
+        if (method.equals(allowed)) {
+            return;
+        }
+        if (allowed.equals(Methods.GET) && method.equals(Methods.HEAD)) {
+            return; // Undertow sends the headers of the GET response without its body
+        }
+        throw methodNotAllowed(method, allowed.equals(Methods.GET) ? "GET, HEAD" : allowed.toString());
+    }
+
+    /** Streams are GET only: a HEAD would open a subscription that sends nothing. */
+    private static void requireStreamMethod(HttpServerExchange exchange) {
+        if (!exchange.getRequestMethod().equals(Methods.GET)) {
+            throw methodNotAllowed(exchange.getRequestMethod(), "GET");
         }
     }
 

@@ -1,6 +1,7 @@
 package io.sserelay.relay.http;
 
 import io.sserelay.relay.sse.SseConnection;
+import io.sserelay.relay.sse.SseEncoder;
 import io.sserelay.relay.sse.SseWriters;
 import io.sserelay.relay.stream.InvalidPositionException;
 import io.sserelay.relay.stream.Position;
@@ -8,16 +9,15 @@ import io.sserelay.relay.stream.RelayClosingException;
 import io.sserelay.relay.stream.StreamHub;
 import io.sserelay.relay.stream.StreamName;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
-import io.undertow.util.SameThreadExecutor;
 
-import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * {@code GET /streams/{stream}} and {@code GET /events?stream=a&stream=b}: validates the
@@ -32,6 +32,8 @@ import java.util.List;
 public final class SubscribeHandler {
 
     private static final HttpString LAST_EVENT_ID = new HttpString("Last-Event-ID");
+    /** EventSource dispatches its own open and error events; reset is the relay's notice. */
+    private static final Set<String> TYPES_A_BROWSER_RESERVES = Set.of("open", "error", SseEncoder.RESET_TYPE);
 
     private final StreamHub hub;
     private final SseWriters writers;
@@ -57,17 +59,21 @@ public final class SubscribeHandler {
         Position from = resumePosition(exchange);
         SseConnection connection = new SseConnection(exchange, writers, streams, stream == null, floorLifetime,
                 closed -> hub.unsubscribe(closed.streams(), closed));
-        try {
-            hub.subscribe(streams, from, connection);
-        } catch (InvalidPositionException e) {
-            throw ApiError.badRequest("invalid_last_event_id", e.getMessage());
-        } catch (RelayClosingException e) {
-            sendReconnectElsewhere(exchange, from);
-            return;
-        }
-        // Undertow ends an exchange when its handler returns unless it was dispatched; the
-        // response stays open until the connection closes it.
-        exchange.dispatch(SameThreadExecutor.INSTANCE, connection::start);
+        // Registering takes the hub's lock, which an IO thread must not wait for: register on a
+        // worker, then start writing back on the connection's IO thread. Each dispatch keeps
+        // Undertow from ending the exchange when the task returns.
+        exchange.dispatch(() -> {
+            try {
+                hub.subscribe(streams, from, connection);
+            } catch (InvalidPositionException e) {
+                ApiError.badRequest("invalid_last_event_id", e.getMessage()).send(exchange);
+                return;
+            } catch (RelayClosingException e) {
+                sendReconnectElsewhere(exchange, from);
+                return;
+            }
+            exchange.dispatch(exchange.getIoThread(), connection::start);
+        });
     }
 
     private List<String> streamsFromQuery(HttpServerExchange exchange) {
@@ -79,6 +85,11 @@ public final class SubscribeHandler {
         for (String name : values) {
             if (!StreamName.isValid(name)) {
                 throw ApiError.badRequest("invalid_stream_name", StreamName.describeInvalid(name));
+            }
+            if (TYPES_A_BROWSER_RESERVES.contains(name)) {
+                throw ApiError.badRequest("reserved_stream_name", "on /events a stream's events are typed with its"
+                        + " name, and '" + name + "' is an event type EventSource or the relay gives its own meaning;"
+                        + " subscribe to it on /streams/" + name);
             }
             streams.add(name);
         }
@@ -111,15 +122,12 @@ public final class SubscribeHandler {
      * new subscriber is given the current position, so it misses nothing in between.
      */
     private void sendReconnectElsewhere(HttpServerExchange exchange, Position from) {
-        StringBuilder frames = new StringBuilder();
-        frames.append("retry: ").append(shutdownRetry.toMillis()).append("\n\n");
+        ByteBuffer retry = SseEncoder.retry(shutdownRetry.toMillis());
+        SseConnection.setEventStreamHeaders(exchange);
         if (from == null) {
-            frames.append("id: ").append(hub.head().format()).append("\n\n");
+            exchange.getResponseSender().send(new ByteBuffer[] {retry, SseEncoder.id(hub.head().format())});
+        } else {
+            exchange.getResponseSender().send(retry);
         }
-        exchange.setStatusCode(200);
-        exchange.getResponseHeaders()
-                .put(Headers.CONTENT_TYPE, "text/event-stream")
-                .put(Headers.CACHE_CONTROL, "no-cache");
-        exchange.getResponseSender().send(frames.toString(), StandardCharsets.US_ASCII);
     }
 }

@@ -10,7 +10,6 @@ import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -28,7 +27,7 @@ import java.util.function.Consumer;
  */
 public final class SseConnection extends StreamingResponse implements Subscriber {
 
-    private static final HttpString X_ACCEL_BUFFERING = new HttpString("X-Accel-Buffering");
+    static final HttpString X_ACCEL_BUFFERING = new HttpString("X-Accel-Buffering");
     private static final ByteBuffer HEARTBEAT = SseEncoder.comment("");
     private static final ByteBuffer SHUTTING_DOWN = SseEncoder.comment("relay shutting down; reconnect to resume");
 
@@ -72,7 +71,7 @@ public final class SseConnection extends StreamingResponse implements Subscriber
             floorDeadlineNanos = System.nanoTime() + floorLifetimeNanos;
         }
         if (!catchUp.resetStreams().isEmpty()) {
-            offerFrame(resetFrame(catchUp.resetStreams()));
+            offerFrame(SseEncoder.reset(catchUp.resetStreams()));
         }
         Position last = null;
         for (Event event : catchUp.replay()) {
@@ -112,7 +111,7 @@ public final class SseConnection extends StreamingResponse implements Subscriber
 
     @Override
     public void onGap(List<String> gapStreams) {
-        offerFrame(resetFrame(gapStreams));
+        offerFrame(SseEncoder.reset(gapStreams));
         flushSoon();
     }
 
@@ -136,6 +135,11 @@ public final class SseConnection extends StreamingResponse implements Subscriber
 
     @Override
     protected void prepareResponse(HttpServerExchange exchange) {
+        setEventStreamHeaders(exchange);
+    }
+
+    /** 200 and the headers of an event stream; proxies must neither cache nor buffer it. */
+    public static void setEventStreamHeaders(HttpServerExchange exchange) {
         exchange.setStatusCode(200);
         exchange.getResponseHeaders()
                 .put(Headers.CONTENT_TYPE, "text/event-stream")
@@ -154,15 +158,5 @@ public final class SseConnection extends StreamingResponse implements Subscriber
             metrics.connectionClosed();
         }
         onClosed.accept(this);
-    }
-
-    private static ByteBuffer resetFrame(List<String> streams) {
-        // Stream names are [A-Za-z0-9._:-], so they need no JSON escaping.
-        StringBuilder json = new StringBuilder("{\"streams\":[");
-        for (int i = 0; i < streams.size(); i++) {
-            json.append(i == 0 ? "\"" : ",\"").append(streams.get(i)).append('"');
-        }
-        json.append("],\"message\":\"events after the last event id are no longer retained; some were missed\"}");
-        return SseEncoder.event(null, "reset", json.toString().getBytes(StandardCharsets.UTF_8));
     }
 }

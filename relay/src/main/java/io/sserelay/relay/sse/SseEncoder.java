@@ -2,6 +2,7 @@ package io.sserelay.relay.sse;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Encodes Server-Sent Events frames (WHATWG HTML, "Server-sent events", section 9.2) into
@@ -16,7 +17,21 @@ public final class SseEncoder {
     private static final byte[] EVENT = "event: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
 
+    /** The type of the relay's own notice that a subscriber missed events; publishers may not use it. */
+    public static final String RESET_TYPE = "reset";
+
     private SseEncoder() {
+    }
+
+    /** The notice that events of these streams after the subscriber's position are lost. */
+    public static ByteBuffer reset(List<String> streams) {
+        // Stream names are [A-Za-z0-9._:-], so they need no JSON escaping.
+        StringBuilder json = new StringBuilder("{\"streams\":[");
+        for (int i = 0; i < streams.size(); i++) {
+            json.append(i == 0 ? "\"" : ",\"").append(streams.get(i)).append('"');
+        }
+        json.append("],\"message\":\"events after the last event id are no longer retained; some were missed\"}");
+        return event(null, RESET_TYPE, json.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     /** An event frame. {@code type} may be null (the client sees a {@code message} event). */

@@ -6,6 +6,8 @@ import io.sserelay.relay.stream.Event;
 import io.undertow.server.AbstractServerConnection;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ServerConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
 import org.xnio.channels.StreamSinkChannel;
 import org.xnio.channels.StreamSourceChannel;
@@ -31,6 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * (a catch-up, control frames) share memory with the history and are allowed on top.
  */
 public abstract class StreamingResponse {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StreamingResponse.class);
 
     private final HttpServerExchange exchange;
     private final IoThreadWriter writer;
@@ -68,7 +72,7 @@ public abstract class StreamingResponse {
     /** Sets status and headers before the first write. */
     protected abstract void prepareResponse(HttpServerExchange exchange);
 
-    /** Runs once on the IO thread when the response ends for any reason. */
+    /** Runs once, on a worker thread, when the response ends for any reason. */
     protected abstract void onClosed();
 
     /** Queues an event within the buffer; past it the response is closed as too slow. */
@@ -86,7 +90,8 @@ public abstract class StreamingResponse {
             return;
         }
         long total = backlog.addAndGet(bytes);
-        if (total > bufferBytes + unboundedRemaining) {
+        // One frame larger than the buffer is still sent when nothing else is waiting.
+        if (total > bufferBytes + unboundedRemaining && total != bytes) {
             backlog.addAndGet(-bytes);
             overflowed = true;
             mark();
@@ -128,14 +133,23 @@ public abstract class StreamingResponse {
      * registered with its source, so its catch-up is already queued.
      */
     public final void start() {
-        prepareResponse(exchange);
-        channel = exchange.getResponseChannel();
-        channel.getWriteSetter().set(ch -> flush());
-        exchange.getConnection().addCloseListener(this::transportClosed);
-        watchForClientClose();
-        writer.register(this);
-        lastWriteNanos = System.nanoTime();
-        opened();
+        try {
+            prepareResponse(exchange);
+            channel = exchange.getResponseChannel();
+            if (channel == null) {
+                throw new IllegalStateException("the response channel was already taken");
+            }
+            channel.getWriteSetter().set(ch -> flush());
+            exchange.getConnection().addCloseListener(this::transportClosed);
+            watchForClientClose();
+            writer.register(this);
+            lastWriteNanos = System.nanoTime();
+            opened();
+        } catch (RuntimeException e) {
+            LOG.warn("could not start a stream to {}", exchange.getSourceAddress(), e);
+            closeConnection();
+            return;
+        }
         flush();
     }
 
@@ -333,7 +347,12 @@ public abstract class StreamingResponse {
         writer.unregister(this);
         queue.clear();
         backlog.set(0);
-        onClosed();
+        // onClosed takes the hub's lock, which an IO thread must not wait for.
+        try {
+            exchange.getConnection().getWorker().execute(this::onClosed);
+        } catch (RuntimeException workerStopped) {
+            onClosed();
+        }
     }
 
     /** IO thread: whether the response has ended. */

@@ -123,10 +123,6 @@ public final class Position {
         return i >= 0 ? seqs[i] : 0;
     }
 
-    public boolean contains(String origin) {
-        return Arrays.binarySearch(origins, origin) >= 0;
-    }
-
     /** True when an event {@code (origin, seq)} is at or before this position. */
     public boolean covers(String origin, long seq) {
         return seq <= seqOf(origin);

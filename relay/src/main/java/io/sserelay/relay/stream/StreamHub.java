@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -32,14 +33,22 @@ public final class StreamHub {
 
     private static final char[] ORIGIN_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
     private static final int ORIGIN_LENGTH = 8;
+    static final int MAX_TOMBSTONES = 65_536;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final String origin;
     private final HistoryLimits limits;
+    private final boolean clustered;
     private final Map<String, StreamLog> logs = new HashMap<>();
     /** Retained events of all streams in acceptance order; entries marked evicted are skipped. */
     private final ArrayDeque<Event> retained = new ArrayDeque<>();
-    /** Eviction watermarks of streams that were dropped while idle; new streams start from them. */
+    /**
+     * What was evicted from streams that were dropped while idle, by stream name, so that a
+     * stream that comes back knows exactly what it lost. The oldest entries beyond
+     * {@link #MAX_TOMBSTONES} fold into {@link #forgotten}.
+     */
+    private final LinkedHashMap<String, Map<String, Long>> tombstones = new LinkedHashMap<>();
+    /** Eviction watermarks of streams whose tombstones were folded away: any stream may be one. */
     private final Map<String, Long> forgotten = new HashMap<>();
     private final Set<PeerSubscriber> followers = new LinkedHashSet<>();
 
@@ -57,12 +66,19 @@ public final class StreamHub {
     private volatile long applied;
     private volatile long duplicates;
 
-    public StreamHub(String origin, HistoryLimits limits) {
+    /**
+     * @param clustered whether peers may deliver events of other origins. A relay on its own
+     *                  can never replay another origin's events (such a position comes from an
+     *                  earlier run of the relay), so it answers a resume from one with a reset;
+     *                  a clustered relay waits for its peers to deliver them.
+     */
+    public StreamHub(String origin, HistoryLimits limits, boolean clustered) {
         if (!Position.isValidOrigin(origin)) {
             throw new IllegalArgumentException("invalid origin id: " + origin);
         }
         this.origin = origin;
         this.limits = limits;
+        this.clustered = clustered;
         this.head = Position.of(origin, 0);
     }
 
@@ -135,11 +151,12 @@ public final class StreamHub {
             List<String> resetStreams = new ArrayList<>();
             List<Event> replay = new ArrayList<>();
             List<StreamLog> subscribed = new ArrayList<>(streams.size());
+            boolean foreignOrigins = from != null && !clustered && namesOtherOrigins(from);
             for (String stream : streams) {
                 StreamLog log = logFor(stream);
                 subscribed.add(log);
                 if (from != null) {
-                    if (log.hasGapAfter(from)) {
+                    if (foreignOrigins || log.hasGapAfter(from)) {
                         resetStreams.add(stream);
                     }
                     log.collectAfter(from, replay);
@@ -159,6 +176,15 @@ public final class StreamHub {
         } finally {
             lock.unlock();
         }
+    }
+
+    private boolean namesOtherOrigins(Position position) {
+        for (int i = 0; i < position.size(); i++) {
+            if (!position.origin(i).equals(origin) && position.seq(i) > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public void unsubscribe(List<String> streams, Subscriber subscriber) {
@@ -208,6 +234,12 @@ public final class StreamHub {
                     evicted.put(log.name, upTo);
                 }
             }
+            tombstones.forEach((stream, watermarks) -> {
+                Long upTo = watermarks.get(origin);
+                if (upTo != null && upTo > from) {
+                    evicted.put(stream, upTo);
+                }
+            });
             long evictedAny = forgotten.getOrDefault(origin, 0L);
             follower.onCatchUp(new OriginCatchUp(origin, lastSeq, Collections.unmodifiableMap(evicted),
                     evictedAny > from ? evictedAny : 0, Collections.unmodifiableList(replay)));
@@ -285,7 +317,7 @@ public final class StreamHub {
                 if (upTo > have) {
                     StreamLog log = logs.get(stream);
                     if (log == null) {
-                        forgotten.merge(origin, upTo, Math::max);
+                        tombstone(stream, Map.of(origin, upTo));
                     } else {
                         markGap(log, origin, upTo, told);
                     }
@@ -403,10 +435,27 @@ public final class StreamHub {
     private StreamLog logFor(String stream) {
         StreamLog log = logs.get(stream);
         if (log == null) {
-            log = new StreamLog(stream, forgotten);
+            Map<String, Long> lost = new HashMap<>(forgotten);
+            Map<String, Long> tombstone = tombstones.remove(stream);
+            if (tombstone != null) {
+                tombstone.forEach((o, seq) -> lost.merge(o, seq, Math::max));
+            }
+            log = new StreamLog(stream, lost);
             logs.put(stream, log);
         }
         return log;
+    }
+
+    private void tombstone(String stream, Map<String, Long> evicted) {
+        Map<String, Long> existing = tombstones.remove(stream);
+        Map<String, Long> merged = existing == null ? new HashMap<>() : existing;
+        evicted.forEach((o, seq) -> merged.merge(o, seq, Math::max));
+        tombstones.put(stream, merged);
+        if (tombstones.size() > MAX_TOMBSTONES) {
+            Map.Entry<String, Map<String, Long>> eldest = tombstones.entrySet().iterator().next();
+            tombstones.remove(eldest.getKey());
+            eldest.getValue().forEach((o, seq) -> forgotten.merge(o, seq, Math::max));
+        }
     }
 
     private void retain(StreamLog log, Event event) {
@@ -468,7 +517,9 @@ public final class StreamHub {
     private void dropIfIdle(StreamLog log) {
         if (log.isIdle()) {
             logs.remove(log.name);
-            log.evictedUpTo.forEach((o, seq) -> forgotten.merge(o, seq, Math::max));
+            if (!log.evictedUpTo.isEmpty()) {
+                tombstone(log.name, log.evictedUpTo);
+            }
         }
     }
 }

@@ -85,7 +85,7 @@ class StreamHubTest {
 
     @Test
     void evictsByAgeAndThenReportsAReset() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(10), 1 << 20));
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(10), 1 << 20), false);
         long t0 = 1_000_000_000L;
         hub.publish(List.of(request("a", "old")), t0);
         hub.publish(List.of(request("a", "new")), t0 + Duration.ofSeconds(8).toNanos());
@@ -99,7 +99,7 @@ class StreamHubTest {
 
     @Test
     void evictsTheOldestEventsOfAllStreamsWhenOverTheByteLimit() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(1000, Duration.ofMinutes(10), 1 << 20));
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(1000, Duration.ofMinutes(10), 1 << 20), false);
         String kb = "x".repeat(1024);
         for (int i = 0; i < 2000; i++) {
             hub.publish(List.of(request(i % 2 == 0 ? "a" : "b", kb)), System.nanoTime());
@@ -128,7 +128,7 @@ class StreamHubTest {
 
     @Test
     void aStreamDroppedWhileIdleStillReportsThatItsEventsAreGone() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 1 << 20));
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 1 << 20), false);
         hub.publish(List.of(request("a", "1")), 0);
         hub.evictExpired(Duration.ofSeconds(5).toNanos());
         Recorder r = new Recorder();
@@ -158,13 +158,84 @@ class StreamHubTest {
     }
 
     @Test
-    void ignoresOriginsItDoesNotKnowAndReplaysItsOwnEvents() {
+    void aRelayOnItsOwnResetsAResumeFromAnEarlierRunBecauseThatRunsEventsAreGone() {
         StreamHub hub = hub(10);
         publish(hub, "a", "1", "2");
         Recorder r = new Recorder();
         hub.subscribe(List.of("a"), Position.of("gone", 40), r);
+        assertThat(r.catchUp.resetStreams()).containsExactly("a");
+        assertThat(r.data()).containsExactly("1", "2");
+    }
+
+    @Test
+    void aClusteredRelayWaitsForPeersToDeliverOriginsItDoesNotKnowYet() {
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(10, Duration.ofMinutes(10), 1 << 20), true);
+        publish(hub, "a", "1", "2");
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a"), Position.of("peer", 40), r);
         assertThat(r.catchUp.resetStreams()).isEmpty();
         assertThat(r.data()).containsExactly("1", "2");
+    }
+
+    @Test
+    void aQuietStreamIsNotResetBecauseOtherStreamsLostEvents() {
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 1 << 20), false);
+        Recorder quiet = new Recorder();
+        hub.subscribe(List.of("quiet"), null, quiet);
+        hub.publish(List.of(request("busy", "1"), request("busy", "2")), 0);
+        hub.unsubscribe(List.of("quiet"), quiet); // the quiet stream is dropped while idle
+        hub.evictExpired(Duration.ofSeconds(5).toNanos()); // and so is everything on the busy one
+        Recorder back = new Recorder();
+        hub.subscribe(List.of("quiet"), quiet.catchUp.position(), back);
+        assertThat(back.catchUp.resetStreams()).isEmpty();
+        Recorder busy = new Recorder();
+        hub.subscribe(List.of("busy"), quiet.catchUp.position(), busy);
+        assertThat(busy.catchUp.resetStreams()).containsExactly("busy");
+    }
+
+    @Test
+    void appliesPeerEventsOnceInTheirOriginsOrderAndFansThemOut() {
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(10, Duration.ofMinutes(10), 1 << 20), true);
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a"), null, r);
+        assertThat(hub.applyRemote("p2", List.of(remote(1, "a", "x1"), remote(2, "a", "x2")), 0)).isEqualTo(2);
+        assertThat(hub.applyRemote("p2", List.of(remote(2, "a", "x2"), remote(3, "a", "x3")), 0)).isEqualTo(1);
+        publish(hub, "a", "own");
+        assertThat(r.data()).containsExactly("x1", "x2", "x3", "own");
+        assertThat(hub.duplicates()).isEqualTo(1);
+        assertThat(hub.head().format()).isEqualTo("o1:1.p2:3");
+        assertThat(r.received).extracting(e -> e.position().format())
+                .containsExactly("o1:0.p2:1", "o1:0.p2:2", "o1:0.p2:3", "o1:1.p2:3");
+    }
+
+    @Test
+    void aFollowingPeerGetsOnlyThisOriginsEventsAfterItsPositionWithTheGapsBefore() {
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(2, Duration.ofMinutes(10), 1 << 20), true);
+        publish(hub, "a", "1", "2", "3");
+        publish(hub, "b", "4");
+        hub.applyRemote("p2", List.of(remote(1, "r", "remote")), 0);
+        FollowRecorder peer = new FollowRecorder();
+        hub.follow(Position.of(ORIGIN, 0).with("p2", 1), peer);
+        assertThat(peer.catchUp.origin()).isEqualTo(ORIGIN);
+        assertThat(peer.catchUp.lastSeq()).isEqualTo(4);
+        assertThat(peer.catchUp.evictedStreams()).isEqualTo(java.util.Map.of("a", 1L));
+        assertThat(peer.catchUp.replay()).extracting(Event::seq).containsExactly(2L, 3L, 4L);
+        publish(hub, "c", "5");
+        hub.applyRemote("p3", List.of(remote(1, "c", "not forwarded")), 0);
+        assertThat(peer.live).extracting(Event::seq).containsExactly(5L);
+    }
+
+    @Test
+    void tellsSubscribersWhenAPeerLostEventsTheyHadNotReceived() {
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(10, Duration.ofMinutes(10), 1 << 20), true);
+        Recorder a = new Recorder();
+        hub.subscribe(List.of("a", "b"), null, a);
+        hub.applyRemote("p2", List.of(remote(1, "a", "x")), 0);
+        hub.applyGaps("p2", java.util.Map.of("a", 1L, "b", 5L), 0);
+        assertThat(a.gaps).containsExactly(List.of("b"));
+        Recorder later = new Recorder();
+        hub.subscribe(List.of("b"), Position.of("p2", 1), later);
+        assertThat(later.catchUp.resetStreams()).containsExactly("b");
     }
 
     @Test
@@ -191,7 +262,7 @@ class StreamHubTest {
     }
 
     private static StreamHub hub(int maxEvents) {
-        return new StreamHub(ORIGIN, new HistoryLimits(maxEvents, Duration.ofMinutes(10), 64L << 20));
+        return new StreamHub(ORIGIN, new HistoryLimits(maxEvents, Duration.ofMinutes(10), 64L << 20), false);
     }
 
     private static List<Event> publish(StreamHub hub, String stream, String... data) {
@@ -202,6 +273,10 @@ class StreamHubTest {
         return new ArrayList<>(hub.publish(requests, System.nanoTime()));
     }
 
+    private static RemoteEvent remote(long seq, String stream, String data) {
+        return new RemoteEvent(seq, stream, null, data.getBytes(StandardCharsets.UTF_8));
+    }
+
     private static PublishRequest request(String stream, String data) {
         return new PublishRequest(stream, null, data.getBytes(StandardCharsets.UTF_8));
     }
@@ -210,6 +285,7 @@ class StreamHubTest {
     private static final class Recorder implements Subscriber {
         CatchUp catchUp;
         final List<Event> received = new ArrayList<>();
+        final List<List<String>> gaps = new ArrayList<>();
         int closings;
 
         @Override
@@ -224,12 +300,36 @@ class StreamHubTest {
         }
 
         @Override
+        public void onGap(List<String> streams) {
+            gaps.add(streams);
+        }
+
+        @Override
         public void onRelayClosing() {
             closings++;
         }
 
         List<String> data() {
             return received.stream().map(e -> new String(e.data(), StandardCharsets.UTF_8)).toList();
+        }
+    }
+
+    private static final class FollowRecorder implements PeerSubscriber {
+        OriginCatchUp catchUp;
+        final List<Event> live = new ArrayList<>();
+
+        @Override
+        public void onCatchUp(OriginCatchUp catchUp) {
+            this.catchUp = catchUp;
+        }
+
+        @Override
+        public void onEvent(Event event) {
+            live.add(event);
+        }
+
+        @Override
+        public void onRelayClosing() {
         }
     }
 }
