@@ -120,6 +120,16 @@ public final class SseClient implements AutoCloseable {
         return this;
     }
 
+    /** Closes the connection and waits until everything received before was recorded. */
+    public void closeAndWait() {
+        close();
+        try {
+            reader.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Override
     public void close() {
         try {

@@ -24,7 +24,12 @@ public final class TestRelay implements AutoCloseable {
 
     private TestRelay(Relay relay) {
         this.relay = relay;
-        this.base = "http://127.0.0.1:" + relay.address().getPort();
+        this.base = "http://" + relay.address().getHostString() + ":" + relay.address().getPort();
+    }
+
+    /** Test helpers around a relay started elsewhere. */
+    public static TestRelay wrap(Relay relay) {
+        return new TestRelay(relay);
     }
 
     /** Starts a relay with the test defaults, overridden by {@code env}. */

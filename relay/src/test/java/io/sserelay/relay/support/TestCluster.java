@@ -1,0 +1,136 @@
+package io.sserelay.relay.support;
+
+import io.sserelay.relay.Relay;
+import io.sserelay.relay.config.RelayConfig;
+import io.sserelay.relay.peer.PeerAddress;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Relays in the test's JVM, each on its own loopback address (127.0.0.11, .12, ...) with
+ * ephemeral ports, all peers of each other. Node {@code i} can be stopped and started again
+ * at the same address; it then comes back as a new process would, with a new origin.
+ */
+public final class TestCluster implements AutoCloseable {
+
+    public static final String PEER_TOKEN = "test-peer-token-0123456789";
+
+    private final Map<String, String> env;
+    private final List<Node> nodes = new ArrayList<>();
+
+    private TestCluster(Map<String, String> env) {
+        this.env = env;
+    }
+
+    /** Starts {@code size} relays and waits until every one follows every other. */
+    public static TestCluster start(int size, Map<String, String> env) {
+        TestCluster cluster = new TestCluster(env);
+        for (int i = 0; i < size; i++) {
+            cluster.nodes.add(cluster.startNode(i, Map.of()));
+        }
+        cluster.connectAll();
+        return cluster;
+    }
+
+    public TestRelay relay(int i) {
+        return nodes.get(i).relay;
+    }
+
+    public SettablePeerSource peerSource(int i) {
+        return nodes.get(i).peers;
+    }
+
+    public int size() {
+        return nodes.size();
+    }
+
+    public PeerAddress peerAddress(int i) {
+        return nodes.get(i).relay.relay().advertisedPeerAddress();
+    }
+
+    /** Stops node {@code i} gracefully and takes it out of the others' peer sets. */
+    public void stop(int i) {
+        nodes.get(i).relay.close();
+        nodes.get(i).stopped = true;
+        publishPeerSets();
+    }
+
+    /** Starts node {@code i} again, as a new process at the same address, and reconnects everyone. */
+    public void restart(int i, Map<String, String> extraEnv) {
+        nodes.set(i, startNode(i, extraEnv));
+        connectAll();
+    }
+
+    /** Gives every running node the full set of running nodes and waits until all follow each other. */
+    public void connectAll() {
+        publishPeerSets();
+        awaitFullMesh();
+    }
+
+    public void awaitFullMesh() {
+        int running = (int) nodes.stream().filter(n -> !n.stopped).count();
+        for (Node node : nodes) {
+            if (!node.stopped) {
+                await().until(() -> node.relay.relay().mesh().connectedLinks() == running - 1
+                        && node.relay.relay().mesh().followerCount() == running - 1);
+            }
+        }
+    }
+
+    private void publishPeerSets() {
+        Set<PeerAddress> all = new LinkedHashSet<>();
+        for (Node node : nodes) {
+            if (!node.stopped) {
+                all.add(node.relay.relay().advertisedPeerAddress());
+            }
+        }
+        for (Node node : nodes) {
+            if (!node.stopped) {
+                node.peers.set(all);
+            }
+        }
+    }
+
+    private Node startNode(int i, Map<String, String> extraEnv) {
+        Map<String, String> all = new HashMap<>();
+        all.put("RELAY_BIND_ADDRESS", "127.0.0." + (11 + i));
+        all.put("RELAY_HTTP_PORT", "0");
+        all.put("RELAY_PEER_PORT", "0");
+        all.put("RELAY_PEER_TOKEN", PEER_TOKEN);
+        all.put("RELAY_PUBLISH_TOKEN", TestRelay.TOKEN);
+        all.put("RELAY_DRAIN_TIMEOUT", "2s");
+        all.put("RELAY_HEARTBEAT", "1s");
+        all.putAll(env);
+        all.putAll(extraEnv);
+        all.values().removeIf(v -> v == null || v.isEmpty());
+        SettablePeerSource peers = new SettablePeerSource();
+        return new Node(TestRelay.wrap(new Relay(RelayConfig.fromEnvironment(all), peers).start()), peers);
+    }
+
+    @Override
+    public void close() {
+        for (Node node : nodes) {
+            if (!node.stopped) {
+                node.relay.close();
+            }
+        }
+    }
+
+    private static final class Node {
+        final TestRelay relay;
+        final SettablePeerSource peers;
+        boolean stopped;
+
+        Node(TestRelay relay, SettablePeerSource peers) {
+            this.relay = relay;
+            this.peers = peers;
+        }
+    }
+}
