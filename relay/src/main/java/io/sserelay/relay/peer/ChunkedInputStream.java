@@ -57,7 +57,7 @@ final class ChunkedInputStream extends InputStream {
 
     private boolean nextChunkIfNeeded() throws IOException {
         while (!done && remaining == 0) {
-            String line = readLine();
+            String line = HttpLines.read(in, MAX_SIZE_LINE, "a chunk header");
             int semicolon = line.indexOf(';');
             String size = (semicolon < 0 ? line : line.substring(0, semicolon)).trim();
             try {
@@ -79,22 +79,5 @@ final class ChunkedInputStream extends InputStream {
         if (in.read() != '\r' || in.read() != '\n') {
             throw new IOException("a chunk does not end in CRLF");
         }
-    }
-
-    private String readLine() throws IOException {
-        StringBuilder line = new StringBuilder();
-        int c;
-        while ((c = in.read()) != '\n') {
-            if (c < 0) {
-                throw new EOFException("the stream ended inside a chunk header");
-            }
-            if (c != '\r') {
-                line.append((char) c);
-            }
-            if (line.length() > MAX_SIZE_LINE) {
-                throw new IOException("chunk header too long");
-            }
-        }
-        return line.toString();
     }
 }

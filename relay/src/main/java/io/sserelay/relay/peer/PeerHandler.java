@@ -11,14 +11,13 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
-import io.undertow.util.SameThreadExecutor;
 
 import java.util.Deque;
 
 /**
  * The peer port: {@code GET /peer/v1/log?after=<position>} with the peer token and the
  * caller's own peer address in {@code X-Relay-Peer}. Only relays in this relay's peer set are
- * served, so a relay removed from the set gets nothing more. Runs on the IO thread.
+ * served, so a relay removed from the set gets nothing more.
  */
 public final class PeerHandler implements HttpHandler {
 
@@ -69,15 +68,20 @@ public final class PeerHandler implements HttpHandler {
         }
         Position after = after(exchange);
         PeerStream stream = new PeerStream(exchange, writers, peer, mesh::followerClosed);
-        try {
-            hub.follow(after, stream);
-        } catch (InvalidPositionException e) {
-            throw ApiError.badRequest("invalid_position", e.getMessage());
-        } catch (RelayClosingException e) {
-            throw ApiError.shuttingDown();
-        }
-        mesh.followerOpened(stream);
-        exchange.dispatch(SameThreadExecutor.INSTANCE, stream::start);
+        // As for subscribers: register on a worker (it takes the hub's lock), write on the IO thread.
+        exchange.dispatch(() -> {
+            try {
+                hub.follow(after, stream);
+            } catch (InvalidPositionException e) {
+                ApiError.badRequest("invalid_position", e.getMessage()).send(exchange);
+                return;
+            } catch (RelayClosingException e) {
+                ApiError.shuttingDown().send(exchange);
+                return;
+            }
+            mesh.followerOpened(stream);
+            exchange.dispatch(exchange.getIoThread(), stream::start);
+        });
     }
 
     private static Position after(HttpServerExchange exchange) {

@@ -7,7 +7,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.BufferedInputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -207,7 +206,7 @@ final class PeerLink {
     private record ResponseHead(int status, boolean chunked) {
 
         static ResponseHead read(InputStream in) throws IOException {
-            String statusLine = line(in);
+            String statusLine = HttpLines.read(in, MAX_HEAD_BYTES, "the response head");
             String[] parts = statusLine.split(" ", 3);
             if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
                 throw new IOException("not an HTTP/1.x response: " + statusLine);
@@ -221,7 +220,7 @@ final class PeerLink {
             boolean chunked = false;
             int total = statusLine.length();
             String header;
-            while (!(header = line(in)).isEmpty()) {
+            while (!(header = HttpLines.read(in, MAX_HEAD_BYTES, "the response head")).isEmpty()) {
                 total += header.length();
                 if (total > MAX_HEAD_BYTES) {
                     throw new IOException("response head larger than " + MAX_HEAD_BYTES + " bytes");
@@ -232,23 +231,6 @@ final class PeerLink {
                 }
             }
             return new ResponseHead(status, chunked);
-        }
-
-        private static String line(InputStream in) throws IOException {
-            StringBuilder line = new StringBuilder();
-            int c;
-            while ((c = in.read()) != '\n') {
-                if (c < 0) {
-                    throw new EOFException("the peer closed the connection in the response head");
-                }
-                if (c != '\r') {
-                    line.append((char) c);
-                }
-                if (line.length() > MAX_HEAD_BYTES) {
-                    throw new IOException("response head line too long");
-                }
-            }
-            return line.toString();
         }
     }
 }
