@@ -1,0 +1,85 @@
+package io.sserelay.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.ValidationRule;
+import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.Toleration;
+
+import java.util.List;
+import java.util.Map;
+
+/** What the relay pods get on top of what the operator sets. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class PodOverrides {
+
+    @JsonPropertyDescription("Extra pod labels; the operator's own sserelay.io/ labels cannot be overridden.")
+    @ValidationRule(value = "self.all(k, !k.startsWith('sserelay.io/') && k != 'app.kubernetes.io/instance'"
+            + " && k != 'app.kubernetes.io/name')",
+            message = "pod.labels must not set sserelay.io/*, app.kubernetes.io/name or app.kubernetes.io/instance:"
+                    + " the operator uses them to find the relay's pods")
+    private Map<String, String> labels;
+
+    @JsonPropertyDescription("Extra pod annotations.")
+    private Map<String, String> annotations;
+
+    @JsonPropertyDescription("Node labels the pods must be scheduled on.")
+    private Map<String, String> nodeSelector;
+
+    @JsonPropertyDescription("Tolerations for tainted nodes.")
+    private List<Toleration> tolerations;
+
+    @JsonPropertyDescription("Affinity and anti-affinity rules.")
+    private Affinity affinity;
+
+    @JsonPropertyDescription("The pods' PriorityClass.")
+    private String priorityClassName;
+
+    public Map<String, String> getLabels() {
+        return labels;
+    }
+
+    public void setLabels(Map<String, String> labels) {
+        this.labels = labels;
+    }
+
+    public Map<String, String> getAnnotations() {
+        return annotations;
+    }
+
+    public void setAnnotations(Map<String, String> annotations) {
+        this.annotations = annotations;
+    }
+
+    public Map<String, String> getNodeSelector() {
+        return nodeSelector;
+    }
+
+    public void setNodeSelector(Map<String, String> nodeSelector) {
+        this.nodeSelector = nodeSelector;
+    }
+
+    public List<Toleration> getTolerations() {
+        return tolerations;
+    }
+
+    public void setTolerations(List<Toleration> tolerations) {
+        this.tolerations = tolerations;
+    }
+
+    public Affinity getAffinity() {
+        return affinity;
+    }
+
+    public void setAffinity(Affinity affinity) {
+        this.affinity = affinity;
+    }
+
+    public String getPriorityClassName() {
+        return priorityClassName;
+    }
+
+    public void setPriorityClassName(String priorityClassName) {
+        this.priorityClassName = priorityClassName;
+    }
+}

@@ -1,0 +1,43 @@
+package io.sserelay.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.ValidationRule;
+
+/** Who may subscribe: anyone, or holders of a bearer token. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+// One rule, because the annotation processor cannot read a repeated @ValidationRule.
+@ValidationRule(value = "has(self.secretRef) == (has(self.mode) && self.mode == 'token')",
+        message = "subscribeAuth.secretRef (the Secret key holding the subscribers' token) goes with"
+                + " subscribeAuth.mode 'token': set both, or neither to let anyone subscribe")
+public class SubscribeAuthSpec {
+
+    @JsonPropertyDescription("none: anyone may subscribe; token: subscribers send the token as a bearer token.")
+    @Default("none")
+    private Mode mode;
+
+    @JsonPropertyDescription("The Secret key holding the subscribers' token (at least 16 characters).")
+    private SecretKeyRef secretRef;
+
+    /** How subscribers are authenticated. */
+    public enum Mode {
+        none, token
+    }
+
+    public Mode getMode() {
+        return mode;
+    }
+
+    public void setMode(Mode mode) {
+        this.mode = mode;
+    }
+
+    public SecretKeyRef getSecretRef() {
+        return secretRef;
+    }
+
+    public void setSecretRef(SecretKeyRef secretRef) {
+        this.secretRef = secretRef;
+    }
+}
