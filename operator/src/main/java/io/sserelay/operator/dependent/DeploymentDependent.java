@@ -1,0 +1,98 @@
+package io.sserelay.operator.dependent;
+
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.PodSpecBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.sserelay.api.PodOverrides;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+import io.sserelay.api.SseRelay;
+import io.sserelay.api.SseRelaySpec;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The relay Deployment, {@code <name>}: {@code spec.replicas} relay pods with the relay's
+ * configuration in their environment, probes on its health endpoints, and a short
+ * {@code preStop} pause so that Services stop sending new connections before the relay drains.
+ * Rolling updates add a pod before removing one, so subscribers always have somewhere to go.
+ */
+@KubernetesDependent(informer = @Informer(labelSelector = RelayNames.MANAGED_SELECTOR))
+public class DeploymentDependent extends CRUDKubernetesDependentResource<Deployment, SseRelay> {
+
+    static final int DEFAULT_REPLICAS = 2;
+    private static final long PRE_STOP_SECONDS = 5;
+
+    private final String defaultImage;
+
+    public DeploymentDependent(String defaultImage) {
+        super(Deployment.class);
+        this.defaultImage = defaultImage;
+    }
+
+    public static int replicas(SseRelay relay) {
+        Integer replicas = relay.getSpec().getReplicas();
+        return replicas == null ? DEFAULT_REPLICAS : replicas;
+    }
+
+    @Override
+    protected Deployment desired(SseRelay relay, Context<SseRelay> context) {
+        SseRelaySpec spec = relay.getSpec();
+        PodOverrides pod = spec.getPod() == null ? new PodOverrides() : spec.getPod();
+        Map<String, String> podLabels = new HashMap<>(pod.getLabels() == null ? Map.of() : pod.getLabels());
+        podLabels.putAll(RelayNames.labels(relay));
+
+        PodSpecBuilder podSpec = new PodSpecBuilder()
+                .withServiceAccountName(RelayNames.relayIdentity(relay))
+                .withEnableServiceLinks(false)
+                .withTerminationGracePeriodSeconds(30L)
+                .withNodeSelector(pod.getNodeSelector())
+                .withTolerations(pod.getTolerations())
+                .withAffinity(pod.getAffinity())
+                .withPriorityClassName(pod.getPriorityClassName())
+                .withNewSecurityContext().withRunAsNonRoot(true)
+                .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
+                .addNewContainer()
+                .withName("relay")
+                .withImage(spec.getImage() == null ? defaultImage : spec.getImage())
+                .withImagePullPolicy(spec.getImagePullPolicy() == null ? null : spec.getImagePullPolicy().name())
+                .addNewPort().withName("http").withContainerPort(RelayNames.HTTP_PORT).withProtocol("TCP").endPort()
+                .addNewPort().withName("peer").withContainerPort(RelayNames.PEER_PORT).withProtocol("TCP").endPort()
+                .withEnv(RelayEnvironment.of(relay))
+                .withResources(spec.getResources())
+                .withNewReadinessProbe()
+                .withNewHttpGet().withPath("/readyz").withPort(new IntOrString("http")).endHttpGet()
+                .withPeriodSeconds(5).withFailureThreshold(2)
+                .endReadinessProbe()
+                .withNewLivenessProbe()
+                .withNewHttpGet().withPath("/healthz").withPort(new IntOrString("http")).endHttpGet()
+                .withInitialDelaySeconds(10).withPeriodSeconds(10).withFailureThreshold(3)
+                .endLivenessProbe()
+                .withNewLifecycle().withNewPreStop().withNewSleep(PRE_STOP_SECONDS).endPreStop().endLifecycle()
+                .withNewSecurityContext().withAllowPrivilegeEscalation(false)
+                .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
+                .endContainer();
+
+        return new DeploymentBuilder()
+                .withNewMetadata()
+                .withName(RelayNames.deployment(relay))
+                .withNamespace(relay.getMetadata().getNamespace())
+                .withLabels(RelayNames.labels(relay))
+                .endMetadata()
+                .withNewSpec()
+                .withReplicas(replicas(relay))
+                .withNewSelector().withMatchLabels(RelayNames.selector(relay)).endSelector()
+                .withNewStrategy().withType("RollingUpdate").withNewRollingUpdate()
+                .withMaxSurge(new IntOrString(1)).withMaxUnavailable(new IntOrString(0)).endRollingUpdate().endStrategy()
+                .withNewTemplate()
+                .withNewMetadata().withLabels(podLabels).withAnnotations(pod.getAnnotations()).endMetadata()
+                .withSpec(podSpec.build())
+                .endTemplate()
+                .endSpec()
+                .build();
+    }
+}

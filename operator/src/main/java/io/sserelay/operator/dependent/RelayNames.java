@@ -1,0 +1,68 @@
+package io.sserelay.operator.dependent;
+
+import io.sserelay.api.SseRelay;
+
+import java.util.Map;
+
+/** The names and labels of the objects the operator owns for one SseRelay. */
+public final class RelayNames {
+
+    /** Selects a relay's pods; also how the operator maps a pod back to its SseRelay. */
+    public static final String RELAY_LABEL = "sserelay.io/relay";
+    public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+    public static final String MANAGED_BY = "sse-relay-operator";
+    /** The label selector of everything the operator creates, so its informers watch only that. */
+    public static final String MANAGED_SELECTOR = MANAGED_BY_LABEL + "=" + MANAGED_BY;
+    public static final int HTTP_PORT = 8080;
+    public static final int PEER_PORT = 7070;
+
+    private RelayNames() {
+    }
+
+    public static String deployment(SseRelay relay) {
+        return relay.getMetadata().getName();
+    }
+
+    public static String service(SseRelay relay) {
+        return relay.getMetadata().getName();
+    }
+
+    public static String peerTokenSecret(SseRelay relay) {
+        return relay.getMetadata().getName() + "-peer-token";
+    }
+
+    public static String publishTokenSecret(SseRelay relay) {
+        return relay.getMetadata().getName() + "-publish-token";
+    }
+
+    /** ServiceAccount, Role and RoleBinding of the relay pods. */
+    public static String relayIdentity(SseRelay relay) {
+        return relay.getMetadata().getName() + "-relay";
+    }
+
+    public static String networkPolicy(SseRelay relay) {
+        return relay.getMetadata().getName() + "-relay";
+    }
+
+    public static String disruptionBudget(SseRelay relay) {
+        return relay.getMetadata().getName();
+    }
+
+    /** The labels that select the relay's pods. */
+    public static Map<String, String> selector(SseRelay relay) {
+        return Map.of(RELAY_LABEL, relay.getMetadata().getName());
+    }
+
+    public static String selectorString(SseRelay relay) {
+        return RELAY_LABEL + "=" + relay.getMetadata().getName();
+    }
+
+    /** The labels of every object the operator creates for {@code relay}. */
+    public static Map<String, String> labels(SseRelay relay) {
+        return Map.of(
+                RELAY_LABEL, relay.getMetadata().getName(),
+                "app.kubernetes.io/name", "sse-relay",
+                "app.kubernetes.io/instance", relay.getMetadata().getName(),
+                MANAGED_BY_LABEL, MANAGED_BY);
+    }
+}

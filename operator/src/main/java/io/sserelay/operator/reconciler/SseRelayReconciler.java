@@ -1,0 +1,112 @@
+package io.sserelay.operator.reconciler;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Workflow;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.sserelay.api.SseRelay;
+import io.sserelay.api.SseRelayStatus;
+import io.sserelay.operator.dependent.DeploymentDependent;
+import io.sserelay.operator.dependent.DisruptionBudgetDependent;
+import io.sserelay.operator.dependent.GeneratedPublishTokenCondition;
+import io.sserelay.operator.dependent.NetworkPolicyDependent;
+import io.sserelay.operator.dependent.PeerTokenSecretDependent;
+import io.sserelay.operator.dependent.PublishTokenSecretDependent;
+import io.sserelay.operator.dependent.RoleBindingDependent;
+import io.sserelay.operator.dependent.RoleDependent;
+import io.sserelay.operator.dependent.ServiceAccountDependent;
+import io.sserelay.operator.dependent.ServiceDependent;
+import io.sserelay.operator.dependent.SeveralReplicasCondition;
+import io.sserelay.operator.status.SpecProblems;
+import io.sserelay.operator.status.StatusAggregator;
+import io.sserelay.operator.status.TransitionEvents;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Reconciles an SseRelay: the workflow applies every owned object (server-side apply), then
+ * this class writes the status the {@link StatusAggregator} computes from the relay pods,
+ * only when it changed, and records an Event when readiness or health changes.
+ *
+ * <p>A spec the schema accepts but that cannot work (a missing Secret) makes the SseRelay
+ * Degraded and is looked at again every {@link #RECHECK} rather than retried in a storm.
+ */
+@Workflow(dependents = {
+    @Dependent(name = "peer-token", type = PeerTokenSecretDependent.class),
+    @Dependent(name = "publish-token", type = PublishTokenSecretDependent.class,
+            reconcilePrecondition = GeneratedPublishTokenCondition.class),
+    @Dependent(name = "service-account", type = ServiceAccountDependent.class),
+    @Dependent(name = "role", type = RoleDependent.class),
+    @Dependent(name = "role-binding", type = RoleBindingDependent.class, dependsOn = {"service-account", "role"}),
+    @Dependent(name = "deployment", type = DeploymentDependent.class),
+    @Dependent(name = "service", type = ServiceDependent.class),
+    @Dependent(name = "disruption-budget", type = DisruptionBudgetDependent.class,
+            reconcilePrecondition = SeveralReplicasCondition.class),
+    @Dependent(name = "network-policy", type = NetworkPolicyDependent.class)
+})
+@ControllerConfiguration(name = SseRelayReconciler.NAME)
+public class SseRelayReconciler implements Reconciler<SseRelay> {
+
+    public static final String NAME = "sserelay";
+    static final Duration RECHECK = Duration.ofSeconds(30);
+
+    private final Clock clock;
+
+    public SseRelayReconciler() {
+        this(Clock.systemUTC());
+    }
+
+    SseRelayReconciler(Clock clock) {
+        this.clock = clock;
+    }
+
+    @Override
+    public List<EventSource<?, SseRelay>> prepareEventSources(EventSourceContext<SseRelay> context) {
+        return List.of(RelayPodEventSource.create(context));
+    }
+
+    @Override
+    public UpdateControl<SseRelay> reconcile(SseRelay relay, Context<SseRelay> context) {
+        Instant now = clock.instant();
+        List<String> problems = SpecProblems.find(relay, context.getClient());
+        SseRelayStatus before = relay.getStatus();
+        SseRelayStatus after = StatusAggregator.aggregate(relay, context.getSecondaryResources(Pod.class), problems,
+                before, now);
+        UpdateControl<SseRelay> control = StatusAggregator.sameAs(before, after)
+                ? UpdateControl.noUpdate()
+                : UpdateControl.patchStatus(withStatus(relay, after));
+        if (!StatusAggregator.sameAs(before, after)) {
+            TransitionEvents.record(context.getClient(), relay, before, after, now);
+        }
+        return problems.isEmpty() ? control : control.rescheduleAfter(RECHECK);
+    }
+
+    @Override
+    public ErrorStatusUpdateControl<SseRelay> updateErrorStatus(SseRelay relay, Context<SseRelay> context,
+            Exception e) {
+        SseRelayStatus after = StatusAggregator.aggregate(relay, context.getSecondaryResources(Pod.class),
+                List.of("reconciling failed: " + e.getMessage()), relay.getStatus(), clock.instant());
+        return ErrorStatusUpdateControl.patchStatus(withStatus(relay, after));
+    }
+
+    /** A fresh object with only what identifies the SseRelay and the new status, for server-side apply. */
+    private static SseRelay withStatus(SseRelay relay, SseRelayStatus status) {
+        SseRelay fresh = new SseRelay();
+        fresh.setMetadata(new ObjectMetaBuilder()
+                .withName(relay.getMetadata().getName())
+                .withNamespace(relay.getMetadata().getNamespace())
+                .build());
+        fresh.setStatus(status);
+        return fresh;
+    }
+}

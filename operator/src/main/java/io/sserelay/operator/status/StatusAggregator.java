@@ -1,0 +1,171 @@
+package io.sserelay.operator.status;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.sserelay.api.PeerStatus;
+import io.sserelay.api.SseRelay;
+import io.sserelay.api.SseRelayStatus;
+import io.sserelay.operator.dependent.DeploymentDependent;
+import io.sserelay.operator.dependent.RelayNames;
+import io.sserelay.operator.dependent.ServiceDependent;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Builds an SseRelay's status from what the operator observes: its pods (every
+ * non-terminating pod with an address is a peer) and any problems with the spec. Pure: the
+ * same inputs give the same status, so the reconciler can compare and patch only on change.
+ */
+public final class StatusAggregator {
+
+    public static final String READY = "Ready";
+    public static final String PROGRESSING = "Progressing";
+    public static final String DEGRADED = "Degraded";
+
+    private StatusAggregator() {
+    }
+
+    /**
+     * @param problems what is wrong with the spec that the schema cannot catch, as sentences a
+     *                 person can act on; empty when nothing is
+     * @param previous the status as it is now, for the conditions' transition times; may be null
+     */
+    public static SseRelayStatus aggregate(SseRelay relay, Collection<Pod> pods, List<String> problems,
+            SseRelayStatus previous, Instant now) {
+        List<PeerStatus> peers = new ArrayList<>();
+        int existing = 0;
+        int ready = 0;
+        for (Pod pod : pods) {
+            if (pod.getMetadata().getDeletionTimestamp() != null) {
+                continue;
+            }
+            existing++;
+            boolean podReady = isReady(pod);
+            String ip = pod.getStatus() == null ? null : pod.getStatus().getPodIP();
+            if (ip != null && !ip.isEmpty()) {
+                peers.add(new PeerStatus(pod.getMetadata().getName(), ip, podReady));
+                if (podReady) {
+                    ready++;
+                }
+            }
+        }
+        peers.sort(Comparator.comparing(PeerStatus::getName));
+        int desired = DeploymentDependent.replicas(relay);
+        long generation = relay.getMetadata().getGeneration() == null ? 0 : relay.getMetadata().getGeneration();
+
+        SseRelayStatus status = new SseRelayStatus();
+        status.setObservedGeneration(generation);
+        status.setReplicas(existing);
+        status.setReadyReplicas(ready);
+        status.setSelector(RelayNames.selectorString(relay));
+        status.setPeerCount(peers.size());
+        status.setPeers(peers);
+        status.setEndpoint("http://" + RelayNames.service(relay) + "." + relay.getMetadata().getNamespace() + ".svc:"
+                + ServiceDependent.servicePort(relay));
+        List<Condition> conditions = new ArrayList<>();
+        conditions.add(ready(desired, ready, generation));
+        conditions.add(progressing(desired, existing, ready, generation));
+        conditions.add(degraded(problems, generation));
+        status.setConditions(withTransitionTimes(conditions, previous, now));
+        return status;
+    }
+
+    /** Whether two statuses say the same, ignoring when conditions last changed. */
+    public static boolean sameAs(SseRelayStatus a, SseRelayStatus b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        return Objects.equals(a.getObservedGeneration(), b.getObservedGeneration())
+                && Objects.equals(a.getReplicas(), b.getReplicas())
+                && Objects.equals(a.getReadyReplicas(), b.getReadyReplicas())
+                && Objects.equals(a.getSelector(), b.getSelector())
+                && Objects.equals(a.getPeerCount(), b.getPeerCount())
+                && Objects.equals(a.getPeers(), b.getPeers())
+                && Objects.equals(a.getEndpoint(), b.getEndpoint())
+                && sameConditions(a.getConditions(), b.getConditions());
+    }
+
+    public static Condition find(SseRelayStatus status, String type) {
+        if (status == null || status.getConditions() == null) {
+            return null;
+        }
+        return status.getConditions().stream().filter(c -> type.equals(c.getType())).findFirst().orElse(null);
+    }
+
+    private static Condition ready(int desired, int ready, long generation) {
+        if (desired == 0) {
+            return condition(READY, false, "ScaledToZero", "spec.replicas is 0, so no relay is running", generation);
+        }
+        if (ready >= desired) {
+            return condition(READY, true, "AllRelaysReady", ready + " of " + desired + " relays are ready", generation);
+        }
+        return condition(READY, false, "RelaysNotReady", ready + " of " + desired + " relays are ready; see the"
+                + " relay pods' events and readiness probes", generation);
+    }
+
+    private static Condition progressing(int desired, int existing, int ready, long generation) {
+        if (existing != desired) {
+            return condition(PROGRESSING, true, "Scaling", existing + " relay pods exist, " + desired + " wanted",
+                    generation);
+        }
+        if (ready < desired) {
+            return condition(PROGRESSING, true, "WaitingForReadiness", (desired - ready) + " relay pods are not ready yet",
+                    generation);
+        }
+        return condition(PROGRESSING, false, "Stable", "every wanted relay pod exists and is ready", generation);
+    }
+
+    private static Condition degraded(List<String> problems, long generation) {
+        if (problems.isEmpty()) {
+            return condition(DEGRADED, false, "AsExpected", "no problems found", generation);
+        }
+        return condition(DEGRADED, true, "InvalidSpec", String.join("; ", problems), generation);
+    }
+
+    private static Condition condition(String type, boolean status, String reason, String message, long generation) {
+        return new ConditionBuilder().withType(type).withStatus(status ? "True" : "False").withReason(reason)
+                .withMessage(message).withObservedGeneration(generation).build();
+    }
+
+    private static List<Condition> withTransitionTimes(List<Condition> conditions, SseRelayStatus previous, Instant now) {
+        for (Condition condition : conditions) {
+            Condition before = find(previous, condition.getType());
+            boolean unchanged = before != null && Objects.equals(before.getStatus(), condition.getStatus())
+                    && before.getLastTransitionTime() != null;
+            condition.setLastTransitionTime(unchanged ? before.getLastTransitionTime() : now.toString());
+        }
+        return conditions;
+    }
+
+    private static boolean sameConditions(List<Condition> a, List<Condition> b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            Condition x = a.get(i);
+            Condition y = b.get(i);
+            if (!Objects.equals(x.getType(), y.getType()) || !Objects.equals(x.getStatus(), y.getStatus())
+                    || !Objects.equals(x.getReason(), y.getReason()) || !Objects.equals(x.getMessage(), y.getMessage())
+                    || !Objects.equals(x.getObservedGeneration(), y.getObservedGeneration())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether a pod reports its Ready condition as True. */
+    public static boolean isReady(Pod pod) {
+        return pod.getStatus() != null && pod.getStatus().getConditions() != null
+                && pod.getStatus().getConditions().stream()
+                        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+}
