@@ -1,0 +1,74 @@
+package io.sserelay.operator;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.sserelay.testplane.MinimalPlane;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One real API server (etcd + kube-apiserver) for all operator tests of a run, with the
+ * operator's RBAC from {@code config/rbac} installed. {@link #operatorClient()} acts as the
+ * operator's ServiceAccount (the admin impersonates it), so a permission missing from the
+ * ClusterRole fails the tests as it would in a cluster. Stopped when the test JVM exits.
+ */
+final class OperatorTestPlane {
+
+    static final String OPERATOR_NAMESPACE = "sse-relay-system";
+    static final String OPERATOR_ACCOUNT = "system:serviceaccount:" + OPERATOR_NAMESPACE + ":sse-relay-operator";
+    static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+    static final Path CRD = REPO.resolve("crds/sserelays.sserelay.io-v1.yml");
+
+    private static MinimalPlane plane;
+    private static KubernetesClient operatorClient;
+
+    private OperatorTestPlane() {
+    }
+
+    static synchronized MinimalPlane plane() {
+        if (plane == null) {
+            plane = MinimalPlane.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(plane::close, "operator-test-plane-stop"));
+            installOperatorRbac(plane.client());
+        }
+        return plane;
+    }
+
+    static KubernetesClient adminClient() {
+        return plane().client();
+    }
+
+    static synchronized KubernetesClient operatorClient() {
+        if (operatorClient == null) {
+            Config admin = plane().client().getConfiguration();
+            Config asOperator = new ConfigBuilder(admin)
+                    .withImpersonateUsername(OPERATOR_ACCOUNT)
+                    .withImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:" + OPERATOR_NAMESPACE,
+                            "system:authenticated")
+                    .build();
+            operatorClient = new KubernetesClientBuilder().withConfig(asOperator).build();
+        }
+        return operatorClient;
+    }
+
+    private static void installOperatorRbac(KubernetesClient admin) {
+        admin.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+                .withNewMetadata().withName(OPERATOR_NAMESPACE).endMetadata().build()).serverSideApply();
+        for (String file : List.of("service_account.yaml", "cluster_role.yaml", "cluster_role_binding.yaml")) {
+            try (InputStream in = Files.newInputStream(REPO.resolve("config/rbac").resolve(file))) {
+                for (HasMetadata object : admin.load(in).items()) {
+                    admin.resource(object).serverSideApply();
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read config/rbac/" + file, e);
+            }
+        }
+    }
+}

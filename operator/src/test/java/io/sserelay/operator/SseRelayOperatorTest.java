@@ -1,0 +1,260 @@
+package io.sserelay.operator;
+
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.sserelay.api.PeerStatus;
+import io.sserelay.api.PublishAuthSpec;
+import io.sserelay.api.SecretKeyRef;
+import io.sserelay.api.SseRelay;
+import io.sserelay.api.SseRelaySpec;
+import io.sserelay.operator.dependent.RelayNames;
+import io.sserelay.operator.reconciler.RelayDependentFactory;
+import io.sserelay.operator.reconciler.SseRelayReconciler;
+import io.sserelay.operator.status.StatusAggregator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The operator against a real kube-apiserver, running with the operator's own RBAC. Pods are
+ * created by the tests (there is no scheduler or kubelet on this plane), with the labels the
+ * Deployment gives them and the addresses and readiness a kubelet would report.
+ */
+class SseRelayOperatorTest {
+
+    private static final String IMAGE = "sserelay/relay:test";
+
+    @RegisterExtension
+    static final LocallyRunOperatorExtension operator = LocallyRunOperatorExtension.builder()
+            .withInfrastructureKubernetesClient(OperatorTestPlane.adminClient())
+            .withKubernetesClient(OperatorTestPlane.operatorClient())
+            .withConfigurationService(o -> o.withDependentResourceFactory(new RelayDependentFactory(IMAGE)))
+            .withReconciler(new SseRelayReconciler())
+            .withAdditionalCRD(OperatorTestPlane.CRD.toString())
+            .waitForNamespaceDeletion(false)
+            .build();
+
+    @Test
+    void createsEveryOwnedObjectWithTheRightSpecAndOwnerReference() {
+        SseRelay relay = operator.create(relay("news", 3));
+        Deployment deployment = awaitOwned(Deployment.class, "news", relay);
+        assertThat(deployment.getSpec().getReplicas()).isEqualTo(3);
+        var pod = deployment.getSpec().getTemplate().getSpec();
+        assertThat(pod.getServiceAccountName()).isEqualTo("news-relay");
+        assertThat(pod.getEnableServiceLinks()).isFalse();
+        var container = pod.getContainers().get(0);
+        assertThat(container.getImage()).isEqualTo(IMAGE);
+        assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+        assertThat(container.getLifecycle().getPreStop().getSleep().getSeconds()).isEqualTo(5);
+        assertThat(env(container.getEnv(), "RELAY_ADVERTISE_ADDRESS").getValue()).isEqualTo("$(POD_IP)");
+        assertThat(env(container.getEnv(), "POD_IP").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("status.podIP");
+        assertThat(env(container.getEnv(), "RELAY_PEER_TOKEN").getValueFrom().getSecretKeyRef().getName())
+                .isEqualTo("news-peer-token");
+        assertThat(env(container.getEnv(), "RELAY_PUBLISH_TOKEN").getValueFrom().getSecretKeyRef().getName())
+                .isEqualTo("news-publish-token");
+
+        Service service = awaitOwned(Service.class, "news", relay);
+        assertThat(service.getSpec().getPorts().get(0).getPort()).isEqualTo(80);
+        assertThat(service.getSpec().getSelector()).isEqualTo(Map.of(RelayNames.RELAY_LABEL, "news"));
+        for (String name : List.of("news-peer-token", "news-publish-token")) {
+            Secret secret = awaitOwned(Secret.class, name, relay);
+            assertThat(decode(secret, "token")).hasSize(43);
+        }
+        awaitOwned(ServiceAccount.class, "news-relay", relay);
+        Role role = awaitOwned(Role.class, "news-relay", relay);
+        assertThat(role.getRules()).singleElement().satisfies(rule -> {
+            assertThat(rule.getResources()).containsExactly("sserelays");
+            assertThat(rule.getResourceNames()).containsExactly("news");
+            assertThat(rule.getVerbs()).containsExactly("get", "watch");
+        });
+        assertThat(awaitOwned(RoleBinding.class, "news-relay", relay).getSubjects().get(0).getName()).isEqualTo("news-relay");
+        assertThat(awaitOwned(PodDisruptionBudget.class, "news", relay).getSpec().getMaxUnavailable().getIntVal())
+                .isEqualTo(1);
+        NetworkPolicy policy = awaitOwned(NetworkPolicy.class, "news-relay", relay);
+        assertThat(policy.getSpec().getIngress().get(0).getPorts().get(0).getPort().getIntVal()).isEqualTo(7070);
+        assertThat(policy.getSpec().getIngress().get(0).getFrom().get(0).getPodSelector().getMatchLabels())
+                .isEqualTo(Map.of(RelayNames.RELAY_LABEL, "news"));
+    }
+
+    @Test
+    void specChangesFlowToTheDeploymentAndHandEditsAreUndone() {
+        SseRelay relay = operator.create(relay("edits", 2));
+        awaitOwned(Deployment.class, "edits", relay);
+        relay.getSpec().setHeartbeat("5s");
+        operator.replace(relay);
+        await().until(() -> "5s".equals(env(deployment("edits").getSpec().getTemplate().getSpec().getContainers().get(0)
+                .getEnv(), "RELAY_HEARTBEAT") == null ? null : env(deployment("edits").getSpec().getTemplate().getSpec()
+                .getContainers().get(0).getEnv(), "RELAY_HEARTBEAT").getValue()));
+
+        Deployment edited = deployment("edits");
+        edited.getSpec().setReplicas(7);
+        OperatorTestPlane.adminClient().resource(edited).update();
+        await().until(() -> deployment("edits").getSpec().getReplicas() == 2);
+
+        OperatorTestPlane.adminClient().services().inNamespace(operator.getNamespace()).withName("edits").delete();
+        await().until(() -> operator.get(Service.class, "edits") != null);
+    }
+
+    @Test
+    void kubectlScaleGoesThroughTheScaleSubresourceAndTheBudgetFollows() {
+        SseRelay relay = operator.create(relay("scaled", 2));
+        awaitOwned(PodDisruptionBudget.class, "scaled", relay);
+        OperatorTestPlane.adminClient().resources(SseRelay.class).inNamespace(operator.getNamespace())
+                .withName("scaled").scale(5);
+        await().until(() -> deployment("scaled").getSpec().getReplicas() == 5);
+        OperatorTestPlane.adminClient().resources(SseRelay.class).inNamespace(operator.getNamespace())
+                .withName("scaled").scale(1);
+        await().until(() -> deployment("scaled").getSpec().getReplicas() == 1
+                && operator.get(PodDisruptionBudget.class, "scaled") == null);
+    }
+
+    @Test
+    void thePeersInTheStatusFollowTheRelayPods() {
+        operator.create(relay("peers", 2));
+        Pod a = pod("peers", "peers-a", "127.0.1.10", true);
+        Pod b = pod("peers", "peers-b", "127.0.1.11", false);
+        await().untilAsserted(() -> {
+            var status = operator.get(SseRelay.class, "peers").getStatus();
+            assertThat(status.getPeers()).containsExactly(new PeerStatus("peers-a", "127.0.1.10", true),
+                    new PeerStatus("peers-b", "127.0.1.11", false));
+            assertThat(status.getPeerCount()).isEqualTo(2);
+            assertThat(status.getReadyReplicas()).isEqualTo(1);
+            assertThat(status.getSelector()).isEqualTo("sserelay.io/relay=peers");
+            assertThat(status.getEndpoint()).isEqualTo("http://peers." + operator.getNamespace() + ".svc:80");
+            assertThat(StatusAggregator.find(status, "Ready").getStatus()).isEqualTo("False");
+        });
+        setStatus(b, "127.0.1.11", true);
+        await().until(() -> operator.get(SseRelay.class, "peers").getStatus().getReadyReplicas() == 2
+                && "True".equals(StatusAggregator.find(operator.get(SseRelay.class, "peers").getStatus(), "Ready").getStatus()));
+        setStatus(a, "127.0.1.20", false);
+        await().until(() -> operator.get(SseRelay.class, "peers").getStatus().getPeers()
+                .contains(new PeerStatus("peers-a", "127.0.1.20", false)));
+        OperatorTestPlane.adminClient().pods().inNamespace(operator.getNamespace()).withName("peers-b").withGracePeriod(0)
+                .delete();
+        await().until(() -> operator.get(SseRelay.class, "peers").getStatus().getPeers()
+                .equals(List.of(new PeerStatus("peers-a", "127.0.1.20", false))));
+        assertThat(OperatorTestPlane.adminClient().v1().events().inNamespace(operator.getNamespace()).list().getItems())
+                .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("AllRelaysReady"));
+    }
+
+    @Test
+    void aMissingTokenSecretMakesTheRelayDegradedUntilItExists() {
+        SseRelay relay = relay("secretive", 1);
+        relay.getSpec().setPublishAuth(new PublishAuthSpec());
+        relay.getSpec().getPublishAuth().setSecretRef(new SecretKeyRef("publishers", "token"));
+        operator.create(relay);
+        await().untilAsserted(() -> {
+            var degraded = StatusAggregator.find(operator.get(SseRelay.class, "secretive").getStatus(), "Degraded");
+            assertThat(degraded.getStatus()).isEqualTo("True");
+            assertThat(degraded.getMessage()).isEqualTo("publishAuth.secretRef names Secret 'publishers', which does"
+                    + " not exist in namespace '" + operator.getNamespace() + "'");
+        });
+        assertThat(operator.get(Secret.class, "secretive-publish-token")).isNull();
+        operator.create(new SecretBuilder().withNewMetadata().withName("publishers").endMetadata()
+                .addToStringData("token", "a-publish-token-of-some-length").build());
+        await().atMost(Duration.ofSeconds(60)).until(() -> "False".equals(StatusAggregator.find(
+                operator.get(SseRelay.class, "secretive").getStatus(), "Degraded").getStatus()));
+    }
+
+    @Test
+    void invalidSseRelaysAreRejectedWithMessagesPeopleUnderstand() {
+        assertRejected(relay("toomany", 101), "spec.replicas: Invalid value: 101: spec.replicas in body should be less"
+                + " than or equal to 100");
+        SseRelay heartbeat = relay("beat", 1);
+        heartbeat.getSpec().setHeartbeat("15 sec");
+        assertRejected(heartbeat, "heartbeat must be a duration between 100ms and 10m");
+        SseRelay both = relay("both", 1);
+        both.getSpec().setPublishAuth(new PublishAuthSpec());
+        both.getSpec().getPublishAuth().setDisabled(true);
+        both.getSpec().getPublishAuth().setSecretRef(new SecretKeyRef("x", "token"));
+        assertRejected(both, "publishAuth.disabled and publishAuth.secretRef exclude each other");
+        SseRelay buffer = relay("buffer", 1);
+        buffer.getSpec().setMaxEventBytes(1048576);
+        buffer.getSpec().setSubscriberBufferBytes(65536);
+        assertRejected(buffer, "subscriberBufferBytes must be at least maxEventBytes");
+        assertRejected(relay("Not_A_Name", 1), "metadata.name");
+        assertRejected(relay("a-name-that-is-far-too-long-to-fit-in-pod-names-abcdef", 1),
+                "the name must be at most 45 characters");
+    }
+
+    private static void assertRejected(SseRelay relay, String message) {
+        assertThatThrownBy(() -> operator.create(relay))
+                .isInstanceOf(KubernetesClientException.class)
+                .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(422))
+                .hasMessageContaining(message);
+    }
+
+    static SseRelay relay(String name, int replicas) {
+        SseRelay relay = new SseRelay();
+        relay.getMetadata().setName(name);
+        relay.setSpec(new SseRelaySpec());
+        relay.getSpec().setReplicas(replicas);
+        return relay;
+    }
+
+    private static Deployment deployment(String name) {
+        return operator.get(Deployment.class, name);
+    }
+
+    private static <T extends HasMetadata> T awaitOwned(Class<T> type, String name, SseRelay owner) {
+        await().until(() -> operator.get(type, name) != null);
+        T object = operator.get(type, name);
+        assertThat(object.getMetadata().getOwnerReferences()).singleElement().satisfies(ref -> {
+            assertThat(ref.getKind()).isEqualTo("SseRelay");
+            assertThat(ref.getName()).isEqualTo(owner.getMetadata().getName());
+            assertThat(ref.getController()).isTrue();
+        });
+        return object;
+    }
+
+    private static Pod pod(String relay, String name, String ip, boolean ready) {
+        Pod pod = operator.create(new PodBuilder()
+                .withNewMetadata().withName(name)
+                .withLabels(Map.of(RelayNames.RELAY_LABEL, relay, RelayNames.MANAGED_BY_LABEL, RelayNames.MANAGED_BY))
+                .endMetadata()
+                .withNewSpec().addNewContainer().withName("relay").withImage(IMAGE).endContainer().endSpec()
+                .build());
+        return setStatus(pod, ip, ready);
+    }
+
+    /** What a kubelet would report: the pod's address and readiness. */
+    private static Pod setStatus(Pod pod, String ip, boolean ready) {
+        Pod current = operator.get(Pod.class, pod.getMetadata().getName());
+        current.getStatus().setPhase("Running");
+        current.getStatus().setPodIP(ip);
+        current.getStatus().setConditions(List.of(new PodConditionBuilder().withType("Ready")
+                .withStatus(ready ? "True" : "False").build()));
+        return OperatorTestPlane.adminClient().resource(current).updateStatus();
+    }
+
+    private static EnvVar env(List<EnvVar> env, String name) {
+        return env.stream().filter(e -> e.getName().equals(name)).findFirst().orElse(null);
+    }
+
+    private static String decode(Secret secret, String key) {
+        return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
+    }
+}
