@@ -83,8 +83,12 @@ install_binaries() {
   local b
   for b in "${binaries[@]}"; do
     if [ "$bin/$b" -ef "$install_dir/$b" ]; then continue; fi
+    # A copy made earlier (another file system) is current when size and time match.
+    if [ -f "$install_dir/$b" ] && [ "$(stat -c '%s %Y' "$bin/$b")" = "$(stat -c '%s %Y' "$install_dir/$b")" ]; then
+      continue
+    fi
     # A hard link costs no space and, unlike a symlink, survives a cleared cache.
-    ln -f "$bin/$b" "$install_dir/$b" 2>/dev/null || cp -f "$bin/$b" "$install_dir/$b"
+    ln -f "$bin/$b" "$install_dir/$b" 2>/dev/null || cp -fp "$bin/$b" "$install_dir/$b"
     say "installed $install_dir/$b"
   done
 }

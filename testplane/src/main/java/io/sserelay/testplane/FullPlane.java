@@ -64,6 +64,8 @@ public final class FullPlane extends ControlPlane {
         "--manage-nodes-with-annotation-selector=" + KWOK_NODE_ANNOTATION + "=fake",
         "--cidr=" + POD_CIDR,
         "--node-ip=" + LoopbackPorts.ADDRESS,
+        // Without a renewed Lease (or status updates) the node lifecycle controller would mark
+        // the nodes NotReady after its grace period and evict their pods.
         "--node-lease-duration-seconds=40"),
         // kwok also reads ~/.kwok/kwok.yaml when it exists; a plane must not depend on it.
         Map.of("HOME", directory().toString()));
