@@ -2,8 +2,8 @@ package io.sserelay.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Size;
-import io.fabric8.generator.annotation.ValidationRule;
 
 import java.util.List;
 
@@ -13,10 +13,7 @@ public class CorsSpec {
 
     @JsonPropertyDescription("Origins as scheme://host[:port], or * for any.")
     @Size(max = 100)
-    @ValidationRule(value = "self.all(o, o == '*' || o.matches('^https?://[^/?#\\\\s]+$'))",
-            message = "each of cors.allowedOrigins must be scheme://host[:port] without a path, e.g."
-                    + " https://app.example.com, or *")
-    private List<String> allowedOrigins;
+    private List<@Pattern("^(\\*|https?://[^/?#\\s]{1,253})$") String> allowedOrigins;
 
     public List<String> getAllowedOrigins() {
         return allowedOrigins;

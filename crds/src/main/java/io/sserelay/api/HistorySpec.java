@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 
 /** How much history each relay keeps for resume. */
@@ -19,6 +20,7 @@ public class HistorySpec {
 
     @JsonPropertyDescription("Age after which an event leaves the history, e.g. 10m.")
     @Default("10m")
+    @Size(max = 16)
     @ValidationRule(value = Durations.RULE + " && duration(self) >= duration('1s') && duration(self) <= duration('168h')",
             message = "history.maxAge must be a duration between 1s and 168h, written as a number and ms, s, m or h,"
                     + " e.g. 10m")

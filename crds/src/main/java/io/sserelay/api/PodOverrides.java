@@ -2,7 +2,6 @@ package io.sserelay.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
-import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Affinity;
 import io.fabric8.kubernetes.api.model.Toleration;
 
@@ -13,11 +12,8 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class PodOverrides {
 
-    @JsonPropertyDescription("Extra pod labels; the operator's own sserelay.io/ labels cannot be overridden.")
-    @ValidationRule(value = "self.all(k, !k.startsWith('sserelay.io/') && k != 'app.kubernetes.io/instance'"
-            + " && k != 'app.kubernetes.io/name')",
-            message = "pod.labels must not set sserelay.io/*, app.kubernetes.io/name or app.kubernetes.io/instance:"
-                    + " the operator uses them to find the relay's pods")
+    @JsonPropertyDescription("Extra pod labels. Where they name a label the operator sets itself (sserelay.io/relay,"
+            + " app.kubernetes.io/*), the operator's value wins, since it uses them to find the relay's pods.")
     private Map<String, String> labels;
 
     @JsonPropertyDescription("Extra pod annotations.")

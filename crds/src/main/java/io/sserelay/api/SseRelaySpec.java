@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.model.annotation.SpecReplicas;
@@ -38,6 +39,7 @@ public class SseRelaySpec {
 
     @JsonPropertyDescription("Idle time after which a comment is sent to subscribers, e.g. 15s.")
     @Default("15s")
+    @Size(max = 16)
     @ValidationRule(value = Durations.RULE + " && duration(self) >= duration('100ms') && duration(self) <= duration('10m')",
             message = "heartbeat must be a duration between 100ms and 10m, written as a number and ms, s, m or h,"
                     + " e.g. 15s")

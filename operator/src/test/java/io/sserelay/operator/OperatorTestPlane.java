@@ -36,6 +36,7 @@ final class OperatorTestPlane {
         if (plane == null) {
             plane = MinimalPlane.start();
             Runtime.getRuntime().addShutdownHook(new Thread(plane::close, "operator-test-plane-stop"));
+            installCrd(plane.client());
             installOperatorRbac(plane.client());
         }
         return plane;
@@ -43,6 +44,11 @@ final class OperatorTestPlane {
 
     static KubernetesClient adminClient() {
         return plane().client();
+    }
+
+    /** An admin client of its own, for a user that closes the client it is given. */
+    static KubernetesClient newAdminClient() {
+        return new KubernetesClientBuilder().withConfig(plane().client().getConfiguration()).build();
     }
 
     static synchronized KubernetesClient operatorClient() {
@@ -56,6 +62,21 @@ final class OperatorTestPlane {
             operatorClient = new KubernetesClientBuilder().withConfig(asOperator).build();
         }
         return operatorClient;
+    }
+
+    /** As a cluster admin installs it: the operator itself may not touch CRDs. */
+    private static void installCrd(KubernetesClient admin) {
+        try (InputStream in = Files.newInputStream(CRD)) {
+            for (HasMetadata object : admin.load(in).items()) {
+                admin.resource(object).serverSideApply();
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + CRD, e);
+        }
+        admin.apiextensions().v1().customResourceDefinitions().withName("sserelays.sserelay.io")
+                .waitUntilCondition(crd -> crd.getStatus() != null && crd.getStatus().getConditions().stream()
+                        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
+                        30, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     private static void installOperatorRbac(KubernetesClient admin) {

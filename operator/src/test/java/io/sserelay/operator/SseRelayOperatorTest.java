@@ -47,13 +47,21 @@ class SseRelayOperatorTest {
 
     private static final String IMAGE = "sserelay/relay:test";
 
+    /**
+     * The extension itself (namespaces, the CRD, the tests' own requests) uses the admin client;
+     * the operator it runs gets the client that acts as the operator's ServiceAccount.
+     */
     @RegisterExtension
     static final LocallyRunOperatorExtension operator = LocallyRunOperatorExtension.builder()
-            .withInfrastructureKubernetesClient(OperatorTestPlane.adminClient())
-            .withKubernetesClient(OperatorTestPlane.operatorClient())
-            .withConfigurationService(o -> o.withDependentResourceFactory(new RelayDependentFactory(IMAGE)))
+            .withInfrastructureKubernetesClient(OperatorTestPlane.newAdminClient())
+            .withKubernetesClient(OperatorTestPlane.newAdminClient())
+            .withConfigurationService(o -> o
+                    .withKubernetesClient(OperatorTestPlane.operatorClient())
+                    .withCloseClientOnStop(false)
+                    .withDependentResourceFactory(new RelayDependentFactory(IMAGE)))
             .withReconciler(new SseRelayReconciler())
             .withAdditionalCRD(OperatorTestPlane.CRD.toString())
+            .oneNamespacePerClass(true)
             .waitForNamespaceDeletion(false)
             .build();
 
@@ -222,10 +230,11 @@ class SseRelayOperatorTest {
     private static <T extends HasMetadata> T awaitOwned(Class<T> type, String name, SseRelay owner) {
         await().until(() -> operator.get(type, name) != null);
         T object = operator.get(type, name);
+        String uid = operator.get(SseRelay.class, owner.getMetadata().getName()).getMetadata().getUid();
         assertThat(object.getMetadata().getOwnerReferences()).singleElement().satisfies(ref -> {
             assertThat(ref.getKind()).isEqualTo("SseRelay");
             assertThat(ref.getName()).isEqualTo(owner.getMetadata().getName());
-            assertThat(ref.getController()).isTrue();
+            assertThat(ref.getUid()).isEqualTo(uid);
         });
         return object;
     }

@@ -1,5 +1,6 @@
 package io.sserelay.operator.reconciler;
 
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.javaoperatorsdk.operator.api.config.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.config.dependent.DependentResourceSpec;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
@@ -27,5 +28,14 @@ public final class RelayDependentFactory implements DependentResourceFactory<Con
             return deployment;
         }
         return DependentResourceFactory.DEFAULT.createFrom(spec, configuration);
+    }
+
+    /** JOSDK would build a Deployment dependent with no arguments just to ask it this. */
+    @Override
+    public Class<?> associatedResourceType(DependentResourceSpec spec) {
+        if (spec.getDependentResourceClass().equals(DeploymentDependent.class)) {
+            return Deployment.class;
+        }
+        return DependentResourceFactory.DEFAULT.associatedResourceType(spec);
     }
 }

@@ -58,7 +58,7 @@ import java.util.List;
 public class SseRelayReconciler implements Reconciler<SseRelay> {
 
     public static final String NAME = "sserelay";
-    static final Duration RECHECK = Duration.ofSeconds(30);
+    static final Duration RECHECK = Duration.ofSeconds(10);
 
     private final Clock clock;
 

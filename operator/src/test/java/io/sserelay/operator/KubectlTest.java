@@ -1,0 +1,114 @@
+package io.sserelay.operator;
+
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.sserelay.api.SseRelay;
+import io.sserelay.operator.dependent.RelayNames;
+import io.sserelay.operator.reconciler.RelayDependentFactory;
+import io.sserelay.operator.reconciler.SseRelayReconciler;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** What a person does with kubectl: apply the sample, read the SseRelays, install from config/. */
+class KubectlTest {
+
+    @RegisterExtension
+    static final LocallyRunOperatorExtension operator = LocallyRunOperatorExtension.builder()
+            .withInfrastructureKubernetesClient(OperatorTestPlane.newAdminClient())
+            .withKubernetesClient(OperatorTestPlane.newAdminClient())
+            .withConfigurationService(o -> o
+                    .withKubernetesClient(OperatorTestPlane.operatorClient())
+                    .withCloseClientOnStop(false)
+                    .withDependentResourceFactory(new RelayDependentFactory("sserelay/relay:test")))
+            .withReconciler(new SseRelayReconciler())
+            .withAdditionalCRD(OperatorTestPlane.CRD.toString())
+            .oneNamespacePerClass(true)
+            .waitForNamespaceDeletion(false)
+            .build();
+
+    @Test
+    void applyingTheSampleAndGettingSseRelaysShowsTheColumnsAndValues() {
+        assertThat(kubectl("apply", "-f", "config/samples/news.yaml")).isEqualTo("sserelay.sserelay.io/news created\n");
+        await().until(() -> operator.get(Deployment.class, "news") != null);
+        for (int i = 0; i < 3; i++) {
+            runningPod("news-" + i, "127.0.1." + (30 + i));
+        }
+        await().until(() -> {
+            SseRelay relay = operator.get(SseRelay.class, "news");
+            return relay.getStatus() != null && Integer.valueOf(3).equals(relay.getStatus().getReadyReplicas());
+        });
+        List<String> lines = kubectl("get", "sserelays").lines().toList();
+        assertThat(lines.get(0).split("\\s+")).containsExactly("NAME", "REPLICAS", "READY", "PEERS", "ENDPOINT", "AGE");
+        String[] row = lines.get(1).split("\\s+");
+        assertThat(row).hasSize(6);
+        assertThat(List.of(row).subList(0, 5)).containsExactly("news", "3", "3", "3",
+                "http://news." + operator.getNamespace() + ".svc:80");
+        assertThat(row[5]).matches("\\d+s");
+        assertThat(kubectl("get", "ssr", "news", "-o", "jsonpath={.status.peers[*].ip}"))
+                .isEqualTo("127.0.1.30 127.0.1.31 127.0.1.32");
+    }
+
+    @Test
+    void theDefaultInstallationIsAcceptedByTheApiServer() {
+        String output = kubectlWithoutNamespace("apply", "--dry-run=server", "-k", "config/default");
+        assertThat(output).contains(
+                "namespace/sse-relay-system",
+                "customresourcedefinition.apiextensions.k8s.io/sserelays.sserelay.io",
+                "serviceaccount/sse-relay-operator",
+                "clusterrole.rbac.authorization.k8s.io/sse-relay-operator",
+                "clusterrolebinding.rbac.authorization.k8s.io/sse-relay-operator",
+                "deployment.apps/sse-relay-operator");
+    }
+
+    private static void runningPod(String name, String ip) {
+        operator.create(new PodBuilder()
+                .withNewMetadata().withName(name)
+                .withLabels(Map.of(RelayNames.RELAY_LABEL, "news", RelayNames.MANAGED_BY_LABEL, RelayNames.MANAGED_BY))
+                .endMetadata()
+                .withNewSpec().addNewContainer().withName("relay").withImage("sserelay/relay:test").endContainer().endSpec()
+                .build());
+        var pod = operator.get(io.fabric8.kubernetes.api.model.Pod.class, name);
+        pod.getStatus().setPhase("Running");
+        pod.getStatus().setPodIP(ip);
+        pod.getStatus().setConditions(List.of(new PodConditionBuilder().withType("Ready").withStatus("True").build()));
+        OperatorTestPlane.adminClient().resource(pod).updateStatus();
+    }
+
+    /** Runs the plane's kubectl in the repository root, in the test namespace; fails on a non-zero exit. */
+    private static String kubectl(String... args) {
+        List<String> all = new ArrayList<>(List.of("-n", operator.getNamespace()));
+        all.addAll(List.of(args));
+        return kubectlWithoutNamespace(all.toArray(String[]::new));
+    }
+
+    private static String kubectlWithoutNamespace(String... args) {
+        List<String> command = new ArrayList<>(List.of(OperatorTestPlane.plane().binaries().kubectl().toString(),
+                "--kubeconfig", OperatorTestPlane.plane().kubeconfig().toString()));
+        command.addAll(List.of(args));
+        try {
+            Process process = new ProcessBuilder(command).directory(OperatorTestPlane.REPO.toFile())
+                    .redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(process.exitValue()).as("kubectl %s printed:%n%s", String.join(" ", args), output).isZero();
+            return output;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

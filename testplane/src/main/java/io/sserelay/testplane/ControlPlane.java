@@ -1,0 +1,232 @@
+package io.sserelay.testplane;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * A running test control plane: etcd and kube-apiserver as real processes bound to 127.0.0.1,
+ * and whatever else a kind of plane adds. Closing it stops every process it started.
+ *
+ * <p>Each plane gets its own directory under {@code target/testplane/} with the logs of its
+ * processes, its certificates and its kubeconfig; the logs stay after {@link #close()} for
+ * diagnosis, etcd's data does not. kube-api-test provides the binaries (see
+ * {@link PlaneBinaries}) but does not run them: it binds etcd to every interface, and these
+ * tests bind only to loopback.
+ *
+ * <p>Not thread-safe: a test starts, uses and closes a plane from one thread at a time.
+ */
+public abstract sealed class ControlPlane implements AutoCloseable permits MinimalPlane, FullPlane {
+
+    private static final Path PLANES_DIRECTORY = Path.of("target", "testplane");
+    private static final Duration ETCD_STARTUP = Duration.ofSeconds(60);
+    private static final Duration API_SERVER_STARTUP = Duration.ofSeconds(120);
+
+    private final Path directory;
+    private final PlaneBinaries binaries;
+    private final PlaneCredentials credentials;
+    private final List<PlaneProcess> processes = new ArrayList<>();
+    private Path kubeconfig;
+    private KubernetesClient client;
+
+    ControlPlane(String kind, PlaneBinaries binaries) {
+        this.directory = newPlaneDirectory(kind);
+        this.binaries = binaries;
+        this.credentials = PlaneCredentials.create(directory);
+    }
+
+    /** Runs {@code start} on a new plane; if it fails, stops what it had started before rethrowing. */
+    static <P extends ControlPlane> P started(P plane, Consumer<P> start) {
+        try {
+            start.accept(plane);
+            return plane;
+        } catch (RuntimeException e) {
+            try {
+                plane.close();
+            } catch (RuntimeException closeFailure) {
+                e.addSuppressed(closeFailure);
+            }
+            throw e;
+        }
+    }
+
+    private static Path newPlaneDirectory(String kind) {
+        try {
+            Files.createDirectories(PLANES_DIRECTORY);
+            return Files.createTempDirectory(PLANES_DIRECTORY, kind + "-").toAbsolutePath();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not create a plane directory under " + PLANES_DIRECTORY, e);
+        }
+    }
+
+    /** Starts etcd, then kube-apiserver with {@code apiServerFlags} added, and waits until it serves. */
+    final void startEtcdAndApiServer(List<String> apiServerFlags) {
+        int etcdPort = LoopbackPorts.free();
+        int etcdPeerPort = LoopbackPorts.free();
+        String etcdUrl = "http://" + LoopbackPorts.ADDRESS + ":" + etcdPort;
+        String etcdPeerUrl = "http://" + LoopbackPorts.ADDRESS + ":" + etcdPeerPort;
+        var etcd = launch(binaries.etcd(), List.of(
+                "--name=testplane",
+                "--data-dir=" + etcdDataDirectory(),
+                "--listen-client-urls=" + etcdUrl,
+                "--advertise-client-urls=" + etcdUrl,
+                "--listen-peer-urls=" + etcdPeerUrl,
+                "--initial-advertise-peer-urls=" + etcdPeerUrl,
+                "--initial-cluster=testplane=" + etcdPeerUrl,
+                // A test's data need not survive a power cut; fsync on every write would slow each test.
+                "--unsafe-no-fsync"), Map.of());
+        var health = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        etcd.awaitReady("healthy", ETCD_STARTUP, () -> isEtcdHealthy(health, URI.create(etcdUrl + "/health")));
+
+        int apiServerPort = LoopbackPorts.free();
+        URI server = URI.create("https://" + LoopbackPorts.ADDRESS + ":" + apiServerPort);
+        var flags = new ArrayList<>(List.of(
+                "--bind-address=" + LoopbackPorts.ADDRESS,
+                "--advertise-address=" + LoopbackPorts.ADDRESS,
+                "--secure-port=" + apiServerPort,
+                "--etcd-servers=" + etcdUrl,
+                "--tls-cert-file=" + credentials.servingCertificate(),
+                "--tls-private-key-file=" + credentials.servingKey(),
+                "--client-ca-file=" + credentials.adminCertificate(),
+                "--authorization-mode=RBAC",
+                "--service-account-issuer=https://kubernetes.default.svc",
+                "--service-account-key-file=" + credentials.serviceAccountCertificate(),
+                "--service-account-signing-key-file=" + credentials.serviceAccountKey(),
+                // Only allocated, never routed: nothing here runs kube-proxy.
+                "--service-cluster-ip-range=10.96.0.0/24",
+                // The API server refuses a loopback address in the Endpoints of the "kubernetes"
+                // Service; the tests never reach the API server through that Service.
+                "--endpoint-reconciler-type=none",
+                "--allow-privileged=true",
+                "--profiling=false"));
+        flags.addAll(apiServerFlags);
+        var apiServer = launch(binaries.kubeApiServer(), flags, Map.of());
+
+        kubeconfig = credentials.writeKubeconfig(directory.resolve("kubeconfig"), server);
+        client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(readKubeconfig())).build();
+        apiServer.awaitReady("ready", API_SERVER_STARTUP, this::isApiServerReady);
+    }
+
+    private Path etcdDataDirectory() {
+        return directory.resolve("etcd-data");
+    }
+
+    private static boolean isEtcdHealthy(HttpClient http, URI health) {
+        try {
+            var response = http.send(HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200 && response.body().contains("\"health\":\"true\"");
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Ready means all of /readyz's checks pass and the bootstrap controller has made "default". */
+    private boolean isApiServerReady() {
+        try {
+            return "ok".equals(client.raw("/readyz")) && client.namespaces().withName("default").get() != null;
+        } catch (KubernetesClientException e) {
+            return false;
+        }
+    }
+
+    private String readKubeconfig() {
+        try {
+            return Files.readString(kubeconfig);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read " + kubeconfig, e);
+        }
+    }
+
+    final PlaneProcess launch(Path binary, List<String> arguments, Map<String, String> environment) {
+        var process = PlaneProcess.start(binary, arguments, environment,
+                directory.resolve(binary.getFileName() + ".log"));
+        processes.add(process);
+        return process;
+    }
+
+    /** A client with full rights (system:masters); the plane closes it. */
+    public final KubernetesClient client() {
+        return client;
+    }
+
+    /** A kubeconfig file for kubectl and other processes, with full rights. */
+    public final Path kubeconfig() {
+        return kubeconfig;
+    }
+
+    /** This plane's directory: logs, certificates, kubeconfig. */
+    public final Path directory() {
+        return directory;
+    }
+
+    public final PlaneBinaries binaries() {
+        return binaries;
+    }
+
+    final PlaneCredentials credentials() {
+        return credentials;
+    }
+
+    /** Every process this plane started, running or not, in start order. */
+    public final List<ProcessHandle> processes() {
+        return processes.stream().map(PlaneProcess::handle).toList();
+    }
+
+    /** Stops every process, last started first, and deletes etcd's data; the logs stay. */
+    @Override
+    public final void close() {
+        if (client != null) {
+            client.close();
+        }
+        RuntimeException failure = null;
+        for (int i = processes.size() - 1; i >= 0; i--) {
+            try {
+                processes.get(i).stop();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        deleteEtcdData();
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private void deleteEtcdData() {
+        Path data = etcdDataDirectory();
+        if (!Files.exists(data)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(data)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not delete " + data, e);
+        }
+    }
+}
