@@ -58,18 +58,20 @@ public final class OperatorMain {
                 overrider.settingNamespaces(config.namespaces());
             }
         });
-        HttpServer health = healthServer(config.healthPort(), operator, registry);
+        HttpServer health = healthServer(new InetSocketAddress(config.healthAddress(), config.healthPort()), operator,
+                registry);
         operator.installShutdownHook(Duration.ofSeconds(10));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> health.stop(0), "health-server-stop"));
         operator.start();
-        LOG.info("sse-relay-operator started: relay image {}, namespaces {}, leader election {}", config.relayImage(),
-                config.namespaces().isEmpty() ? "all" : config.namespaces(), config.leaderElection() ? "on" : "off");
+        LOG.info("sse-relay-operator started: relay image {}, namespaces {}, leader election {}, health and metrics on"
+                + " port {}", config.relayImage(), config.namespaces().isEmpty() ? "all" : config.namespaces(),
+                config.leaderElection() ? "on" : "off", health.getAddress().getPort());
     }
 
     /** /healthz: the process runs; /readyz: every controller's informers are healthy; /metrics. */
-    private static HttpServer healthServer(int port, Operator operator, PrometheusMeterRegistry registry)
+    private static HttpServer healthServer(InetSocketAddress address, Operator operator, PrometheusMeterRegistry registry)
             throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
+        HttpServer server = HttpServer.create(address, 0);
         server.createContext("/healthz", exchange -> respond(exchange, 200, "{\"status\":\"ok\"}", "application/json"));
         server.createContext("/readyz", exchange -> {
             boolean ready = operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy();

@@ -16,10 +16,11 @@ import java.util.regex.Pattern;
  * @param namespaces      the namespaces to watch; empty for all
  * @param leaderElection  whether replicas of the operator elect a leader with a Lease
  * @param leaseNamespace  where the Lease lives; null for the operator's own namespace
- * @param healthPort      the port of /healthz, /readyz and /metrics
+ * @param healthAddress   the address /healthz, /readyz and /metrics listen on
+ * @param healthPort      their port
  */
 public record OperatorConfig(String relayImage, Set<String> namespaces, boolean leaderElection, String leaseNamespace,
-        int healthPort) {
+        String healthAddress, int healthPort) {
 
     public static final String LEASE_NAME = "sse-relay-operator";
     private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
@@ -59,6 +60,12 @@ public record OperatorConfig(String relayImage, Set<String> namespaces, boolean 
         if (leaseNamespace != null && !NAMESPACE.matcher(leaseNamespace).matches()) {
             problems.add("SSERELAY_LEASE_NAMESPACE='" + leaseNamespace + "' is not a namespace name");
         }
+        String healthAddress = trimmed(env.get("SSERELAY_HEALTH_ADDRESS"));
+        if (healthAddress == null) {
+            healthAddress = "0.0.0.0";
+        } else if (healthAddress.chars().anyMatch(Character::isWhitespace)) {
+            problems.add("SSERELAY_HEALTH_ADDRESS='" + healthAddress + "' must not contain spaces");
+        }
         int healthPort = 8081;
         String port = trimmed(env.get("SSERELAY_HEALTH_PORT"));
         if (port != null) {
@@ -74,7 +81,8 @@ public record OperatorConfig(String relayImage, Set<String> namespaces, boolean 
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("\n", problems));
         }
-        return new OperatorConfig(image, Set.copyOf(namespaces), leaderElection, leaseNamespace, healthPort);
+        return new OperatorConfig(image, Set.copyOf(namespaces), leaderElection, leaseNamespace, healthAddress,
+                healthPort);
     }
 
     private static String trimmed(String value) {
