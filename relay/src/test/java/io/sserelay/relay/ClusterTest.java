@@ -168,6 +168,24 @@ class ClusterTest {
         }
     }
 
+    /** As during a rolling update that changes the limit: peers disagree about the largest event. */
+    @Test
+    void anEventTooLargeForAPeerIsSkippedThereWithAResetAndTheStreamGoesOn() {
+        try (TestCluster cluster = TestCluster.start(2, Map.of(),
+                Map.of(1, Map.of("RELAY_MAX_EVENT_BYTES", "1Ki")))) {
+            SseClient small = cluster.relay(1).subscribe("/streams/s");
+            await().until(() -> small.lastEventId() != null);
+            cluster.relay(0).publish("s", "x".repeat(2048));
+            cluster.relay(0).publish("s", "after");
+            small.awaitEvents(2);
+            assertThat(small.events()).extracting(SseFrame::type).containsExactly("reset", "message");
+            assertThat(small.events().get(1).data()).isEqualTo("after");
+            assertThat(rejected(cluster.relay(1), "event_too_large")).isEqualTo(1);
+            assertThat(cluster.relay(1).relay().mesh().connectedLinks()).isEqualTo(1);
+            small.close();
+        }
+    }
+
     @Test
     void removingAPeerStopsTrafficToIt() {
         try (TestCluster cluster = TestCluster.start(3, Map.of())) {

@@ -1,5 +1,6 @@
 package io.sserelay.relay.peer;
 
+import io.sserelay.relay.config.RelayConfig;
 import io.sserelay.relay.metrics.RelayMetrics;
 import io.sserelay.relay.stream.RemoteEvent;
 import io.sserelay.relay.stream.StreamHub;
@@ -49,6 +50,8 @@ final class PeerLink {
     private volatile boolean connected;
     private volatile boolean isSelf;
     private String lastRefusal;
+    /** The peer's origin as of its last HELLO; it changes when the peer restarts. */
+    private volatile String peerOrigin;
 
     PeerLink(PeerAddress peer, PeerAddress self, StreamHub hub, PeerSettings settings, RelayMetrics metrics) {
         this.peer = peer;
@@ -136,8 +139,10 @@ final class PeerLink {
                 return false;
             }
             lastRefusal = null;
+            // Frames are bounded by what the protocol allows, not by this relay's own limit: an
+            // event this relay will not take is skipped below, not a reason to drop the stream.
             PeerFrameReader reader = new PeerFrameReader(head.chunked() ? new ChunkedInputStream(in) : in,
-                    settings.maxEventBytes());
+                    RelayConfig.MAX_EVENT_BYTES_LIMIT);
             if (!(reader.next() instanceof PeerFrame.Hello hello)) {
                 throw new PeerProtocolException("unexpected", "the stream does not start with HELLO");
             }
@@ -147,6 +152,7 @@ final class PeerLink {
                 stopped = true;
                 return false;
             }
+            peerOrigin = hello.origin();
             connected = true;
             metrics.peerLinkUp();
             LOG.info("following peer {} (origin {}, at {})", peer, hello.origin(), hello.lastSeq());
@@ -161,7 +167,13 @@ final class PeerLink {
         while (!stopped) {
             do {
                 PeerFrame frame = reader.next();
-                if (frame instanceof PeerFrame.EventFrame event) {
+                if (frame instanceof PeerFrame.EventFrame event && event.event().data().length > settings.maxEventBytes()) {
+                    // Larger than this relay takes (the peer is configured with a higher limit):
+                    // skip it, and tell the stream's subscribers they missed an event.
+                    applyBatch(origin, batch);
+                    metrics.peerFrameRejected("event_too_large");
+                    hub.applyGaps(origin, Map.of(event.event().stream(), event.event().seq()), 0);
+                } else if (frame instanceof PeerFrame.EventFrame event) {
                     batch.add(event.event());
                 } else if (frame instanceof PeerFrame.Gap gap) {
                     applyBatch(origin, batch);
@@ -182,13 +194,23 @@ final class PeerLink {
         }
     }
 
+    /**
+     * Asks for the peer's events after what this relay has of the peer's last known origin. Only
+     * that entry matters to the peer, and sending the whole position would make the request
+     * grow with every origin this relay has seen. Unknown (first connection) means from the start.
+     */
     private String request() {
-        String after = URLEncoder.encode(hub.head().format(), StandardCharsets.UTF_8);
+        String origin = peerOrigin;
+        String after = origin == null ? "" : URLEncoder.encode(origin + ":" + hub.head().seqOf(origin),
+                StandardCharsets.UTF_8);
         return "GET " + PeerHandler.PATH + "?after=" + after + " HTTP/1.1\r\n"
                 + "Host: " + peer + "\r\n"
                 + "Authorization: Bearer " + settings.token() + "\r\n"
                 + PeerHandler.X_RELAY_PEER + ": " + self + "\r\n"
                 + "Accept: " + PeerFrames.CONTENT_TYPE + "\r\n"
+                // One request per connection: a refusal then ends with the connection instead of
+                // leaving us waiting on a kept-alive socket for the read timeout.
+                + "Connection: close\r\n"
                 + "\r\n";
     }
 

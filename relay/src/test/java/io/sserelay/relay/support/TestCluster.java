@@ -31,9 +31,14 @@ public final class TestCluster implements AutoCloseable {
 
     /** Starts {@code size} relays and waits until every one follows every other. */
     public static TestCluster start(int size, Map<String, String> env) {
+        return start(size, env, Map.of());
+    }
+
+    /** As {@link #start(int, Map)}, with extra settings for some nodes, by index. */
+    public static TestCluster start(int size, Map<String, String> env, Map<Integer, Map<String, String>> perNode) {
         TestCluster cluster = new TestCluster(env);
         for (int i = 0; i < size; i++) {
-            cluster.nodes.add(cluster.startNode(i, Map.of()));
+            cluster.nodes.add(cluster.startNode(i, perNode.getOrDefault(i, Map.of())));
         }
         cluster.connectAll();
         return cluster;
