@@ -1,6 +1,10 @@
 package io.sserelay.operator;
 
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.sserelay.operator.config.OperatorConfig;
 import org.junit.jupiter.api.Test;
 
@@ -12,6 +16,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -33,9 +38,16 @@ class OperatorMainTest {
     @Test
     void takesTheLeaseServesHealthAndMetricsAndStopsOnSigterm() throws Exception {
         OperatorTestPlane.plane();
-        Process process = start(Map.of("KUBECONFIG", OperatorTestPlane.plane().kubeconfig().toString(),
-                "SSERELAY_LEASE_NAMESPACE", "default", "SSERELAY_HEALTH_ADDRESS", "127.0.0.1", "SSERELAY_HEALTH_PORT", "0",
-                "SSERELAY_WATCH_NAMESPACES", "default"));
+        // As deployed: the operator's ServiceAccount, its Lease in its own namespace. The
+        // kubeconfig really is restricted: the operator may not even list namespaces.
+        try (KubernetesClient asOperator = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(
+                Files.readString(OperatorTestPlane.operatorKubeconfig()))).build()) {
+            assertThatThrownBy(() -> asOperator.namespaces().list())
+                    .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+        }
+        Process process = start(Map.of("KUBECONFIG", OperatorTestPlane.operatorKubeconfig().toString(),
+                "SSERELAY_LEASE_NAMESPACE", OperatorTestPlane.OPERATOR_NAMESPACE, "SSERELAY_HEALTH_ADDRESS", "127.0.0.1",
+                "SSERELAY_HEALTH_PORT", "0", "SSERELAY_WATCH_NAMESPACES", "default"));
         List<String> output = readLines(process);
         try {
             await().atMost(Duration.ofSeconds(60)).until(() -> port(output) > 0 || !process.isAlive());
@@ -45,7 +57,7 @@ class OperatorMainTest {
             assertThat(get(port, "/healthz").body()).isEqualTo("{\"status\":\"ok\"}");
             assertThat(get(port, "/metrics").body()).contains("jvm_memory_used_bytes");
             await().atMost(Duration.ofSeconds(60)).until(() -> {
-                Lease lease = OperatorTestPlane.adminClient().leases().inNamespace("default")
+                Lease lease = OperatorTestPlane.adminClient().leases().inNamespace(OperatorTestPlane.OPERATOR_NAMESPACE)
                         .withName(OperatorConfig.LEASE_NAME).get();
                 return lease != null && lease.getSpec().getHolderIdentity() != null;
             });

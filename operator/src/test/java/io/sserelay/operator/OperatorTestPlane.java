@@ -1,6 +1,7 @@
 package io.sserelay.operator;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -79,10 +80,48 @@ final class OperatorTestPlane {
                         30, java.util.concurrent.TimeUnit.SECONDS);
     }
 
+    /**
+     * A kubeconfig with a real token of the operator's ServiceAccount (from the TokenRequest API),
+     * as the operator's pod would have, for the operator run as a process.
+     */
+    static synchronized Path operatorKubeconfig() {
+        KubernetesClient admin = plane().client();
+        String token = admin.serviceAccounts().inNamespace(OPERATOR_NAMESPACE).withName("sse-relay-operator")
+                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
+                .getStatus().getToken();
+        Config config = admin.getConfiguration();
+        String yaml = String.join("\n",
+                "apiVersion: v1",
+                "kind: Config",
+                "clusters:",
+                "- name: testplane",
+                "  cluster:",
+                "    server: " + config.getMasterUrl(),
+                "    certificate-authority: " + config.getCaCertFile(),
+                "users:",
+                "- name: operator",
+                "  user:",
+                "    token: " + token,
+                "contexts:",
+                "- name: operator",
+                "  context:",
+                "    cluster: testplane",
+                "    user: operator",
+                "current-context: operator",
+                "");
+        Path file = plane().directory().resolve("operator-kubeconfig.yaml");
+        try {
+            return Files.writeString(file, yaml);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot write " + file, e);
+        }
+    }
+
     private static void installOperatorRbac(KubernetesClient admin) {
         admin.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
                 .withNewMetadata().withName(OPERATOR_NAMESPACE).endMetadata().build()).serverSideApply();
-        for (String file : List.of("service_account.yaml", "cluster_role.yaml", "cluster_role_binding.yaml")) {
+        for (String file : List.of("service_account.yaml", "cluster_role.yaml", "cluster_role_binding.yaml",
+                "leader_election_role.yaml")) {
             try (InputStream in = Files.newInputStream(REPO.resolve("config/rbac").resolve(file))) {
                 for (HasMetadata object : admin.load(in).items()) {
                     admin.resource(object).serverSideApply();

@@ -65,6 +65,17 @@ class SseRelayOperatorTest {
             .waitForNamespaceDeletion(false)
             .build();
 
+    /** Without this, the other tests would prove nothing about the ClusterRole. */
+    @Test
+    void theOperatorRunsWithOnlyItsOwnRights() {
+        var asOperator = OperatorTestPlane.operatorClient();
+        assertThatThrownBy(() -> asOperator.namespaces().list())
+                .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+        assertThatThrownBy(() -> asOperator.apiextensions().v1().customResourceDefinitions().list())
+                .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+        assertThat(asOperator.resources(SseRelay.class).inAnyNamespace().list().getItems()).isNotNull();
+    }
+
     @Test
     void createsEveryOwnedObjectWithTheRightSpecAndOwnerReference() {
         SseRelay relay = operator.create(relay("news", 3));

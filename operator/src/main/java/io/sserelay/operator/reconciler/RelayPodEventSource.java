@@ -15,7 +15,7 @@ import java.util.Set;
 /**
  * Relay pods, mapped to their SseRelay by the {@code sserelay.io/relay} label: they are owned
  * by ReplicaSets, not by the SseRelay. Only changes that alter the peers in the status
- * trigger a reconciliation: a new pod, its address, its readiness, its deletion.
+ * trigger a reconciliation: a new pod, its address, its readiness, its end or deletion.
  */
 final class RelayPodEventSource {
 
@@ -40,7 +40,7 @@ final class RelayPodEventSource {
     static boolean changesPeers(Pod now, Pod before) {
         return !Objects.equals(ip(now), ip(before))
                 || StatusAggregator.isReady(now) != StatusAggregator.isReady(before)
-                || (now.getMetadata().getDeletionTimestamp() == null) != (before.getMetadata().getDeletionTimestamp() == null);
+                || StatusAggregator.isLive(now) != StatusAggregator.isLive(before);
     }
 
     private static String ip(Pod pod) {

@@ -81,7 +81,7 @@ public class SseRelayReconciler implements Reconciler<SseRelay> {
         List<String> problems = SpecProblems.find(relay, context.getClient());
         SseRelayStatus before = relay.getStatus();
         SseRelayStatus after = StatusAggregator.aggregate(relay, context.getSecondaryResources(Pod.class), problems,
-                before, now);
+                StatusAggregator.INVALID_SPEC, before, now);
         UpdateControl<SseRelay> control = StatusAggregator.sameAs(before, after)
                 ? UpdateControl.noUpdate()
                 : UpdateControl.patchStatus(withStatus(relay, after));
@@ -95,7 +95,8 @@ public class SseRelayReconciler implements Reconciler<SseRelay> {
     public ErrorStatusUpdateControl<SseRelay> updateErrorStatus(SseRelay relay, Context<SseRelay> context,
             Exception e) {
         SseRelayStatus after = StatusAggregator.aggregate(relay, context.getSecondaryResources(Pod.class),
-                List.of("reconciling failed: " + e.getMessage()), relay.getStatus(), clock.instant());
+                List.of("reconciling failed, will retry: " + e.getMessage()), StatusAggregator.RECONCILE_FAILED,
+                relay.getStatus(), clock.instant());
         return ErrorStatusUpdateControl.patchStatus(withStatus(relay, after));
     }
 

@@ -52,7 +52,10 @@ public final class SpecProblems {
             return;
         }
         String token = new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8).trim();
-        if (token.length() < MIN_TOKEN_LENGTH) {
+        if (token.chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
+            problems.add(field + ": the token in Secret '" + ref.getName() + "' key '" + key + "' contains spaces or"
+                    + " control characters, which the relay does not accept");
+        } else if (token.length() < MIN_TOKEN_LENGTH) {
             problems.add(field + ": the token in Secret '" + ref.getName() + "' key '" + key + "' is " + token.length()
                     + " characters long; the relay needs at least " + MIN_TOKEN_LENGTH);
         }

@@ -27,22 +27,24 @@ public final class StatusAggregator {
     public static final String READY = "Ready";
     public static final String PROGRESSING = "Progressing";
     public static final String DEGRADED = "Degraded";
+    public static final String INVALID_SPEC = "InvalidSpec";
+    public static final String RECONCILE_FAILED = "ReconcileFailed";
 
     private StatusAggregator() {
     }
 
     /**
-     * @param problems what is wrong with the spec that the schema cannot catch, as sentences a
-     *                 person can act on; empty when nothing is
+     * @param problems what is wrong, as sentences a person can act on; empty when nothing is
+     * @param reason   the Degraded reason when there are problems, e.g. {@link #INVALID_SPEC}
      * @param previous the status as it is now, for the conditions' transition times; may be null
      */
-    public static SseRelayStatus aggregate(SseRelay relay, Collection<Pod> pods, List<String> problems,
+    public static SseRelayStatus aggregate(SseRelay relay, Collection<Pod> pods, List<String> problems, String reason,
             SseRelayStatus previous, Instant now) {
         List<PeerStatus> peers = new ArrayList<>();
         int existing = 0;
         int ready = 0;
         for (Pod pod : pods) {
-            if (pod.getMetadata().getDeletionTimestamp() != null) {
+            if (!isLive(pod)) {
                 continue;
             }
             existing++;
@@ -71,7 +73,7 @@ public final class StatusAggregator {
         List<Condition> conditions = new ArrayList<>();
         conditions.add(ready(desired, ready, generation));
         conditions.add(progressing(desired, existing, ready, generation));
-        conditions.add(degraded(problems, generation));
+        conditions.add(degraded(problems, reason, generation));
         status.setConditions(withTransitionTimes(conditions, previous, now));
         return status;
     }
@@ -121,11 +123,23 @@ public final class StatusAggregator {
         return condition(PROGRESSING, false, "Stable", "every wanted relay pod exists and is ready", generation);
     }
 
-    private static Condition degraded(List<String> problems, long generation) {
+    private static Condition degraded(List<String> problems, String reason, long generation) {
         if (problems.isEmpty()) {
             return condition(DEGRADED, false, "AsExpected", "no problems found", generation);
         }
-        return condition(DEGRADED, true, "InvalidSpec", String.join("; ", problems), generation);
+        return condition(DEGRADED, true, reason, String.join("; ", problems), generation);
+    }
+
+    /**
+     * A pod that is not being deleted and has not ended: evicted and failed pods keep their
+     * address, but nothing listens there any more.
+     */
+    public static boolean isLive(Pod pod) {
+        if (pod.getMetadata().getDeletionTimestamp() != null) {
+            return false;
+        }
+        String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        return !"Failed".equals(phase) && !"Succeeded".equals(phase);
     }
 
     private static Condition condition(String type, boolean status, String reason, String message, long generation) {

@@ -1,0 +1,91 @@
+package io.sserelay.operator.dependent;
+
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.sserelay.api.CorsSpec;
+import io.sserelay.api.HistorySpec;
+import io.sserelay.api.PublishAuthSpec;
+import io.sserelay.api.SecretKeyRef;
+import io.sserelay.api.SseRelay;
+import io.sserelay.api.SseRelaySpec;
+import io.sserelay.api.SubscribeAuthSpec;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RelayEnvironmentTest {
+
+    @Test
+    void aDefaultRelayGetsItsIdentityPortsAndGeneratedTokensAndNothingElse() {
+        Map<String, EnvVar> env = env(relay());
+        assertThat(env.keySet()).containsExactlyInAnyOrder("POD_NAME", "POD_NAMESPACE", "POD_IP", "RELAY_SSERELAY_NAME",
+                "RELAY_BIND_ADDRESS", "RELAY_HTTP_PORT", "RELAY_PEER_PORT", "RELAY_ADVERTISE_ADDRESS", "RELAY_PEER_TOKEN",
+                "RELAY_PUBLISH_TOKEN");
+        assertThat(env.get("RELAY_PUBLISH_TOKEN").getValueFrom().getSecretKeyRef().getName()).isEqualTo("news-publish-token");
+        assertThat(env.get("RELAY_PEER_TOKEN").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("token");
+        assertThat(env.get("POD_NAMESPACE").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.namespace");
+    }
+
+    @Test
+    void theSpecBecomesTheRelaysConfiguration() {
+        SseRelay relay = relay();
+        SseRelaySpec spec = relay.getSpec();
+        spec.setHistory(new HistorySpec());
+        spec.getHistory().setMaxEvents(50);
+        spec.getHistory().setMaxAge("1h");
+        spec.setHeartbeat("5s");
+        spec.setMaxEventBytes(1024);
+        spec.setSubscriberBufferBytes(8192);
+        spec.setCors(new CorsSpec());
+        spec.getCors().setAllowedOrigins(List.of("https://a.example.com", "https://b.example.com"));
+        Map<String, EnvVar> env = env(relay);
+        assertThat(values(env, "RELAY_HISTORY_MAX_EVENTS", "RELAY_HISTORY_MAX_AGE", "RELAY_HEARTBEAT",
+                "RELAY_MAX_EVENT_BYTES", "RELAY_SUBSCRIBER_BUFFER_BYTES", "RELAY_CORS_ALLOWED_ORIGINS"))
+                .containsExactly("50", "1h", "5s", "1024", "8192", "https://a.example.com,https://b.example.com");
+    }
+
+    @Test
+    void publishAuthIsTheUsersSecretOrOffWhenDisabled() {
+        SseRelay own = relay();
+        own.getSpec().setPublishAuth(new PublishAuthSpec());
+        own.getSpec().getPublishAuth().setSecretRef(new SecretKeyRef("publishers", "key1"));
+        var ref = env(own).get("RELAY_PUBLISH_TOKEN").getValueFrom().getSecretKeyRef();
+        assertThat(List.of(ref.getName(), ref.getKey())).containsExactly("publishers", "key1");
+
+        SseRelay open = relay();
+        open.getSpec().setPublishAuth(new PublishAuthSpec());
+        open.getSpec().getPublishAuth().setDisabled(true);
+        assertThat(env(open)).doesNotContainKey("RELAY_PUBLISH_TOKEN");
+        assertThat(env(open).get("RELAY_PUBLISH_AUTH_DISABLED").getValue()).isEqualTo("true");
+    }
+
+    @Test
+    void tokenSubscribeAuthPassesTheSubscribersSecret() {
+        SseRelay relay = relay();
+        relay.getSpec().setSubscribeAuth(new SubscribeAuthSpec());
+        relay.getSpec().getSubscribeAuth().setMode(SubscribeAuthSpec.Mode.token);
+        relay.getSpec().getSubscribeAuth().setSecretRef(new SecretKeyRef("subscribers", null));
+        Map<String, EnvVar> env = env(relay);
+        assertThat(env.get("RELAY_SUBSCRIBE_AUTH").getValue()).isEqualTo("token");
+        var ref = env.get("RELAY_SUBSCRIBE_TOKEN").getValueFrom().getSecretKeyRef();
+        assertThat(List.of(ref.getName(), ref.getKey())).containsExactly("subscribers", "token");
+    }
+
+    private static SseRelay relay() {
+        SseRelay relay = new SseRelay();
+        relay.getMetadata().setName("news");
+        relay.setSpec(new SseRelaySpec());
+        return relay;
+    }
+
+    private static Map<String, EnvVar> env(SseRelay relay) {
+        return RelayEnvironment.of(relay).stream().collect(Collectors.toMap(EnvVar::getName, e -> e));
+    }
+
+    private static List<String> values(Map<String, EnvVar> env, String... names) {
+        return java.util.Arrays.stream(names).map(n -> env.get(n).getValue()).toList();
+    }
+}

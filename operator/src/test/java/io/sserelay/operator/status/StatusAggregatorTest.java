@@ -1,0 +1,93 @@
+package io.sserelay.operator.status;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.sserelay.api.PeerStatus;
+import io.sserelay.api.SseRelay;
+import io.sserelay.api.SseRelaySpec;
+import io.sserelay.api.SseRelayStatus;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class StatusAggregatorTest {
+
+    private static final Instant T0 = Instant.parse("2026-11-21T10:00:00Z");
+    private static final Instant T1 = Instant.parse("2026-11-21T10:05:00Z");
+
+    @Test
+    void everyLivePodWithAnAddressIsAPeerSortedByName() {
+        SseRelayStatus status = aggregate(relay(3), List.of(
+                pod("news-c", "10.0.0.3", true, "Running", false),
+                pod("news-a", "10.0.0.1", true, "Running", false),
+                pod("news-b", "10.0.0.2", false, "Running", false),
+                pod("news-d", null, false, "Pending", false),
+                pod("news-e", "10.0.0.5", true, "Running", true),
+                pod("news-f", "10.0.0.6", false, "Failed", false)), null, T0);
+        assertThat(status.getPeers()).containsExactly(new PeerStatus("news-a", "10.0.0.1", true),
+                new PeerStatus("news-b", "10.0.0.2", false), new PeerStatus("news-c", "10.0.0.3", true));
+        assertThat(status.getPeerCount()).isEqualTo(3);
+        assertThat(status.getReplicas()).as("pods that exist and have not ended").isEqualTo(4);
+        assertThat(status.getReadyReplicas()).isEqualTo(2);
+        assertThat(status.getSelector()).isEqualTo("sserelay.io/relay=news");
+        assertThat(status.getEndpoint()).isEqualTo("http://news.prod.svc:80");
+        assertThat(status.getObservedGeneration()).isEqualTo(4);
+    }
+
+    @Test
+    void conditionsSayWhatIsGoingOnInWordsAPersonCanActOn() {
+        SseRelayStatus rolling = aggregate(relay(3), List.of(pod("news-a", "10.0.0.1", true, "Running", false)), null,
+                T0);
+        assertThat(StatusAggregator.find(rolling, "Ready").getMessage())
+                .isEqualTo("1 of 3 relays are ready; see the relay pods' events and readiness probes");
+        assertThat(StatusAggregator.find(rolling, "Progressing").getReason()).isEqualTo("Scaling");
+        assertThat(StatusAggregator.find(rolling, "Degraded").getStatus()).isEqualTo("False");
+
+        SseRelayStatus zero = aggregate(relay(0), List.of(), null, T0);
+        assertThat(StatusAggregator.find(zero, "Ready").getReason()).isEqualTo("ScaledToZero");
+
+        SseRelayStatus broken = StatusAggregator.aggregate(relay(1), List.of(), List.of("Secret 'x' is missing"),
+                StatusAggregator.INVALID_SPEC, null, T0);
+        assertThat(StatusAggregator.find(broken, "Degraded").getStatus()).isEqualTo("True");
+        assertThat(StatusAggregator.find(broken, "Degraded").getMessage()).isEqualTo("Secret 'x' is missing");
+    }
+
+    @Test
+    void transitionTimesMoveOnlyWhenAConditionChanges() {
+        SseRelayStatus first = aggregate(relay(1), List.of(pod("news-a", "10.0.0.1", false, "Running", false)), null, T0);
+        SseRelayStatus same = aggregate(relay(1), List.of(pod("news-a", "10.0.0.1", false, "Running", false)), first, T1);
+        assertThat(StatusAggregator.sameAs(first, same)).isTrue();
+        assertThat(StatusAggregator.find(same, "Ready").getLastTransitionTime()).isEqualTo(T0.toString());
+
+        SseRelayStatus ready = aggregate(relay(1), List.of(pod("news-a", "10.0.0.1", true, "Running", false)), first, T1);
+        assertThat(StatusAggregator.sameAs(first, ready)).isFalse();
+        assertThat(StatusAggregator.find(ready, "Ready").getLastTransitionTime()).isEqualTo(T1.toString());
+        assertThat(StatusAggregator.find(ready, "Degraded").getLastTransitionTime()).isEqualTo(T0.toString());
+    }
+
+    private static SseRelayStatus aggregate(SseRelay relay, List<Pod> pods, SseRelayStatus previous, Instant now) {
+        return StatusAggregator.aggregate(relay, pods, List.of(), StatusAggregator.INVALID_SPEC, previous, now);
+    }
+
+    static SseRelay relay(int replicas) {
+        SseRelay relay = new SseRelay();
+        relay.getMetadata().setName("news");
+        relay.getMetadata().setNamespace("prod");
+        relay.getMetadata().setGeneration(4L);
+        relay.setSpec(new SseRelaySpec());
+        relay.getSpec().setReplicas(replicas);
+        return relay;
+    }
+
+    static Pod pod(String name, String ip, boolean ready, String phase, boolean terminating) {
+        return new PodBuilder()
+                .withNewMetadata().withName(name).withDeletionTimestamp(terminating ? T0.toString() : null).endMetadata()
+                .withNewStatus().withPhase(phase).withPodIP(ip)
+                .addNewCondition().withType("Ready").withStatus(ready ? "True" : "False").endCondition()
+                .endStatus()
+                .build();
+    }
+}
