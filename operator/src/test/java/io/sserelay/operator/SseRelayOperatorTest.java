@@ -21,6 +21,7 @@ import io.sserelay.api.PublishAuthSpec;
 import io.sserelay.api.SecretKeyRef;
 import io.sserelay.api.SseRelay;
 import io.sserelay.api.SseRelaySpec;
+import io.sserelay.operator.dependent.DeploymentDependent;
 import io.sserelay.operator.dependent.RelayNames;
 import io.sserelay.operator.reconciler.RelayDependentFactory;
 import io.sserelay.operator.reconciler.SseRelayReconciler;
@@ -135,6 +136,26 @@ class SseRelayOperatorTest {
 
         OperatorTestPlane.adminClient().services().inNamespace(operator.getNamespace()).withName("edits").delete();
         await().until(() -> operator.get(Service.class, "edits") != null);
+
+        // A generated token Secret deleted by hand comes back with a new token, and the pods roll onto it.
+        await().ignoreExceptions().until(() -> podTemplateHash("edits").equals(secretsHash(relay)));
+        String token = decode(operator.get(Secret.class, "edits-publish-token"), "token");
+        OperatorTestPlane.adminClient().secrets().inNamespace(operator.getNamespace()).withName("edits-publish-token")
+                .delete();
+        await().until(() -> operator.get(Secret.class, "edits-publish-token") != null
+                && !decode(operator.get(Secret.class, "edits-publish-token"), "token").equals(token));
+        await().ignoreExceptions().until(() -> podTemplateHash("edits").equals(secretsHash(relay)));
+    }
+
+    private static String podTemplateHash(String relay) {
+        return deployment(relay).getSpec().getTemplate().getMetadata().getAnnotations()
+                .get(DeploymentDependent.TOKENS_ANNOTATION);
+    }
+
+    /** What the pods' hash must be for the Secrets as they are now. */
+    private static String secretsHash(SseRelay relay) {
+        return DeploymentDependent.tokensHash(relay, List.of(operator.get(Secret.class, "edits-peer-token"),
+                operator.get(Secret.class, "edits-publish-token")));
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.sserelay.operator.dependent;
 
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.PodSpecBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
@@ -12,8 +13,15 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDep
 import io.sserelay.api.SseRelay;
 import io.sserelay.api.SseRelaySpec;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The relay Deployment, {@code <name>}: {@code spec.replicas} relay pods with the relay's
@@ -25,6 +33,8 @@ import java.util.Map;
 public class DeploymentDependent extends CRUDKubernetesDependentResource<Deployment, SseRelay> {
 
     static final int DEFAULT_REPLICAS = 2;
+    /** A hash of the generated tokens, so that a token Secret created anew rolls the pods onto it. */
+    public static final String TOKENS_ANNOTATION = "sserelay.io/tokens-hash";
     private static final long PRE_STOP_SECONDS = 5;
 
     private final String defaultImage;
@@ -39,12 +49,41 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
         return replicas == null ? DEFAULT_REPLICAS : replicas;
     }
 
+    /**
+     * Pods read their tokens from Secrets once, at start. A generated Secret that was deleted
+     * comes back with a new token, and pods started before would keep the old one: half the
+     * relays would refuse the other half's peer traffic, and publishers would be accepted or
+     * not depending on the pod. Hashing the tokens into the pod template rolls every pod onto
+     * the new ones.
+     */
+    static String tokensHash(SseRelay relay, Context<SseRelay> context) {
+        return tokensHash(relay, context.getSecondaryResources(Secret.class));
+    }
+
+    /** The hash of the generated token Secrets of {@code relay} among {@code secrets}. */
+    public static String tokensHash(SseRelay relay, Collection<Secret> secrets) {
+        Set<String> names = Set.of(RelayNames.peerTokenSecret(relay), RelayNames.publishTokenSecret(relay));
+        TreeMap<String, String> tokens = new TreeMap<>();
+        secrets.stream()
+                .filter(s -> names.contains(s.getMetadata().getName()))
+                .forEach(s -> tokens.put(s.getMetadata().getName(), String.valueOf(new TreeMap<>(s.getData()))));
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            tokens.forEach((name, data) -> sha.update((name + "=" + data + "\n").getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of().formatHex(sha.digest(), 0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java runtime", e);
+        }
+    }
+
     @Override
     protected Deployment desired(SseRelay relay, Context<SseRelay> context) {
         SseRelaySpec spec = relay.getSpec();
         PodOverrides pod = spec.getPod() == null ? new PodOverrides() : spec.getPod();
         Map<String, String> podLabels = new HashMap<>(pod.getLabels() == null ? Map.of() : pod.getLabels());
         podLabels.putAll(RelayNames.labels(relay));
+        Map<String, String> podAnnotations = new HashMap<>(pod.getAnnotations() == null ? Map.of() : pod.getAnnotations());
+        podAnnotations.put(TOKENS_ANNOTATION, tokensHash(relay, context));
 
         PodSpecBuilder podSpec = new PodSpecBuilder()
                 .withServiceAccountName(RelayNames.relayIdentity(relay))
@@ -89,7 +128,7 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .withNewStrategy().withType("RollingUpdate").withNewRollingUpdate()
                 .withMaxSurge(new IntOrString(1)).withMaxUnavailable(new IntOrString(0)).endRollingUpdate().endStrategy()
                 .withNewTemplate()
-                .withNewMetadata().withLabels(podLabels).withAnnotations(pod.getAnnotations()).endMetadata()
+                .withNewMetadata().withLabels(podLabels).withAnnotations(podAnnotations).endMetadata()
                 .withSpec(podSpec.build())
                 .endTemplate()
                 .endSpec()

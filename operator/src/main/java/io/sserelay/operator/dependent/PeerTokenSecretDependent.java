@@ -12,7 +12,7 @@ import io.sserelay.api.SseRelay;
 /**
  * The Secret {@code <name>-peer-token}: the random token the relays of one SseRelay present to
  * each other. Created once and never updated, so the token stays stable; created again if
- * deleted (the relays then restart with the new one through the Deployment's checksum).
+ * deleted (the relays then roll onto the new one: see {@link DeploymentDependent#tokensHash}).
  */
 @KubernetesDependent(informer = @Informer(labelSelector = RelayNames.MANAGED_SELECTOR))
 public class PeerTokenSecretDependent extends KubernetesDependentResource<Secret, SseRelay>

@@ -48,7 +48,8 @@ import java.util.List;
     @Dependent(name = "service-account", type = ServiceAccountDependent.class),
     @Dependent(name = "role", type = RoleDependent.class),
     @Dependent(name = "role-binding", type = RoleBindingDependent.class, dependsOn = {"service-account", "role"}),
-    @Dependent(name = "deployment", type = DeploymentDependent.class),
+    // After the peer token, whose hash goes on the pods (the publish token may be the user's).
+    @Dependent(name = "deployment", type = DeploymentDependent.class, dependsOn = "peer-token"),
     @Dependent(name = "service", type = ServiceDependent.class),
     @Dependent(name = "disruption-budget", type = DisruptionBudgetDependent.class,
             reconcilePrecondition = SeveralReplicasCondition.class),
