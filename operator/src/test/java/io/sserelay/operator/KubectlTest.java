@@ -6,8 +6,6 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
 import io.sserelay.api.SseRelay;
 import io.sserelay.operator.dependent.RelayNames;
-import io.sserelay.operator.reconciler.RelayDependentFactory;
-import io.sserelay.operator.reconciler.SseRelayReconciler;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -25,18 +23,7 @@ import static org.awaitility.Awaitility.await;
 class KubectlTest {
 
     @RegisterExtension
-    static final LocallyRunOperatorExtension operator = LocallyRunOperatorExtension.builder()
-            .withInfrastructureKubernetesClient(OperatorTestPlane.newAdminClient())
-            .withKubernetesClient(OperatorTestPlane.newAdminClient())
-            .withConfigurationService(o -> o
-                    .withKubernetesClient(OperatorTestPlane.operatorClient())
-                    .withCloseClientOnStop(false)
-                    .withDependentResourceFactory(new RelayDependentFactory("sserelay/relay:test")))
-            .withReconciler(new SseRelayReconciler())
-            .withAdditionalCRD(OperatorTestPlane.CRD.toString())
-            .oneNamespacePerClass(true)
-            .waitForNamespaceDeletion(false)
-            .build();
+    static final LocallyRunOperatorExtension operator = OperatorTestPlane.operatorExtension("sserelay/relay:test");
 
     @Test
     void applyingTheSampleAndGettingSseRelaysShowsTheColumnsAndValues() {

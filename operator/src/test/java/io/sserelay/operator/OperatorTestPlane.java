@@ -6,6 +6,9 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.sserelay.operator.reconciler.RelayDependentFactory;
+import io.sserelay.operator.reconciler.SseRelayReconciler;
 import io.sserelay.testplane.MinimalPlane;
 
 import java.io.IOException;
@@ -43,6 +46,26 @@ final class OperatorTestPlane {
         return plane;
     }
 
+    /**
+     * The operator run by JOSDK's extension on this plane, one namespace per test class. The
+     * extension itself (namespaces, the CRD, the tests' own requests) uses an admin client; the
+     * operator gets the client that acts as its ServiceAccount.
+     */
+    static LocallyRunOperatorExtension operatorExtension(String relayImage) {
+        return LocallyRunOperatorExtension.builder()
+                .withInfrastructureKubernetesClient(newAdminClient())
+                .withKubernetesClient(newAdminClient())
+                .withConfigurationService(o -> o
+                        .withKubernetesClient(operatorClient())
+                        .withCloseClientOnStop(false)
+                        .withDependentResourceFactory(new RelayDependentFactory(relayImage)))
+                .withReconciler(new SseRelayReconciler())
+                .withAdditionalCRD(CRD.toString())
+                .oneNamespacePerClass(true)
+                .waitForNamespaceDeletion(false)
+                .build();
+    }
+
     static KubernetesClient adminClient() {
         return plane().client();
     }
@@ -63,21 +86,6 @@ final class OperatorTestPlane {
             operatorClient = new KubernetesClientBuilder().withConfig(asOperator).build();
         }
         return operatorClient;
-    }
-
-    /** As a cluster admin installs it: the operator itself may not touch CRDs. */
-    private static void installCrd(KubernetesClient admin) {
-        try (InputStream in = Files.newInputStream(CRD)) {
-            for (HasMetadata object : admin.load(in).items()) {
-                admin.resource(object).serverSideApply();
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + CRD, e);
-        }
-        admin.apiextensions().v1().customResourceDefinitions().withName("sserelays.sserelay.io")
-                .waitUntilCondition(crd -> crd.getStatus() != null && crd.getStatus().getConditions().stream()
-                        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
-                        30, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     /**
@@ -117,18 +125,31 @@ final class OperatorTestPlane {
         }
     }
 
+    /** As a cluster admin installs it: the operator itself may not touch CRDs. */
+    private static void installCrd(KubernetesClient admin) {
+        apply(admin, CRD);
+        admin.apiextensions().v1().customResourceDefinitions().withName("sserelays.sserelay.io")
+                .waitUntilCondition(crd -> crd.getStatus() != null && crd.getStatus().getConditions().stream()
+                        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
+                        30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    private static void apply(KubernetesClient admin, Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            for (HasMetadata object : admin.load(in).items()) {
+                admin.resource(object).serverSideApply();
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + file, e);
+        }
+    }
+
     private static void installOperatorRbac(KubernetesClient admin) {
         admin.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
                 .withNewMetadata().withName(OPERATOR_NAMESPACE).endMetadata().build()).serverSideApply();
         for (String file : List.of("service_account.yaml", "cluster_role.yaml", "cluster_role_binding.yaml",
                 "leader_election_role.yaml")) {
-            try (InputStream in = Files.newInputStream(REPO.resolve("config/rbac").resolve(file))) {
-                for (HasMetadata object : admin.load(in).items()) {
-                    admin.resource(object).serverSideApply();
-                }
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot read config/rbac/" + file, e);
-            }
+            apply(admin, REPO.resolve("config/rbac").resolve(file));
         }
     }
 }

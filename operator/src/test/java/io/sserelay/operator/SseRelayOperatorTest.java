@@ -23,8 +23,6 @@ import io.sserelay.api.SseRelay;
 import io.sserelay.api.SseRelaySpec;
 import io.sserelay.operator.dependent.DeploymentDependent;
 import io.sserelay.operator.dependent.RelayNames;
-import io.sserelay.operator.reconciler.RelayDependentFactory;
-import io.sserelay.operator.reconciler.SseRelayReconciler;
 import io.sserelay.operator.status.StatusAggregator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -48,23 +46,8 @@ class SseRelayOperatorTest {
 
     private static final String IMAGE = "sserelay/relay:test";
 
-    /**
-     * The extension itself (namespaces, the CRD, the tests' own requests) uses the admin client;
-     * the operator it runs gets the client that acts as the operator's ServiceAccount.
-     */
     @RegisterExtension
-    static final LocallyRunOperatorExtension operator = LocallyRunOperatorExtension.builder()
-            .withInfrastructureKubernetesClient(OperatorTestPlane.newAdminClient())
-            .withKubernetesClient(OperatorTestPlane.newAdminClient())
-            .withConfigurationService(o -> o
-                    .withKubernetesClient(OperatorTestPlane.operatorClient())
-                    .withCloseClientOnStop(false)
-                    .withDependentResourceFactory(new RelayDependentFactory(IMAGE)))
-            .withReconciler(new SseRelayReconciler())
-            .withAdditionalCRD(OperatorTestPlane.CRD.toString())
-            .oneNamespacePerClass(true)
-            .waitForNamespaceDeletion(false)
-            .build();
+    static final LocallyRunOperatorExtension operator = OperatorTestPlane.operatorExtension(IMAGE);
 
     /** Without this, the other tests would prove nothing about the ClusterRole. */
     @Test
