@@ -45,6 +45,11 @@ class KubectlTest {
         assertThat(row[5]).matches("\\d+s");
         assertThat(kubectl("get", "ssr", "news", "-o", "jsonpath={.status.peers[*].ip}"))
                 .isEqualTo("127.0.1.30 127.0.1.31 127.0.1.32");
+
+        assertThat(kubectl("scale", "sserelay", "news", "--replicas=5")).isEqualTo("sserelay.sserelay.io/news scaled\n");
+        await().until(() -> operator.get(Deployment.class, "news").getSpec().getReplicas() == 5);
+        String[] scaled = kubectl("get", "sserelays", "--no-headers").trim().split("\\s+");
+        assertThat(List.of(scaled).subList(0, 4)).as("five wanted, three running").containsExactly("news", "5", "3", "3");
     }
 
     @Test
