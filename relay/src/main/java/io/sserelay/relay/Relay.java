@@ -12,6 +12,7 @@ import io.sserelay.relay.peer.PeerHandler;
 import io.sserelay.relay.peer.PeerMesh;
 import io.sserelay.relay.peer.PeerSettings;
 import io.sserelay.relay.peer.PeerSource;
+import io.sserelay.relay.peer.SseRelayStatusPeerSource;
 import io.sserelay.relay.peer.StaticPeerSource;
 import io.sserelay.relay.sse.SseWriters;
 import io.sserelay.relay.stream.StreamHub;
@@ -50,9 +51,15 @@ public final class Relay {
     private final AtomicBoolean shutDown = new AtomicBoolean();
     private volatile boolean draining;
 
-    /** A relay whose peers, if it is clustered, are the static set {@code RELAY_PEERS}. */
+    /**
+     * A relay whose peers, if it is clustered, are those in its SseRelay's status
+     * ({@code RELAY_SSERELAY_NAME}) or else the static set {@code RELAY_PEERS}.
+     */
     public Relay(RelayConfig config) {
-        this(config, new StaticPeerSource(Set.copyOf(config.peers())));
+        this(config, config.sseRelayName() != null
+                ? SseRelayStatusPeerSource.inCluster(config.sseRelayNamespace(), config.sseRelayName(),
+                        config.peerPort() == 0 ? 7070 : config.peerPort())
+                : new StaticPeerSource(Set.copyOf(config.peers())));
     }
 
     /** A relay that learns its peers from {@code peerSource} (used only when clustered). */
@@ -68,7 +75,7 @@ public final class Relay {
                         config.history().maxAge()),
                 new PublishHandler(hub, access, config.publish()),
                 metrics,
-                () -> !draining);
+                () -> !draining && (!config.clustered() || peerSource.ready()));
         Undertow.Builder builder = Undertow.builder()
                 .addHttpListener(config.httpPort(), config.bindAddress())
                 .setIoThreads(config.ioThreads())

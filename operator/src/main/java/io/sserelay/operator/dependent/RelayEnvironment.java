@@ -30,7 +30,9 @@ final class RelayEnvironment {
         env.add(fieldRef("POD_NAME", "metadata.name"));
         env.add(fieldRef("POD_NAMESPACE", "metadata.namespace"));
         env.add(fieldRef("POD_IP", "status.podIP"));
+        // The relays find their peers in this SseRelay's status.
         env.add(value("RELAY_SSERELAY_NAME", relay.getMetadata().getName()));
+        env.add(value("RELAY_SSERELAY_NAMESPACE", "$(POD_NAMESPACE)"));
         env.add(value("RELAY_BIND_ADDRESS", "0.0.0.0"));
         env.add(value("RELAY_HTTP_PORT", Integer.toString(RelayNames.HTTP_PORT)));
         env.add(value("RELAY_PEER_PORT", Integer.toString(RelayNames.PEER_PORT)));

@@ -21,7 +21,7 @@ class RelayEnvironmentTest {
     @Test
     void aDefaultRelayGetsItsIdentityPortsAndGeneratedTokensAndNothingElse() {
         Map<String, EnvVar> env = env(relay());
-        assertThat(env.keySet()).containsExactlyInAnyOrder("POD_NAME", "POD_NAMESPACE", "POD_IP", "RELAY_SSERELAY_NAME",
+        assertThat(env.keySet()).containsExactlyInAnyOrder("POD_NAME", "POD_NAMESPACE", "POD_IP", "RELAY_SSERELAY_NAME", "RELAY_SSERELAY_NAMESPACE",
                 "RELAY_BIND_ADDRESS", "RELAY_HTTP_PORT", "RELAY_PEER_PORT", "RELAY_ADVERTISE_ADDRESS", "RELAY_PEER_TOKEN",
                 "RELAY_PUBLISH_TOKEN");
         assertThat(env.get("RELAY_PUBLISH_TOKEN").getValueFrom().getSecretKeyRef().getName()).isEqualTo("news-publish-token");

@@ -28,6 +28,8 @@ import java.util.regex.Pattern;
  * @param peers                 the static peer set; may include this relay
  * @param advertiseAddress      how peers reach this relay's peer port, or null for the bind
  *                              address and the peer port
+ * @param sseRelayNamespace     with {@code sseRelayName}: the SseRelay whose status lists the
+ *                              peers, or both null
  */
 public record RelayConfig(
         String bindAddress,
@@ -44,6 +46,8 @@ public record RelayConfig(
         String peerToken,
         List<PeerAddress> peers,
         PeerAddress advertiseAddress,
+        String sseRelayNamespace,
+        String sseRelayName,
         List<String> corsAllowedOrigins,
         Duration shutdownDelay,
         Duration drainTimeout,
@@ -147,6 +151,22 @@ public record RelayConfig(
                     + ": peers must know which address reaches this relay");
         }
 
+        String sseRelayName = in.string("RELAY_SSERELAY_NAME");
+        String sseRelayNamespace = in.string("RELAY_SSERELAY_NAMESPACE");
+        if (sseRelayName != null) {
+            if (sseRelayNamespace == null) {
+                in.problem("RELAY_SSERELAY_NAME needs RELAY_SSERELAY_NAMESPACE, the namespace of the SseRelay");
+            }
+            if (!peers.isEmpty()) {
+                in.problem("RELAY_PEERS and RELAY_SSERELAY_NAME both name the peers: set one or the other");
+            }
+            if (peerToken == null) {
+                in.problem("RELAY_SSERELAY_NAME needs RELAY_PEER_TOKEN, the secret all relays of the cluster share");
+            }
+        } else if (sseRelayNamespace != null) {
+            in.problem("RELAY_SSERELAY_NAMESPACE is set without RELAY_SSERELAY_NAME");
+        }
+
         List<String> origins = in.list("RELAY_CORS_ALLOWED_ORIGINS");
         for (String origin : origins) {
             if (!origin.equals("*") && !ORIGIN.matcher(origin).matches()) {
@@ -165,7 +185,7 @@ public record RelayConfig(
         in.throwIfProblems();
         return new RelayConfig(bindAddress, httpPort, history, sse, publish, maxStreams, publishToken, generated,
                 publishAuthDisabled, subscribeAuth.equals("token") ? subscribeToken : null, peerPort, peerToken,
-                List.copyOf(peers), advertise, List.copyOf(origins),
+                List.copyOf(peers), advertise, sseRelayNamespace, sseRelayName, List.copyOf(origins),
                 shutdownDelay, drainTimeout, ioThreads, workerThreads);
     }
 
@@ -204,7 +224,9 @@ public record RelayConfig(
                 + ", publish=" + publish + ", maxStreamsPerConnection=" + maxStreamsPerConnection
                 + ", publishAuth=" + (publishAuthDisabled ? "disabled" : "token")
                 + ", subscribeAuth=" + (subscribeToken == null ? "none" : "token")
-                + ", peers=" + (peerToken == null ? "none (not clustered)" : peers + " on port " + peerPort
+                + ", peers=" + (peerToken == null ? "none (not clustered)"
+                        : (sseRelayName == null ? peers.toString() : "from SseRelay " + sseRelayNamespace + "/" + sseRelayName)
+                        + " on port " + peerPort
                         + (advertiseAddress == null ? "" : " advertised as " + advertiseAddress))
                 + ", cors=" + corsAllowedOrigins + ", shutdownDelay=" + shutdownDelay + ", drainTimeout=" + drainTimeout
                 + ", ioThreads=" + ioThreads + ", workerThreads=" + workerThreads + "]";

@@ -10,8 +10,13 @@ import java.util.function.Consumer;
  */
 public interface PeerSource extends AutoCloseable {
 
-    /** Starts delivering the peer set: the whole set now, and again after every change. */
+    /** Starts delivering the peer set: the whole set, as soon as it is known, and after every change. */
     void start(Consumer<Set<PeerAddress>> listener);
+
+    /** Whether the peer set has been delivered at least once; the relay is not ready before. */
+    default boolean ready() {
+        return true;
+    }
 
     @Override
     void close();

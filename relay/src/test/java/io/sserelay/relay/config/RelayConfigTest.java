@@ -81,6 +81,25 @@ class RelayConfigTest {
     }
 
     @Test
+    void peersComeFromOnePlaceWithTheTokenTheyNeed() {
+        assertThat(problems(Map.of("RELAY_SSERELAY_NAME", "news", "RELAY_PEER_TOKEN", "0123456789abcdef0",
+                "RELAY_ADVERTISE_ADDRESS", "10.0.0.2")))
+                .containsExactly("RELAY_SSERELAY_NAME needs RELAY_SSERELAY_NAMESPACE, the namespace of the SseRelay");
+        assertThat(problems(Map.of("RELAY_SSERELAY_NAME", "news", "RELAY_SSERELAY_NAMESPACE", "prod",
+                "RELAY_PEERS", "10.0.0.1:7070", "RELAY_PEER_TOKEN", "0123456789abcdef0",
+                "RELAY_ADVERTISE_ADDRESS", "10.0.0.2")))
+                .containsExactly("RELAY_PEERS and RELAY_SSERELAY_NAME both name the peers: set one or the other");
+        assertThat(problems(Map.of("RELAY_PEERS", "10.0.0.1:7070", "RELAY_ADVERTISE_ADDRESS", "10.0.0.2")))
+                .containsExactly("RELAY_PEERS needs RELAY_PEER_TOKEN, the secret all relays of the cluster share");
+        assertThat(problems(Map.of("RELAY_PEERS", "10.0.0.1", "RELAY_PEER_TOKEN", "0123456789abcdef0",
+                "RELAY_ADVERTISE_ADDRESS", "10.0.0.2")))
+                .containsExactly("RELAY_PEERS: '10.0.0.1' is not host:port");
+        assertThat(problems(Map.of("RELAY_PEER_TOKEN", "0123456789abcdef0")))
+                .containsExactly("RELAY_ADVERTISE_ADDRESS is needed when RELAY_BIND_ADDRESS is 0.0.0.0: peers must"
+                        + " know which address reaches this relay");
+    }
+
+    @Test
     void refusesABufferSmallerThanOneEvent() {
         assertThat(problems(Map.of("RELAY_MAX_EVENT_BYTES", "512Ki", "RELAY_SUBSCRIBER_BUFFER_BYTES", "256Ki")))
                 .containsExactly("RELAY_SUBSCRIBER_BUFFER_BYTES (256Ki) must be at least RELAY_MAX_EVENT_BYTES (512Ki),"

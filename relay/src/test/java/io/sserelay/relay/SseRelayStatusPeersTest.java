@@ -1,0 +1,154 @@
+package io.sserelay.relay;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.sserelay.api.PeerStatus;
+import io.sserelay.api.SseRelay;
+import io.sserelay.api.SseRelaySpec;
+import io.sserelay.api.SseRelayStatus;
+import io.sserelay.relay.config.RelayConfig;
+import io.sserelay.relay.peer.SseRelayStatusPeerSource;
+import io.sserelay.relay.support.SseClient;
+import io.sserelay.relay.support.TestCluster;
+import io.sserelay.relay.support.TestRelay;
+import io.sserelay.testplane.MinimalPlane;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Relays that find their peers in their SseRelay's status, on a real API server, with only
+ * the rights the operator gives relay pods: get and watch on that one SseRelay.
+ */
+class SseRelayStatusPeersTest {
+
+    private static final String NAMESPACE = "relays";
+    private static final int PEER_PORT = 17070;
+
+    @Test
+    void relaysFollowTheirSseRelaysStatusAndKeepTheirPeersWhileTheApiServerIsAway() {
+        MinimalPlane plane = MinimalPlane.start();
+        List<TestRelay> relays = new ArrayList<>();
+        try {
+            KubernetesClient admin = plane.client();
+            setUp(admin);
+            KubernetesClient asRelay = asServiceAccount(admin);
+            assertThatThrownBy(() -> asRelay.pods().inNamespace(NAMESPACE).list())
+                    .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+
+            TestRelay a = start(asRelay, "127.0.0.11");
+            TestRelay b = start(asRelay, "127.0.0.12");
+            relays.add(a);
+            relays.add(b);
+            await().until(() -> a.get("/readyz", Map.of()).statusCode() == 200);
+
+            setPeers(admin, "127.0.0.11", "127.0.0.12");
+            await().until(() -> a.relay().mesh().connectedLinks() == 1 && b.relay().mesh().connectedLinks() == 1);
+            try (SseClient onB = b.subscribe("/streams/news")) {
+                await().until(() -> onB.lastEventId() != null);
+                a.publish("news", "through the status");
+                onB.awaitEvents(1);
+
+                // Relay b leaves the status: a stops following it and stops serving it.
+                setPeers(admin, "127.0.0.11");
+                await().until(() -> a.relay().mesh().peers().isEmpty() && a.relay().mesh().connectedLinks() == 0
+                        && a.relay().mesh().followerCount() == 0);
+
+                setPeers(admin, "127.0.0.11", "127.0.0.12");
+                await().until(() -> a.relay().mesh().connectedLinks() == 1 && b.relay().mesh().connectedLinks() == 1);
+                plane.close(); // the API server goes away; the relays keep their peers
+                a.publish("news", "without the API server");
+                onB.awaitEvents(2);
+                assertThat(onB.data()).containsExactly("through the status", "without the API server");
+                assertThat(b.get("/readyz", Map.of()).statusCode()).isEqualTo(200);
+            }
+        } finally {
+            relays.forEach(TestRelay::close);
+            plane.close();
+        }
+    }
+
+    private static TestRelay start(KubernetesClient client, String address) {
+        Map<String, String> env = new HashMap<>();
+        env.put("RELAY_BIND_ADDRESS", address);
+        env.put("RELAY_HTTP_PORT", "0");
+        env.put("RELAY_PEER_PORT", Integer.toString(PEER_PORT));
+        env.put("RELAY_PEER_TOKEN", TestCluster.PEER_TOKEN);
+        env.put("RELAY_PUBLISH_TOKEN", TestRelay.TOKEN);
+        env.put("RELAY_HEARTBEAT", "1s");
+        env.put("RELAY_DRAIN_TIMEOUT", "1s");
+        return TestRelay.wrap(new Relay(RelayConfig.fromEnvironment(env),
+                new SseRelayStatusPeerSource(client, NAMESPACE, "news", PEER_PORT)).start());
+    }
+
+    /** What the operator writes: the relay pods' addresses, sorted by name. */
+    private static void setPeers(KubernetesClient admin, String... ips) {
+        SseRelay relay = admin.resources(SseRelay.class).inNamespace(NAMESPACE).withName("news").get();
+        SseRelayStatus status = new SseRelayStatus();
+        List<PeerStatus> peers = new ArrayList<>();
+        for (int i = 0; i < ips.length; i++) {
+            peers.add(new PeerStatus("news-" + i, ips[i], true));
+        }
+        status.setPeers(peers);
+        status.setPeerCount(peers.size());
+        relay.setStatus(status);
+        admin.resource(relay).updateStatus();
+    }
+
+    /** The CRD, the SseRelay, and the relay pods' identity as the operator creates it. */
+    private static void setUp(KubernetesClient admin) {
+        try (InputStream in = Files.newInputStream(Path.of("..", "crds", "sserelays.sserelay.io-v1.yml"))) {
+            for (HasMetadata crd : admin.load(in).items()) {
+                admin.resource(crd).serverSideApply();
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        admin.apiextensions().v1().customResourceDefinitions().withName("sserelays.sserelay.io")
+                .waitUntilCondition(crd -> crd.getStatus() != null && crd.getStatus().getConditions().stream()
+                        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
+                        30, TimeUnit.SECONDS);
+        admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
+                .create();
+        SseRelay relay = new SseRelay();
+        relay.getMetadata().setName("news");
+        relay.getMetadata().setNamespace(NAMESPACE);
+        relay.setSpec(new SseRelaySpec());
+        admin.resource(relay).create();
+        admin.resource(new ServiceAccountBuilder().withNewMetadata().withName("news-relay").withNamespace(NAMESPACE)
+                .endMetadata().build()).create();
+        admin.resource(new RoleBuilder().withNewMetadata().withName("news-relay").withNamespace(NAMESPACE).endMetadata()
+                .addNewRule().withApiGroups("sserelay.io").withResources("sserelays").withResourceNames("news")
+                .withVerbs("get", "watch").endRule().build()).create();
+        admin.resource(new RoleBindingBuilder().withNewMetadata().withName("news-relay").withNamespace(NAMESPACE)
+                .endMetadata().withNewRoleRef("rbac.authorization.k8s.io", "Role", "news-relay")
+                .addNewSubject().withKind("ServiceAccount").withName("news-relay").withNamespace(NAMESPACE).endSubject()
+                .build()).create();
+    }
+
+    private static KubernetesClient asServiceAccount(KubernetesClient admin) {
+        return new KubernetesClientBuilder().withConfig(new ConfigBuilder(admin.getConfiguration())
+                .withImpersonateUsername("system:serviceaccount:" + NAMESPACE + ":news-relay")
+                .withImpersonateGroups("system:serviceaccounts", "system:authenticated")
+                .build()).build();
+    }
+}
