@@ -1,0 +1,209 @@
+package io.sserelay.e2e;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.sserelay.api.SseRelay;
+import io.sserelay.operator.reconciler.RelayDependentFactory;
+import io.sserelay.operator.reconciler.SseRelayReconciler;
+import io.sserelay.relay.Relay;
+import io.sserelay.testplane.FullPlane;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The whole chain on a real control plane (etcd, kube-apiserver, controller manager,
+ * scheduler, kwok nodes): kubectl applies an SseRelay, the operator makes a Deployment, its
+ * pods run on simulated nodes, the operator writes their addresses into the status, and real
+ * relays bound to those addresses find each other there. Only the kubelet is simulated.
+ */
+class WholeChainTest {
+
+    private static final String NAMESPACE = "e2e";
+    private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+    private static final Duration ROLLOUT = Duration.ofSeconds(90);
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private static FullPlane plane;
+    private static Operator operator;
+    private static RelayPodRunner kubelet;
+
+    @BeforeAll
+    static void start() throws IOException {
+        plane = FullPlane.start();
+        KubernetesClient admin = plane.client();
+        try (InputStream in = Files.newInputStream(REPO.resolve("crds/sserelays.sserelay.io-v1.yml"))) {
+            for (HasMetadata crd : admin.load(in).items()) {
+                admin.resource(crd).serverSideApply();
+            }
+        }
+        admin.apiextensions().v1().customResourceDefinitions().withName("sserelays.sserelay.io")
+                .waitUntilCondition(crd -> crd.getStatus() != null && crd.getStatus().getConditions().stream()
+                        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
+                        30, TimeUnit.SECONDS);
+        admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
+                .create();
+        operator = new Operator(o -> o.withKubernetesClient(admin).withCloseClientOnStop(false)
+                .withDependentResourceFactory(new RelayDependentFactory("sserelay/relay:e2e")));
+        operator.register(new SseRelayReconciler(), o -> o.settingNamespaces(NAMESPACE));
+        operator.start();
+        kubelet = new RelayPodRunner(admin, NAMESPACE);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (kubelet != null) {
+            kubelet.close();
+        }
+        if (operator != null) {
+            operator.stop();
+        }
+        if (plane != null) {
+            plane.close();
+        }
+    }
+
+    @Test
+    void anSseRelayAppliedWithKubectlBecomesRelaysThatFindEachOtherAndFollowScaling() throws Exception {
+        assertThat(kubectl("apply", "-f", "config/samples/news.yaml")).contains("sserelay.sserelay.io/news created");
+        awaitMesh(3);
+        assertThat(kubectl("get", "sserelays", "--no-headers").trim().split("\\s+")).startsWith("news", "3", "3", "3");
+        deliveredEverywhere("three relays");
+        aSubscriberOfAKilledRelayResumesOnAnotherWithoutLoss();
+        awaitMesh(3);
+
+        kubectl("scale", "sserelay", "news", "--replicas=5");
+        awaitMesh(5);
+        deliveredEverywhere("five relays");
+
+        kubectl("scale", "sserelay", "news", "--replicas=2");
+        awaitMesh(2);
+        deliveredEverywhere("two relays");
+        assertThat(kubectl("get", "sserelays", "--no-headers").trim().split("\\s+")).startsWith("news", "2", "2", "2");
+
+        kubectl("delete", "sserelay", "news");
+        await().atMost(ROLLOUT).until(() -> kubelet.relays().isEmpty()
+                && plane.client().apps().deployments().inNamespace(NAMESPACE).withName("news").get() == null
+                && plane.client().secrets().inNamespace(NAMESPACE).withName("news-peer-token").get() == null);
+    }
+
+    /**
+     * A relay pod is deleted while a subscriber is on it; what is published meanwhile reaches
+     * the subscriber when it resumes, with its last id, on another relay.
+     */
+    private static void aSubscriberOfAKilledRelayResumesOnAnotherWithoutLoss() throws Exception {
+        var pods = new ArrayList<>(kubelet.relays().entrySet());
+        String victimPod = pods.get(0).getKey();
+        Relay victim = pods.get(0).getValue();
+        Relay survivor = pods.get(1).getValue();
+        List<String> before = subscribe(victim, null);
+        await().until(() -> before.stream().anyMatch(l -> l.startsWith("id: ")));
+        publish(survivor, "before the kill");
+        await().until(() -> before.contains("data: before the kill"));
+        String lastId = before.stream().filter(l -> l.startsWith("id: ")).reduce((a, b) -> b).orElseThrow().substring(4);
+
+        kubectl("delete", "pod", victimPod);
+        await().atMost(ROLLOUT).until(() -> !kubelet.relays().containsKey(victimPod));
+        publish(survivor, "while away");
+
+        List<String> after = subscribe(survivor, lastId);
+        await().until(() -> after.contains("data: while away"));
+        assertThat(after).doesNotContain("data: before the kill");
+    }
+
+    private static List<String> subscribe(Relay relay, String lastEventId) throws Exception {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + relay.address().getHostString() + ":"
+                + relay.address().getPort() + "/streams/news"));
+        if (lastEventId != null) {
+            request.header("Last-Event-ID", lastEventId);
+        }
+        HttpResponse<java.io.InputStream> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        Thread reader = new Thread(() -> {
+            try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    lines.add(line);
+                }
+            } catch (IOException ignored) {
+                // the relay went away or the test is over
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        return lines;
+    }
+
+    private static void publish(Relay relay, String text) throws Exception {
+        HttpResponse<String> published = HTTP.send(HttpRequest.newBuilder(URI.create("http://"
+                        + relay.address().getHostString() + ":" + relay.address().getPort() + "/streams/news"))
+                .header("Authorization", "Bearer " + publishToken()).header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString(text)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(published.statusCode()).isEqualTo(202);
+    }
+
+    /** Waits until exactly {@code replicas} relays run and each follows all the others. */
+    private static void awaitMesh(int replicas) {
+        await().atMost(ROLLOUT).until(() -> {
+            List<Relay> relays = new ArrayList<>(kubelet.relays().values());
+            SseRelay relay = plane.client().resources(SseRelay.class).inNamespace(NAMESPACE).withName("news").get();
+            return relays.size() == replicas && relay.getStatus() != null
+                    && Integer.valueOf(replicas).equals(relay.getStatus().getPeerCount())
+                    && relays.stream().allMatch(r -> r.mesh().connectedLinks() == replicas - 1
+                            && r.mesh().followerCount() == replicas - 1);
+        });
+    }
+
+    /** An event published to one relay reaches a subscriber on every relay. */
+    private static void deliveredEverywhere(String text) throws Exception {
+        List<Relay> relays = new ArrayList<>(kubelet.relays().values());
+        List<List<String>> received = new ArrayList<>();
+        for (Relay relay : relays) {
+            received.add(subscribe(relay, null));
+        }
+        received.forEach(lines -> await().until(() -> lines.stream().anyMatch(l -> l.startsWith("id: "))));
+        publish(relays.get(0), text);
+        for (List<String> lines : received) {
+            await().until(() -> lines.contains("data: " + text));
+        }
+    }
+
+    private static String publishToken() {
+        Secret secret = plane.client().secrets().inNamespace(NAMESPACE).withName("news-publish-token").get();
+        return new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8);
+    }
+
+    private static String kubectl(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(plane.binaries().kubectl().toString(), "--kubeconfig",
+                plane.kubeconfig().toString(), "-n", NAMESPACE));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).directory(REPO.toFile()).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as("kubectl %s printed:%n%s", String.join(" ", args), output).isZero();
+        return output;
+    }
+}
