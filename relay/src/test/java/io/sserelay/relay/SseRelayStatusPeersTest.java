@@ -45,7 +45,7 @@ class SseRelayStatusPeersTest {
     private static final int PEER_PORT = 17070;
 
     @Test
-    void relaysFollowTheirSseRelaysStatusAndKeepTheirPeersWhileTheApiServerIsAway() {
+    void relaysFollowTheirSseRelaysStatusKeepTheirPeersWhileTheApiServerIsAwayAndFollowItWhenItIsBack() {
         MinimalPlane plane = MinimalPlane.start();
         List<TestRelay> relays = new ArrayList<>();
         try {
@@ -75,11 +75,16 @@ class SseRelayStatusPeersTest {
 
                 setPeers(admin, "127.0.0.11", "127.0.0.12");
                 await().until(() -> a.relay().mesh().connectedLinks() == 1 && b.relay().mesh().connectedLinks() == 1);
-                plane.close(); // the API server goes away; the relays keep their peers
+                plane.stopApiServer(); // the relays keep their peers while it is away
                 a.publish("news", "without the API server");
                 onB.awaitEvents(2);
                 assertThat(onB.data()).containsExactly("through the status", "without the API server");
                 assertThat(b.get("/readyz", Map.of()).statusCode()).isEqualTo(200);
+
+                plane.startApiServer(); // and follow the status again once it is back
+                setPeers(admin, "127.0.0.11");
+                await().atMost(java.time.Duration.ofSeconds(30))
+                        .until(() -> a.relay().mesh().peers().isEmpty() && a.relay().mesh().followerCount() == 0);
             }
         } finally {
             relays.forEach(TestRelay::close);

@@ -44,6 +44,8 @@ public abstract sealed class ControlPlane implements AutoCloseable permits Minim
     private final List<PlaneProcess> processes = new ArrayList<>();
     private Path kubeconfig;
     private KubernetesClient client;
+    private List<String> apiServerArguments;
+    private PlaneProcess apiServer;
 
     ControlPlane(String kind, PlaneBinaries binaries) {
         this.directory = newPlaneDirectory(kind);
@@ -116,10 +118,25 @@ public abstract sealed class ControlPlane implements AutoCloseable permits Minim
                 "--allow-privileged=true",
                 "--profiling=false"));
         flags.addAll(apiServerFlags);
-        var apiServer = launch(binaries.kubeApiServer(), flags, Map.of());
+        apiServerArguments = List.copyOf(flags);
+        apiServer = launch(binaries.kubeApiServer(), apiServerArguments, Map.of());
 
         kubeconfig = credentials.writeKubeconfig(directory.resolve("kubeconfig"), server);
         client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(readKubeconfig())).build();
+        apiServer.awaitReady("ready", API_SERVER_STARTUP, this::isApiServerReady);
+    }
+
+    /**
+     * Stops kube-apiserver alone, as an outage of the control plane would, leaving etcd and
+     * everything else running. {@link #startApiServer()} brings it back at the same address.
+     */
+    public final void stopApiServer() {
+        apiServer.stop();
+    }
+
+    /** Starts kube-apiserver again after {@link #stopApiServer()} and waits until it serves. */
+    public final void startApiServer() {
+        apiServer = launch(binaries.kubeApiServer(), apiServerArguments, Map.of());
         apiServer.awaitReady("ready", API_SERVER_STARTUP, this::isApiServerReady);
     }
 
