@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
  * deviation: the relay binds the pod's address instead of 0.0.0.0, as a pod's network
  * namespace would make it.
  */
-final class RelayPodRunner implements AutoCloseable {
+public final class RelayPodRunner implements AutoCloseable {
 
     private static final Pattern VARIABLE = Pattern.compile("\\$\\(([A-Za-z_][A-Za-z0-9_]*)\\)");
 
@@ -43,7 +43,7 @@ final class RelayPodRunner implements AutoCloseable {
     private final SharedIndexInformer<Pod> informer;
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor();
 
-    RelayPodRunner(KubernetesClient admin, String namespace) {
+    public RelayPodRunner(KubernetesClient admin, String namespace) {
         this.admin = admin;
         this.informer = admin.pods().inNamespace(namespace).withLabel(RelayNames.RELAY_LABEL)
                 .inform(new ResourceEventHandler<>() {
@@ -65,7 +65,7 @@ final class RelayPodRunner implements AutoCloseable {
     }
 
     /** The running relays, by pod name. */
-    Map<String, Relay> relays() {
+    public Map<String, Relay> relays() {
         return Map.copyOf(relays);
     }
 

@@ -1,0 +1,174 @@
+package io.sserelay.e2e;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.sserelay.api.SseRelay;
+import io.sserelay.operator.reconciler.RelayDependentFactory;
+import io.sserelay.operator.reconciler.SseRelayReconciler;
+import io.sserelay.relay.Relay;
+import io.sserelay.testplane.FullPlane;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The whole product on this machine: a local Kubernetes control plane with simulated nodes,
+ * the operator, the sample SseRelay applied with kubectl, and real relays for its pods, bound
+ * to the pods' loopback addresses. Shows an event crossing relays, prints what to try, and
+ * stops everything it started on Ctrl-C.
+ */
+public final class LocalDemo {
+
+    private static final String NAMESPACE = "demo";
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private LocalDemo() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        // The demo's own output is what matters here; components log warnings only.
+        System.setProperty("org.jboss.logging.provider", "slf4j");
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        say("Starting a local control plane: etcd, kube-apiserver, controller manager, scheduler, 2 simulated nodes...");
+        FullPlane plane = FullPlane.start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Operator operator = new Operator(o -> o.withKubernetesClient(plane.client()).withCloseClientOnStop(false)
+                .withDependentResourceFactory(new RelayDependentFactory("sserelay/relay:demo")));
+        RelayPodRunner kubelet;
+        try {
+            KubernetesClient admin = plane.client();
+            try (InputStream in = Files.newInputStream(Path.of("crds", "sserelays.sserelay.io-v1.yml"))) {
+                for (HasMetadata crd : admin.load(in).items()) {
+                    admin.resource(crd).serverSideApply();
+                }
+            }
+            admin.apiextensions().v1().customResourceDefinitions().withName("sserelays.sserelay.io")
+                    .waitUntilCondition(crd -> crd.getStatus() != null && crd.getStatus().getConditions().stream()
+                            .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
+                            30, TimeUnit.SECONDS);
+            admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata()
+                    .build()).create();
+            operator.register(new SseRelayReconciler(), o -> o.settingNamespaces(NAMESPACE));
+            operator.start();
+            kubelet = new RelayPodRunner(admin, NAMESPACE);
+        } catch (RuntimeException | IOException e) {
+            operator.stop();
+            plane.close();
+            throw e;
+        }
+        RelayPodRunner runner = kubelet;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            say("\nStopping the relays, the operator and the control plane...");
+            runner.close();
+            operator.stop();
+            plane.close();
+            say("Stopped everything.");
+            stopped.countDown();
+        }, "demo-stop"));
+
+        say("$ kubectl apply -f config/samples/news.yaml");
+        System.out.print(kubectl(plane, "apply", "-f", "config/samples/news.yaml"));
+        say("Waiting for three relays to find each other in the SseRelay's status...");
+        List<Relay> relays = awaitMesh(plane, runner, 3);
+        say("$ kubectl get sserelays");
+        System.out.print(kubectl(plane, "get", "sserelays"));
+
+        Relay first = relays.get(0);
+        Relay last = relays.get(relays.size() - 1);
+        String token = publishToken(plane);
+        String received = deliverAcross(first, last, token);
+        say("Published 'hello from " + url(first, "") + "'; a subscriber on " + url(last, "") + " received:");
+        say(received.indent(4).stripTrailing());
+
+        say("""
+
+                Try it (each relay listens on its pod's address):
+                  export KUBECONFIG=%s
+                  kubectl -n %s get sserelays
+                  curl -N %s
+                  curl -H 'Authorization: Bearer %s' -d 'hello' %s
+                  kubectl -n %s scale sserelay news --replicas=5
+                Ctrl-C stops everything.""".formatted(plane.kubeconfig(), NAMESPACE, url(last, "/streams/demo"), token,
+                url(first, "/streams/demo"), NAMESPACE));
+        stopped.await();
+    }
+
+    private static List<Relay> awaitMesh(FullPlane plane, RelayPodRunner runner, int replicas) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (System.nanoTime() < deadline) {
+            List<Relay> relays = new ArrayList<>(runner.relays().values());
+            SseRelay relay = plane.client().resources(SseRelay.class).inNamespace(NAMESPACE).withName("news").get();
+            if (relays.size() == replicas && relay != null && relay.getStatus() != null
+                    && relays.stream().allMatch(r -> r.mesh().connectedLinks() == replicas - 1)) {
+                return relays;
+            }
+            Thread.sleep(250); // polling the demo's own progress, not a test
+        }
+        throw new IllegalStateException("the relays did not come up within 3 minutes; see target/testplane/ for logs");
+    }
+
+    private static String deliverAcross(Relay publisher, Relay subscriber, String token) throws Exception {
+        HttpResponse<InputStream> stream = HTTP.send(HttpRequest.newBuilder(URI.create(url(subscriber, "/streams/demo")))
+                .build(), HttpResponse.BodyHandlers.ofInputStream());
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null && !line.startsWith("id: ")) {
+                // skip to the subscriber's position, sent first
+            }
+            HTTP.send(HttpRequest.newBuilder(URI.create(url(publisher, "/streams/demo")))
+                    .header("Authorization", "Bearer " + token).header("Content-Type", "text/plain")
+                    .POST(HttpRequest.BodyPublishers.ofString("hello from " + url(publisher, ""))).build(),
+                    HttpResponse.BodyHandlers.discarding());
+            StringBuilder frame = new StringBuilder();
+            while ((line = in.readLine()) != null) {
+                if (line.isEmpty() && frame.indexOf("data: ") >= 0) {
+                    return frame.toString();
+                }
+                if (!line.isEmpty()) {
+                    frame.append(line).append('\n');
+                }
+            }
+            return frame.toString();
+        }
+    }
+
+    private static String publishToken(FullPlane plane) {
+        Secret secret = plane.client().secrets().inNamespace(NAMESPACE).withName("news-publish-token").get();
+        return new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8);
+    }
+
+    private static String url(Relay relay, String path) {
+        return "http://" + relay.address().getHostString() + ":" + relay.address().getPort() + path;
+    }
+
+    private static String kubectl(FullPlane plane, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(plane.binaries().kubectl().toString(), "--kubeconfig",
+                plane.kubeconfig().toString(), "-n", NAMESPACE));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        process.waitFor(60, TimeUnit.SECONDS);
+        return output;
+    }
+
+    private static void say(String text) {
+        System.out.println(text);
+    }
+}
