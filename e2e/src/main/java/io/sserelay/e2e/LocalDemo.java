@@ -8,17 +8,10 @@ import io.javaoperatorsdk.operator.Operator;
 import io.sserelay.api.SseRelay;
 import io.sserelay.operator.reconciler.RelayDependentFactory;
 import io.sserelay.operator.reconciler.SseRelayReconciler;
-import io.sserelay.relay.Relay;
 import io.sserelay.testplane.FullPlane;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +30,6 @@ import java.util.concurrent.TimeUnit;
 public final class LocalDemo {
 
     private static final String NAMESPACE = "demo";
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     private LocalDemo() {
     }
@@ -46,6 +38,7 @@ public final class LocalDemo {
         // The demo's own output is what matters here; components log warnings only.
         System.setProperty("org.jboss.logging.provider", "slf4j");
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        System.setProperty("org.slf4j.simpleLogger.log.io.fabric8", "error");
         say("Starting a local control plane: etcd, kube-apiserver, controller manager, scheduler, 2 simulated nodes...");
         FullPlane plane = FullPlane.start();
         CountDownLatch stopped = new CountDownLatch(1);
@@ -86,76 +79,64 @@ public final class LocalDemo {
         say("$ kubectl apply -f config/samples/news.yaml");
         System.out.print(kubectl(plane, "apply", "-f", "config/samples/news.yaml"));
         say("Waiting for three relays to find each other in the SseRelay's status...");
-        List<Relay> relays = awaitMesh(plane, runner, 3);
+        List<RelayPodRunner.RunningRelay> relays = awaitMesh(plane, runner, 3);
         say("$ kubectl get sserelays");
         System.out.print(kubectl(plane, "get", "sserelays"));
 
-        Relay first = relays.get(0);
-        Relay last = relays.get(relays.size() - 1);
+        String first = relays.get(0).url();
+        String last = relays.get(relays.size() - 1).url();
         String token = publishToken(plane);
-        String received = deliverAcross(first, last, token);
-        say("Published 'hello from " + url(first, "") + "'; a subscriber on " + url(last, "") + " received:");
-        say(received.indent(4).stripTrailing());
+        List<String> lines = RelayHttp.subscribe(last, "demo", null);
+        awaitLine(lines, l -> l.startsWith("id: "));
+        RelayHttp.publish(first, "demo", token, "hello from " + first);
+        awaitLine(lines, l -> l.equals("data: hello from " + first));
+        say("Published 'hello from " + first + "' there; a subscriber on " + last + " received:");
+        int data = lines.indexOf("data: hello from " + first);
+        say(String.join("\n", lines.subList(Math.max(0, data - 1), data + 1)).indent(4).stripTrailing());
 
         say("""
 
-                Try it (each relay listens on its pod's address):
+                Try it (each relay listens on its pod's address; their logs are in %s):
                   export KUBECONFIG=%s
                   kubectl -n %s get sserelays
-                  curl -N %s
-                  curl -H 'Authorization: Bearer %s' -d 'hello' %s
+                  curl -N %s/streams/demo
+                  curl -H 'Authorization: Bearer %s' -d 'hello' %s/streams/demo
                   kubectl -n %s scale sserelay news --replicas=5
-                Ctrl-C stops everything.""".formatted(plane.kubeconfig(), NAMESPACE, url(last, "/streams/demo"), token,
-                url(first, "/streams/demo"), NAMESPACE));
+                Ctrl-C stops everything.""".formatted(runner.logDirectory(), plane.kubeconfig(), NAMESPACE, last, token,
+                first, NAMESPACE));
         stopped.await();
     }
 
-    private static List<Relay> awaitMesh(FullPlane plane, RelayPodRunner runner, int replicas) throws InterruptedException {
+    private static List<RelayPodRunner.RunningRelay> awaitMesh(FullPlane plane, RelayPodRunner runner, int replicas)
+            throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
         while (System.nanoTime() < deadline) {
-            List<Relay> relays = new ArrayList<>(runner.relays().values());
+            List<RelayPodRunner.RunningRelay> relays = new ArrayList<>(runner.relays().values());
             SseRelay relay = plane.client().resources(SseRelay.class).inNamespace(NAMESPACE).withName("news").get();
             if (relays.size() == replicas && relay != null && relay.getStatus() != null
-                    && relays.stream().allMatch(r -> r.mesh().connectedLinks() == replicas - 1)) {
+                    && relays.stream().allMatch(r -> RelayHttp.meshedWith(r.url(), replicas - 1))) {
                 return relays;
             }
             Thread.sleep(250); // polling the demo's own progress, not a test
         }
-        throw new IllegalStateException("the relays did not come up within 3 minutes; see target/testplane/ for logs");
+        throw new IllegalStateException("the relays did not come up within 3 minutes; see " + runner.logDirectory()
+                + " and target/testplane/ for logs");
     }
 
-    private static String deliverAcross(Relay publisher, Relay subscriber, String token) throws Exception {
-        HttpResponse<InputStream> stream = HTTP.send(HttpRequest.newBuilder(URI.create(url(subscriber, "/streams/demo")))
-                .build(), HttpResponse.BodyHandlers.ofInputStream());
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = in.readLine()) != null && !line.startsWith("id: ")) {
-                // skip to the subscriber's position, sent first
+    private static void awaitLine(List<String> lines, java.util.function.Predicate<String> wanted)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (lines.stream().noneMatch(wanted)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the subscriber received no such line; it has: " + lines);
             }
-            HTTP.send(HttpRequest.newBuilder(URI.create(url(publisher, "/streams/demo")))
-                    .header("Authorization", "Bearer " + token).header("Content-Type", "text/plain")
-                    .POST(HttpRequest.BodyPublishers.ofString("hello from " + url(publisher, ""))).build(),
-                    HttpResponse.BodyHandlers.discarding());
-            StringBuilder frame = new StringBuilder();
-            while ((line = in.readLine()) != null) {
-                if (line.isEmpty() && frame.indexOf("data: ") >= 0) {
-                    return frame.toString();
-                }
-                if (!line.isEmpty()) {
-                    frame.append(line).append('\n');
-                }
-            }
-            return frame.toString();
+            Thread.sleep(50);
         }
     }
 
     private static String publishToken(FullPlane plane) {
         Secret secret = plane.client().secrets().inNamespace(NAMESPACE).withName("news-publish-token").get();
         return new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8);
-    }
-
-    private static String url(Relay relay, String path) {
-        return "http://" + relay.address().getHostString() + ":" + relay.address().getPort() + path;
     }
 
     private static String kubectl(FullPlane plane, String... args) throws IOException, InterruptedException {

@@ -4,17 +4,19 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sserelay.operator.dependent.RelayNames;
-import io.sserelay.relay.Relay;
-import io.sserelay.relay.config.RelayConfig;
-import io.sserelay.relay.peer.SseRelayStatusPeerSource;
+import io.sserelay.relay.RelayMain;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -27,24 +29,40 @@ import java.util.regex.Pattern;
 
 /**
  * The kubelet's part for relay pods on a plane whose nodes are simulated: for each relay pod
- * that is Running with an address, a real relay (in this JVM) bound to that address, with the
- * environment its pod spec gives it (values, downward API, Secret keys, {@code $(VAR)}) and the
- * rights of the pod's ServiceAccount. The relay stops when the pod goes away. The one
- * deviation: the relay binds the pod's address instead of 0.0.0.0, as a pod's network
- * namespace would make it.
+ * that is Running with an address, a real relay process ({@link RelayMain} in its own JVM)
+ * bound to that address, with the environment its pod spec gives it (values, downward API,
+ * Secret keys, {@code $(VAR)}) and a kubeconfig holding a token of the pod's ServiceAccount,
+ * as a pod's mounted token would. A pod deleted gracefully gets SIGTERM; one deleted with a
+ * grace period of 0, or {@link #kill killed}, gets SIGKILL. The one deviation from a pod: the
+ * relay binds the pod's address instead of 0.0.0.0, as a network namespace would make it.
  */
 public final class RelayPodRunner implements AutoCloseable {
 
     private static final Pattern VARIABLE = Pattern.compile("\\$\\(([A-Za-z_][A-Za-z0-9_]*)\\)");
 
     private final KubernetesClient admin;
-    private final Map<String, Relay> relays = new ConcurrentHashMap<>();
-    private final Map<String, KubernetesClient> podClients = new ConcurrentHashMap<>();
-    private final SharedIndexInformer<Pod> informer;
+    private final Path directory;
+    private final Map<String, RunningRelay> relays = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> killed = new ConcurrentHashMap<>();
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor();
+    private final SharedIndexInformer<Pod> informer;
+
+    /** A relay process and the address it serves on. */
+    public record RunningRelay(Process process, String ip) {
+
+        /** The relay's public base URL, e.g. {@code http://127.0.1.3:8080}. */
+        public String url() {
+            return "http://" + ip + ":" + RelayNames.HTTP_PORT;
+        }
+    }
 
     public RelayPodRunner(KubernetesClient admin, String namespace) {
         this.admin = admin;
+        try {
+            this.directory = Files.createTempDirectory("sse-relay-pods");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         this.informer = admin.pods().inNamespace(namespace).withLabel(RelayNames.RELAY_LABEL)
                 .inform(new ResourceEventHandler<>() {
                     @Override
@@ -59,21 +77,32 @@ public final class RelayPodRunner implements AutoCloseable {
 
                     @Override
                     public void onDelete(Pod pod, boolean unknownState) {
-                        stop(pod.getMetadata().getName());
+                        stop(pod.getMetadata().getName(), isForced(pod));
                     }
                 });
     }
 
     /** The running relays, by pod name. */
-    public Map<String, Relay> relays() {
+    public Map<String, RunningRelay> relays() {
         return Map.copyOf(relays);
+    }
+
+    /** Where each relay process writes its output, one file per pod. */
+    public Path logDirectory() {
+        return directory;
+    }
+
+    /** Kills the relay of {@code pod} with SIGKILL, as a crash would; the pod itself stays. */
+    public void kill(String pod) {
+        killed.put(pod, true);
+        stop(pod, true);
     }
 
     private synchronized void sync(Pod pod) {
         String name = pod.getMetadata().getName();
         boolean running = pod.getMetadata().getDeletionTimestamp() == null && pod.getStatus() != null
                 && "Running".equals(pod.getStatus().getPhase()) && pod.getStatus().getPodIP() != null;
-        if (running && !relays.containsKey(name)) {
+        if (running && !relays.containsKey(name) && !killed.containsKey(name)) {
             try {
                 relays.put(name, start(pod));
             } catch (SecretNotYetThere e) {
@@ -86,29 +115,84 @@ public final class RelayPodRunner implements AutoCloseable {
                 }, 200, TimeUnit.MILLISECONDS);
             }
         } else if (!running) {
-            stop(name);
+            stop(name, isForced(pod));
         }
     }
 
-    private Relay start(Pod pod) {
+    private static boolean isForced(Pod pod) {
+        Long grace = pod.getMetadata().getDeletionGracePeriodSeconds();
+        return grace != null && grace == 0;
+    }
+
+    private RunningRelay start(Pod pod) {
         Map<String, String> env = environment(pod);
         String ip = pod.getStatus().getPodIP();
         env.put("RELAY_BIND_ADDRESS", ip);
         env.put("RELAY_DRAIN_TIMEOUT", "2s");
-        RelayConfig config = RelayConfig.fromEnvironment(env);
-        KubernetesClient asPod = podClients.computeIfAbsent(pod.getSpec().getServiceAccountName(), account ->
-                new KubernetesClientBuilder().withConfig(new ConfigBuilder(admin.getConfiguration())
-                        .withImpersonateUsername("system:serviceaccount:" + pod.getMetadata().getNamespace() + ":" + account)
-                        .withImpersonateGroups("system:serviceaccounts", "system:authenticated")
-                        .build()).build());
-        return new Relay(config, new SseRelayStatusPeerSource(asPod, config.sseRelayNamespace(), config.sseRelayName(),
-                config.peerPort())).start();
+        env.put("KUBECONFIG", kubeconfigFor(pod).toString());
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx160m", "-XX:+UseSerialGC", "-cp",
+                System.getProperty("java.class.path"), RelayMain.class.getName())
+                .redirectErrorStream(true)
+                .redirectOutput(directory.resolve(pod.getMetadata().getName() + ".log").toFile());
+        builder.environment().keySet().removeIf(name -> name.startsWith("RELAY_") || name.equals("KUBECONFIG"));
+        builder.environment().putAll(env);
+        try {
+            return new RunningRelay(builder.start(), ip);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start a relay for pod " + pod.getMetadata().getName(), e);
+        }
     }
 
-    private synchronized void stop(String podName) {
-        Relay relay = relays.remove(podName);
-        if (relay != null) {
-            relay.shutdown();
+    private void stop(String pod, boolean forced) {
+        RunningRelay relay = relays.remove(pod);
+        if (relay == null) {
+            return;
+        }
+        if (forced) {
+            relay.process().destroyForcibly();
+        } else {
+            relay.process().toHandle().destroy(); // SIGTERM, as the kubelet sends
+        }
+        try {
+            relay.process().waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A kubeconfig with a token of the pod's ServiceAccount, as its mounted token would be. */
+    private Path kubeconfigFor(Pod pod) {
+        String namespace = pod.getMetadata().getNamespace();
+        String account = pod.getSpec().getServiceAccountName();
+        String token = admin.serviceAccounts().inNamespace(namespace).withName(account)
+                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
+                .getStatus().getToken();
+        Config config = admin.getConfiguration();
+        String yaml = String.join("\n",
+                "apiVersion: v1",
+                "kind: Config",
+                "clusters:",
+                "- name: plane",
+                "  cluster:",
+                "    server: " + config.getMasterUrl(),
+                "    certificate-authority: " + config.getCaCertFile(),
+                "users:",
+                "- name: " + account,
+                "  user:",
+                "    token: " + token,
+                "contexts:",
+                "- name: pod",
+                "  context:",
+                "    cluster: plane",
+                "    user: " + account,
+                "    namespace: " + namespace,
+                "current-context: pod",
+                "");
+        try {
+            return Files.writeString(directory.resolve(pod.getMetadata().getName() + ".kubeconfig"), yaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -160,7 +244,6 @@ public final class RelayPodRunner implements AutoCloseable {
     public void close() {
         retries.shutdownNow();
         informer.close();
-        relays.keySet().forEach(this::stop);
-        podClients.values().forEach(KubernetesClient::close);
+        relays.keySet().forEach(pod -> stop(pod, false));
     }
 }

@@ -9,7 +9,6 @@ import io.javaoperatorsdk.operator.Operator;
 import io.sserelay.api.SseRelay;
 import io.sserelay.operator.reconciler.RelayDependentFactory;
 import io.sserelay.operator.reconciler.SseRelayReconciler;
-import io.sserelay.relay.Relay;
 import io.sserelay.testplane.FullPlane;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,10 +16,6 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +23,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -45,7 +39,6 @@ class WholeChainTest {
     private static final String NAMESPACE = "e2e";
     private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
     private static final Duration ROLLOUT = Duration.ofSeconds(90);
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     private static FullPlane plane;
     private static Operator operator;
@@ -97,6 +90,7 @@ class WholeChainTest {
 
         kubectl("scale", "sserelay", "news", "--replicas=5");
         awaitMesh(5);
+        assertThat(kubectl("get", "sserelays", "--no-headers").trim().split("\\s+")).startsWith("news", "5", "5", "5");
         deliveredEverywhere("five relays");
 
         kubectl("scale", "sserelay", "news", "--replicas=2");
@@ -111,81 +105,50 @@ class WholeChainTest {
     }
 
     /**
-     * A relay pod is deleted while a subscriber is on it; what is published meanwhile reaches
-     * the subscriber when it resumes, with its last id, on another relay.
+     * A relay process is killed (SIGKILL, as a crash) while a subscriber is on it; what is
+     * published meanwhile reaches the subscriber when it resumes, with its last id, on another
+     * relay. Then the pod is deleted and the Deployment replaces it.
      */
     private static void aSubscriberOfAKilledRelayResumesOnAnotherWithoutLoss() throws Exception {
         var pods = new ArrayList<>(kubelet.relays().entrySet());
         String victimPod = pods.get(0).getKey();
-        Relay victim = pods.get(0).getValue();
-        Relay survivor = pods.get(1).getValue();
-        List<String> before = subscribe(victim, null);
+        String victim = pods.get(0).getValue().url();
+        String survivor = pods.get(1).getValue().url();
+        List<String> before = RelayHttp.subscribe(victim, "news", null);
         await().until(() -> before.stream().anyMatch(l -> l.startsWith("id: ")));
-        publish(survivor, "before the kill");
+        assertThat(RelayHttp.publish(survivor, "news", publishToken(), "before the kill")).isEqualTo(202);
         await().until(() -> before.contains("data: before the kill"));
-        String lastId = before.stream().filter(l -> l.startsWith("id: ")).reduce((a, b) -> b).orElseThrow().substring(4);
+        String lastId = RelayHttp.lastId(before);
 
-        kubectl("delete", "pod", victimPod);
-        await().atMost(ROLLOUT).until(() -> !kubelet.relays().containsKey(victimPod));
-        publish(survivor, "while away");
-
-        List<String> after = subscribe(survivor, lastId);
+        kubelet.kill(victimPod);
+        assertThat(RelayHttp.publish(survivor, "news", publishToken(), "while away")).isEqualTo(202);
+        List<String> after = RelayHttp.subscribe(survivor, "news", lastId);
         await().until(() -> after.contains("data: while away"));
         assertThat(after).doesNotContain("data: before the kill");
-    }
 
-    private static List<String> subscribe(Relay relay, String lastEventId) throws Exception {
-        List<String> lines = new CopyOnWriteArrayList<>();
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + relay.address().getHostString() + ":"
-                + relay.address().getPort() + "/streams/news"));
-        if (lastEventId != null) {
-            request.header("Last-Event-ID", lastEventId);
-        }
-        HttpResponse<java.io.InputStream> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-        Thread reader = new Thread(() -> {
-            try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    lines.add(line);
-                }
-            } catch (IOException ignored) {
-                // the relay went away or the test is over
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
-        return lines;
-    }
-
-    private static void publish(Relay relay, String text) throws Exception {
-        HttpResponse<String> published = HTTP.send(HttpRequest.newBuilder(URI.create("http://"
-                        + relay.address().getHostString() + ":" + relay.address().getPort() + "/streams/news"))
-                .header("Authorization", "Bearer " + publishToken()).header("Content-Type", "text/plain")
-                .POST(HttpRequest.BodyPublishers.ofString(text)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(published.statusCode()).isEqualTo(202);
+        kubectl("delete", "pod", victimPod);
     }
 
     /** Waits until exactly {@code replicas} relays run and each follows all the others. */
     private static void awaitMesh(int replicas) {
         await().atMost(ROLLOUT).until(() -> {
-            List<Relay> relays = new ArrayList<>(kubelet.relays().values());
+            var relays = kubelet.relays().values();
             SseRelay relay = plane.client().resources(SseRelay.class).inNamespace(NAMESPACE).withName("news").get();
             return relays.size() == replicas && relay.getStatus() != null
                     && Integer.valueOf(replicas).equals(relay.getStatus().getPeerCount())
-                    && relays.stream().allMatch(r -> r.mesh().connectedLinks() == replicas - 1
-                            && r.mesh().followerCount() == replicas - 1);
+                    && relays.stream().allMatch(r -> RelayHttp.meshedWith(r.url(), replicas - 1));
         });
     }
 
     /** An event published to one relay reaches a subscriber on every relay. */
     private static void deliveredEverywhere(String text) throws Exception {
-        List<Relay> relays = new ArrayList<>(kubelet.relays().values());
+        List<String> urls = kubelet.relays().values().stream().map(RelayPodRunner.RunningRelay::url).toList();
         List<List<String>> received = new ArrayList<>();
-        for (Relay relay : relays) {
-            received.add(subscribe(relay, null));
+        for (String url : urls) {
+            received.add(RelayHttp.subscribe(url, "news", null));
         }
         received.forEach(lines -> await().until(() -> lines.stream().anyMatch(l -> l.startsWith("id: "))));
-        publish(relays.get(0), text);
+        assertThat(RelayHttp.publish(urls.get(0), "news", publishToken(), text)).isEqualTo(202);
         for (List<String> lines : received) {
             await().until(() -> lines.contains("data: " + text));
         }

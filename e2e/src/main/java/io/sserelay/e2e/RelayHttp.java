@@ -1,0 +1,88 @@
+package io.sserelay.e2e;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** Talks to a relay process over its public HTTP API, as a client or an observer would. */
+public final class RelayHttp {
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private RelayHttp() {
+    }
+
+    /** Whether the relay is ready and follows, and is followed by, exactly {@code others} peers. */
+    public static boolean meshedWith(String baseUrl, int others) {
+        try {
+            if (HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/readyz")).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode() != 200) {
+                return false;
+            }
+            String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            return sample(metrics, "sserelay_peer_links_connected") == others
+                    && sample(metrics, "sserelay_peer_followers") == others;
+        } catch (IOException e) {
+            return false; // not listening yet, or gone
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Subscribes to {@code stream}; the returned list fills with the lines the relay sends. */
+    public static List<String> subscribe(String baseUrl, String stream, String lastEventId)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + "/streams/" + stream));
+        if (lastEventId != null) {
+            request.header("Last-Event-ID", lastEventId);
+        }
+        HttpResponse<InputStream> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    lines.add(line);
+                }
+            } catch (IOException ignored) {
+                // the relay went away
+            }
+        }, "subscriber-" + stream);
+        reader.setDaemon(true);
+        reader.start();
+        return lines;
+    }
+
+    /** Publishes {@code text} and returns the HTTP status. */
+    public static int publish(String baseUrl, String stream, String token, String text)
+            throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/streams/" + stream))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString(text)).build(), HttpResponse.BodyHandlers.discarding())
+                .statusCode();
+    }
+
+    /** The last id a subscriber's lines carried, as an EventSource would resend it. */
+    public static String lastId(List<String> lines) {
+        return lines.stream().filter(l -> l.startsWith("id: ")).reduce((a, b) -> b).orElseThrow().substring(4);
+    }
+
+    private static double sample(String metrics, String name) {
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return Double.parseDouble(line.substring(name.length() + 1).trim());
+            }
+        }
+        return -1;
+    }
+}
