@@ -98,6 +98,16 @@ class WholeChainTest {
         deliveredEverywhere("two relays");
         assertThat(kubectl("get", "sserelays", "--no-headers").trim().split("\\s+")).startsWith("news", "2", "2", "2");
 
+        // The API server goes away for a while: the relays keep delivering; once it is back
+        // they follow the status again.
+        String token = publishToken();
+        plane.stopApiServer();
+        deliveredEverywhere("without the API server", token);
+        plane.startApiServer();
+        kubectl("scale", "sserelay", "news", "--replicas=3");
+        awaitMesh(3);
+        deliveredEverywhere("after the API server came back");
+
         kubectl("delete", "sserelay", "news");
         await().atMost(ROLLOUT).until(() -> kubelet.relays().isEmpty()
                 && plane.client().apps().deployments().inNamespace(NAMESPACE).withName("news").get() == null
@@ -142,13 +152,17 @@ class WholeChainTest {
 
     /** An event published to one relay reaches a subscriber on every relay. */
     private static void deliveredEverywhere(String text) throws Exception {
+        deliveredEverywhere(text, publishToken());
+    }
+
+    private static void deliveredEverywhere(String text, String token) throws Exception {
         List<String> urls = kubelet.relays().values().stream().map(RelayPodRunner.RunningRelay::url).toList();
         List<List<String>> received = new ArrayList<>();
         for (String url : urls) {
             received.add(RelayHttp.subscribe(url, "news", null));
         }
         received.forEach(lines -> await().until(() -> lines.stream().anyMatch(l -> l.startsWith("id: "))));
-        assertThat(RelayHttp.publish(urls.get(0), "news", publishToken(), text)).isEqualTo(202);
+        assertThat(RelayHttp.publish(urls.get(0), "news", token, text)).isEqualTo(202);
         for (List<String> lines : received) {
             await().until(() -> lines.contains("data: " + text));
         }

@@ -90,6 +90,11 @@ public final class FullPlane extends ControlPlane {
                 "--bind-address=" + LoopbackPorts.ADDRESS,
                 "--secure-port=0",
                 "--leader-elect=true",
+                // Long enough to ride out an API server outage a test causes on purpose
+                // (ControlPlane.stopApiServer); with the defaults they would exit after 10 s.
+                "--leader-elect-lease-duration=60s",
+                "--leader-elect-renew-deadline=50s",
+                "--leader-elect-retry-period=2s",
                 "--profiling=false"));
         all.addAll(List.of(flags));
         return all;
