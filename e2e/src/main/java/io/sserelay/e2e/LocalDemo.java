@@ -1,6 +1,5 @@
 package io.sserelay.e2e;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -11,9 +10,7 @@ import io.sserelay.operator.reconciler.SseRelayReconciler;
 import io.sserelay.testplane.FullPlane;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -47,21 +44,13 @@ public final class LocalDemo {
         RelayPodRunner kubelet;
         try {
             KubernetesClient admin = plane.client();
-            try (InputStream in = Files.newInputStream(Path.of("crds", "sserelays.sserelay.io-v1.yml"))) {
-                for (HasMetadata crd : admin.load(in).items()) {
-                    admin.resource(crd).serverSideApply();
-                }
-            }
-            admin.apiextensions().v1().customResourceDefinitions().withName("sserelays.sserelay.io")
-                    .waitUntilCondition(crd -> crd.getStatus() != null && crd.getStatus().getConditions().stream()
-                            .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
-                            30, TimeUnit.SECONDS);
+            plane.installCrd(Path.of("crds", "sserelays.sserelay.io-v1.yml"));
             admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata()
                     .build()).create();
             operator.register(new SseRelayReconciler(), o -> o.settingNamespaces(NAMESPACE));
             operator.start();
             kubelet = new RelayPodRunner(admin, NAMESPACE);
-        } catch (RuntimeException | IOException e) {
+        } catch (RuntimeException e) {
             operator.stop();
             plane.close();
             throw e;

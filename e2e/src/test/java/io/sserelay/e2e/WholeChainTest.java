@@ -1,6 +1,5 @@
 package io.sserelay.e2e;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -15,9 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,15 +45,7 @@ class WholeChainTest {
     static void start() throws IOException {
         plane = FullPlane.start();
         KubernetesClient admin = plane.client();
-        try (InputStream in = Files.newInputStream(REPO.resolve("crds/sserelays.sserelay.io-v1.yml"))) {
-            for (HasMetadata crd : admin.load(in).items()) {
-                admin.resource(crd).serverSideApply();
-            }
-        }
-        admin.apiextensions().v1().customResourceDefinitions().withName("sserelays.sserelay.io")
-                .waitUntilCondition(crd -> crd.getStatus() != null && crd.getStatus().getConditions().stream()
-                        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
-                        30, TimeUnit.SECONDS);
+        plane.installCrd(REPO.resolve("crds/sserelays.sserelay.io-v1.yml"));
         admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
                 .create();
         operator = new Operator(o -> o.withKubernetesClient(admin).withCloseClientOnStop(false)

@@ -40,7 +40,7 @@ final class OperatorTestPlane {
         if (plane == null) {
             plane = MinimalPlane.start();
             Runtime.getRuntime().addShutdownHook(new Thread(plane::close, "operator-test-plane-stop"));
-            installCrd(plane.client());
+            plane.installCrd(CRD); // as a cluster admin does: the operator itself may not touch CRDs
             installOperatorRbac(plane.client());
         }
         return plane;
@@ -123,15 +123,6 @@ final class OperatorTestPlane {
         } catch (IOException e) {
             throw new IllegalStateException("cannot write " + file, e);
         }
-    }
-
-    /** As a cluster admin installs it: the operator itself may not touch CRDs. */
-    private static void installCrd(KubernetesClient admin) {
-        apply(admin, CRD);
-        admin.apiextensions().v1().customResourceDefinitions().withName("sserelays.sserelay.io")
-                .waitUntilCondition(crd -> crd.getStatus() != null && crd.getStatus().getConditions().stream()
-                        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
-                        30, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     private static void apply(KubernetesClient admin, Path file) {

@@ -1,6 +1,5 @@
 package io.sserelay.relay;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
@@ -21,15 +20,11 @@ import io.sserelay.relay.support.TestRelay;
 import io.sserelay.testplane.MinimalPlane;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -50,7 +45,7 @@ class SseRelayStatusPeersTest {
         List<TestRelay> relays = new ArrayList<>();
         try {
             KubernetesClient admin = plane.client();
-            setUp(admin);
+            setUp(plane, admin);
             KubernetesClient asRelay = asServiceAccount(admin);
             assertThatThrownBy(() -> asRelay.pods().inNamespace(NAMESPACE).list())
                     .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
@@ -120,18 +115,8 @@ class SseRelayStatusPeersTest {
     }
 
     /** The CRD, the SseRelay, and the relay pods' identity as the operator creates it. */
-    private static void setUp(KubernetesClient admin) {
-        try (InputStream in = Files.newInputStream(Path.of("..", "crds", "sserelays.sserelay.io-v1.yml"))) {
-            for (HasMetadata crd : admin.load(in).items()) {
-                admin.resource(crd).serverSideApply();
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        admin.apiextensions().v1().customResourceDefinitions().withName("sserelays.sserelay.io")
-                .waitUntilCondition(crd -> crd.getStatus() != null && crd.getStatus().getConditions().stream()
-                        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
-                        30, TimeUnit.SECONDS);
+    private static void setUp(MinimalPlane plane, KubernetesClient admin) {
+        plane.installCrd(Path.of("..", "crds", "sserelays.sserelay.io-v1.yml"));
         admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
                 .create();
         SseRelay relay = new SseRelay();

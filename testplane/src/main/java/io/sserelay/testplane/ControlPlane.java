@@ -1,5 +1,11 @@
 package io.sserelay.testplane;
 
+import java.util.concurrent.TimeUnit;
+
+import java.io.InputStream;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -124,6 +130,28 @@ public abstract sealed class ControlPlane implements AutoCloseable permits Minim
         kubeconfig = credentials.writeKubeconfig(directory.resolve("kubeconfig"), server);
         client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(readKubeconfig())).build();
         apiServer.awaitReady("ready", API_SERVER_STARTUP, this::isApiServerReady);
+    }
+
+    /**
+     * Applies the CustomResourceDefinitions in {@code file}, as a cluster administrator
+     * installs them, and waits until the API server has established them.
+     */
+    public final void installCrd(Path file) {
+        List<HasMetadata> objects;
+        try (InputStream in = Files.newInputStream(file)) {
+            objects = client.load(in).items();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read " + file, e);
+        }
+        for (HasMetadata object : objects) {
+            client.resource(object).serverSideApply();
+            client.apiextensions().v1().customResourceDefinitions().withName(object.getMetadata().getName())
+                    .waitUntilCondition(crd -> crd != null && crd.getStatus() != null
+                            && crd.getStatus().getConditions() != null
+                            && crd.getStatus().getConditions().stream()
+                                    .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
+                            60, TimeUnit.SECONDS);
+        }
     }
 
     /**
