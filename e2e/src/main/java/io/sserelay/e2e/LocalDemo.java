@@ -49,7 +49,7 @@ public final class LocalDemo {
                     .build()).create();
             operator.register(new SseRelayReconciler(), o -> o.settingNamespaces(NAMESPACE));
             operator.start();
-            kubelet = new RelayPodRunner(admin, NAMESPACE);
+            kubelet = new RelayPodRunner(plane, NAMESPACE);
         } catch (RuntimeException e) {
             operator.stop();
             plane.close();

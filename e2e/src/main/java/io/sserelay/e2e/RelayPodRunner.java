@@ -4,13 +4,12 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sserelay.operator.dependent.RelayNames;
 import io.sserelay.relay.RelayMain;
+import io.sserelay.testplane.ControlPlane;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,6 +39,7 @@ public final class RelayPodRunner implements AutoCloseable {
 
     private static final Pattern VARIABLE = Pattern.compile("\\$\\(([A-Za-z_][A-Za-z0-9_]*)\\)");
 
+    private final ControlPlane plane;
     private final KubernetesClient admin;
     private final Path directory;
     private final Map<String, RunningRelay> relays = new ConcurrentHashMap<>();
@@ -56,8 +56,9 @@ public final class RelayPodRunner implements AutoCloseable {
         }
     }
 
-    public RelayPodRunner(KubernetesClient admin, String namespace) {
-        this.admin = admin;
+    public RelayPodRunner(ControlPlane plane, String namespace) {
+        this.plane = plane;
+        this.admin = plane.client();
         try {
             this.directory = Files.createTempDirectory("sse-relay-pods");
         } catch (IOException e) {
@@ -129,7 +130,8 @@ public final class RelayPodRunner implements AutoCloseable {
         String ip = pod.getStatus().getPodIP();
         env.put("RELAY_BIND_ADDRESS", ip);
         env.put("RELAY_DRAIN_TIMEOUT", "2s");
-        env.put("KUBECONFIG", kubeconfigFor(pod).toString());
+        env.put("KUBECONFIG", plane.serviceAccountKubeconfig(pod.getMetadata().getNamespace(),
+                pod.getSpec().getServiceAccountName()).toString());
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder builder = new ProcessBuilder(java, "-Xmx160m", "-XX:+UseSerialGC", "-cp",
                 System.getProperty("java.class.path"), RelayMain.class.getName())
@@ -158,41 +160,6 @@ public final class RelayPodRunner implements AutoCloseable {
             relay.process().waitFor(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /** A kubeconfig with a token of the pod's ServiceAccount, as its mounted token would be. */
-    private Path kubeconfigFor(Pod pod) {
-        String namespace = pod.getMetadata().getNamespace();
-        String account = pod.getSpec().getServiceAccountName();
-        String token = admin.serviceAccounts().inNamespace(namespace).withName(account)
-                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
-                .getStatus().getToken();
-        Config config = admin.getConfiguration();
-        String yaml = String.join("\n",
-                "apiVersion: v1",
-                "kind: Config",
-                "clusters:",
-                "- name: plane",
-                "  cluster:",
-                "    server: " + config.getMasterUrl(),
-                "    certificate-authority: " + config.getCaCertFile(),
-                "users:",
-                "- name: " + account,
-                "  user:",
-                "    token: " + token,
-                "contexts:",
-                "- name: pod",
-                "  context:",
-                "    cluster: plane",
-                "    user: " + account,
-                "    namespace: " + namespace,
-                "current-context: pod",
-                "");
-        try {
-            return Files.writeString(directory.resolve(pod.getMetadata().getName() + ".kubeconfig"), yaml);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 

@@ -52,7 +52,7 @@ class WholeChainTest {
                 .withDependentResourceFactory(new RelayDependentFactory("sserelay/relay:e2e")));
         operator.register(new SseRelayReconciler(), o -> o.settingNamespaces(NAMESPACE));
         operator.start();
-        kubelet = new RelayPodRunner(admin, NAMESPACE);
+        kubelet = new RelayPodRunner(plane, NAMESPACE);
     }
 
     @AfterAll

@@ -1,7 +1,5 @@
 package io.sserelay.operator;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -11,9 +9,6 @@ import io.sserelay.operator.reconciler.RelayDependentFactory;
 import io.sserelay.operator.reconciler.SseRelayReconciler;
 import io.sserelay.testplane.MinimalPlane;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -88,51 +83,9 @@ final class OperatorTestPlane {
         return operatorClient;
     }
 
-    /**
-     * A kubeconfig with a real token of the operator's ServiceAccount (from the TokenRequest API),
-     * as the operator's pod would have, for the operator run as a process.
-     */
-    static synchronized Path operatorKubeconfig() {
-        KubernetesClient admin = plane().client();
-        String token = admin.serviceAccounts().inNamespace(OPERATOR_NAMESPACE).withName("sse-relay-operator")
-                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
-                .getStatus().getToken();
-        Config config = admin.getConfiguration();
-        String yaml = String.join("\n",
-                "apiVersion: v1",
-                "kind: Config",
-                "clusters:",
-                "- name: testplane",
-                "  cluster:",
-                "    server: " + config.getMasterUrl(),
-                "    certificate-authority: " + config.getCaCertFile(),
-                "users:",
-                "- name: operator",
-                "  user:",
-                "    token: " + token,
-                "contexts:",
-                "- name: operator",
-                "  context:",
-                "    cluster: testplane",
-                "    user: operator",
-                "current-context: operator",
-                "");
-        Path file = plane().directory().resolve("operator-kubeconfig.yaml");
-        try {
-            return Files.writeString(file, yaml);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot write " + file, e);
-        }
-    }
-
-    private static void apply(KubernetesClient admin, Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
-            for (HasMetadata object : admin.load(in).items()) {
-                admin.resource(object).serverSideApply();
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + file, e);
-        }
+    /** A real token of the operator's ServiceAccount, as its pod would have, for the operator run as a process. */
+    static Path operatorKubeconfig() {
+        return plane().serviceAccountKubeconfig(OPERATOR_NAMESPACE, "sse-relay-operator");
     }
 
     private static void installOperatorRbac(KubernetesClient admin) {
@@ -140,7 +93,7 @@ final class OperatorTestPlane {
                 .withNewMetadata().withName(OPERATOR_NAMESPACE).endMetadata().build()).serverSideApply();
         for (String file : List.of("service_account.yaml", "cluster_role.yaml", "cluster_role_binding.yaml",
                 "leader_election_role.yaml")) {
-            apply(admin, REPO.resolve("config/rbac").resolve(file));
+            plane.apply(REPO.resolve("config/rbac").resolve(file));
         }
     }
 }

@@ -5,6 +5,7 @@ import java.util.concurrent.TimeUnit;
 import java.io.InputStream;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -132,19 +133,59 @@ public abstract sealed class ControlPlane implements AutoCloseable permits Minim
         apiServer.awaitReady("ready", API_SERVER_STARTUP, this::isApiServerReady);
     }
 
-    /**
-     * Applies the CustomResourceDefinitions in {@code file}, as a cluster administrator
-     * installs them, and waits until the API server has established them.
-     */
-    public final void installCrd(Path file) {
+    /** Applies every object in the YAML {@code file} with server-side apply, as the administrator. */
+    public final List<HasMetadata> apply(Path file) {
         List<HasMetadata> objects;
         try (InputStream in = Files.newInputStream(file)) {
             objects = client.load(in).items();
         } catch (IOException e) {
             throw new UncheckedIOException("could not read " + file, e);
         }
-        for (HasMetadata object : objects) {
-            client.resource(object).serverSideApply();
+        objects.forEach(object -> client.resource(object).serverSideApply());
+        return objects;
+    }
+
+    /**
+     * A kubeconfig that authenticates as the ServiceAccount {@code account} with a token from
+     * the TokenRequest API, as a pod's mounted token would, valid for an hour.
+     */
+    public final Path serviceAccountKubeconfig(String namespace, String account) {
+        String token = client.serviceAccounts().inNamespace(namespace).withName(account)
+                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
+                .getStatus().getToken();
+        String yaml = String.join("\n",
+                "apiVersion: v1",
+                "kind: Config",
+                "clusters:",
+                "- name: testplane",
+                "  cluster:",
+                "    server: " + client.getConfiguration().getMasterUrl(),
+                "    certificate-authority: " + credentials.servingCertificate().toAbsolutePath(),
+                "users:",
+                "- name: " + account,
+                "  user:",
+                "    token: " + token,
+                "contexts:",
+                "- name: " + account,
+                "  context:",
+                "    cluster: testplane",
+                "    user: " + account,
+                "    namespace: " + namespace,
+                "current-context: " + account,
+                "");
+        try {
+            return Files.writeString(directory.resolve(namespace + "-" + account + ".kubeconfig"), yaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write a kubeconfig for " + account, e);
+        }
+    }
+
+    /**
+     * Applies the CustomResourceDefinitions in {@code file}, as a cluster administrator
+     * installs them, and waits until the API server has established them.
+     */
+    public final void installCrd(Path file) {
+        for (HasMetadata object : apply(file)) {
             client.apiextensions().v1().customResourceDefinitions().withName(object.getMetadata().getName())
                     .waitUntilCondition(crd -> crd != null && crd.getStatus() != null
                             && crd.getStatus().getConditions() != null
