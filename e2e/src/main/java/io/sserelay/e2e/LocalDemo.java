@@ -9,7 +9,6 @@ import io.sserelay.operator.reconciler.RelayDependentFactory;
 import io.sserelay.operator.reconciler.SseRelayReconciler;
 import io.sserelay.testplane.FullPlane;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -128,14 +127,10 @@ public final class LocalDemo {
         return new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8);
     }
 
-    private static String kubectl(FullPlane plane, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(plane.binaries().kubectl().toString(), "--kubeconfig",
-                plane.kubeconfig().toString(), "-n", NAMESPACE));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        process.waitFor(60, TimeUnit.SECONDS);
-        return output;
+    private static String kubectl(FullPlane plane, String... args) {
+        List<String> all = new ArrayList<>(List.of("-n", NAMESPACE));
+        all.addAll(List.of(args));
+        return plane.kubectl(Path.of(""), all.toArray(String[]::new));
     }
 
     private static void say(String text) {

@@ -20,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -162,14 +161,9 @@ class WholeChainTest {
         return new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8);
     }
 
-    private static String kubectl(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(plane.binaries().kubectl().toString(), "--kubeconfig",
-                plane.kubeconfig().toString(), "-n", NAMESPACE));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).directory(REPO.toFile()).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as("kubectl %s printed:%n%s", String.join(" ", args), output).isZero();
-        return output;
+    private static String kubectl(String... args) {
+        List<String> all = new ArrayList<>(List.of("-n", NAMESPACE));
+        all.addAll(List.of(args));
+        return plane.kubectl(REPO, all.toArray(String[]::new));
     }
 }

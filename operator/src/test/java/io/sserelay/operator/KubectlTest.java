@@ -9,12 +9,9 @@ import io.sserelay.operator.dependent.RelayNames;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -78,7 +75,7 @@ class KubectlTest {
         OperatorTestPlane.adminClient().resource(pod).updateStatus();
     }
 
-    /** Runs the plane's kubectl in the repository root, in the test namespace; fails on a non-zero exit. */
+    /** The plane's kubectl in the repository root, in the test namespace. */
     private static String kubectl(String... args) {
         List<String> all = new ArrayList<>(List.of("-n", operator.getNamespace()));
         all.addAll(List.of(args));
@@ -86,21 +83,6 @@ class KubectlTest {
     }
 
     private static String kubectlWithoutNamespace(String... args) {
-        List<String> command = new ArrayList<>(List.of(OperatorTestPlane.plane().binaries().kubectl().toString(),
-                "--kubeconfig", OperatorTestPlane.plane().kubeconfig().toString()));
-        command.addAll(List.of(args));
-        try {
-            Process process = new ProcessBuilder(command).directory(OperatorTestPlane.REPO.toFile())
-                    .redirectErrorStream(true).start();
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            assertThat(process.exitValue()).as("kubectl %s printed:%n%s", String.join(" ", args), output).isZero();
-            return output;
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return OperatorTestPlane.plane().kubectl(OperatorTestPlane.REPO, args);
     }
 }

@@ -57,8 +57,7 @@ public final class Relay {
      */
     public Relay(RelayConfig config) {
         this(config, config.sseRelayName() != null
-                ? SseRelayStatusPeerSource.inCluster(config.sseRelayNamespace(), config.sseRelayName(),
-                        config.peerPort() == 0 ? 7070 : config.peerPort())
+                ? SseRelayStatusPeerSource.inCluster(config.sseRelayNamespace(), config.sseRelayName(), config.peerPort())
                 : new StaticPeerSource(Set.copyOf(config.peers())));
     }
 

@@ -79,6 +79,21 @@ class SlowSubscriberTest {
         }
     }
 
+    /** An event whose frame outgrows the buffer (data of line breaks) still reaches an idle subscriber. */
+    @Test
+    void oneFrameLargerThanTheBufferStillReachesAnIdleSubscriber() {
+        try (TestRelay relay = TestRelay.start(Map.of("RELAY_MAX_EVENT_BYTES", "4Ki",
+                "RELAY_SUBSCRIBER_BUFFER_BYTES", "4Ki"));
+             SseClient client = relay.subscribe("/streams/lines")) {
+            await().until(() -> client.lastEventId() != null);
+            String lines = "\n".repeat(4096); // each line costs "data: " on the wire: a 28 KiB frame
+            relay.publish("lines", lines);
+            client.awaitEvents(1);
+            assertThat(client.data()).containsExactly(lines);
+            assertThat(relay.metric("sserelay_subscribers_disconnected_total{reason=\"backlog\"}")).isZero();
+        }
+    }
+
     /** A raw socket with a tiny receive buffer that sends a subscribe request and never reads. */
     static Socket neverReadingSubscriber(TestRelay relay, String path) throws IOException {
         Socket socket = new Socket();

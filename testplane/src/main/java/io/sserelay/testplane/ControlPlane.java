@@ -17,6 +17,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -131,6 +132,34 @@ public abstract sealed class ControlPlane implements AutoCloseable permits Minim
         kubeconfig = credentials.writeKubeconfig(directory.resolve("kubeconfig"), server);
         client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(readKubeconfig())).build();
         apiServer.awaitReady("ready", API_SERVER_STARTUP, this::isApiServerReady);
+    }
+
+    /**
+     * Runs this plane's kubectl against it, in {@code directory} (for relative file arguments),
+     * and returns what it printed; fails with that output when it exits with an error.
+     */
+    public final String kubectl(Path directory, String... arguments) {
+        List<String> command = new ArrayList<>(List.of(binaries.kubectl().toString(), "--kubeconfig",
+                kubeconfig.toString()));
+        command.addAll(List.of(arguments));
+        try {
+            Process process = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException("kubectl " + String.join(" ", arguments) + " ran over 60 s");
+            }
+            if (process.exitValue() != 0) {
+                throw new IllegalStateException("kubectl " + String.join(" ", arguments) + " exited with "
+                        + process.exitValue() + ":\n" + output);
+            }
+            return output;
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not run kubectl", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while running kubectl", e);
+        }
     }
 
     /** Applies every object in the YAML {@code file} with server-side apply, as the administrator. */

@@ -38,7 +38,7 @@ final class RelayEnvironment {
         env.add(value("RELAY_PEER_PORT", Integer.toString(RelayNames.PEER_PORT)));
         // Kubernetes expands $(POD_IP) from the variable defined above.
         env.add(value("RELAY_ADVERTISE_ADDRESS", "$(POD_IP)"));
-        env.add(secret("RELAY_PEER_TOKEN", RelayNames.peerTokenSecret(relay), TokenSecrets.KEY));
+        env.add(secret("RELAY_PEER_TOKEN", RelayNames.peerTokenSecret(relay), GeneratedTokenSecretDependent.KEY));
 
         PublishAuthSpec publish = spec.getPublishAuth();
         if (publish != null && Boolean.TRUE.equals(publish.getDisabled())) {
@@ -46,7 +46,7 @@ final class RelayEnvironment {
         } else if (publish != null && publish.getSecretRef() != null) {
             env.add(secret("RELAY_PUBLISH_TOKEN", publish.getSecretRef()));
         } else {
-            env.add(secret("RELAY_PUBLISH_TOKEN", RelayNames.publishTokenSecret(relay), TokenSecrets.KEY));
+            env.add(secret("RELAY_PUBLISH_TOKEN", RelayNames.publishTokenSecret(relay), GeneratedTokenSecretDependent.KEY));
         }
         SubscribeAuthSpec subscribe = spec.getSubscribeAuth();
         if (subscribe != null && subscribe.getMode() == SubscribeAuthSpec.Mode.token) {
@@ -85,7 +85,7 @@ final class RelayEnvironment {
     }
 
     private static EnvVar secret(String name, SecretKeyRef ref) {
-        return secret(name, ref.getName(), ref.getKey() == null ? TokenSecrets.KEY : ref.getKey());
+        return secret(name, ref.getName(), ref.getKey() == null ? GeneratedTokenSecretDependent.KEY : ref.getKey());
     }
 
     private static EnvVar secret(String name, String secret, String key) {

@@ -163,6 +163,10 @@ public record RelayConfig(
             if (peerToken == null) {
                 in.problem("RELAY_SSERELAY_NAME needs RELAY_PEER_TOKEN, the secret all relays of the cluster share");
             }
+            if (peerPort == 0) {
+                in.problem("RELAY_SSERELAY_NAME needs a fixed RELAY_PEER_PORT, not 0: the status lists only"
+                        + " addresses, and relays reach each other on this port");
+            }
         } else if (sseRelayNamespace != null) {
             in.problem("RELAY_SSERELAY_NAMESPACE is set without RELAY_SSERELAY_NAME");
         }

@@ -72,8 +72,9 @@ public final class RelayRouter implements HttpHandler {
             }
             case "/metrics" -> {
                 requireMethod(exchange, Methods.GET);
-                send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
-                        metrics.scrape().getBytes(StandardCharsets.UTF_8));
+                // On a worker: scraping reads every meter, and some take the hub's lock.
+                exchange.dispatch(() -> send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
+                        metrics.scrape().getBytes(StandardCharsets.UTF_8)));
             }
             case "/events" -> {
                 requireStreamMethod(exchange);

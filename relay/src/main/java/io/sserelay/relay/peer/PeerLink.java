@@ -48,7 +48,6 @@ final class PeerLink {
     private volatile boolean stopped;
     private volatile Socket socket;
     private volatile boolean connected;
-    private volatile boolean isSelf;
     private String lastRefusal;
     /** The peer's origin as of its last HELLO; it changes when the peer restarts. */
     private volatile String peerOrigin;
@@ -76,11 +75,6 @@ final class PeerLink {
     /** True while a stream from the peer is open and its HELLO was received. */
     boolean connected() {
         return connected;
-    }
-
-    /** True when the address turned out to be this relay itself. */
-    boolean isSelf() {
-        return isSelf;
     }
 
     private void run() {
@@ -148,7 +142,6 @@ final class PeerLink {
             }
             if (hello.origin().equals(hub.origin())) {
                 LOG.info("peer address {} is this relay itself; not following it", peer);
-                isSelf = true;
                 stopped = true;
                 return false;
             }

@@ -41,10 +41,6 @@ public final class PeerMesh implements AutoCloseable {
         this.metrics = metrics;
     }
 
-    public PeerAddress self() {
-        return self;
-    }
-
     /**
      * Starts following the peers {@code peerSource} names.
      *

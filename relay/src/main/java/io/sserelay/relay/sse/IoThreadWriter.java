@@ -49,14 +49,6 @@ final class IoThreadWriter {
         this.tickMillis = Math.max(10, Math.min(1000, shortest / 4));
     }
 
-    SseSettings settings() {
-        return settings;
-    }
-
-    SseWriters owner() {
-        return owner;
-    }
-
     /** Any thread: have the connection flushed soon on this IO thread. */
     void mark(StreamingResponse connection) {
         marked.offer(connection);

@@ -355,11 +355,6 @@ public abstract class StreamingResponse {
         }
     }
 
-    /** IO thread: whether the response has ended. */
-    protected final boolean isClosed() {
-        return closed;
-    }
-
     /** IO thread: whether {@link #start()} has run. */
     protected final boolean isStarted() {
         return channel != null;

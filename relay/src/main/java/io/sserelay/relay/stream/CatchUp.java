@@ -15,9 +15,4 @@ public record CatchUp(Position from, List<String> resetStreams, List<Event> repl
     public boolean resumed() {
         return from != null;
     }
-
-    /** The position the last replayed event leaves the subscriber at, or null when none. */
-    public Position positionAfterReplay() {
-        return replay.isEmpty() ? null : replay.get(replay.size() - 1).position();
-    }
 }

@@ -89,6 +89,10 @@ class RelayConfigTest {
                 "RELAY_PEERS", "10.0.0.1:7070", "RELAY_PEER_TOKEN", "0123456789abcdef0",
                 "RELAY_ADVERTISE_ADDRESS", "10.0.0.2")))
                 .containsExactly("RELAY_PEERS and RELAY_SSERELAY_NAME both name the peers: set one or the other");
+        assertThat(problems(Map.of("RELAY_SSERELAY_NAME", "news", "RELAY_SSERELAY_NAMESPACE", "prod",
+                "RELAY_PEER_TOKEN", "0123456789abcdef0", "RELAY_PEER_PORT", "0", "RELAY_ADVERTISE_ADDRESS", "10.0.0.2:7070")))
+                .containsExactly("RELAY_SSERELAY_NAME needs a fixed RELAY_PEER_PORT, not 0: the status lists only"
+                        + " addresses, and relays reach each other on this port");
         assertThat(problems(Map.of("RELAY_PEERS", "10.0.0.1:7070", "RELAY_ADVERTISE_ADDRESS", "10.0.0.2")))
                 .containsExactly("RELAY_PEERS needs RELAY_PEER_TOKEN, the secret all relays of the cluster share");
         assertThat(problems(Map.of("RELAY_PEERS", "10.0.0.1", "RELAY_PEER_TOKEN", "0123456789abcdef0",

@@ -137,6 +137,25 @@ class StreamHubTest {
     }
 
     @Test
+    void beyondItsTombstoneLimitTheHubIsCautiousNeverSilent() {
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 64L << 20), false);
+        for (int i = 0; i <= StreamHub.MAX_TOMBSTONES; i++) {
+            hub.publish(List.of(request("s" + i, "x")), 0);
+        }
+        hub.evictExpired(Duration.ofSeconds(5).toNanos()); // every stream is dropped while idle
+        Recorder oldest = new Recorder();
+        hub.subscribe(List.of("s0"), Position.of(ORIGIN, 0), oldest);
+        assertThat(oldest.catchUp.resetStreams()).as("its exact record was folded away").containsExactly("s0");
+        Recorder unrelated = new Recorder();
+        hub.subscribe(List.of("never-used"), Position.of(ORIGIN, 0), unrelated);
+        assertThat(unrelated.catchUp.resetStreams()).as("cautious: it may have lost something").containsExactly(
+                "never-used");
+        Recorder upToDate = new Recorder();
+        hub.subscribe(List.of("never-used-either"), hub.head(), upToDate);
+        assertThat(upToDate.catchUp.resetStreams()).isEmpty();
+    }
+
+    @Test
     void keepsMemoryProportionalToRetainedEventsWhenOneStreamIsBusy() {
         StreamHub hub = hub(10);
         for (int i = 0; i < 50_000; i++) {
