@@ -208,7 +208,8 @@ public abstract class StreamingResponse {
     }
 
     private void mark() {
-        if (flushMarked.compareAndSet(false, true)) {
+        // During a long drain most connections are still marked; a read is cheaper than a failed CAS.
+        if (!flushMarked.get() && flushMarked.compareAndSet(false, true)) {
             writer.mark(this);
         }
     }
