@@ -190,10 +190,14 @@ class ClusterTest {
     void removingAPeerStopsTrafficToIt() {
         try (TestCluster cluster = TestCluster.start(3, Map.of())) {
             PeerAddress removed = cluster.peerAddress(2);
-            cluster.peerSource(0).set(Set.of(cluster.peerAddress(0), cluster.peerAddress(1)));
             TestRelay relay0 = cluster.relay(0);
+            String removedLink = "sserelay_peer_link_up{peer=\"" + removed + "\"}";
+            await().until(() -> relay0.metric(removedLink) == 1);
+            cluster.peerSource(0).set(Set.of(cluster.peerAddress(0), cluster.peerAddress(1)));
             await().until(() -> relay0.relay().mesh().connectedLinks() == 1 && relay0.relay().mesh().followerCount() == 1);
             assertThat(relay0.relay().mesh().peers()).doesNotContain(removed);
+            assertThat(relay0.metric("sserelay_peer_link_up{peer=\"" + cluster.peerAddress(1) + "\"}")).isEqualTo(1);
+            assertThat(relay0.get("/metrics", Map.of()).body()).doesNotContain(removedLink);
             assertThat(relay0.metric("sserelay_peer_followers")).isEqualTo(1);
             // Relay 2 still lists relay 0, but relay 0 refuses to be followed by it.
             await().until(() -> cluster.relay(2).relay().mesh().connectedLinks() == 1);

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 /**
  * The relay's Prometheus metrics, all prefixed {@code sserelay_}. Hot-path updates are
@@ -41,6 +42,7 @@ public final class RelayMetrics implements AutoCloseable {
     private final Counter backlogDisconnects;
     private final Counter stalledDisconnects;
     private final Timer publishToWrite;
+    private final Map<String, Gauge> peerLinks = new ConcurrentHashMap<>();
     private final AtomicInteger peersConfigured = new AtomicInteger();
     private final AtomicInteger peerLinksConnected = new AtomicInteger();
     private final Map<String, Counter> peerFramesRejected = new ConcurrentHashMap<>();
@@ -123,6 +125,21 @@ public final class RelayMetrics implements AutoCloseable {
 
     public void peersConfigured(int count) {
         peersConfigured.set(count);
+    }
+
+    /** A peer joined the peer set: {@code sserelay_peer_link_up{peer="host:port"}} says whether its link is up. */
+    public void peerAdded(String peer, BooleanSupplier linkUp) {
+        peerLinks.put(peer, Gauge.builder("sserelay.peer.link.up", linkUp, up -> up.getAsBoolean() ? 1 : 0)
+                .tag("peer", peer).description("1 while this relay receives a peer's events, 0 while it reconnects")
+                .register(registry));
+    }
+
+    /** A peer left the peer set; its gauge goes with it. */
+    public void peerRemoved(String peer) {
+        Gauge gauge = peerLinks.remove(peer);
+        if (gauge != null) {
+            registry.remove(gauge);
+        }
     }
 
     public void peerLinkUp() {

@@ -65,6 +65,7 @@ public final class PeerMesh implements AutoCloseable {
         for (PeerAddress gone : new HashSet<>(links.keySet())) {
             if (!others.contains(gone)) {
                 links.remove(gone).stop();
+                metrics.peerRemoved(gone.toString());
                 LOG.info("peer {} removed", gone);
             }
         }
@@ -72,6 +73,7 @@ public final class PeerMesh implements AutoCloseable {
             if (!links.containsKey(added)) {
                 PeerLink link = new PeerLink(added, self, hub, settings, metrics);
                 links.put(added, link);
+                metrics.peerAdded(added.toString(), link::connected);
                 link.start();
                 LOG.info("peer {} added", added);
             }
