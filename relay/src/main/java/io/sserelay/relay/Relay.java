@@ -20,6 +20,7 @@ import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xnio.Options;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -39,6 +40,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class Relay {
 
     private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
+
+    /**
+     * Connections the kernel may hold for accepting. When a relay stops, its subscribers all
+     * reconnect at once to the others; Undertow's default of 1,000 made the rest wait for a SYN
+     * retry a second later. The kernel caps it at {@code net.core.somaxconn}.
+     */
+    static final int ACCEPT_BACKLOG = 16_384;
 
     private final RelayConfig config;
     private final StreamHub hub;
@@ -80,6 +88,7 @@ public final class Relay {
                 .setIoThreads(config.ioThreads())
                 .setWorkerThreads(config.workerThreads())
                 .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
+                .setSocketOption(Options.BACKLOG, ACCEPT_BACKLOG)
                 .setHandler(new CorsHandler(config.corsAllowedOrigins(), router));
         if (config.clustered()) {
             this.mesh = new PeerMesh(hub, new PeerSettings(config.peerToken(), peerReadTimeout(config),
