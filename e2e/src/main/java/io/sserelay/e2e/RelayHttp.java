@@ -77,7 +77,11 @@ public final class RelayHttp {
         return lines.stream().filter(l -> l.startsWith("id: ")).reduce((a, b) -> b).orElseThrow().substring(4);
     }
 
-    private static double sample(String metrics, String name) {
+    /**
+     * The value of the sample named exactly {@code name} (labels included, e.g.
+     * {@code sserelay_peer_link_up{peer="127.0.1.2:7070"}}) in a Prometheus exposition, or -1.
+     */
+    public static double sample(String metrics, String name) {
         for (String line : metrics.split("\n")) {
             if (line.startsWith(name + " ")) {
                 return Double.parseDouble(line.substring(name.length() + 1).trim());

@@ -1,0 +1,93 @@
+package io.sserelay.bench.client;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongFunction;
+
+/**
+ * Publishes benchmark events at a fixed rate on a fixed schedule: event {@code i} (numbered
+ * from 1) is due at {@code start + (i - 1) / rate} and carries that due time in its data.
+ * Events go to the relays round-robin, each relay from its own thread and connection, so that
+ * one slow relay delays only its own share; {@code streamOf} names each event's stream by its
+ * sequence number. A publisher that falls behind sends at once and
+ * does not skip: the delay shows up in the subscribers' latencies.
+ */
+public final class PacedPublisher implements AutoCloseable {
+
+    private final List<Thread> threads = new ArrayList<>();
+    private final AtomicLong published = new AtomicLong();
+    private final AtomicLong maxLagNanos = new AtomicLong();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private volatile boolean stopped;
+
+    /**
+     * @param relays       where events go, in turn
+     * @param ratePerSecond events per second, over all relays
+     * @param maxEvents    the publisher stops after this many events
+     */
+    public PacedPublisher(List<InetSocketAddress> relays, String token, LongFunction<String> streamOf,
+                          double ratePerSecond, int payloadBytes, long maxEvents) {
+        long periodNanos = Math.round(TimeUnit.SECONDS.toNanos(1) / ratePerSecond);
+        long start = EventPayload.now() + TimeUnit.MILLISECONDS.toNanos(10);
+        for (int r = 0; r < relays.size(); r++) {
+            int first = r;
+            InetSocketAddress relay = relays.get(r);
+            Thread thread = new Thread(() -> {
+                try (HttpPublisher publisher = new HttpPublisher(relay, token)) {
+                    for (long i = first; i < maxEvents && !stopped; i += relays.size()) {
+                        long due = start + i * periodNanos;
+                        long wait;
+                        while ((wait = due - EventPayload.now()) > 0 && !stopped) {
+                            LockSupport.parkNanos(wait);
+                        }
+                        long lag = EventPayload.now() - due;
+                        if (lag > maxLagNanos.get()) {
+                            maxLagNanos.accumulateAndGet(lag, Math::max);
+                        }
+                        publisher.publish(streamOf.apply(i + 1), EventPayload.encode(i + 1, due, payloadBytes));
+                        published.incrementAndGet();
+                    }
+                } catch (IOException | RuntimeException e) {
+                    failure.compareAndSet(null, e);
+                }
+            }, "paced-publisher-" + r);
+            thread.setDaemon(true);
+            threads.add(thread);
+        }
+        threads.forEach(Thread::start);
+    }
+
+    /** Events the relays have accepted so far. */
+    public long published() {
+        return published.get();
+    }
+
+    /** How late, at worst, an event was sent after its due time: the publisher's own delay. */
+    public long maxLagNanos() {
+        return maxLagNanos.get();
+    }
+
+    /** Whether every thread has stopped, after its last event or on {@link #close()}. */
+    public boolean finished() {
+        return threads.stream().noneMatch(Thread::isAlive);
+    }
+
+    /** What made a publishing thread stop early, or null. */
+    public Throwable failure() {
+        return failure.get();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stopped = true;
+        for (Thread thread : threads) {
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        }
+    }
+}

@@ -1,0 +1,189 @@
+package io.sserelay.bench.relay;
+
+import io.sserelay.bench.Await;
+import io.sserelay.e2e.RelayHttp;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A relay under test in its own JVM, started from the relay's runnable jar exactly as the
+ * container image runs it, with its configuration in {@code RELAY_*} variables.
+ */
+public final class RelayProcess implements AutoCloseable {
+
+    /**
+     * The relay's JVM options: the heap a 1 GiB pod gets from the image's
+     * {@code -XX:MaxRAMPercentage=75} (committed up front, so that resident memory grows only
+     * with what the relay uses), and the image's collector settings.
+     */
+    public static final List<String> JVM_OPTIONS = List.of("-Xms768m", "-Xmx768m", "-XX:MaxGCPauseMillis=20");
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final Pattern VM_RSS = Pattern.compile("VmRSS:\\s+(\\d+) kB");
+
+    private final String name;
+    private final Process process;
+    private final InetSocketAddress address;
+    private final Path log;
+
+    private RelayProcess(String name, Process process, InetSocketAddress address, Path log) {
+        this.name = name;
+        this.process = process;
+        this.address = address;
+        this.log = log;
+    }
+
+    /** Starts a relay and waits until it is ready. */
+    public static RelayProcess start(String name, Path jar, String bindAddress, int port, Map<String, String> env,
+                                     Path logDirectory) {
+        if (listening(new InetSocketAddress(bindAddress, port))) {
+            throw new IllegalStateException("something already listens on " + bindAddress + ":" + port
+                    + "; is an earlier benchmark still running?");
+        }
+        try {
+            Files.createDirectories(logDirectory);
+            Path log = logDirectory.resolve(name + ".log");
+            List<String> command = new ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(JVM_OPTIONS);
+            command.add("-Xlog:gc:file=" + logDirectory.resolve(name + "-gc.log"));
+            command.add("-jar");
+            command.add(jar.toString());
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(log.toFile());
+            builder.environment().keySet().removeIf(key -> key.startsWith("RELAY_"));
+            builder.environment().put("RELAY_BIND_ADDRESS", bindAddress);
+            builder.environment().put("RELAY_HTTP_PORT", Integer.toString(port));
+            builder.environment().putAll(env);
+            RelayProcess relay = new RelayProcess(name, builder.start(), new InetSocketAddress(bindAddress, port), log);
+            try {
+                Await.until(name + " to be ready (log: " + log + ")", Duration.ofSeconds(60), () -> {
+                    if (!relay.process.isAlive()) {
+                        throw new IllegalStateException(name + " exited with " + relay.process.exitValue()
+                                + "; see " + log);
+                    }
+                    return relay.ready();
+                });
+            } catch (RuntimeException e) {
+                relay.close();
+                throw e;
+            }
+            return relay;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + name, e);
+        }
+    }
+
+    private static boolean listening(InetSocketAddress address) {
+        try (Socket socket = new Socket()) {
+            socket.connect(address, 1_000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    public String url() {
+        return "http://" + address.getHostString() + ":" + address.getPort();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean ready() {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/readyz")).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** The relay's Prometheus exposition. */
+    public String metrics() {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the metrics of " + name, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** One sample of the relay's metrics, e.g. {@code sserelay_connections}; -1 when there is none. */
+    public double metric(String sample) {
+        return RelayHttp.sample(metrics(), sample);
+    }
+
+    /** The process's resident memory now, in bytes, from the kernel's accounting. */
+    public long residentBytes() {
+        try {
+            Matcher m = VM_RSS.matcher(Files.readString(Path.of("/proc", Long.toString(pid()), "status")));
+            if (!m.find()) {
+                throw new IllegalStateException("no VmRSS for " + name);
+            }
+            return Long.parseLong(m.group(1)) * 1024;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the memory of " + name, e);
+        }
+    }
+
+    /** Runs a full garbage collection in the relay (with {@code jcmd}), so that memory figures count live data. */
+    public void collectGarbage() {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        try {
+            Process gc = new ProcessBuilder(jcmd.toString(), Long.toString(pid()), "GC.run")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!gc.waitFor(60, TimeUnit.SECONDS) || gc.exitValue() != 0) {
+                throw new IllegalStateException("jcmd GC.run failed for " + name);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run jcmd", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        process.toHandle().destroy();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package io.sserelay.bench.scenario;
+
+import io.sserelay.bench.Await;
+import io.sserelay.bench.client.EventPayload;
+import io.sserelay.bench.client.HttpPublisher;
+import io.sserelay.bench.client.PacedPublisher;
+import io.sserelay.bench.client.SseLoadClient;
+import io.sserelay.bench.client.Subscription;
+import io.sserelay.bench.relay.RelayProcess;
+import io.sserelay.e2e.RelayHttp;
+import org.HdrHistogram.Histogram;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * S2: three clustered relays, subscribers spread over them, events published round-robin to
+ * the three: two thirds of all deliveries cross a peer link. Measures publish-to-receive
+ * latency (corrected for coordinated omission) and checks every subscriber got each of its
+ * stream's events exactly once.
+ *
+ * <p>The subscribers are spread over 1,000 streams, each with one subscriber on every
+ * relay, and event {@code i} goes to stream {@code i mod 1000} on relay {@code i mod 3}: every
+ * event is delivered once by the relay it was published to and once by each of its two peers.
+ * On a single stream the scenario would ask for 6 million deliveries a second, six times S1's
+ * fan-out target, and would measure saturation rather than the cluster's latency.
+ */
+public final class ClusterLatency implements Scenario {
+
+    private static final int RELAYS = 3;
+    private static final double RATE = 2_000;
+    private static final double TARGET_P99_MS = 10;
+    private static final double TARGET_P999_MS = 25;
+
+    @Override
+    public String id() {
+        return "S2";
+    }
+
+    @Override
+    public String title() {
+        return "Cluster latency: 3 relays, 3,000 subscribers, 2,000 events/s round-robin";
+    }
+
+    @Override
+    public ScenarioResult run(BenchContext context) throws Exception {
+        int streams = context.count(1_000, 20);
+        int subscribers = streams * RELAYS;
+        Duration warmUp = context.duration(Duration.ofSeconds(5), Duration.ofSeconds(1));
+        Duration measured = context.duration(Duration.ofSeconds(20), Duration.ofSeconds(2));
+        long total = Math.round(RATE * (warmUp.toMillis() + measured.toMillis()) / 1000.0);
+
+        List<RelayProcess> relays = new ArrayList<>();
+        try (SseLoadClient client = context.loadClient(2)) {
+            String peers = String.join(",", List.of("127.0.0.21:7070", "127.0.0.22:7070", "127.0.0.23:7070"));
+            for (int r = 1; r <= RELAYS; r++) {
+                relays.add(context.startRelay("s2-relay-" + r, "127.0.0.2" + r,
+                        Map.of("RELAY_PEERS", peers, "RELAY_PEER_TOKEN", BenchContext.PEER_TOKEN)));
+            }
+            Await.until("the relays to follow each other", Duration.ofSeconds(60),
+                    () -> relays.stream().allMatch(r -> RelayHttp.meshedWith(r.url(), RELAYS - 1)));
+            List<InetSocketAddress> addresses = relays.stream().map(RelayProcess::address).toList();
+            warmUp(addresses);
+
+            // Subscriber j is on relay j mod 3 and stream (j / 3) mod streams.
+            SubscriberGroup group = SubscriberGroup.open(client, subscribers, j -> addresses.get(j % RELAYS),
+                    j -> "/streams/" + stream((j / RELAYS) % streams), j -> null)
+                    .awaitOpen(Duration.ofSeconds(60));
+            double publisherLag;
+            try (PacedPublisher publisher = new PacedPublisher(addresses, BenchContext.PUBLISH_TOKEN,
+                    seq -> stream((int) ((seq - 1) % streams)), RATE, FanOutThroughput.EVENT_BYTES, total)) {
+                long measureFrom = EventPayload.now() + warmUp.toNanos();
+                client.recordLatencyFrom(measureFrom);
+                Await.until("the paced publisher to finish", warmUp.plus(measured).plusSeconds(60), publisher::finished);
+                FanOutThroughput.failIfFailed(publisher.failure());
+                publisherLag = publisher.maxLagNanos() / 1e6;
+            }
+            // Every subscriber must end up with exactly the events of its stream.
+            Await.until("every subscriber to receive its stream's events", Duration.ofSeconds(60), () -> {
+                for (int j = 0; j < group.size(); j++) {
+                    if (group.subscriptions().get(j).distinct() < expected(total, streams, (j / RELAYS) % streams)) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            Histogram latency = client.takeLatency();
+            long missing = 0;
+            for (int j = 0; j < group.size(); j++) {
+                missing += expected(total, streams, (j / RELAYS) % streams) - group.subscriptions().get(j).distinct();
+            }
+            List<Figure> figures = new ArrayList<>();
+            figures.add(Figure.below("p99 publish to receive", FanOutThroughput.millis(latency.getValueAtPercentile(99)),
+                    "ms", TARGET_P99_MS));
+            figures.add(Figure.below("p99.9 publish to receive",
+                    FanOutThroughput.millis(latency.getValueAtPercentile(99.9)), "ms", TARGET_P999_MS));
+            figures.add(Figure.info("p50 publish to receive", FanOutThroughput.millis(latency.getValueAtPercentile(50)),
+                    "ms"));
+            figures.add(Figure.info("max publish to receive", FanOutThroughput.millis(latency.getMaxValue()), "ms"));
+            figures.add(Figure.info("deliveries measured", latency.getTotalCount(), ""));
+            figures.add(Figure.info("publisher's worst lag behind its schedule", publisherLag, "ms"));
+            figures.add(Figure.none("events lost", missing));
+            figures.add(Figure.none("events duplicated", group.sum(Subscription::duplicates)));
+            figures.add(Figure.none("subscribers disconnected", group.ended()));
+            String setup = String.format("3 relays on 127.0.0.21-23 following each other; %s subscribers, a third on "
+                            + "each relay, over %d streams (%d per stream); %s events/s of %d bytes, event i to relay "
+                            + "i mod 3 and stream i mod %d; %d s measured after %d s of warm-up.",
+                    Format.number(subscribers), streams, RELAYS, Format.number(RATE),
+                    FanOutThroughput.EVENT_BYTES, streams, measured.toSeconds(), warmUp.toSeconds());
+            List<String> notes = List.of(
+                    "Two thirds of the deliveries cross a peer link: published on one relay, delivered by another.",
+                    "Each stream has one subscriber on each relay; on one stream for all 3,000 the scenario would be "
+                            + "6 million deliveries/s, six times S1's target.");
+            return new ScenarioResult(id(), title(), setup, figures, Map.of("latency", Percentiles.of(latency)), notes);
+        } finally {
+            relays.forEach(RelayProcess::close);
+        }
+    }
+
+    /** Publishes a few thousand events to each relay so that the measured run meets compiled code. */
+    private static void warmUp(List<InetSocketAddress> relays) throws IOException {
+        for (InetSocketAddress relay : relays) {
+            try (HttpPublisher publisher = new HttpPublisher(relay, BenchContext.PUBLISH_TOKEN)) {
+                for (int i = 1; i <= 3_000; i++) {
+                    publisher.publish("warm-up", EventPayload.encode(i, EventPayload.now(), FanOutThroughput.EVENT_BYTES));
+                }
+            }
+        }
+    }
+
+    private static String stream(int index) {
+        return "cluster-" + index;
+    }
+
+    /** How many of events 1..total go to stream {@code index} of {@code streams}. */
+    private static long expected(long total, int streams, int index) {
+        return total / streams + (index < total % streams ? 1 : 0);
+    }
+}
