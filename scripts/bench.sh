@@ -30,4 +30,5 @@ if (( backlog > 0 && backlog < 16384 )); then
     echo "note: net.core.netdev_max_backlog is $backlog and cannot be raised here; S1 may see loopback drops" >&2
   fi
 fi
-java -Xmx4g -XX:+UseParallelGC -cp "bench/target/classes:$(cat "$classpath")" io.sserelay.bench.BenchMain "$@"
+# ZGC keeps the load generator's own pauses under a millisecond; they would count as latency.
+java -Xmx4g -XX:+UseZGC -Xlog:gc:file=bench/target/bench-gc.log -cp "bench/target/classes:$(cat "$classpath")" io.sserelay.bench.BenchMain "$@"

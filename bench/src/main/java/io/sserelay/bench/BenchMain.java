@@ -55,6 +55,9 @@ public final class BenchMain {
         if (!Files.isRegularFile(relayJar)) {
             exit("no relay jar at " + relayJar + "; build it with ./mvnw -pl relay -am package -DskipTests");
         }
+        // Relays and servers run as child processes; an interrupted run must not leave them listening.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> ProcessHandle.current().descendants()
+                .forEach(ProcessHandle::destroy), "stop-children"));
         Map<String, Scenario> all = scenarios();
         for (String id : wanted) {
             if (!all.containsKey(id)) {

@@ -55,7 +55,8 @@ class BenchSmokeTest {
                 .extracting(Figure::value).allSatisfy(missed -> assertThat(missed).isPositive());
 
         Reports.write(out, Machine.describe(), context.scale(), results);
-        for (String file : List.of("results.json", "results.md", "latency.png", "throughput.png")) {
+        for (String file : List.of("results.json", "results.md", "latency-S1.png", "latency-S2.png",
+                "throughput.png")) {
             assertThat(out.resolve(file)).isNotEmptyFile();
         }
         assertThat(Files.readString(out.resolve("results.md"))).contains("| S1 |", "| S5 |");

@@ -32,9 +32,7 @@ public final class Subscription implements SseResponseDecoder.Listener {
 
     private volatile State state = State.CONNECTING;
     private volatile String failure;
-    private volatile long received;
     private volatile long highestSeq;
-    private volatile long openedNanos;
     private long duplicates;
     private long outOfOrder;
     private long resets;
@@ -72,7 +70,6 @@ public final class Subscription implements SseResponseDecoder.Listener {
             fail("the relay answered " + status);
             return;
         }
-        openedNanos = System.nanoTime();
         state = State.OPEN;
         worker.opened(this);
     }
@@ -98,7 +95,6 @@ public final class Subscription implements SseResponseDecoder.Listener {
         } else {
             highestSeq = seq;
         }
-        received++;
         worker.delivered(seq, EventPayload.intendedNanos(event.data(), event.dataLength()));
     }
 
@@ -125,19 +121,9 @@ public final class Subscription implements SseResponseDecoder.Listener {
         return failure;
     }
 
-    /** Benchmark events received, duplicates included. */
-    public long received() {
-        return received;
-    }
-
     /** The highest benchmark sequence number received. */
     public long highestSeq() {
         return highestSeq;
-    }
-
-    /** When the relay's response headers arrived ({@link System#nanoTime()}), or 0. */
-    public long openedNanos() {
-        return openedNanos;
     }
 
     /** Read once the connection is closed or quiet: events received more than once. */

@@ -40,13 +40,11 @@ public final class RelayProcess implements AutoCloseable {
     private final String name;
     private final Process process;
     private final InetSocketAddress address;
-    private final Path log;
 
-    private RelayProcess(String name, Process process, InetSocketAddress address, Path log) {
+    private RelayProcess(String name, Process process, InetSocketAddress address) {
         this.name = name;
         this.process = process;
         this.address = address;
-        this.log = log;
     }
 
     /** Starts a relay and waits until it is ready. */
@@ -71,7 +69,7 @@ public final class RelayProcess implements AutoCloseable {
             builder.environment().put("RELAY_BIND_ADDRESS", bindAddress);
             builder.environment().put("RELAY_HTTP_PORT", Integer.toString(port));
             builder.environment().putAll(env);
-            RelayProcess relay = new RelayProcess(name, builder.start(), new InetSocketAddress(bindAddress, port), log);
+            RelayProcess relay = new RelayProcess(name, builder.start(), new InetSocketAddress(bindAddress, port));
             try {
                 Await.until(name + " to be ready (log: " + log + ")", Duration.ofSeconds(60), () -> {
                     if (!relay.process.isAlive()) {
@@ -97,10 +95,6 @@ public final class RelayProcess implements AutoCloseable {
         } catch (IOException e) {
             return false;
         }
-    }
-
-    public String name() {
-        return name;
     }
 
     public InetSocketAddress address() {

@@ -10,11 +10,11 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 
 /**
- * The charts of a run, as PNG: latency by percentile ({@code latency.png}) for the scenarios
- * that measure latency, and deliveries per second by subscriber count ({@code throughput.png}).
+ * The charts of a run, as PNG: latency by percentile ({@code latency-S1.png}, ...) for each
+ * scenario that measures latency, and deliveries per second by subscriber count
+ * ({@code throughput.png}).
  */
 final class Charts {
 
@@ -28,31 +28,28 @@ final class Charts {
     }
 
     /**
-     * Percentiles on a log scale of {@code 1 / (1 - p)}, as HdrHistogram plots them, so that the
-     * tail (99%, 99.9%, 99.99%) gets as much room as the median.
+     * Percentiles spread by their "nines", {@code log10(1 / (1 - p))}: 1 is 90 %, 2 is 99 %, 3 is
+     * 99.9 %, as HdrHistogram plots them, so that the tail gets as much room as the median.
      */
     private static void writeLatency(Path out, List<ScenarioResult> results) throws IOException {
-        XYChart chart = new XYChartBuilder().width(900).height(500).title("Publish to receive latency by percentile")
-                .xAxisTitle("percentile").yAxisTitle("latency (ms)").build();
-        chart.getStyler().setXAxisLogarithmic(true);
-        chart.getStyler().setxAxisTickLabelsFormattingFunction(x -> {
-            double percentile = 100 * (1 - 1 / x);
-            return percentile <= 0 ? "0%" : String.format(Locale.ROOT, "%s%%", trim(percentile));
-        });
-        boolean any = false;
         for (ScenarioResult result : results) {
             List<double[]> points = result.series().get("latency");
             if (points == null || points.isEmpty()) {
                 continue;
             }
-            double[] x = points.stream().filter(p -> p[0] < 100).mapToDouble(p -> 1 / (1 - p[0] / 100)).toArray();
+            XYChart chart = new XYChartBuilder().width(900).height(500)
+                    .title(result.id() + ": publish to receive latency by percentile")
+                    .xAxisTitle("percentile, in nines: 1 = 90 %, 2 = 99 %, 3 = 99.9 %, 4 = 99.99 %")
+                    .yAxisTitle("latency (ms)").build();
+            chart.getStyler().setXAxisMin(0.0);
+            chart.getStyler().setLegendVisible(false);
+            double[] x = points.stream().filter(p -> p[0] < 100).mapToDouble(p -> Math.log10(1 / (1 - p[0] / 100)))
+                    .toArray();
             double[] y = points.stream().filter(p -> p[0] < 100).mapToDouble(p -> p[1]).toArray();
-            XYSeries series = chart.addSeries(result.id() + " " + shortTitle(result), x, y);
+            XYSeries series = chart.addSeries(result.id(), x, y);
             series.setMarker(SeriesMarkers.NONE);
-            any = true;
-        }
-        if (any) {
-            BitmapEncoder.saveBitmap(chart, out.resolve("latency").toString(), BitmapEncoder.BitmapFormat.PNG);
+            BitmapEncoder.saveBitmap(chart, out.resolve("latency-" + result.id()).toString(),
+                    BitmapEncoder.BitmapFormat.PNG);
         }
     }
 
@@ -78,10 +75,5 @@ final class Charts {
     private static String shortTitle(ScenarioResult result) {
         int colon = result.title().indexOf(':');
         return colon < 0 ? result.title() : result.title().substring(0, colon);
-    }
-
-    private static String trim(double percentile) {
-        String text = String.format(Locale.ROOT, "%.4f", percentile);
-        return text.replaceAll("0+$", "").replaceAll("\\.$", "");
     }
 }

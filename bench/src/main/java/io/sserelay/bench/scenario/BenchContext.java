@@ -8,6 +8,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -40,7 +41,7 @@ public record BenchContext(double scale, Path relayJar, Path logs) {
 
     /** A single relay on {@code address}:8080 with publishing by token and default limits. */
     public RelayProcess startRelay(String name, String address, Map<String, String> extraEnv) {
-        Map<String, String> env = new java.util.HashMap<>(extraEnv);
+        Map<String, String> env = new HashMap<>(extraEnv);
         env.put("RELAY_PUBLISH_TOKEN", PUBLISH_TOKEN);
         return RelayProcess.start(name, relayJar, address, 8080, env, logs);
     }

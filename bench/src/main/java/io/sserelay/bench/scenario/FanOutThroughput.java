@@ -90,6 +90,13 @@ public final class FanOutThroughput implements Scenario {
             group.awaitReceivedUpTo(published, Duration.ofSeconds(60));
             latency = client.takeLatency();
             Histogram burst = singleEventFanOut(client, group, address, published, context.count(20, 5));
+            long missing = group.missing(published);
+            long misordered = group.sum(Subscription::duplicates) + group.sum(Subscription::outOfOrder);
+            long disconnected = group.ended();
+            client.closeAll();
+            Await.until("the paced subscriptions to close", Duration.ofSeconds(60), () -> client.openSubscriptions() == 0);
+            Histogram floor = LoopbackFloor.measure(client, new InetSocketAddress("127.0.0.12", 9090), subscribers,
+                    context.count(20, 5));
             figures.add(0, Figure.atLeast("deliveries/s sustained, paced at " + Format.number(rate * subscribers) + "/s",
                     deliveriesPerSecond, "/s", (double) TARGET_DELIVERIES * subscribers / 10_000));
             figures.add(1, Figure.below("p99 publish to receive", millis(latency.getValueAtPercentile(99)), "ms",
@@ -97,16 +104,22 @@ public final class FanOutThroughput implements Scenario {
             figures.add(2, Figure.info("p50 publish to receive", millis(latency.getValueAtPercentile(50)), "ms"));
             figures.add(3, Figure.info("p99.9 publish to receive", millis(latency.getValueAtPercentile(99.9)), "ms"));
             figures.add(4, Figure.info("max publish to receive", millis(latency.getMaxValue()), "ms"));
-            figures.add(5, Figure.none("events lost", group.missing(published)));
-            figures.add(6, Figure.none("events duplicated or out of order",
-                    group.sum(Subscription::duplicates) + group.sum(Subscription::outOfOrder)));
-            figures.add(7, Figure.none("subscribers disconnected", group.ended()));
+            figures.add(5, Figure.none("events lost", missing));
+            figures.add(6, Figure.none("events duplicated or out of order", misordered));
+            figures.add(7, Figure.none("subscribers disconnected", disconnected));
             figures.add(Figure.info("one event to all idle subscribers, p50 until the last has it",
                     millis(burst.getValueAtPercentile(50)), "ms"));
             figures.add(Figure.info("one event to all idle subscribers, max until the last has it",
                     millis(burst.getMaxValue()), "ms"));
+            figures.add(Figure.info("the same from a bare loopback server, no relay: p50",
+                    millis(floor.getValueAtPercentile(50)), "ms"));
+            figures.add(Figure.info("the same from a bare loopback server, no relay: max",
+                    millis(floor.getMaxValue()), "ms"));
             notes.add("Latency is measured from each event's intended send time on the publisher's fixed schedule, "
                     + "so a publisher held up by the relay counts the delay (coordinated omission corrected).");
+            notes.add("One event to all idle subscribers is the floor under the paced run's latency: no event waits "
+                    + "behind another. The bare loopback server writes the same frame to as many sockets from two "
+                    + "threads, with nothing else to do; the difference is what the relay adds.");
             notes.add("The sweep's publisher sends batches of " + BATCH + " events (POST /publish) and keeps "
                     + WINDOW + " events out until every subscriber has them; it measures capacity, not latency.");
             String setup = String.format("%s subscribers on one stream of one relay, %d-byte events; paced run at %s "
