@@ -226,7 +226,7 @@ public final class SseLoadClient implements AutoCloseable {
             }
         }
 
-        void opened(Subscription subscription) {
+        void opened() {
             open.incrementAndGet();
         }
 

@@ -71,7 +71,7 @@ public final class Subscription implements SseResponseDecoder.Listener {
             return;
         }
         state = State.OPEN;
-        worker.opened(this);
+        worker.opened();
     }
 
     @Override

@@ -15,9 +15,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * thread.
  *
  * <p>Publishing threads only mark a connection as having something to send; the first mark
- * schedules one task on the IO thread, which then flushes every marked connection. A burst of
- * events to thousands of connections therefore costs one task per IO thread, not one per
- * connection, and every socket write happens on the thread that owns the socket.
+ * schedules one task on the IO thread, which then flushes every marked connection, in slices
+ * of a few milliseconds (see {@link #drainMarked()}). A burst of events to thousands of
+ * connections therefore costs a few tasks per IO thread, not one per connection, and every
+ * socket write happens on the thread that owns the socket.
  *
  * <p>A periodic tick on the same thread sends heartbeats to idle connections and closes
  * connections whose socket has accepted nothing for the write timeout.
