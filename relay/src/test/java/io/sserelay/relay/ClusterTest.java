@@ -192,6 +192,7 @@ class ClusterTest {
             PeerAddress removed = cluster.peerAddress(2);
             TestRelay relay0 = cluster.relay(0);
             String removedLink = "sserelay_peer_link_up{peer=\"" + removed + "\"}";
+            System.gc(); // the per-peer gauges must outlive a collection
             await().until(() -> relay0.metric(removedLink) == 1);
             cluster.peerSource(0).set(Set.of(cluster.peerAddress(0), cluster.peerAddress(1)));
             await().until(() -> relay0.relay().mesh().connectedLinks() == 1 && relay0.relay().mesh().followerCount() == 1);

@@ -129,7 +129,9 @@ public final class RelayMetrics implements AutoCloseable {
 
     /** A peer joined the peer set: {@code sserelay_peer_link_up{peer="host:port"}} says whether its link is up. */
     public void peerAdded(String peer, BooleanSupplier linkUp) {
+        // Micrometer holds a gauge's object weakly; nothing else holds this lambda.
         peerLinks.put(peer, Gauge.builder("sserelay.peer.link.up", linkUp, up -> up.getAsBoolean() ? 1 : 0)
+                .strongReference(true)
                 .tag("peer", peer).description("1 while this relay receives a peer's events, 0 while it reconnects")
                 .register(registry));
     }
