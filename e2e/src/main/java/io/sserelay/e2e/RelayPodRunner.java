@@ -88,6 +88,13 @@ public final class RelayPodRunner implements AutoCloseable {
         return Map.copyOf(relays);
     }
 
+    /** Whether exactly {@code replicas} relays run and each follows, and is followed by, all the others. */
+    public boolean meshed(int replicas) {
+        Map<String, RunningRelay> running = relays();
+        return running.size() == replicas
+                && running.values().stream().allMatch(r -> RelayHttp.meshedWith(r.url(), replicas - 1));
+    }
+
     /** Where each relay process writes its output, one file per pod. */
     public Path logDirectory() {
         return directory;

@@ -25,6 +25,8 @@ public record BenchContext(double scale, Path relayJar, Path logs) {
 
     /** The bearer token relays under test accept from the publishers. */
     public static final String PUBLISH_TOKEN = "bench-publish-token-0123456789";
+    /** The size of every benchmark event's data. */
+    public static final int EVENT_BYTES = 100;
     public static final String PEER_TOKEN = "bench-peer-token-0123456789";
     /** Load clients connect from 127.0.0.101 .. 127.0.0.116. */
     private static final int SOURCE_ADDRESSES = 16;

@@ -72,7 +72,7 @@ public final class ClusterLatency implements Scenario {
                     .awaitOpen(Duration.ofSeconds(60));
             double publisherLag;
             try (PacedPublisher publisher = new PacedPublisher(addresses, BenchContext.PUBLISH_TOKEN,
-                    seq -> stream((int) ((seq - 1) % streams)), RATE, FanOutThroughput.EVENT_BYTES, total)) {
+                    seq -> stream((int) ((seq - 1) % streams)), RATE, BenchContext.EVENT_BYTES, total)) {
                 long measureFrom = EventPayload.now() + warmUp.toNanos();
                 client.recordLatencyFrom(measureFrom);
                 Await.until("the paced publisher to finish", warmUp.plus(measured).plusSeconds(60), publisher::finished);
@@ -94,13 +94,13 @@ public final class ClusterLatency implements Scenario {
                 missing += expected(total, streams, (j / RELAYS) % streams) - group.subscriptions().get(j).distinct();
             }
             List<Figure> figures = new ArrayList<>();
-            figures.add(Figure.below("p99 publish to receive", FanOutThroughput.millis(latency.getValueAtPercentile(99)),
+            figures.add(Figure.below("p99 publish to receive", Percentiles.millis(latency.getValueAtPercentile(99)),
                     "ms", TARGET_P99_MS));
             figures.add(Figure.below("p99.9 publish to receive",
-                    FanOutThroughput.millis(latency.getValueAtPercentile(99.9)), "ms", TARGET_P999_MS));
-            figures.add(Figure.info("p50 publish to receive", FanOutThroughput.millis(latency.getValueAtPercentile(50)),
+                    Percentiles.millis(latency.getValueAtPercentile(99.9)), "ms", TARGET_P999_MS));
+            figures.add(Figure.info("p50 publish to receive", Percentiles.millis(latency.getValueAtPercentile(50)),
                     "ms"));
-            figures.add(Figure.info("max publish to receive", FanOutThroughput.millis(latency.getMaxValue()), "ms"));
+            figures.add(Figure.info("max publish to receive", Percentiles.millis(latency.getMaxValue()), "ms"));
             figures.add(Figure.info("deliveries measured", latency.getTotalCount(), ""));
             figures.add(Figure.info("publisher's worst lag behind its schedule", publisherLag, "ms"));
             figures.add(Figure.none("events lost", missing));
@@ -110,7 +110,7 @@ public final class ClusterLatency implements Scenario {
                             + "each relay, over %d streams (%d per stream); %s events/s of %d bytes, event i to relay "
                             + "i mod 3 and stream i mod %d; %d s measured after %d s of warm-up.",
                     Format.number(subscribers), streams, RELAYS, Format.number(RATE),
-                    FanOutThroughput.EVENT_BYTES, streams, measured.toSeconds(), warmUp.toSeconds());
+                    BenchContext.EVENT_BYTES, streams, measured.toSeconds(), warmUp.toSeconds());
             List<String> notes = List.of(
                     "Two thirds of the deliveries cross a peer link: published on one relay, delivered by another.",
                     "Each stream has one subscriber on each relay; on one stream for all 3,000 the scenario would be "
@@ -126,7 +126,7 @@ public final class ClusterLatency implements Scenario {
         for (InetSocketAddress relay : relays) {
             try (HttpPublisher publisher = new HttpPublisher(relay, BenchContext.PUBLISH_TOKEN)) {
                 for (int i = 1; i <= 3_000; i++) {
-                    publisher.publish("warm-up", EventPayload.encode(i, EventPayload.now(), FanOutThroughput.EVENT_BYTES));
+                    publisher.publish("warm-up", EventPayload.encode(i, EventPayload.now(), BenchContext.EVENT_BYTES));
                 }
             }
         }

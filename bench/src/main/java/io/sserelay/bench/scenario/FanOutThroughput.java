@@ -29,8 +29,7 @@ import java.util.Map;
  */
 public final class FanOutThroughput implements Scenario {
 
-    static final int EVENT_BYTES = 100;
-    private static final int TARGET_DELIVERIES = 1_000_000;
+        private static final int TARGET_DELIVERIES = 1_000_000;
     private static final double TARGET_P99_MS = 50;
     private static final int WINDOW = 200;
     private static final int BATCH = 10;
@@ -52,11 +51,11 @@ public final class FanOutThroughput implements Scenario {
         Duration sweepTime = context.duration(Duration.ofSeconds(8), Duration.ofSeconds(2));
         Duration warmUp = context.duration(Duration.ofSeconds(5), Duration.ofSeconds(1));
         Duration measured = context.duration(Duration.ofSeconds(20), Duration.ofSeconds(2));
-        // The paced rate that gives the target deliveries at the full subscriber count.
-        // Paced 10 % above the target, so that meeting it is not a matter of rounding.
+        // 10 % above the rate that gives the target at the full subscriber count, so that
+        // meeting the target is not a matter of rounding.
         double rate = Math.ceil(1.1 * TARGET_DELIVERIES / 10_000);
 
-        List<Figure> figures = new ArrayList<>();
+        List<Figure> sweepFigures = new ArrayList<>();
         List<double[]> throughput = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         try (RelayProcess relay = context.startRelay("s1-relay", "127.0.0.11", Map.of());
@@ -65,7 +64,7 @@ public final class FanOutThroughput implements Scenario {
             for (int count : sweep) {
                 double perSecond = maxThroughput(client, address, count, sweepTime);
                 throughput.add(new double[] {count, perSecond});
-                figures.add(Figure.info("max deliveries/s, " + Format.number(count) + " subscribers", perSecond, "/s"));
+                sweepFigures.add(Figure.info("max deliveries/s, " + Format.number(count) + " subscribers", perSecond, "/s"));
             }
 
             SubscriberGroup group = SubscriberGroup.open(client, subscribers, address, "/streams/paced")
@@ -75,7 +74,7 @@ public final class FanOutThroughput implements Scenario {
             double deliveriesPerSecond;
             long published;
             try (PacedPublisher publisher = new PacedPublisher(List.of(address), BenchContext.PUBLISH_TOKEN, seq -> "paced",
-                    rate, EVENT_BYTES, total)) {
+                    rate, BenchContext.EVENT_BYTES, total)) {
                 long measureFrom = EventPayload.now() + warmUp.toNanos();
                 client.recordLatencyFrom(measureFrom);
                 Await.until("the warm-up to end", warmUp.plusSeconds(30), () -> EventPayload.now() >= measureFrom);
@@ -97,24 +96,28 @@ public final class FanOutThroughput implements Scenario {
             Await.until("the paced subscriptions to close", Duration.ofSeconds(60), () -> client.openSubscriptions() == 0);
             Histogram floor = LoopbackFloor.measure(client, new InetSocketAddress("127.0.0.12", 9090), subscribers,
                     context.count(20, 5));
-            figures.add(0, Figure.atLeast("deliveries/s sustained, paced at " + Format.number(rate * subscribers) + "/s",
+            List<Figure> figures = new ArrayList<>();
+            figures.add(Figure.atLeast("deliveries/s sustained, paced at " + Format.number(rate * subscribers) + "/s",
                     deliveriesPerSecond, "/s", (double) TARGET_DELIVERIES * subscribers / 10_000));
-            figures.add(1, Figure.below("p99 publish to receive", millis(latency.getValueAtPercentile(99)), "ms",
-                    TARGET_P99_MS));
-            figures.add(2, Figure.info("p50 publish to receive", millis(latency.getValueAtPercentile(50)), "ms"));
-            figures.add(3, Figure.info("p99.9 publish to receive", millis(latency.getValueAtPercentile(99.9)), "ms"));
-            figures.add(4, Figure.info("max publish to receive", millis(latency.getMaxValue()), "ms"));
-            figures.add(5, Figure.none("events lost", missing));
-            figures.add(6, Figure.none("events duplicated or out of order", misordered));
-            figures.add(7, Figure.none("subscribers disconnected", disconnected));
+            figures.add(Figure.below("p99 publish to receive",
+                    Percentiles.millis(latency.getValueAtPercentile(99)), "ms", TARGET_P99_MS));
+            figures.add(Figure.info("p50 publish to receive",
+                    Percentiles.millis(latency.getValueAtPercentile(50)), "ms"));
+            figures.add(Figure.info("p99.9 publish to receive",
+                    Percentiles.millis(latency.getValueAtPercentile(99.9)), "ms"));
+            figures.add(Figure.info("max publish to receive", Percentiles.millis(latency.getMaxValue()), "ms"));
+            figures.add(Figure.none("events lost", missing));
+            figures.add(Figure.none("events duplicated or out of order", misordered));
+            figures.add(Figure.none("subscribers disconnected", disconnected));
+            figures.addAll(sweepFigures);
             figures.add(Figure.info("one event to all idle subscribers, p50 until the last has it",
-                    millis(burst.getValueAtPercentile(50)), "ms"));
+                    Percentiles.millis(burst.getValueAtPercentile(50)), "ms"));
             figures.add(Figure.info("one event to all idle subscribers, max until the last has it",
-                    millis(burst.getMaxValue()), "ms"));
+                    Percentiles.millis(burst.getMaxValue()), "ms"));
             figures.add(Figure.info("the same from a bare loopback server, no relay: p50",
-                    millis(floor.getValueAtPercentile(50)), "ms"));
+                    Percentiles.millis(floor.getValueAtPercentile(50)), "ms"));
             figures.add(Figure.info("the same from a bare loopback server, no relay: max",
-                    millis(floor.getMaxValue()), "ms"));
+                    Percentiles.millis(floor.getMaxValue()), "ms"));
             notes.add("Latency is measured from each event's intended send time on the publisher's fixed schedule, "
                     + "so a publisher held up by the relay counts the delay (coordinated omission corrected).");
             notes.add("One event to all idle subscribers is the floor under the paced run's latency: no event waits "
@@ -124,7 +127,7 @@ public final class FanOutThroughput implements Scenario {
                     + WINDOW + " events out until every subscriber has them; it measures capacity, not latency.");
             String setup = String.format("%s subscribers on one stream of one relay, %d-byte events; paced run at %s "
                             + "events/s for %d s after %d s of warm-up; sweep %d s per point.",
-                    Format.number(subscribers), EVENT_BYTES, Format.number(rate), measured.toSeconds(),
+                    Format.number(subscribers), BenchContext.EVENT_BYTES, Format.number(rate), measured.toSeconds(),
                     warmUp.toSeconds(), sweepTime.toSeconds());
             Map<String, List<double[]>> series = new LinkedHashMap<>();
             series.put("latency", Percentiles.of(latency));
@@ -145,7 +148,7 @@ public final class FanOutThroughput implements Scenario {
             for (long seq = lastSeq + 1; seq <= lastSeq + events; seq++) {
                 long sent = EventPayload.now();
                 client.recordLatencyFrom(sent);
-                publisher.publish("paced", EventPayload.encode(seq, sent, EVENT_BYTES));
+                publisher.publish("paced", EventPayload.encode(seq, sent, BenchContext.EVENT_BYTES));
                 group.awaitReceivedUpTo(seq, Duration.ofSeconds(30));
                 lastArrival.recordValue(client.takeLatency().getMaxValue());
             }
@@ -160,7 +163,7 @@ public final class FanOutThroughput implements Scenario {
         SubscriberGroup group = SubscriberGroup.open(client, count, relay, "/streams/" + stream)
                 .awaitOpen(Duration.ofSeconds(60));
         try (WindowedPublisher publisher = new WindowedPublisher(relay, BenchContext.PUBLISH_TOKEN, stream,
-                EVENT_BYTES, BATCH, WINDOW, count)) {
+                BenchContext.EVENT_BYTES, BATCH, WINDOW, count)) {
             client.observeDeliveries(publisher::delivered);
             publisher.start();
             Thread.sleep(1_000); // warm-up
@@ -179,10 +182,6 @@ public final class FanOutThroughput implements Scenario {
             Await.until("the sweep's subscriptions to close", Duration.ofSeconds(30),
                     () -> client.openSubscriptions() == 0);
         }
-    }
-
-    static double millis(long micros) {
-        return micros / 1000.0;
     }
 
     static void failIfFailed(Throwable failure) {

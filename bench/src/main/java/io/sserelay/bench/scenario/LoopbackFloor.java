@@ -59,7 +59,7 @@ public final class LoopbackFloor {
             for (long seq = 1; seq <= events; seq++) {
                 long sent = EventPayload.now();
                 client.recordLatencyFrom(sent);
-                commands.write(new String(EventPayload.encode(seq, sent, FanOutThroughput.EVENT_BYTES),
+                commands.write(new String(EventPayload.encode(seq, sent, BenchContext.EVENT_BYTES),
                         StandardCharsets.US_ASCII) + "\n");
                 commands.flush();
                 group.awaitReceivedUpTo(seq, Duration.ofSeconds(30));

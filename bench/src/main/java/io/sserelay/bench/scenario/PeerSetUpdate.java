@@ -8,7 +8,6 @@ import io.javaoperatorsdk.operator.Operator;
 import io.sserelay.api.SseRelay;
 import io.sserelay.api.SseRelaySpec;
 import io.sserelay.bench.Await;
-import io.sserelay.e2e.RelayHttp;
 import io.sserelay.e2e.RelayPodRunner;
 import io.sserelay.operator.dependent.RelayNames;
 import io.sserelay.operator.reconciler.RelayDependentFactory;
@@ -105,9 +104,9 @@ public final class PeerSetUpdate implements Scenario {
         }
         List<Figure> figures = new ArrayList<>();
         figures.add(Figure.below("p99 until every relay's peer set is updated",
-                FanOutThroughput.millis(updates.getValueAtPercentile(99)), "ms", TARGET_P99_MS));
-        figures.add(Figure.info("p50", FanOutThroughput.millis(updates.getValueAtPercentile(50)), "ms"));
-        figures.add(Figure.info("max", FanOutThroughput.millis(updates.getMaxValue()), "ms"));
+                Percentiles.millis(updates.getValueAtPercentile(99)), "ms", TARGET_P99_MS));
+        figures.add(Figure.info("p50", Percentiles.millis(updates.getValueAtPercentile(50)), "ms"));
+        figures.add(Figure.info("max", Percentiles.millis(updates.getMaxValue()), "ms"));
         figures.add(Figure.info("pod replacements measured", updates.getTotalCount(), ""));
         figures.add(Figure.none("replacements some relay had not learned after " + UPDATE_TIMEOUT.toSeconds() + " s",
                 missed));
@@ -176,10 +175,7 @@ public final class PeerSetUpdate implements Scenario {
     }
 
     private static void awaitMeshed(RelayPodRunner kubelet) {
-        Await.until(REPLICAS + " relays following each other", Duration.ofMinutes(3), () -> {
-            List<RelayPodRunner.RunningRelay> relays = List.copyOf(kubelet.relays().values());
-            return relays.size() == REPLICAS && relays.stream().allMatch(r -> RelayHttp.meshedWith(r.url(), REPLICAS - 1));
-        });
+        Await.until(REPLICAS + " relays following each other", Duration.ofMinutes(3), () -> kubelet.meshed(REPLICAS));
     }
 
     private static String metricsOf(String url) {

@@ -12,6 +12,11 @@ final class Percentiles {
     private Percentiles() {
     }
 
+    /** Microseconds, the histograms' unit, as milliseconds. */
+    static double millis(long micros) {
+        return micros / 1000.0;
+    }
+
     static List<double[]> of(Histogram micros) {
         List<double[]> points = new ArrayList<>();
         if (micros.getTotalCount() == 0) {

@@ -46,7 +46,7 @@ public final class ReconnectStorm implements Scenario {
             long missedWhileAway;
             long last;
             try (PacedPublisher publisher = new PacedPublisher(List.of(relay.address()), BenchContext.PUBLISH_TOKEN,
-                    seq -> "storm", RATE, FanOutThroughput.EVENT_BYTES, Long.MAX_VALUE)) {
+                    seq -> "storm", RATE, BenchContext.EVENT_BYTES, Long.MAX_VALUE)) {
                 Await.until("50 events to be published", Duration.ofSeconds(30), () -> publisher.published() >= 50);
                 before.awaitReceivedUpTo(publisher.published(), Duration.ofSeconds(60));
 

@@ -29,8 +29,11 @@ final class IoThreadWriter {
     static final int MAX_GATHER = 64;
     /** A gathering write stops adding frames past this many bytes. */
     static final int MAX_GATHER_BYTES = 256 * 1024;
-    /** How long one drain writes before the IO thread polls its sockets again. */
-    static final long DRAIN_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    /**
+     * How long one drain writes before the IO thread polls its sockets again. Not final only so
+     * that a test can make every drain take several slices.
+     */
+    static volatile long drainSliceNanos = TimeUnit.MILLISECONDS.toNanos(5);
 
     private final XnioIoThread thread;
     private final SseSettings settings;
@@ -71,7 +74,7 @@ final class IoThreadWriter {
     }
 
     /**
-     * Flushes marked connections for at most {@link #DRAIN_SLICE_NANOS}, then leaves the rest for
+     * Flushes marked connections for at most {@link #drainSliceNanos}, then leaves the rest for
      * a continuation after the IO thread has polled its sockets. XNIO runs queued tasks until its
      * queue is empty before it selects again, so without the pause a long drain would keep this
      * thread from reading the next publish request until every connection had been written: one
@@ -79,7 +82,7 @@ final class IoThreadWriter {
      * all of them; under load the relay writes fewer, larger batches.
      */
     private void drainMarked() {
-        long deadline = System.nanoTime() + DRAIN_SLICE_NANOS;
+        long deadline = System.nanoTime() + drainSliceNanos;
         int flushed = 0;
         while (true) {
             StreamingResponse connection = marked.poll();
