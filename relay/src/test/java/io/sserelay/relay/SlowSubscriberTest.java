@@ -94,6 +94,35 @@ class SlowSubscriberTest {
         }
     }
 
+    /**
+     * A catch-up is allowed beyond the buffer (it shares the history's memory) while live events
+     * count against it. Both are accounted at once here, from the publishing thread and the IO
+     * thread: a reading subscriber must get everything, in order, and never be cut off as slow.
+     */
+    @Test
+    void aCatchUpLargerThanTheBufferOverlappingLiveEventsKeepsAReadingSubscriber() {
+        int history = 500;
+        int live = 500;
+        try (TestRelay relay = TestRelay.start(Map.of("RELAY_SUBSCRIBER_BUFFER_BYTES", "64Ki",
+                "RELAY_MAX_EVENT_BYTES", "4Ki", "RELAY_HISTORY_MAX_EVENTS", "10000"))) {
+            String payload = "c".repeat(4000);
+            String first = relay.publish("mixed", "0");
+            for (int i = 1; i < history; i++) {
+                relay.publish("mixed", i + payload); // 2 MB of catch-up: 30 times the buffer
+            }
+            try (SseClient client = relay.subscribe("/streams/mixed", Map.of("Last-Event-ID", first))) {
+                for (int i = history; i < history + live; i++) {
+                    relay.publish("mixed", i + payload);
+                }
+                client.awaitEvents(history - 1 + live);
+                assertThat(client.data()).extracting(data -> Integer.parseInt(data.substring(0, data.indexOf('c'))))
+                        .containsExactlyElementsOf(java.util.stream.IntStream.range(1, history + live).boxed().toList());
+                assertThat(client.ended()).isFalse();
+                assertThat(relay.metric("sserelay_subscribers_disconnected_total{reason=\"backlog\"}")).isZero();
+            }
+        }
+    }
+
     /** A raw socket with a tiny receive buffer that sends a subscribe request and never reads. */
     static Socket neverReadingSubscriber(TestRelay relay, String path) throws IOException {
         Socket socket = new Socket();

@@ -28,9 +28,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * and account its bytes. Everything that touches the socket runs on the exchange's IO
  * thread, driven by its {@link IoThreadWriter}.
  *
- * <p>Memory: events count against the response's buffer; past it the response is closed
- * and the client catches up by position when it reconnects. Frames offered without a bound
- * (a catch-up, control frames) share memory with the history and are allowed on top.
+ * <p>Memory: events (and frames made for this response alone) count against the response's
+ * buffer; past it the response is closed and the client catches up by position when it
+ * reconnects. Frames offered without a bound (a catch-up, control frames) share memory with
+ * the history and are allowed on top. The bounded bytes are one atomic counter: producers add
+ * an entry's size when they queue it, the IO thread subtracts it once the entry is written.
  */
 public abstract class StreamingResponse {
 
@@ -41,9 +43,8 @@ public abstract class StreamingResponse {
     private final RelayMetrics metrics;
     private final long bufferBytes;
     private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicLong backlog = new AtomicLong();
+    private final AtomicLong boundedBytes = new AtomicLong();
     private final AtomicBoolean flushMarked = new AtomicBoolean();
-    private volatile long unboundedRemaining;
     private volatile boolean overflowed;
     private volatile boolean finishing;
     private volatile boolean closeRequested;
@@ -82,17 +83,21 @@ public abstract class StreamingResponse {
 
     /** Queues a frame made for this response alone, within the buffer like an event. */
     protected final void offerOwnFrame(ByteBuffer frame) {
-        offerBounded(frame, frame.remaining());
+        offerBounded(new OwnFrame(frame, frame.remaining()), frame.remaining());
+    }
+
+    /** A frame that counts against the buffer, with the size it had when it was queued. */
+    private record OwnFrame(ByteBuffer frame, int bytes) {
     }
 
     private void offerBounded(Object entry, int bytes) {
         if (overflowed || finishing) {
             return;
         }
-        long total = backlog.addAndGet(bytes);
-        // One frame larger than the buffer is still sent when nothing else is waiting.
-        if (total > bufferBytes + unboundedRemaining && total != bytes) {
-            backlog.addAndGet(-bytes);
+        long total = boundedBytes.addAndGet(bytes);
+        // One frame larger than the buffer is still sent when nothing else bounded is waiting.
+        if (total > bufferBytes && total != bytes) {
+            boundedBytes.addAndGet(-bytes);
             overflowed = true;
             mark();
             return;
@@ -106,9 +111,6 @@ public abstract class StreamingResponse {
      * and small control frames. Call {@link #flushSoon()} after a series of them.
      */
     protected final void offerFrame(ByteBuffer frame) {
-        int bytes = frame.remaining();
-        backlog.addAndGet(bytes);
-        unboundedRemaining += bytes;
         queue.offer(frame);
     }
 
@@ -242,11 +244,6 @@ public abstract class StreamingResponse {
                 int done = popWritten(gather, count, now, written);
                 if (written > 0) {
                     lastWriteNanos = now;
-                    backlog.addAndGet(-written);
-                    long unbounded = unboundedRemaining;
-                    if (unbounded > 0) {
-                        unboundedRemaining = Math.max(0, unbounded - written);
-                    }
                 }
                 boolean partial = done < count;
                 if (partial) {
@@ -284,7 +281,8 @@ public abstract class StreamingResponse {
         int count = 0;
         long bytes = 0;
         for (Object entry : queue) {
-            ByteBuffer frame = entry instanceof Event event ? frameOf(event).duplicate() : ((ByteBuffer) entry).duplicate();
+            ByteBuffer frame = entry instanceof Event event ? frameOf(event).duplicate()
+                    : entry instanceof OwnFrame own ? own.frame().duplicate() : ((ByteBuffer) entry).duplicate();
             if (count == 0 && headOffset > 0) {
                 frame.position(headOffset);
             }
@@ -301,6 +299,7 @@ public abstract class StreamingResponse {
     private int popWritten(ByteBuffer[] gather, int count, long now, long written) {
         int done = 0;
         int events = 0;
+        long boundedWritten = 0;
         while (done < count && !gather[done].hasRemaining()) {
             Object entry = queue.poll();
             if (entry instanceof Event event) {
@@ -308,8 +307,14 @@ public abstract class StreamingResponse {
                     metrics.publishToWrite(now - event.acceptedNanos());
                 }
                 events++;
+                boundedWritten += frameOf(event).remaining();
+            } else if (entry instanceof OwnFrame own) {
+                boundedWritten += own.bytes();
             }
             done++;
+        }
+        if (boundedWritten > 0) {
+            boundedBytes.addAndGet(-boundedWritten);
         }
         metrics.written(events, written);
         return done;
@@ -347,7 +352,7 @@ public abstract class StreamingResponse {
         closed = true;
         writer.unregister(this);
         queue.clear();
-        backlog.set(0);
+        boundedBytes.set(0);
         // onClosed takes the hub's lock, which an IO thread must not wait for.
         try {
             exchange.getConnection().getWorker().execute(this::onClosed);
