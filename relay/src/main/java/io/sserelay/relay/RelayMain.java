@@ -39,7 +39,11 @@ public final class RelayMain {
         }
         String base = "http://" + host + ":" + address.getPort();
         RelayConfig config = relay.config();
-        String auth = config.publishAuthDisabled() ? "" : "-H 'Authorization: Bearer " + config.publishToken() + "' ";
+        // A configured token is a secret (often from a Kubernetes Secret), and logs are read by
+        // more people than may publish: only a token this relay made up for itself is shown.
+        String auth = config.publishAuthDisabled() ? ""
+                : "-H 'Authorization: Bearer " + (config.publishTokenGenerated() ? config.publishToken()
+                        : "<the publish token>") + "' ";
         StringBuilder out = new StringBuilder();
         out.append("\nSSE relay ").append(relay.origin()).append(" is up at ").append(base).append('\n');
         if (config.publishTokenGenerated()) {

@@ -48,6 +48,7 @@ public final class RelayProcess implements AutoCloseable {
         all.put("RELAY_HTTP_PORT", "0");
         all.put("RELAY_PUBLISH_TOKEN", TestRelay.TOKEN);
         all.putAll(env);
+        all.values().removeIf(value -> value == null); // a null value unsets a default
         builder.environment().putAll(all);
         try {
             RelayProcess relay = new RelayProcess(builder.start());
