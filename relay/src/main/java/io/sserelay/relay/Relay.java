@@ -18,6 +18,7 @@ import io.sserelay.relay.sse.SseWriters;
 import io.sserelay.relay.stream.StreamHub;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import io.undertow.server.handlers.HttpContinueReadHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.Options;
@@ -47,6 +48,12 @@ public final class Relay {
      * retry a second later. The kernel caps it at {@code net.core.somaxconn}.
      */
     static final int ACCEPT_BACKLOG = 16_384;
+
+    /**
+     * How long a keep-alive connection may wait for its next request (or a new one for its
+     * first). Publishers reconnect transparently; idle sockets are not kept forever.
+     */
+    static final Duration IDLE_CONNECTION_TIMEOUT = Duration.ofSeconds(60);
 
     private final RelayConfig config;
     private final StreamHub hub;
@@ -80,7 +87,7 @@ public final class Relay {
         RelayRouter router = new RelayRouter(
                 new SubscribeHandler(hub, writers, access, config.maxStreamsPerConnection(), config.sse().shutdownRetry(),
                         config.history().maxAge()),
-                new PublishHandler(hub, access, config.publish()),
+                new PublishHandler(hub, access, config.publish(), config.requestTimeout()),
                 metrics,
                 () -> !draining && (!config.clustered() || peerSource.ready()));
         Undertow.Builder builder = Undertow.builder()
@@ -88,8 +95,18 @@ public final class Relay {
                 .setIoThreads(config.ioThreads())
                 .setWorkerThreads(config.workerThreads())
                 .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
+                // The router decodes the request target itself (RequestTarget says why), so bytes
+                // Undertow would refuse with a bare 400 reach it and get a JSON error.
+                .setServerOption(UndertowOptions.DECODE_URL, false)
+                .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
+                // A client that trickles its request head, or opens a connection and sends
+                // nothing, is disconnected; bodies have their own deadline (BodyReceiver).
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) config.requestTimeout().toMillis())
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) IDLE_CONNECTION_TIMEOUT.toMillis())
                 .setSocketOption(Options.BACKLOG, ACCEPT_BACKLOG)
-                .setHandler(new CorsHandler(config.corsAllowedOrigins(), router));
+                // Answers "Expect: 100-continue" when a handler starts reading the body, so a
+                // request refused before that gets its final status at once instead.
+                .setHandler(new CorsHandler(config.corsAllowedOrigins(), new HttpContinueReadHandler(router)));
         if (config.clustered()) {
             this.mesh = new PeerMesh(hub, new PeerSettings(config.peerToken(), peerReadTimeout(config),
                     config.publish().maxEventBytes()), metrics);

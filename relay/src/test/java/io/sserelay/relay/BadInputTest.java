@@ -1,5 +1,6 @@
 package io.sserelay.relay;
 
+import io.sserelay.relay.support.RawHttp;
 import io.sserelay.relay.support.SseClient;
 import io.sserelay.relay.support.TestRelay;
 import org.junit.jupiter.api.AfterAll;
@@ -73,8 +74,26 @@ class BadInputTest {
                         "invalid_json", "the body exceeds a JSON limit: Document nesting depth (1001) exceeds the"
                                 + " maximum allowed (1000, from `StreamReadConstraints.getMaxNestingDepth()`)"),
                 arguments("POST", "/publish?event=t", JSON, "[{\"stream\":\"a\",\"data\":\"x\"}]", 400,
-                        "unexpected_parameter", "a batch takes no event query parameter; give each event its"
-                                + " \"event\" field"),
+                        "unexpected_parameter", "query parameter 'event' is not accepted by POST /publish; it takes"
+                                + " no query parameters"),
+                arguments("POST", "/streams/a?evnet=order", TEXT, "x", 400, "unexpected_parameter",
+                        "query parameter 'evnet' is not accepted by POST /streams/{stream}; it takes event"),
+                arguments("POST", "/streams/a?event=a&event=b", TEXT, "x", 400, "repeated_parameter",
+                        "query parameter 'event' is given 2 times; give it once"),
+                arguments("GET", "/events?stream=a&foo=bar", null, null, 400, "unexpected_parameter",
+                        "query parameter 'foo' is not accepted by GET /events; it takes access_token, lastEventId,"
+                                + " stream"),
+                arguments("GET", "/streams/a?stream=b", null, null, 400, "unexpected_parameter",
+                        "query parameter 'stream' is not accepted by GET /streams/{stream}; it takes access_token,"
+                                + " lastEventId"),
+                arguments("GET", "/streams/a?lastEventId=x:1&lastEventId=x:2", null, null, 400, "repeated_parameter",
+                        "query parameter 'lastEventId' is given 2 times; give it once"),
+                arguments("GET", "/healthz?verbose", null, null, 400, "unexpected_parameter",
+                        "query parameter 'verbose' is not accepted by GET /healthz; it takes no query parameters"),
+                arguments("GET", "/?strem=a", null, null, 400, "unexpected_parameter",
+                        "query parameter 'strem' is not accepted by GET /; it takes stream"),
+                arguments("GET", "/events?stream=a%C3", null, null, 400, "invalid_url",
+                        "the value of query parameter 'stream' is not UTF-8 once its escapes are decoded"),
                 arguments("GET", "/events?" + fiveStreams, null, null, 400, "too_many_streams",
                         "the request names 5 streams; one connection may carry at most 4"),
                 arguments("POST", "/streams/a?event=x%0Dy", TEXT, "x", 400, "invalid_event_type",
@@ -93,7 +112,6 @@ class BadInputTest {
                         "event data is empty: send the data as the request body"),
                 arguments("POST", "/streams/a", JSON, "{\"data\":\"\"}", 400, "empty_data", "data is an empty string"),
                 arguments("POST", "/streams/a", JSON, "{\"event\":\"t\"}", 400, "empty_data", "data is missing"),
-                arguments("POST", "/streams/a", JSON, "{\"data\":null}", 400, "empty_data", "data is missing"),
                 arguments("POST", "/streams/a", TEXT, "x".repeat(1025), 413, "event_too_large",
                         "event data is 1025 bytes; the limit is 1024"),
                 arguments("POST", "/streams/a", JSON, "{\"data\":\"" + "x".repeat(1025) + "\"}", 413, "event_too_large",
@@ -124,7 +142,17 @@ class BadInputTest {
                         "the body must be a JSON array of {\"stream\": ..., \"event\": ..., \"data\": ...}"),
                 arguments("POST", "/publish", JSON, "[" + "{\"stream\":\"a\",\"data\":\"x\"},".repeat(3)
                         + "{\"stream\":\"a\",\"data\":\"x\"}]", 413, "batch_too_large",
-                        "the batch has 4 events; the limit is 3"),
+                        "the batch has more than 3 events; the limit is 3"),
+                arguments("POST", "/streams/a", JSON, "{\"data\":\"x\"} {}", 400, "invalid_json",
+                        "the body has more after its JSON value at line 1, column 14"),
+                arguments("POST", "/streams/a", JSON, "{\"data\":\"x\",\"data\":\"y\"}", 400, "invalid_json",
+                        "the body is not valid JSON: Duplicate field 'data' at line 1, column 19"),
+                arguments("POST", "/streams/a", ";;;", "x", 415, "unsupported_media_type",
+                        "Content-Type ';;;' is not accepted: send text/plain or application/json (UTF-8)"),
+                arguments("POST", "/streams/a", ";", "x", 415, "unsupported_media_type",
+                        "Content-Type ';' is not accepted: send text/plain or application/json (UTF-8)"),
+                arguments("POST", "/publish", ";;", "[]", 415, "unsupported_media_type",
+                        "Content-Type ';;' is not accepted: send application/json for a batch (UTF-8)"),
                 arguments("POST", "/publish", JSON, "[{\"stream\":\"a\",\"data\":\"ok\"},{\"data\":\"x\"}]", 400,
                         "missing_stream", "events[1].stream must be a string naming the stream"),
                 arguments("POST", "/publish", JSON, "[{\"stream\":\"a\",\"data\":\"ok\"},{\"stream\":\"b c\",\"data\":\"x\"}]",
@@ -151,6 +179,33 @@ class BadInputTest {
                 body == null ? null : body.getBytes(StandardCharsets.UTF_8), Map.of());
         assertThat(response.statusCode()).isEqualTo(status);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(response.body()).isEqualTo(error(code, message));
+    }
+
+    /** Request lines no well-behaved client sends, byte for byte; Java's HttpClient refuses to send them. */
+    static Stream<Arguments> rawRequestLines() {
+        String invalid = "' is invalid: use 1-200 characters from A-Z a-z 0-9 . _ : -";
+        return Stream.of(
+                arguments("POST /streams/a;b", "invalid_stream_name", "stream name 'a;b" + invalid),
+                arguments("GET /streams/a;b", "invalid_stream_name", "stream name 'a;b" + invalid),
+                arguments("POST /streams/a;event=x", "invalid_stream_name", "stream name 'a;event=x" + invalid),
+                arguments("POST /streams/a\\b", "invalid_stream_name", "stream name 'a\\b" + invalid),
+                arguments("POST /streams/a#b", "invalid_stream_name", "stream name 'a#b" + invalid),
+                arguments("POST /streams/\u00c3\u00a9t\u00c3\u00a9", "invalid_stream_name", "stream name '\u00e9t\u00e9" + invalid),
+                arguments("GET /streams/%C3", "invalid_url", "the request path is not UTF-8 once its escapes are decoded"),
+                arguments("GET /streams/\u00ff", "invalid_url", "the request path is not UTF-8 once its escapes are decoded"),
+                arguments("GET /events?stream=a&\u00ff", "invalid_url",
+                        "a query parameter name is not UTF-8 once its escapes are decoded"));
+    }
+
+    @ParameterizedTest(name = "{0} -> 400 {1}")
+    @MethodSource("rawRequestLines")
+    void answersAnOddRequestLineWithAPreciseErrorAndChangesNothing(String requestLine, String code, String message) {
+        RawHttp.Response response = RawHttp.exchange("127.0.0.1", relay.relay().address().getPort(), requestLine
+                + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TestRelay.TOKEN
+                + "\r\nContent-Type: text/plain\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx");
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.headers()).containsEntry("content-type", "application/json");
         assertThat(response.body()).isEqualTo(error(code, message));
     }
 

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -70,6 +71,24 @@ class PublishSubscribeTest {
                     org.assertj.core.groups.Tuple.tuple("orders", "o1"),
                     org.assertj.core.groups.Tuple.tuple("alerts", "a1"),
                     org.assertj.core.groups.Tuple.tuple("created", "{\"id\":7}"));
+        }
+    }
+
+    /** The documented rule: a string is the data; any other JSON value is sent as compact JSON, numbers as written. */
+    @Test
+    void jsonDataIsSentAsCompactJsonWithEveryNumberExactlyAsWritten() {
+        try (SseClient client = relay.subscribe("/streams/values")) {
+            awaitSubscribed(1);
+            List<String> bodies = List.of("{\"data\": 1e999999}", "{\"data\": 12.50}", "{\"data\": -0}",
+                    "{\"data\": 123456789012345678901234567890}", "{\"data\": null}", "{\"data\": true}",
+                    "{\"data\": { \"price\" : 1.10E+3, \"tags\": [ \"a\" , null ] }}", "{\"data\": \"plain text\"}");
+            for (String body : bodies) {
+                HttpResponse<String> response = relay.post("/streams/values", "application/json", body, Map.of());
+                assertThat(response.statusCode()).as(body).isEqualTo(202);
+            }
+            client.awaitEvents(bodies.size());
+            assertThat(client.data()).containsExactly("1e999999", "12.50", "-0", "123456789012345678901234567890",
+                    "null", "true", "{\"price\":1.10E+3,\"tags\":[\"a\",null]}", "plain text");
         }
     }
 

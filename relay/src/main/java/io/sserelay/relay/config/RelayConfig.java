@@ -30,6 +30,8 @@ import java.util.regex.Pattern;
  *                              address and the peer port
  * @param sseRelayNamespace     with {@code sseRelayName}: the SseRelay whose status lists the
  *                              peers, or both null
+ * @param requestTimeout        how long a client may take to send a request's head, and again
+ *                              its body, before it is answered 408 and disconnected
  */
 public record RelayConfig(
         String bindAddress,
@@ -51,6 +53,7 @@ public record RelayConfig(
         List<String> corsAllowedOrigins,
         Duration shutdownDelay,
         Duration drainTimeout,
+        Duration requestTimeout,
         int ioThreads,
         int workerThreads) {
 
@@ -182,6 +185,8 @@ public record RelayConfig(
         Duration shutdownDelay = in.duration("RELAY_SHUTDOWN_DELAY", Duration.ZERO, Duration.ZERO, Duration.ofMinutes(5));
         Duration drainTimeout = in.duration("RELAY_DRAIN_TIMEOUT", Duration.ofSeconds(10), Duration.ZERO,
                 Duration.ofMinutes(10));
+        Duration requestTimeout = in.duration("RELAY_REQUEST_TIMEOUT", Duration.ofSeconds(10), Duration.ofMillis(100),
+                Duration.ofMinutes(5));
         int cores = Runtime.getRuntime().availableProcessors();
         int ioThreads = in.integer("RELAY_IO_THREADS", Math.max(2, cores), 1, 256);
         int workerThreads = in.integer("RELAY_WORKER_THREADS", Math.max(8, ioThreads * 4), 1, 1024);
@@ -190,7 +195,7 @@ public record RelayConfig(
         return new RelayConfig(bindAddress, httpPort, history, sse, publish, maxStreams, publishToken, generated,
                 publishAuthDisabled, subscribeAuth.equals("token") ? subscribeToken : null, peerPort, peerToken,
                 List.copyOf(peers), advertise, sseRelayNamespace, sseRelayName, List.copyOf(origins),
-                shutdownDelay, drainTimeout, ioThreads, workerThreads);
+                shutdownDelay, drainTimeout, requestTimeout, ioThreads, workerThreads);
     }
 
     /** Whether this relay takes part in a cluster (opens the peer port and follows peers). */
@@ -233,6 +238,6 @@ public record RelayConfig(
                         + " on port " + peerPort
                         + (advertiseAddress == null ? "" : " advertised as " + advertiseAddress))
                 + ", cors=" + corsAllowedOrigins + ", shutdownDelay=" + shutdownDelay + ", drainTimeout=" + drainTimeout
-                + ", ioThreads=" + ioThreads + ", workerThreads=" + workerThreads + "]";
+                + ", requestTimeout=" + requestTimeout + ", ioThreads=" + ioThreads + ", workerThreads=" + workerThreads + "]";
     }
 }

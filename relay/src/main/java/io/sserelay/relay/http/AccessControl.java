@@ -15,15 +15,15 @@ public final class AccessControl {
                 : new BearerToken("subscribing", config.subscribeToken(), true);
     }
 
-    void checkPublish(HttpServerExchange exchange) {
+    void checkPublish(HttpServerExchange exchange, RequestTarget target) {
         if (publish != null) {
-            publish.check(exchange);
+            publish.check(exchange, target);
         }
     }
 
-    void checkSubscribe(HttpServerExchange exchange) {
+    void checkSubscribe(HttpServerExchange exchange, RequestTarget target) {
         if (subscribe != null) {
-            subscribe.check(exchange);
+            subscribe.check(exchange, target);
         }
     }
 }

@@ -62,6 +62,11 @@ public final class ApiError extends RuntimeException {
     }
 
     public void send(HttpServerExchange exchange) {
+        if (!exchange.isRequestComplete()) {
+            // Answered before its body was read: close once answered, so the unread rest (perhaps
+            // never coming) cannot hold the connection open.
+            exchange.setPersistent(false);
+        }
         exchange.setStatusCode(status);
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
         headers.forEach((name, value) -> exchange.getResponseHeaders().put(new HttpString(name), value));

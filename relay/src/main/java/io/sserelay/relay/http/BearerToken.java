@@ -6,7 +6,6 @@ import io.undertow.util.Headers;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Deque;
 
 /**
  * Checks a bearer token from the {@code Authorization} header, or from the
@@ -15,6 +14,9 @@ import java.util.Deque;
  * content nor the length of the expected token leaks through timing.
  */
 public final class BearerToken {
+
+    /** Where a subscriber may put its token when it cannot set a header. */
+    static final String QUERY_PARAMETER = "access_token";
 
     private final String purpose;
     private final byte[] expectedDigest;
@@ -27,8 +29,8 @@ public final class BearerToken {
     }
 
     /** Throws 401 when no token was presented and 403 when it is not the expected one. */
-    public void check(HttpServerExchange exchange) {
-        String presented = presented(exchange);
+    public void check(HttpServerExchange exchange, RequestTarget target) {
+        String presented = presented(exchange, target);
         if (presented == null) {
             String how = queryParameterAllowed
                     ? "'Authorization: Bearer <token>' or the access_token query parameter"
@@ -40,7 +42,7 @@ public final class BearerToken {
         }
     }
 
-    private String presented(HttpServerExchange exchange) {
+    private String presented(HttpServerExchange exchange, RequestTarget target) {
         String header = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
         if (header != null) {
             if (header.length() < 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
@@ -50,9 +52,9 @@ public final class BearerToken {
             return token.isEmpty() ? null : token;
         }
         if (queryParameterAllowed) {
-            Deque<String> values = exchange.getQueryParameters().get("access_token");
-            if (values != null && !values.isEmpty() && !values.getFirst().isEmpty()) {
-                return values.getFirst();
+            String value = target.single(QUERY_PARAMETER);
+            if (value != null && !value.isEmpty()) {
+                return value;
             }
         }
         return null;

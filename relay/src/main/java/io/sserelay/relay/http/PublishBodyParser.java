@@ -1,39 +1,47 @@
 package io.sserelay.relay.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sserelay.relay.sse.SseEncoder;
 import io.sserelay.relay.stream.PublishRequest;
 import io.sserelay.relay.stream.StreamName;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Turns publish request bodies into validated {@link PublishRequest}s, or throws an
  * {@link ApiError} that says exactly what is wrong. Validates everything before anything is
  * published, so a rejected batch publishes nothing.
+ *
+ * <p>JSON is read with Jackson's streaming parser rather than its tree model: a {@code data}
+ * value that is not a string is sent on as compact JSON, and only the token stream keeps a
+ * number's text as the publisher wrote it ({@code 1e999999} would become {@code Infinity},
+ * and {@code 12.50} would become {@code 12.5}, through a tree).
  */
 final class PublishBodyParser {
 
     private static final int MAX_TYPE_LENGTH = 200;
     private static final Set<String> SINGLE_FIELDS = Set.of("event", "data");
     private static final Set<String> BATCH_FIELDS = Set.of("stream", "event", "data");
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
 
-    private final ObjectMapper json = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private final PublishLimits limits;
 
     PublishBodyParser(PublishLimits limits) {
@@ -50,74 +58,81 @@ final class PublishBodyParser {
     }
 
     PublishRequest json(String stream, byte[] body) {
-        JsonNode root = parse(body);
-        if (!root.isObject()) {
-            throw ApiError.badRequest("invalid_json", "the body must be a JSON object {\"event\": ..., \"data\": ...}");
-        }
-        return event(stream, root, "", SINGLE_FIELDS);
+        return parse(body, parser -> {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw ApiError.badRequest("invalid_json",
+                        "the body must be a JSON object {\"event\": ..., \"data\": ...}");
+            }
+            return List.of(event(parser, stream, "", SINGLE_FIELDS));
+        }).get(0);
     }
 
     List<PublishRequest> batch(byte[] body) {
-        JsonNode root = parse(body);
-        if (!root.isArray()) {
-            throw ApiError.badRequest("invalid_json",
-                    "the body must be a JSON array of {\"stream\": ..., \"event\": ..., \"data\": ...}");
-        }
-        if (root.isEmpty()) {
-            throw ApiError.badRequest("empty_batch", "the batch has no events");
-        }
-        if (root.size() > limits.maxBatchEvents()) {
-            throw ApiError.tooLarge("batch_too_large", "the batch has " + root.size() + " events; the limit is "
-                    + limits.maxBatchEvents());
-        }
-        List<PublishRequest> requests = new ArrayList<>(root.size());
-        for (int i = 0; i < root.size(); i++) {
-            JsonNode item = root.get(i);
-            String where = "events[" + i + "]";
-            if (!item.isObject()) {
-                throw ApiError.badRequest("invalid_json", where + " must be a JSON object");
+        return parse(body, parser -> {
+            if (parser.nextToken() != JsonToken.START_ARRAY) {
+                throw ApiError.badRequest("invalid_json",
+                        "the body must be a JSON array of {\"stream\": ..., \"event\": ..., \"data\": ...}");
             }
-            JsonNode streamNode = item.get("stream");
-            if (streamNode == null || !streamNode.isTextual()) {
-                throw ApiError.badRequest("missing_stream", where + ".stream must be a string naming the stream");
+            List<PublishRequest> requests = new ArrayList<>();
+            for (JsonToken token = parser.nextToken(); token != JsonToken.END_ARRAY; token = parser.nextToken()) {
+                if (requests.size() == limits.maxBatchEvents()) {
+                    throw ApiError.tooLarge("batch_too_large", "the batch has more than " + limits.maxBatchEvents()
+                            + " events; the limit is " + limits.maxBatchEvents());
+                }
+                String where = "events[" + requests.size() + "]";
+                if (token != JsonToken.START_OBJECT) {
+                    throw ApiError.badRequest("invalid_json", where + " must be a JSON object");
+                }
+                requests.add(event(parser, null, where + ".", BATCH_FIELDS));
             }
-            String stream = streamNode.asText();
-            if (!StreamName.isValid(stream)) {
-                throw ApiError.badRequest("invalid_stream_name", where + ": " + StreamName.describeInvalid(stream));
+            if (requests.isEmpty()) {
+                throw ApiError.badRequest("empty_batch", "the batch has no events");
             }
-            requests.add(event(stream, item, where + ".", BATCH_FIELDS));
-        }
-        return requests;
+            return requests;
+        });
     }
 
-    private PublishRequest event(String stream, JsonNode node, String where, Set<String> fields) {
-        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
+    /** Reads one event object; the parser is on its START_OBJECT. A null stream is read from the object. */
+    private PublishRequest event(JsonParser parser, String stream, String where, Set<String> fields)
+            throws IOException {
+        String type = null;
+        byte[] data = null;
+        JsonToken streamToken = null;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String name = parser.currentName();
             if (!fields.contains(name)) {
                 throw ApiError.badRequest("unknown_field", "unknown field '" + where + name + "': expected "
-                        + String.join(", ", fields.stream().sorted().toList()));
+                        + String.join(", ", new TreeSet<>(fields)));
+            }
+            JsonToken value = parser.nextToken();
+            switch (name) {
+                case "event" -> {
+                    if (value == JsonToken.VALUE_STRING) {
+                        type = parser.getText();
+                    } else if (value != JsonToken.VALUE_NULL) {
+                        throw ApiError.badRequest("invalid_event_type", where + "event must be a string");
+                    }
+                }
+                case "data" -> data = dataBytes(parser, where);
+                default -> { // "stream", in a batch
+                    streamToken = value;
+                    stream = value == JsonToken.VALUE_STRING ? parser.getText() : null;
+                    parser.skipChildren();
+                }
             }
         }
-        String type = null;
-        JsonNode typeNode = node.get("event");
-        if (typeNode != null && !typeNode.isNull()) {
-            if (!typeNode.isTextual()) {
-                throw ApiError.badRequest("invalid_event_type", where + "event must be a string");
+        if (fields == BATCH_FIELDS) {
+            if (streamToken != JsonToken.VALUE_STRING) {
+                throw ApiError.badRequest("missing_stream", where + "stream must be a string naming the stream");
             }
-            type = typeNode.asText();
-            validateType(type, where + "event");
+            if (!StreamName.isValid(stream)) {
+                throw ApiError.badRequest("invalid_stream_name",
+                        where.substring(0, where.length() - 1) + ": " + StreamName.describeInvalid(stream));
+            }
         }
-        JsonNode dataNode = node.get("data");
-        if (dataNode == null || dataNode.isNull()) {
+        validateType(type, where + "event");
+        if (data == null) {
             throw ApiError.badRequest("empty_data", where + "data is missing");
-        }
-        byte[] data;
-        try {
-            data = dataNode.isTextual()
-                    ? dataNode.asText().getBytes(StandardCharsets.UTF_8)
-                    : json.writeValueAsBytes(dataNode);
-        } catch (JsonProcessingException e) {
-            throw ApiError.badRequest("invalid_json", where + "data cannot be serialized: " + e.getOriginalMessage());
         }
         if (data.length == 0) {
             throw ApiError.badRequest("empty_data", where + "data is an empty string");
@@ -129,22 +144,65 @@ final class PublishBodyParser {
         return new PublishRequest(stream, type, data);
     }
 
-    private JsonNode parse(byte[] body) {
+    /**
+     * A string is the data itself; any other value (object, array, number, true, false, null)
+     * is the data as compact JSON, with every number exactly as it was written.
+     */
+    private static byte[] dataBytes(JsonParser parser, String where) throws IOException {
+        if (parser.currentToken() == JsonToken.VALUE_STRING) {
+            return parser.getText().getBytes(StandardCharsets.UTF_8);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (JsonGenerator generator = JSON.createGenerator(out)) {
+            int depth = 0;
+            do {
+                JsonToken token = parser.currentToken();
+                if (token == JsonToken.VALUE_NUMBER_INT || token == JsonToken.VALUE_NUMBER_FLOAT) {
+                    generator.writeNumber(parser.getText());
+                } else {
+                    generator.copyCurrentEvent(parser);
+                }
+                if (token.isStructStart()) {
+                    depth++;
+                } else if (token.isStructEnd()) {
+                    depth--;
+                }
+            } while (depth > 0 && parser.nextToken() != null);
+        }
+        return out.toByteArray();
+    }
+
+    private interface BodyReader {
+        List<PublishRequest> read(JsonParser parser) throws IOException;
+    }
+
+    private static List<PublishRequest> parse(byte[] body, BodyReader reader) {
         if (body.length == 0) {
             throw ApiError.badRequest("invalid_json", "the body is empty");
         }
-        try {
-            return json.readTree(body);
+        try (JsonParser parser = JSON.createParser(body)) {
+            List<PublishRequest> requests = reader.read(parser);
+            if (parser.nextToken() != null) {
+                throw ApiError.badRequest("invalid_json", "the body has more after its JSON value" + at(parser));
+            }
+            return requests;
         } catch (StreamConstraintsException e) {
             // Nesting depth, number length and the like; Jackson gives these no location.
             throw ApiError.badRequest("invalid_json", "the body exceeds a JSON limit: " + e.getOriginalMessage());
         } catch (JsonProcessingException e) {
-            JsonLocation at = e.getLocation();
-            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-            throw ApiError.badRequest("invalid_json", "the body is not valid JSON: " + e.getOriginalMessage() + where);
-        } catch (java.io.IOException e) {
+            throw ApiError.badRequest("invalid_json", "the body is not valid JSON: " + e.getOriginalMessage()
+                    + at(e.getLocation()));
+        } catch (IOException e) {
             throw ApiError.badRequest("invalid_json", "the body is not valid JSON: " + e.getMessage());
         }
+    }
+
+    private static String at(JsonParser parser) {
+        return at(parser.currentTokenLocation());
+    }
+
+    private static String at(JsonLocation location) {
+        return location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr();
     }
 
     /** Null means no type (the client sees {@code message}). */

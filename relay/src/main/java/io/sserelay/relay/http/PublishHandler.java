@@ -12,42 +12,84 @@ import io.undertow.util.Headers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.Deque;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * {@code POST /streams/{stream}} (one event) and {@code POST /publish} (a batch). Answers
- * {@code 202} with the ids the events got. Runs on a worker thread: it reads the body with
- * blocking IO, bounded by the configured sizes.
+ * {@code 202} with the ids the events got.
  *
- * <p>Checks run in this order, so the first problem reported is the most fundamental:
- * token, content type, body size, body content.
+ * <p>Checks run in this order, so the first problem reported is the most fundamental: query
+ * parameters, token, content type, declared body size, then (once the body is in) its content.
+ *
+ * <p>Threads: the checks that need no body run on the IO thread; the body is received without
+ * holding any thread ({@link BodyReceiver}); parsing and publishing, which take the hub's
+ * lock, run on a worker.
  */
 public final class PublishHandler {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Logger LOG = LoggerFactory.getLogger(PublishHandler.class);
+    private static final String EVENT_PARAMETER = "event";
 
     private final StreamHub hub;
     private final AccessControl access;
     private final PublishLimits limits;
     private final PublishBodyParser parser;
+    private final BodyReceiver bodies;
 
-    public PublishHandler(StreamHub hub, AccessControl access, PublishLimits limits) {
+    public PublishHandler(StreamHub hub, AccessControl access, PublishLimits limits, Duration bodyTimeout) {
         this.hub = hub;
         this.access = access;
         this.limits = limits;
         this.parser = new PublishBodyParser(limits);
+        this.bodies = new BodyReceiver(bodyTimeout);
     }
 
     /** {@code stream} is the validated name from the path, or null for a batch. */
-    void publish(HttpServerExchange exchange, String stream) {
-        exchange.dispatch(() -> {
+    void publish(HttpServerExchange exchange, RequestTarget target, String stream) {
+        String type = null;
+        if (stream == null) {
+            target.acceptOnly("POST /publish", Set.of());
+        } else {
+            target.acceptOnly("POST /streams/{stream}", Set.of(EVENT_PARAMETER));
+            type = target.single(EVENT_PARAMETER);
+        }
+        access.checkPublish(exchange, target);
+        MediaType mediaType = MediaType.of(exchange.getRequestHeaders().getFirst(Headers.CONTENT_TYPE));
+        String eventType = type;
+        if (stream == null) {
+            if (!mediaType.isJson()) {
+                throw mediaType.unsupported("application/json for a batch");
+            }
+            receive(exchange, limits.maxBatchBytes(), "batch_too_large", "the batch", stream, parser::batch);
+        } else if (mediaType.isJson()) {
+            if (eventType != null) {
+                throw ApiError.badRequest("unexpected_parameter",
+                        "the event query parameter applies to text bodies; put \"event\" in the JSON body instead");
+            }
+            receive(exchange, limits.maxSingleJsonBodyBytes(), "event_too_large", "the JSON body", stream,
+                    body -> List.of(parser.json(stream, body)));
+        } else if (mediaType.isText()) {
+            receive(exchange, limits.maxEventBytes(), "event_too_large", "event data", stream,
+                    body -> List.of(parser.text(stream, eventType, body)));
+        } else {
+            throw mediaType.unsupported("text/plain or application/json");
+        }
+    }
+
+    private void receive(HttpServerExchange exchange, int limit, String tooLargeCode, String what, String stream,
+            Function<byte[], List<PublishRequest>> parse) {
+        long declared = exchange.getRequestContentLength();
+        if (declared > limit) {
+            throw ApiError.tooLarge(tooLargeCode, what + " is " + declared + " bytes; the limit is " + limit);
+        }
+        bodies.receive(exchange, limit, tooLargeCode, what, body -> exchange.dispatch(() -> {
             try {
-                respond(exchange, stream, hub.publish(parse(exchange, stream), System.nanoTime()));
+                respond(exchange, stream, hub.publish(parse.apply(body), System.nanoTime()));
             } catch (ApiError error) {
                 error.send(exchange);
             } catch (RelayClosingException closing) {
@@ -56,62 +98,7 @@ public final class PublishHandler {
                 LOG.error("unexpected failure publishing to {}", stream == null ? "a batch" : stream, e);
                 new ApiError(500, "internal_error", "the relay failed to publish; see its log").send(exchange);
             }
-        });
-    }
-
-    private List<PublishRequest> parse(HttpServerExchange exchange, String stream) {
-        access.checkPublish(exchange);
-        MediaType mediaType = MediaType.of(exchange.getRequestHeaders().getFirst(Headers.CONTENT_TYPE));
-        String eventParam = queryParameter(exchange, "event");
-        if (stream == null) {
-            if (eventParam != null) {
-                throw ApiError.badRequest("unexpected_parameter",
-                        "a batch takes no event query parameter; give each event its \"event\" field");
-            }
-            requireJson(mediaType, "a batch");
-            return parser.batch(readBody(exchange, limits.maxBatchBytes(), "batch_too_large", "the batch"));
-        }
-        if (mediaType.isJson()) {
-            if (eventParam != null) {
-                throw ApiError.badRequest("unexpected_parameter",
-                        "the event query parameter applies to text bodies; put \"event\" in the JSON body instead");
-            }
-            return List.of(parser.json(stream, readBody(exchange, limits.maxSingleJsonBodyBytes(), "event_too_large",
-                    "the JSON body")));
-        }
-        if (mediaType.isText()) {
-            return List.of(parser.text(stream, eventParam,
-                    readBody(exchange, limits.maxEventBytes(), "event_too_large", "event data")));
-        }
-        throw mediaType.unsupported("text/plain or application/json");
-    }
-
-    private static void requireJson(MediaType mediaType, String what) {
-        if (!mediaType.isJson()) {
-            throw mediaType.unsupported("application/json for " + what);
-        }
-    }
-
-    private static byte[] readBody(HttpServerExchange exchange, int limit, String code, String what) {
-        long declared = exchange.getRequestContentLength();
-        if (declared > limit) {
-            throw ApiError.tooLarge(code, what + " is " + declared + " bytes; the limit is " + limit);
-        }
-        exchange.startBlocking();
-        try (InputStream in = exchange.getInputStream()) {
-            byte[] body = in.readNBytes(limit + 1);
-            if (body.length > limit) {
-                throw ApiError.tooLarge(code, what + " is larger than the limit of " + limit + " bytes");
-            }
-            return body;
-        } catch (IOException e) {
-            throw ApiError.badRequest("unreadable_body", "the request body could not be read: " + e.getMessage());
-        }
-    }
-
-    private static String queryParameter(HttpServerExchange exchange, String name) {
-        Deque<String> values = exchange.getQueryParameters().get(name);
-        return values == null || values.isEmpty() ? null : values.getFirst();
+        }));
     }
 
     private static void respond(HttpServerExchange exchange, String stream, List<Event> events) {
@@ -134,7 +121,8 @@ public final class PublishHandler {
             if (header == null) {
                 return new MediaType(null, "", null);
             }
-            String[] parts = header.split(";");
+            // -1 keeps empty parts, so "", ";" and ";;;" have an (empty) type like any other header.
+            String[] parts = header.split(";", -1);
             String charset = null;
             for (int i = 1; i < parts.length; i++) {
                 String[] param = parts[i].trim().split("=", 2);

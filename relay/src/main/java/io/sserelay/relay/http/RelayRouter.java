@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 
 /** Maps the public HTTP API of the relay onto its handlers; see {@code docs/relay.md}. */
@@ -22,6 +23,8 @@ public final class RelayRouter implements HttpHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(RelayRouter.class);
     private static final String STREAMS_PREFIX = "/streams/";
+    /** The live page reads the stream to show from its own URL. */
+    private static final Set<String> PAGE_PARAMETERS = Set.of("stream");
 
     private final SubscribeHandler subscribe;
     private final PublishHandler publish;
@@ -48,41 +51,51 @@ public final class RelayRouter implements HttpHandler {
         } catch (ApiError error) {
             error.send(exchange);
         } catch (RuntimeException e) {
-            LOG.error("unexpected failure serving {} {}", exchange.getRequestMethod(), exchange.getRequestPath(), e);
+            LOG.error("unexpected failure serving {} {}", exchange.getRequestMethod(), exchange.getRequestURI(), e);
             new ApiError(500, "internal_error", "the relay failed to serve this request; see its log").send(exchange);
         }
     }
 
     private void route(HttpServerExchange exchange) {
-        String path = exchange.getRelativePath();
+        RequestTarget target = RequestTarget.of(exchange);
+        String path = target.path();
         HttpString method = exchange.getRequestMethod();
         switch (path) {
             case "/" -> {
                 requireMethod(exchange, Methods.GET);
+                target.acceptOnly("GET /", PAGE_PARAMETERS);
                 send(exchange, 200, "text/html; charset=utf-8", page);
             }
             case "/healthz" -> {
                 requireMethod(exchange, Methods.GET);
-                sendJson(exchange, 200, "{\"status\":\"ok\"}");
+                target.acceptOnly("GET /healthz", Set.of());
+                // Answered by a worker, like every publish and subscribe: a relay whose workers
+                // cannot run fails its probes instead of reporting itself healthy.
+                exchange.dispatch(() -> sendJson(exchange, 200, "{\"status\":\"ok\"}"));
             }
             case "/readyz" -> {
                 requireMethod(exchange, Methods.GET);
-                boolean isReady = ready.getAsBoolean();
-                sendJson(exchange, isReady ? 200 : 503, isReady ? "{\"status\":\"ready\"}" : "{\"status\":\"draining\"}");
+                target.acceptOnly("GET /readyz", Set.of());
+                exchange.dispatch(() -> {
+                    boolean isReady = ready.getAsBoolean();
+                    sendJson(exchange, isReady ? 200 : 503,
+                            isReady ? "{\"status\":\"ready\"}" : "{\"status\":\"draining\"}");
+                });
             }
             case "/metrics" -> {
                 requireMethod(exchange, Methods.GET);
+                target.acceptOnly("GET /metrics", Set.of());
                 // On a worker: scraping reads every meter, and some take the hub's lock.
                 exchange.dispatch(() -> send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
                         metrics.scrape().getBytes(StandardCharsets.UTF_8)));
             }
             case "/events" -> {
                 requireStreamMethod(exchange);
-                subscribe.subscribe(exchange, null);
+                subscribe.subscribe(exchange, target, null);
             }
             case "/publish" -> {
                 requireMethod(exchange, Methods.POST);
-                publish.publish(exchange, null);
+                publish.publish(exchange, target, null);
             }
             default -> {
                 if (!path.startsWith(STREAMS_PREFIX)) {
@@ -94,9 +107,9 @@ public final class RelayRouter implements HttpHandler {
                     throw ApiError.badRequest("invalid_stream_name", StreamName.describeInvalid(stream));
                 }
                 if (method.equals(Methods.GET)) {
-                    subscribe.subscribe(exchange, stream);
+                    subscribe.subscribe(exchange, target, stream);
                 } else if (method.equals(Methods.POST)) {
-                    publish.publish(exchange, stream);
+                    publish.publish(exchange, target, stream);
                 } else {
                     throw methodNotAllowed(method, "GET, POST");
                 }

@@ -14,7 +14,6 @@ import io.undertow.util.HttpString;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -32,6 +31,10 @@ import java.util.Set;
 public final class SubscribeHandler {
 
     private static final HttpString LAST_EVENT_ID = new HttpString("Last-Event-ID");
+    private static final String LAST_EVENT_ID_PARAMETER = "lastEventId";
+    private static final Set<String> STREAM_PARAMETERS = Set.of(LAST_EVENT_ID_PARAMETER, BearerToken.QUERY_PARAMETER);
+    private static final Set<String> EVENTS_PARAMETERS =
+            Set.of("stream", LAST_EVENT_ID_PARAMETER, BearerToken.QUERY_PARAMETER);
     /** EventSource dispatches its own open and error events; reset is the relay's notice. */
     private static final Set<String> TYPES_A_BROWSER_RESERVES = Set.of("open", "error", SseEncoder.RESET_TYPE);
 
@@ -53,10 +56,17 @@ public final class SubscribeHandler {
     }
 
     /** {@code stream} is the validated name from the path, or null for {@code /events}. */
-    void subscribe(HttpServerExchange exchange, String stream) {
-        List<String> streams = stream != null ? List.of(stream) : streamsFromQuery(exchange);
-        access.checkSubscribe(exchange);
-        Position from = resumePosition(exchange);
+    void subscribe(HttpServerExchange exchange, RequestTarget target, String stream) {
+        List<String> streams;
+        if (stream != null) {
+            target.acceptOnly("GET /streams/{stream}", STREAM_PARAMETERS);
+            streams = List.of(stream);
+        } else {
+            target.acceptOnly("GET /events", EVENTS_PARAMETERS);
+            streams = streamsFromQuery(target);
+        }
+        access.checkSubscribe(exchange, target);
+        Position from = resumePosition(exchange, target);
         SseConnection connection = new SseConnection(exchange, writers, streams, stream == null, floorLifetime,
                 closed -> hub.unsubscribe(closed.streams(), closed));
         // Registering takes the hub's lock, which an IO thread must not wait for: register on a
@@ -76,9 +86,9 @@ public final class SubscribeHandler {
         });
     }
 
-    private List<String> streamsFromQuery(HttpServerExchange exchange) {
-        Deque<String> values = exchange.getQueryParameters().get("stream");
-        if (values == null || values.isEmpty()) {
+    private List<String> streamsFromQuery(RequestTarget target) {
+        List<String> values = target.all("stream");
+        if (values.isEmpty()) {
             throw ApiError.badRequest("missing_stream", "name at least one stream: /events?stream=a&stream=b");
         }
         LinkedHashSet<String> streams = new LinkedHashSet<>();
@@ -100,11 +110,11 @@ public final class SubscribeHandler {
         return new ArrayList<>(streams);
     }
 
-    private static Position resumePosition(HttpServerExchange exchange) {
+    private static Position resumePosition(HttpServerExchange exchange, RequestTarget target) {
         String text = exchange.getRequestHeaders().getFirst(LAST_EVENT_ID);
+        String fromQuery = target.single(LAST_EVENT_ID_PARAMETER);
         if (text == null || text.isEmpty()) {
-            Deque<String> values = exchange.getQueryParameters().get("lastEventId");
-            text = values == null || values.isEmpty() ? null : values.getFirst();
+            text = fromQuery;
         }
         if (text == null || text.isEmpty()) {
             return null;

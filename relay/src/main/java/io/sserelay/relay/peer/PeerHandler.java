@@ -1,6 +1,7 @@
 package io.sserelay.relay.peer;
 
 import io.sserelay.relay.http.ApiError;
+import io.sserelay.relay.http.RequestTarget;
 import io.sserelay.relay.http.BearerToken;
 import io.sserelay.relay.sse.SseWriters;
 import io.sserelay.relay.stream.InvalidPositionException;
@@ -12,7 +13,7 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
 
-import java.util.Deque;
+import java.util.Set;
 
 /**
  * The peer port: {@code GET /peer/v1/log?after=<position>} with the peer token and the
@@ -23,6 +24,7 @@ public final class PeerHandler implements HttpHandler {
 
     public static final String PATH = "/peer/v1/log";
     static final HttpString X_RELAY_PEER = new HttpString("X-Relay-Peer");
+    private static final String AFTER = "after";
 
     private final StreamHub hub;
     private final SseWriters writers;
@@ -46,13 +48,15 @@ public final class PeerHandler implements HttpHandler {
     }
 
     private void follow(HttpServerExchange exchange) {
-        if (!exchange.getRelativePath().equals(PATH)) {
+        RequestTarget target = RequestTarget.of(exchange);
+        if (!target.path().equals(PATH)) {
             throw new ApiError(404, "not_found", "the peer port serves only GET " + PATH);
         }
         if (!exchange.getRequestMethod().equals(Methods.GET)) {
             throw new ApiError(405, "method_not_allowed", "use GET").withHeader("Allow", "GET");
         }
-        token.check(exchange);
+        target.acceptOnly("GET " + PATH, Set.of(AFTER));
+        token.check(exchange, target);
         String identity = exchange.getRequestHeaders().getFirst(X_RELAY_PEER);
         if (identity == null) {
             throw ApiError.badRequest("missing_peer_address", "send your own peer address in X-Relay-Peer");
@@ -66,7 +70,7 @@ public final class PeerHandler implements HttpHandler {
         if (!mesh.isPeer(peer)) {
             throw ApiError.forbidden("not_a_peer", peer + " is not in this relay's peer set");
         }
-        Position after = after(exchange);
+        Position after = after(target.single(AFTER));
         PeerStream stream = new PeerStream(exchange, writers, peer, mesh::followerClosed);
         // As for subscribers: register on a worker (it takes the hub's lock), write on the IO thread.
         exchange.dispatch(() -> {
@@ -84,10 +88,8 @@ public final class PeerHandler implements HttpHandler {
         });
     }
 
-    private static Position after(HttpServerExchange exchange) {
-        Deque<String> values = exchange.getQueryParameters().get("after");
-        String text = values == null || values.isEmpty() ? "" : values.getFirst();
-        if (text.isEmpty()) {
+    private static Position after(String text) {
+        if (text == null || text.isEmpty()) {
             return Position.EMPTY;
         }
         try {
