@@ -60,7 +60,7 @@ public final class ServiceProxy implements AutoCloseable {
 
     private final String service;
     private final SharedIndexInformer<Pod> pods;
-    /** Filled before the informer's handler and the accept threads start; read-only afterwards. */
+    /** Filled before the accept threads and the informer's handler start; read-only afterwards. */
     private final Map<Integer, Listener> listeners = new LinkedHashMap<>();
     private final Map<InetSocketAddress, ForwardedConnection> open = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -93,8 +93,8 @@ public final class ServiceProxy implements AutoCloseable {
                     proxy.listeners.put(port.getPort(), proxy.new Listener(port, bind(address, port.getPort())));
                 }
             }
-            proxy.pods.addEventHandler(proxy.new ReadinessLog());
             proxy.listeners.values().forEach(Listener::start);
+            proxy.pods.addEventHandler(proxy.new ReadinessLog());
             return proxy;
         } catch (RuntimeException e) {
             proxy.close();
@@ -150,11 +150,7 @@ public final class ServiceProxy implements AutoCloseable {
 
     /** Where the Service's only port listens. */
     public InetSocketAddress address() {
-        if (listeners.size() != 1) {
-            throw new IllegalStateException("Service " + service + " has " + listeners.size()
-                    + " TCP ports; ask for one with address(port)");
-        }
-        return listeners.values().iterator().next().address();
+        return onlyListener().address();
     }
 
     /** Where the Service's port {@code servicePort} listens. */
@@ -166,6 +162,11 @@ public final class ServiceProxy implements AutoCloseable {
         return listener.address();
     }
 
+    /** The endpoints new connections to the Service's only port go to now. */
+    public List<ServiceEndpoint> readyEndpoints() {
+        return onlyListener().readyEndpoints();
+    }
+
     /** The endpoints new connections to {@code servicePort} go to now. */
     public List<ServiceEndpoint> readyEndpoints(int servicePort) {
         Listener listener = listeners.get(servicePort);
@@ -173,6 +174,14 @@ public final class ServiceProxy implements AutoCloseable {
             throw new IllegalArgumentException("Service " + service + " has no TCP port " + servicePort);
         }
         return listener.readyEndpoints();
+    }
+
+    private Listener onlyListener() {
+        if (listeners.size() != 1) {
+            throw new IllegalStateException("Service " + service + " has " + listeners.size()
+                    + " TCP ports; name the port");
+        }
+        return listeners.values().iterator().next();
     }
 
     /**
