@@ -4,6 +4,9 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -61,6 +64,38 @@ public final class RelayHttp {
         reader.setDaemon(true);
         reader.start();
         return lines;
+    }
+
+    /**
+     * Publishes {@code text} on a connection of its own, as one {@code curl} command does, and
+     * returns the HTTP status. Through a Service each such publish may land on another relay;
+     * the JDK's client would keep publishing on one pooled connection, and so to one relay.
+     * Written on a plain socket because that client cannot be told to close its connection.
+     */
+    public static int publishOnNewConnection(InetSocketAddress server, String stream, String token, String text)
+            throws IOException {
+        byte[] body = text.getBytes(StandardCharsets.UTF_8);
+        try (Socket socket = new Socket()) {
+            socket.connect(server, 5_000);
+            socket.setSoTimeout(30_000);
+            String head = "POST /streams/" + stream + " HTTP/1.1\r\n"
+                    + "Host: " + server.getHostString() + ":" + server.getPort() + "\r\n"
+                    + "Authorization: Bearer " + token + "\r\n"
+                    + "Content-Type: text/plain\r\n"
+                    + "Content-Length: " + body.length + "\r\n"
+                    + "Connection: close\r\n\r\n";
+            OutputStream out = socket.getOutputStream();
+            out.write(head.getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.flush();
+            String statusLine = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.ISO_8859_1)).readLine();
+            String[] parts = statusLine == null ? new String[0] : statusLine.split(" ", 3);
+            if (parts.length < 2) {
+                throw new IOException("no HTTP status line from " + server + ": " + statusLine);
+            }
+            return Integer.parseInt(parts[1]);
+        }
     }
 
     /** Publishes {@code text} and returns the HTTP status. */
