@@ -2,7 +2,6 @@ package io.sserelay.e2e;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -12,8 +11,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /** Talks to a relay process over its public HTTP API, as a client or an observer would. */
 public final class RelayHttp {
@@ -40,30 +37,6 @@ public final class RelayHttp {
             Thread.currentThread().interrupt();
             return false;
         }
-    }
-
-    /** Subscribes to {@code stream}; the returned list fills with the lines the relay sends. */
-    public static List<String> subscribe(String baseUrl, String stream, String lastEventId)
-            throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + "/streams/" + stream));
-        if (lastEventId != null) {
-            request.header("Last-Event-ID", lastEventId);
-        }
-        HttpResponse<InputStream> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-        List<String> lines = new CopyOnWriteArrayList<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    lines.add(line);
-                }
-            } catch (IOException ignored) {
-                // the relay went away
-            }
-        }, "subscriber-" + stream);
-        reader.setDaemon(true);
-        reader.start();
-        return lines;
     }
 
     /**
@@ -96,20 +69,6 @@ public final class RelayHttp {
             }
             return Integer.parseInt(parts[1]);
         }
-    }
-
-    /** Publishes {@code text} and returns the HTTP status. */
-    public static int publish(String baseUrl, String stream, String token, String text)
-            throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/streams/" + stream))
-                .header("Authorization", "Bearer " + token).header("Content-Type", "text/plain")
-                .POST(HttpRequest.BodyPublishers.ofString(text)).build(), HttpResponse.BodyHandlers.discarding())
-                .statusCode();
-    }
-
-    /** The last id a subscriber's lines carried, as an EventSource would resend it. */
-    public static String lastId(List<String> lines) {
-        return lines.stream().filter(l -> l.startsWith("id: ")).reduce((a, b) -> b).orElseThrow().substring(4);
     }
 
     /**
