@@ -44,7 +44,7 @@ final class ForwardedConnection implements AutoCloseable {
 
     /** Copies upstream's bytes to the client on a new thread, and the client's to upstream on this one. */
     void run(String name) {
-        Thread back = new Thread(() -> copy(upstream, client), name + "-from-endpoint");
+        Thread back = new Thread(() -> copy(upstream, client), name + "-back");
         back.setDaemon(true);
         back.start();
         copy(client, upstream);

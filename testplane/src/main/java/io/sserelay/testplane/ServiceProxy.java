@@ -240,8 +240,7 @@ public final class ServiceProxy implements AutoCloseable {
                     }
                     return;
                 }
-                Thread forwarder = new Thread(() -> forward(client),
-                        "service-proxy-" + client.getPort() + "-to-endpoint");
+                Thread forwarder = new Thread(() -> forward(client), "service-proxy-" + client.getPort());
                 forwarder.setDaemon(true);
                 forwarder.start();
             }
