@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Java: Debian's headless Chromium for the
-# browser tests. Idempotent: does nothing when everything is already there.
+# browser tests, and curl, which the demo's check (scripts/demo.sh --check) runs as printed.
+# Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

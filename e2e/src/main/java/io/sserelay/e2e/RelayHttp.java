@@ -2,15 +2,15 @@ package io.sserelay.e2e;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /** Talks to a relay process over its public HTTP API, as a client or an observer would. */
 public final class RelayHttp {
@@ -39,42 +39,36 @@ public final class RelayHttp {
         }
     }
 
-    /** Subscribes to {@code stream}; the returned list fills with the lines the relay sends. */
-    public static List<String> subscribe(String baseUrl, String stream, String lastEventId)
-            throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + "/streams/" + stream));
-        if (lastEventId != null) {
-            request.header("Last-Event-ID", lastEventId);
-        }
-        HttpResponse<InputStream> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-        List<String> lines = new CopyOnWriteArrayList<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    lines.add(line);
-                }
-            } catch (IOException ignored) {
-                // the relay went away
+    /**
+     * Publishes {@code text} on a connection of its own, as one {@code curl} command does, and
+     * returns the HTTP status. Through a Service each such publish may land on another relay;
+     * the JDK's client would keep publishing on one pooled connection, and so to one relay.
+     * Written on a plain socket because that client cannot be told to close its connection.
+     */
+    public static int publishOnNewConnection(InetSocketAddress server, String stream, String token, String text)
+            throws IOException {
+        byte[] body = text.getBytes(StandardCharsets.UTF_8);
+        try (Socket socket = new Socket()) {
+            socket.connect(server, 5_000);
+            socket.setSoTimeout(30_000);
+            String head = "POST /streams/" + stream + " HTTP/1.1\r\n"
+                    + "Host: " + server.getHostString() + ":" + server.getPort() + "\r\n"
+                    + "Authorization: Bearer " + token + "\r\n"
+                    + "Content-Type: text/plain\r\n"
+                    + "Content-Length: " + body.length + "\r\n"
+                    + "Connection: close\r\n\r\n";
+            OutputStream out = socket.getOutputStream();
+            out.write(head.getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.flush();
+            String statusLine = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.ISO_8859_1)).readLine();
+            String[] parts = statusLine == null ? new String[0] : statusLine.split(" ", 3);
+            if (parts.length < 2) {
+                throw new IOException("no HTTP status line from " + server + ": " + statusLine);
             }
-        }, "subscriber-" + stream);
-        reader.setDaemon(true);
-        reader.start();
-        return lines;
-    }
-
-    /** Publishes {@code text} and returns the HTTP status. */
-    public static int publish(String baseUrl, String stream, String token, String text)
-            throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/streams/" + stream))
-                .header("Authorization", "Bearer " + token).header("Content-Type", "text/plain")
-                .POST(HttpRequest.BodyPublishers.ofString(text)).build(), HttpResponse.BodyHandlers.discarding())
-                .statusCode();
-    }
-
-    /** The last id a subscriber's lines carried, as an EventSource would resend it. */
-    public static String lastId(List<String> lines) {
-        return lines.stream().filter(l -> l.startsWith("id: ")).reduce((a, b) -> b).orElseThrow().substring(4);
+            return Integer.parseInt(parts[1]);
+        }
     }
 
     /**

@@ -32,8 +32,13 @@ import java.util.regex.Pattern;
  * bound to that address, with the environment its pod spec gives it (values, downward API,
  * Secret keys, {@code $(VAR)}) and a kubeconfig holding a token of the pod's ServiceAccount,
  * as a pod's mounted token would. A pod deleted gracefully gets SIGTERM; one deleted with a
- * grace period of 0, or {@link #kill killed}, gets SIGKILL. The one deviation from a pod: the
- * relay binds the pod's address instead of 0.0.0.0, as a network namespace would make it.
+ * grace period of 0, or {@link #kill killed}, gets SIGKILL. The pods' readiness follows their
+ * readiness probe ({@link ReadinessProber}), so a relay is Ready only once it answers it. The
+ * one deviation from a pod: the relay binds the pod's address instead of 0.0.0.0, as a
+ * network namespace would make it.
+ *
+ * <p>Threads: fabric8's informer thread starts and stops the relay processes; the prober has
+ * its own thread.
  */
 public final class RelayPodRunner implements AutoCloseable {
 
@@ -45,6 +50,7 @@ public final class RelayPodRunner implements AutoCloseable {
     private final Map<String, RunningRelay> relays = new ConcurrentHashMap<>();
     private final Map<String, Boolean> killed = new ConcurrentHashMap<>();
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor();
+    private final ReadinessProber prober;
     private final SharedIndexInformer<Pod> informer;
 
     /** A relay process and the address it serves on. */
@@ -56,14 +62,22 @@ public final class RelayPodRunner implements AutoCloseable {
         }
     }
 
+    /** Runs the relay pods of {@code namespace}, their logs in a new temporary directory. */
     public RelayPodRunner(ControlPlane plane, String namespace) {
+        this(plane, namespace, temporaryDirectory());
+    }
+
+    /** Runs the relay pods of {@code namespace}, writing each relay's output to {@code logDirectory}/&lt;pod&gt;.log. */
+    public RelayPodRunner(ControlPlane plane, String namespace, Path logDirectory) {
         this.plane = plane;
         this.admin = plane.client();
+        this.directory = logDirectory;
         try {
-            this.directory = Files.createTempDirectory("sse-relay-pods");
+            Files.createDirectories(logDirectory);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new UncheckedIOException("cannot create " + logDirectory, e);
         }
+        this.prober = new ReadinessProber(admin);
         this.informer = admin.pods().inNamespace(namespace).withLabel(RelayNames.RELAY_LABEL)
                 .inform(new ResourceEventHandler<>() {
                     @Override
@@ -78,9 +92,18 @@ public final class RelayPodRunner implements AutoCloseable {
 
                     @Override
                     public void onDelete(Pod pod, boolean unknownState) {
+                        prober.forget(pod.getMetadata().getName());
                         stop(pod.getMetadata().getName(), isForced(pod));
                     }
                 });
+    }
+
+    private static Path temporaryDirectory() {
+        try {
+            return Files.createTempDirectory("sse-relay-pods");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The running relays, by pod name. */
@@ -100,7 +123,10 @@ public final class RelayPodRunner implements AutoCloseable {
         return directory;
     }
 
-    /** Kills the relay of {@code pod} with SIGKILL, as a crash would; the pod itself stays. */
+    /**
+     * Kills the relay of {@code pod} with SIGKILL, as a crash would; the pod itself stays, and
+     * turns not Ready once its readiness probe has failed.
+     */
     public void kill(String pod) {
         killed.put(pod, true);
         stop(pod, true);
@@ -113,6 +139,7 @@ public final class RelayPodRunner implements AutoCloseable {
         if (running && !relays.containsKey(name) && !killed.containsKey(name)) {
             try {
                 relays.put(name, start(pod));
+                prober.watch(pod);
             } catch (SecretNotYetThere e) {
                 // As a kubelet does: wait for the Secret, then start the container.
                 retries.schedule(() -> {
@@ -217,6 +244,7 @@ public final class RelayPodRunner implements AutoCloseable {
     @Override
     public void close() {
         retries.shutdownNow();
+        prober.close();
         informer.close();
         relays.keySet().forEach(pod -> stop(pod, false));
     }

@@ -42,6 +42,12 @@ import java.util.stream.Stream;
  */
 public abstract sealed class ControlPlane implements AutoCloseable permits MinimalPlane, FullPlane {
 
+    /**
+     * Where the API server allocates Services' ClusterIPs. Nothing routes them here (no
+     * kube-proxy); {@link ServiceProxy} stands in for a Service's data path on loopback.
+     */
+    public static final String SERVICE_CIDR = "10.96.0.0/24";
+
     private static final Path PLANES_DIRECTORY = Path.of("target", "testplane");
     private static final Duration ETCD_STARTUP = Duration.ofSeconds(60);
     private static final Duration API_SERVER_STARTUP = Duration.ofSeconds(120);
@@ -119,7 +125,7 @@ public abstract sealed class ControlPlane implements AutoCloseable permits Minim
                 "--service-account-key-file=" + credentials.serviceAccountCertificate(),
                 "--service-account-signing-key-file=" + credentials.serviceAccountKey(),
                 // Only allocated, never routed: nothing here runs kube-proxy.
-                "--service-cluster-ip-range=10.96.0.0/24",
+                "--service-cluster-ip-range=" + SERVICE_CIDR,
                 // The API server refuses a loopback address in the Endpoints of the "kubernetes"
                 // Service; the tests never reach the API server through that Service.
                 "--endpoint-reconciler-type=none",

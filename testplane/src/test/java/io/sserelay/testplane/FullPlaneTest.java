@@ -3,9 +3,14 @@ package io.sserelay.testplane;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
@@ -85,7 +90,33 @@ class FullPlaneTest {
         assertThat(client.pods().inNamespace("default").withLabel("app", "doomed").list().getItems()).isEmpty();
     }
 
+    @Test
+    void aPodWithoutAReadinessProbeIsReadyAtOnceWhileOneWithAProbeIsLeftNotReadyForItsKubelet() {
+        createDeployment("unprobed", 1);
+        createDeployment("probed", 1, new ProbeBuilder().withNewHttpGet().withPath("/readyz")
+                .withPort(new IntOrString(8080)).endHttpGet().build());
+
+        Pod unprobed = awaitRunningPods("unprobed", 1).get(0);
+        Pod probed = awaitRunningPods("probed", 1).get(0);
+
+        assertThat(condition(unprobed, "Ready")).isEqualTo("True");
+        assertThat(condition(unprobed, "ContainersReady")).isEqualTo("True");
+        assertThat(unprobed.getStatus().getContainerStatuses()).allMatch(ContainerStatus::getReady);
+        assertThat(condition(probed, "Ready")).isEqualTo("False");
+        assertThat(condition(probed, "ContainersReady")).isEqualTo("False");
+        assertThat(probed.getStatus().getContainerStatuses()).noneMatch(ContainerStatus::getReady);
+    }
+
+    private static String condition(Pod pod, String type) {
+        return pod.getStatus().getConditions().stream().filter(c -> type.equals(c.getType()))
+                .map(PodCondition::getStatus).findFirst().orElse(null);
+    }
+
     private static Deployment createDeployment(String name, int replicas) {
+        return createDeployment(name, replicas, null);
+    }
+
+    private static Deployment createDeployment(String name, int replicas, Probe readinessProbe) {
         Map<String, String> labels = Map.of("app", name);
         return client.apps().deployments().inNamespace("default").resource(new DeploymentBuilder()
                 .withNewMetadata().withName(name).withLabels(labels).endMetadata()
@@ -96,7 +127,8 @@ class FullPlaneTest {
                 .withNewMetadata().withLabels(labels).endMetadata()
                 .withNewSpec()
                 // kwok runs no container, so the image is never pulled.
-                .addNewContainer().withName("main").withImage("example.invalid/" + name + ":1").endContainer()
+                .addNewContainer().withName("main").withImage("example.invalid/" + name + ":1")
+                .withReadinessProbe(readinessProbe).endContainer()
                 .endSpec()
                 .endTemplate()
                 .endSpec()

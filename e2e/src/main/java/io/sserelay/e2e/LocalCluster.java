@@ -1,0 +1,148 @@
+package io.sserelay.e2e;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.javaoperatorsdk.operator.Operator;
+import io.sserelay.api.SseRelay;
+import io.sserelay.api.SseRelayStatus;
+import io.sserelay.operator.reconciler.RelayDependentFactory;
+import io.sserelay.operator.reconciler.SseRelayReconciler;
+import io.sserelay.testplane.FullPlane;
+import io.sserelay.testplane.ServiceProxy;
+import org.awaitility.Awaitility;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The whole product on this machine, as the end-to-end tests and the demo run it: a
+ * {@link FullPlane} with the SseRelay CRD installed, one namespace, the operator (in this JVM)
+ * watching that namespace, a {@link RelayPodRunner} that runs a real relay for each relay pod,
+ * and, on request, a {@link ServiceProxy} for a Service. Closing it stops everything it
+ * started, the last started first.
+ *
+ * <p>Not thread-safe: one thread starts, uses and closes it.
+ */
+public final class LocalCluster implements AutoCloseable {
+
+    /** Never pulled: the runner runs the relay from this JVM's classpath. */
+    private static final String RELAY_IMAGE = "sserelay/relay:local";
+
+    private final Path repository;
+    private final String namespace;
+    private final FullPlane plane;
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private RelayPodRunner relays;
+
+    private LocalCluster(Path repository, String namespace, FullPlane plane) {
+        this.repository = repository;
+        this.namespace = namespace;
+        this.plane = plane;
+    }
+
+    /**
+     * Starts the plane, installs the CRD from {@code repository}, creates {@code namespace} and
+     * starts the operator and the relay pods' runner; each relay's output goes to
+     * {@code relayLogs}/&lt;pod&gt;.log.
+     */
+    public static LocalCluster start(Path repository, String namespace, Path relayLogs) {
+        LocalCluster cluster = new LocalCluster(repository.toAbsolutePath().normalize(), namespace, FullPlane.start());
+        try {
+            cluster.plane.installCrd(cluster.repository.resolve("crds/sserelays.sserelay.io-v1.yml"));
+            cluster.plane.client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace)
+                    .endMetadata().build()).create();
+            Operator operator = new Operator(o -> o.withKubernetesClient(cluster.plane.client())
+                    .withCloseClientOnStop(false).withDependentResourceFactory(new RelayDependentFactory(RELAY_IMAGE)));
+            operator.register(new SseRelayReconciler(), o -> o.settingNamespaces(namespace));
+            cluster.started.add(operator::stop);
+            operator.start();
+            cluster.relays = new RelayPodRunner(cluster.plane, namespace, relayLogs);
+            cluster.started.add(cluster.relays);
+            return cluster;
+        } catch (RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    public FullPlane plane() {
+        return plane;
+    }
+
+    /** The kubelet of the relay pods: the running relays. */
+    public RelayPodRunner relays() {
+        return relays;
+    }
+
+    public String namespace() {
+        return namespace;
+    }
+
+    /** Runs the plane's kubectl in the repository's directory, in this cluster's namespace. */
+    public String kubectl(String... arguments) {
+        List<String> all = new ArrayList<>(List.of("-n", namespace));
+        all.addAll(List.of(arguments));
+        return plane.kubectl(repository, all.toArray(String[]::new));
+    }
+
+    /** Starts the stand-in for the data path of the Service {@code name}; closed with the cluster. */
+    public ServiceProxy proxyService(String name) {
+        ServiceProxy proxy = ServiceProxy.start(plane.client(), namespace, name);
+        started.add(proxy);
+        return proxy;
+    }
+
+    /** The publish token the operator generated for the SseRelay {@code relay}. */
+    public String publishToken(String relay) {
+        Secret secret = plane.client().secrets().inNamespace(namespace).withName(relay + "-publish-token").get();
+        return new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Waits until the SseRelay {@code relay} has exactly {@code replicas} peers, all of them
+     * Ready, and each running relay follows, and is followed by, all the others.
+     */
+    public void awaitRelays(String relay, int replicas, Duration atMost) {
+        Awaitility.await(replicas + " relays of " + relay + ", ready and following each other").atMost(atMost)
+                .pollInterval(Duration.ofMillis(250)).until(() -> {
+                    SseRelay current = plane.client().resources(SseRelay.class).inNamespace(namespace).withName(relay)
+                            .get();
+                    SseRelayStatus status = current == null ? null : current.getStatus();
+                    return status != null && Objects.equals(status.getPeerCount(), replicas)
+                            && Objects.equals(status.getReadyReplicas(), replicas) && relays.meshed(replicas);
+                });
+    }
+
+    @Override
+    public void close() {
+        RuntimeException failure = null;
+        for (int i = started.size() - 1; i >= 0; i--) {
+            try {
+                started.get(i).close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = new IllegalStateException("stopping the local cluster failed", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        try {
+            plane.close();
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}
