@@ -51,16 +51,14 @@ public final class PublishHandler {
 
     /** {@code stream} is the validated name from the path, or null for a batch. */
     void publish(HttpServerExchange exchange, RequestTarget target, String stream) {
-        String type = null;
         if (stream == null) {
             target.acceptOnly("POST /publish", Set.of());
         } else {
             target.acceptOnly("POST /streams/{stream}", Set.of(EVENT_PARAMETER));
-            type = target.single(EVENT_PARAMETER);
         }
+        String eventType = stream == null ? null : target.single(EVENT_PARAMETER);
         access.checkPublish(exchange, target);
         MediaType mediaType = MediaType.of(exchange.getRequestHeaders().getFirst(Headers.CONTENT_TYPE));
-        String eventType = type;
         if (stream == null) {
             if (!mediaType.isJson()) {
                 throw mediaType.unsupported("application/json for a batch");
