@@ -1,9 +1,10 @@
 package io.sserelay.e2e;
 
+import io.sserelay.relay.peer.ChunkedInputStream;
+import io.sserelay.relay.peer.HttpLines;
+
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -36,6 +37,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class EventSourceClient implements AutoCloseable {
 
     private static final int DEFAULT_RETRY_MILLIS = 3_000;
+    private static final int MAX_HEAD_LINE = 8192;
 
     /** An event with data, and the last event id in force when it was dispatched. */
     public record Event(String id, String type, String data) {
@@ -139,9 +141,10 @@ public final class EventSourceClient implements AutoCloseable {
         out.flush();
 
         InputStream in = new BufferedInputStream(connection.getInputStream());
-        String statusLine = asciiLine(in);
+        String statusLine = HttpLines.read(in, MAX_HEAD_LINE, "the response head");
         Map<String, String> headers = new HashMap<>();
-        for (String line = asciiLine(in); !line.isEmpty(); line = asciiLine(in)) {
+        String line;
+        while (!(line = HttpLines.read(in, MAX_HEAD_LINE, "the response head")).isEmpty()) {
             int colon = line.indexOf(':');
             headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
         }
@@ -150,7 +153,7 @@ public final class EventSourceClient implements AutoCloseable {
         if (status.length < 2 || !status[1].equals("200") || !type.startsWith("text/event-stream")) {
             throw new StreamRejected("the server answered " + statusLine + " with content type '" + type + "'");
         }
-        InputStream body = "chunked".equalsIgnoreCase(headers.get("transfer-encoding")) ? new ChunkedBody(in) : in;
+        InputStream body = "chunked".equalsIgnoreCase(headers.get("transfer-encoding")) ? new ChunkedInputStream(in) : in;
         parse(new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8)));
     }
 
@@ -201,19 +204,6 @@ public final class EventSourceClient implements AutoCloseable {
         }
     }
 
-    private static String asciiLine(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        int b;
-        while ((b = in.read()) != '\n') {
-            if (b < 0) {
-                throw new EOFException("the connection ended in the response head");
-            }
-            line.write(b);
-        }
-        String text = line.toString(StandardCharsets.ISO_8859_1);
-        return text.endsWith("\r") ? text.substring(0, text.length() - 1) : text;
-    }
-
     @Override
     public void close() {
         closed = true;
@@ -232,49 +222,6 @@ public final class EventSourceClient implements AutoCloseable {
     private static final class StreamRejected extends RuntimeException {
         StreamRejected(String message) {
             super(message, null, false, false);
-        }
-    }
-
-    /** The body of a response in the chunked transfer coding, decoded; ends after the last chunk. */
-    private static final class ChunkedBody extends InputStream {
-
-        private final InputStream in;
-        private long remaining;
-        private boolean ended;
-
-        ChunkedBody(InputStream in) {
-            this.in = in;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] buffer, int offset, int length) throws IOException {
-            if (ended) {
-                return -1;
-            }
-            if (remaining == 0) {
-                String size = asciiLine(in);
-                int extension = size.indexOf(';');
-                remaining = Long.parseLong((extension < 0 ? size : size.substring(0, extension)).trim(), 16);
-                if (remaining == 0) {
-                    ended = true;
-                    return -1;
-                }
-            }
-            int read = in.read(buffer, offset, (int) Math.min(length, remaining));
-            if (read < 0) {
-                throw new EOFException("the connection ended inside a chunk");
-            }
-            remaining -= read;
-            if (remaining == 0) {
-                asciiLine(in); // the CRLF after the chunk's data
-            }
-            return read;
         }
     }
 }

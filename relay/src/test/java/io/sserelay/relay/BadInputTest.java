@@ -209,15 +209,26 @@ class BadInputTest {
         assertThat(response.body()).isEqualTo(error(code, message));
     }
 
+    /** Request heads Undertow cannot parse; it answers them itself (documented in relay.md). */
+    static Stream<String> unparsableHeads() {
+        String rest = "Host: 127.0.0.1\r\nAuthorization: Bearer " + TestRelay.TOKEN + "\r\nContent-Type: text/plain\r\n";
+        return Stream.of(
+                "POST /streams/a%zz HTTP/1.1\r\n" + rest + "Content-Length: 1\r\n\r\nx",
+                "POST /streams/a HTTP/1.1\r\n" + rest + "NoColonHere\r\nContent-Length: 1\r\n\r\nx",
+                "POST /streams/a HTTP/1.1\r\n" + rest + "Content-Length: 1\r\nContent-Length: 2\r\n\r\nxy",
+                "POST /streams/a HTTP/1.1\r\n" + rest + "Content-Length: -5\r\n\r\nx",
+                "POST /streams/a HTTP/1.1\r\n" + rest + "Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "1\r\nx\r\n0\r\n\r\n");
+    }
+
     /**
-     * Undertow's parser answers a '%' without two hex digits itself, before any handler: an
-     * empty 400 (documented in relay.md). Pinned so that a change there is noticed.
+     * Undertow's parser answers these before any handler: an empty 400, then the connection is
+     * closed. Pinned so that a change there is noticed (the relay could then answer in JSON).
      */
-    @Test
-    void aMalformedEscapeIsRefusedByTheHttpServerWithAnEmpty400() {
-        RawHttp.Response response = RawHttp.exchange("127.0.0.1", relay.relay().address().getPort(),
-                "POST /streams/a%zz HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TestRelay.TOKEN
-                        + "\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\nx");
+    @ParameterizedTest
+    @MethodSource("unparsableHeads")
+    void anUnparsableRequestHeadIsRefusedByTheHttpServerWithAnEmpty400(String request) {
+        RawHttp.Response response = RawHttp.exchange("127.0.0.1", relay.relay().address().getPort(), request);
         assertThat(response.status()).isEqualTo(400);
         assertThat(response.body()).isEmpty();
     }

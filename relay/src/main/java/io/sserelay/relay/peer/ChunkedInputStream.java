@@ -4,8 +4,11 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 
-/** Decodes an HTTP/1.1 chunked body (RFC 9112, section 7.1); ends at the last chunk. */
-final class ChunkedInputStream extends InputStream {
+/**
+ * Decodes an HTTP/1.1 chunked body (RFC 9112, section 7.1); ends at the last chunk. Public for
+ * other plain-socket HTTP clients of the project (the end-to-end tests' EventSource).
+ */
+public final class ChunkedInputStream extends InputStream {
 
     private static final int MAX_SIZE_LINE = 1024;
 
@@ -13,7 +16,7 @@ final class ChunkedInputStream extends InputStream {
     private long remaining;
     private boolean done;
 
-    ChunkedInputStream(InputStream in) {
+    public ChunkedInputStream(InputStream in) {
         this.in = in;
     }
 

@@ -5,13 +5,13 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /** Reads the CRLF-terminated lines of HTTP/1.1 heads and chunk headers, bounded in length. */
-final class HttpLines {
+public final class HttpLines {
 
     private HttpLines() {
     }
 
     /** One line without its line end; a bare LF is accepted too (RFC 9112, section 2.2). */
-    static String read(InputStream in, int maxLength, String where) throws IOException {
+    public static String read(InputStream in, int maxLength, String where) throws IOException {
         StringBuilder line = new StringBuilder();
         int c;
         while ((c = in.read()) != '\n') {
