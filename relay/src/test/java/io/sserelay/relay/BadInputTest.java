@@ -182,13 +182,19 @@ class BadInputTest {
         assertThat(response.body()).isEqualTo(error(code, message));
     }
 
-    /** Request lines no well-behaved client sends, byte for byte; Java's HttpClient refuses to send them. */
+    /**
+     * Request lines no well-behaved client sends, byte for byte (Java's HttpClient refuses to send
+     * them), including absolute-form targets ("http://host/path", RFC 9112 section 3.2.2).
+     */
     static Stream<Arguments> rawRequestLines() {
         String invalid = "' is invalid: use 1-200 characters from A-Z a-z 0-9 . _ : -";
         return Stream.of(
                 arguments("POST /streams/a;b", "invalid_stream_name", "stream name 'a;b" + invalid),
                 arguments("GET /streams/a;b", "invalid_stream_name", "stream name 'a;b" + invalid),
                 arguments("POST /streams/a;event=x", "invalid_stream_name", "stream name 'a;event=x" + invalid),
+                arguments("POST http://127.0.0.1/streams/a;b", "invalid_stream_name", "stream name 'a;b" + invalid),
+                arguments("GET http://127.0.0.1/events?stream=a&foo=bar", "unexpected_parameter",
+                        "query parameter 'foo' is not accepted by GET /events; it takes access_token, lastEventId, stream"),
                 arguments("POST /streams/a\\b", "invalid_stream_name", "stream name 'a\\b" + invalid),
                 arguments("POST /streams/a#b", "invalid_stream_name", "stream name 'a#b" + invalid),
                 arguments("POST /streams/\u00c3\u00a9t\u00c3\u00a9", "invalid_stream_name", "stream name '\u00e9t\u00e9" + invalid),

@@ -40,9 +40,14 @@ public final class RequestTarget {
 
     /** Decodes the exchange's raw target; Undertow must run with {@code DECODE_URL} off. */
     public static RequestTarget of(HttpServerExchange exchange) {
-        // With decoding off, the request URI is the raw path including any ';' parameters; it
-        // is a full URL only for an absolute-form target, whose path Undertow has split off.
-        String rawPath = exchange.isHostIncludedInRequestURI() ? exchange.getRequestPath() : exchange.getRequestURI();
+        // With decoding off, the request URI is the raw path including any ';' parameters. For
+        // an absolute-form target ("http://host/path") it is the whole URL: the path is what
+        // follows the authority (Undertow's own request path has lost the ';' part there too).
+        String rawPath = exchange.getRequestURI();
+        if (exchange.isHostIncludedInRequestURI()) {
+            int slash = rawPath.indexOf('/', rawPath.indexOf("://") + 3);
+            rawPath = slash < 0 ? "/" : rawPath.substring(slash);
+        }
         return parse(rawPath, exchange.getQueryString());
     }
 
