@@ -136,6 +136,12 @@ public abstract class StreamingResponse {
      */
     public final void start() {
         try {
+            // An endless response is the connection's last. Saying so also frees the connection
+            // as soon as it closes: Undertow ends a persistent exchange whose connection closed by
+            // starting to wait for the next request, which re-arms the idle timer
+            // (NO_REQUEST_TIMEOUT) on the dead connection and keeps it, with everything it
+            // references, on the IO thread's timer queue until the timer fires.
+            exchange.setPersistent(false);
             prepareResponse(exchange);
             channel = exchange.getResponseChannel();
             if (channel == null) {
