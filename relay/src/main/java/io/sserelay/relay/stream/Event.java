@@ -28,9 +28,14 @@ public final class Event {
     private volatile ByteBuffer peerFrame;
     /** Set by the hub, under its lock, once the event has left the history. */
     boolean evicted;
+    private final long heapBytes;
 
+    /**
+     * @param sentToPeers whether peers will be sent this event, so that its peer frame (made on
+     *                    first use) is counted in its heap from the start
+     */
     Event(String stream, String origin, long seq, long index, String type, byte[] data, Position position,
-            long acceptedNanos) {
+            long acceptedNanos, boolean sentToPeers) {
         this.stream = stream;
         this.origin = origin;
         this.seq = seq;
@@ -44,6 +49,7 @@ public final class Event {
         // On a connection that carries several streams, an event without a type of its own is
         // typed with its stream name, so a browser can tell streams apart with addEventListener.
         this.multiStreamFrame = type == null ? SseEncoder.event(id, stream, data) : frame;
+        this.heapBytes = heapBytes(id, sentToPeers);
     }
 
     public String stream() {
@@ -111,9 +117,27 @@ public final class Event {
         return frame;
     }
 
-    /** Heap held by this event while it is in the history. */
+    /** Heap held by this event while it is in the history; the same on every call. */
     long retainedBytes() {
-        long bytes = data.length + frame.capacity() + 96L;
-        return multiStreamFrame == frame ? bytes : bytes + multiStreamFrame.capacity();
+        return heapBytes;
+    }
+
+    /**
+     * The event, its data and frames, its position (whose origins array it shares with the
+     * relay's head) and id text, its type, and its queue slots. The stream name is shared with
+     * the stream's log and counted there.
+     */
+    private long heapBytes(String id, boolean sentToPeers) {
+        long bytes = HeapCost.EVENT + HeapCost.byteArray(data.length) + HeapCost.buffer(frame.capacity())
+                + HeapCost.POSITION + HeapCost.longArray(position.size()) + HeapCost.string(id)
+                + HeapCost.string(type) + HeapCost.QUEUE_SLOTS;
+        if (multiStreamFrame != frame) {
+            bytes += HeapCost.buffer(multiStreamFrame.capacity());
+        }
+        if (sentToPeers) {
+            // The peer frame carries the stream, type, data and a header of a few dozen bytes.
+            bytes += HeapCost.buffer(64 + stream.length() + (type == null ? 0 : 4 * type.length()) + data.length);
+        }
+        return bytes;
     }
 }

@@ -1,6 +1,7 @@
 package io.sserelay.relay.stream;
 
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -12,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -33,7 +35,6 @@ public final class StreamHub {
 
     private static final char[] ORIGIN_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
     private static final int ORIGIN_LENGTH = 8;
-    static final int MAX_TOMBSTONES = 65_536;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final String origin;
@@ -44,12 +45,15 @@ public final class StreamHub {
     private final ArrayDeque<Event> retained = new ArrayDeque<>();
     /**
      * What was evicted from streams that were dropped while idle, by stream name, so that a
-     * stream that comes back knows exactly what it lost. The oldest entries beyond
-     * {@link #MAX_TOMBSTONES} fold into {@link #forgotten}.
+     * stream that comes back knows exactly what it lost. The oldest entries beyond the
+     * history's limits fold into {@link #forgotten}.
      */
     private final LinkedHashMap<String, Map<String, Long>> tombstones = new LinkedHashMap<>();
-    /** Eviction watermarks of streams whose tombstones were folded away: any stream may be one. */
-    private final Map<String, Long> forgotten = new HashMap<>();
+    /**
+     * Eviction watermarks of streams whose tombstones were folded away: any stream made after
+     * the fold may be one. Replaced, never changed, so that logs share it.
+     */
+    private Map<String, Long> forgotten = Map.of();
     private final Set<PeerSubscriber> followers = new LinkedHashSet<>();
 
     private long lastSeq;
@@ -60,7 +64,15 @@ public final class StreamHub {
 
     // Written only under the lock; volatile so that metrics can read them without it.
     private volatile long retainedEvents;
+    /** Heap of the retained events. */
     private volatile long retainedBytes;
+    /** Streams that hold retained events, and their logs' heap. */
+    private volatile long retainedStreams;
+    private volatile long streamBytes;
+    /** Heap of the tombstones. */
+    private volatile long tombstoneBytes;
+    private volatile int tombstoneCount;
+    private volatile int liveStreams;
     private volatile long resets;
     private volatile long accepted;
     private volatile long applied;
@@ -110,9 +122,9 @@ public final class StreamHub {
             for (PublishRequest request : requests) {
                 long seq = ++lastSeq;
                 head = head.with(origin, seq);
-                Event event = new Event(request.stream(), origin, seq, ++lastIndex, request.type(), request.data(),
-                        head, acceptedNanos);
                 StreamLog log = logFor(request.stream());
+                Event event = new Event(log.name, origin, seq, ++lastIndex, request.type(), request.data(),
+                        head, acceptedNanos, clustered);
                 retain(log, event);
                 for (Subscriber subscriber : log.subscribers) {
                     subscriber.onEvent(event);
@@ -124,7 +136,7 @@ public final class StreamHub {
                 events.add(event);
             }
             accepted = lastSeq;
-            enforceByteLimit();
+            enforceLimits();
             return events;
         } finally {
             lock.unlock();
@@ -197,6 +209,7 @@ public final class StreamHub {
                     dropIfIdle(log);
                 }
             }
+            enforceLimits();
         } finally {
             lock.unlock();
         }
@@ -278,9 +291,9 @@ public final class StreamHub {
                     continue;
                 }
                 head = head.with(origin, remote.seq());
-                Event event = new Event(remote.stream(), origin, remote.seq(), ++lastIndex, remote.type(), remote.data(),
-                        head, receivedNanos);
                 StreamLog log = logFor(remote.stream());
+                Event event = new Event(log.name, origin, remote.seq(), ++lastIndex, remote.type(), remote.data(),
+                        head, receivedNanos, false);
                 retain(log, event);
                 for (Subscriber subscriber : log.subscribers) {
                     subscriber.onEvent(event);
@@ -289,7 +302,7 @@ public final class StreamHub {
                 fresh++;
             }
             applied += fresh;
-            enforceByteLimit();
+            enforceLimits();
             return fresh;
         } finally {
             lock.unlock();
@@ -308,7 +321,7 @@ public final class StreamHub {
             long have = head.seqOf(origin);
             Map<Subscriber, List<String>> told = new IdentityHashMap<>();
             if (evictedAnyStream > have) {
-                forgotten.merge(origin, evictedAnyStream, Math::max);
+                forget(Map.of(origin, evictedAnyStream));
                 for (StreamLog log : logs.values()) {
                     markGap(log, origin, evictedAnyStream, told);
                 }
@@ -318,6 +331,7 @@ public final class StreamHub {
                     StreamLog log = logs.get(stream);
                     if (log == null) {
                         tombstone(stream, Map.of(origin, upTo));
+                        enforceLimits();
                     } else {
                         markGap(log, origin, upTo, told);
                     }
@@ -333,7 +347,7 @@ public final class StreamHub {
     }
 
     private static void markGap(StreamLog log, String origin, long upTo, Map<Subscriber, List<String>> told) {
-        if (log.evictedUpTo.getOrDefault(origin, 0L) >= upTo) {
+        if (log.lostUpTo(origin) >= upTo) {
             return;
         }
         log.evictedUpTo.put(origin, upTo);
@@ -352,6 +366,7 @@ public final class StreamHub {
                     && (oldest.evicted || nowNanos - oldest.acceptedNanos() > maxAgeNanos)) {
                 evictOldest();
             }
+            enforceLimits();
         } finally {
             lock.unlock();
         }
@@ -384,6 +399,20 @@ public final class StreamHub {
         }
     }
 
+    /** Whether the hub's lock can be had within {@code timeout}: false means the relay is stuck. */
+    public boolean responsive(Duration timeout) {
+        try {
+            if (lock.tryLock(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                lock.unlock();
+                return true;
+            }
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /** This relay's current position: every event it has accepted. */
     public Position head() {
         lock.lock();
@@ -398,8 +427,41 @@ public final class StreamHub {
         return retainedEvents;
     }
 
+    /** Heap of the retained events. */
     public long retainedBytes() {
         return retainedBytes;
+    }
+
+    /**
+     * Heap the history's budget counts: retained events, the logs of the streams that hold
+     * them, and tombstones.
+     */
+    public long historyBytes() {
+        return retainedBytes + streamBytes + tombstoneBytes;
+    }
+
+    /** Streams holding retained events. */
+    public long retainedStreams() {
+        return retainedStreams;
+    }
+
+    /** Streams known now: those holding events and those with subscribers. */
+    public int liveStreams() {
+        return liveStreams;
+    }
+
+    /** Streams dropped while idle whose evictions are remembered one by one. */
+    public int tombstones() {
+        return tombstoneCount;
+    }
+
+    /** Heap held by the tombstones. */
+    public long tombstoneBytes() {
+        return tombstoneBytes;
+    }
+
+    public HistoryLimits limits() {
+        return limits;
     }
 
     /** Subscriptions that were told their position is older than the history. */
@@ -435,33 +497,65 @@ public final class StreamHub {
     private StreamLog logFor(String stream) {
         StreamLog log = logs.get(stream);
         if (log == null) {
-            Map<String, Long> lost = new HashMap<>(forgotten);
-            Map<String, Long> tombstone = tombstones.remove(stream);
-            if (tombstone != null) {
-                tombstone.forEach((o, seq) -> lost.merge(o, seq, Math::max));
-            }
-            log = new StreamLog(stream, lost);
+            Map<String, Long> tombstone = removeTombstone(stream);
+            log = new StreamLog(stream, tombstone == null ? Map.of() : tombstone, forgotten);
             logs.put(stream, log);
+            liveStreams = logs.size();
         }
         return log;
     }
 
-    private void tombstone(String stream, Map<String, Long> evicted) {
-        Map<String, Long> existing = tombstones.remove(stream);
-        Map<String, Long> merged = existing == null ? new HashMap<>() : existing;
-        evicted.forEach((o, seq) -> merged.merge(o, seq, Math::max));
-        tombstones.put(stream, merged);
-        if (tombstones.size() > MAX_TOMBSTONES) {
-            Map.Entry<String, Map<String, Long>> eldest = tombstones.entrySet().iterator().next();
-            tombstones.remove(eldest.getKey());
-            eldest.getValue().forEach((o, seq) -> forgotten.merge(o, seq, Math::max));
+    private Map<String, Long> removeTombstone(String stream) {
+        Map<String, Long> tombstone = tombstones.remove(stream);
+        if (tombstone != null) {
+            tombstoneBytes -= HeapCost.tombstone(stream, tombstone.size());
+            tombstoneCount = tombstones.size();
         }
+        return tombstone;
+    }
+
+    /** Raises what is forgotten about every stream made from now on. */
+    private void forget(Map<String, Long> watermarks) {
+        Map<String, Long> raised = new HashMap<>(forgotten);
+        watermarks.forEach((o, seq) -> raised.merge(o, seq, Math::max));
+        forgotten = Map.copyOf(raised);
+    }
+
+    /**
+     * Remembers what {@code stream} lost beyond what is forgotten about every stream; callers
+     * then enforce the limits, which may fold the oldest tombstones away.
+     */
+    private void tombstone(String stream, Map<String, Long> evicted) {
+        Map<String, Long> existing = removeTombstone(stream);
+        Map<String, Long> merged = existing == null ? new HashMap<>() : existing;
+        evicted.forEach((o, seq) -> {
+            if (seq > forgotten.getOrDefault(o, 0L)) {
+                merged.merge(o, seq, Math::max);
+            }
+        });
+        if (merged.isEmpty()) {
+            return;
+        }
+        tombstones.put(stream, merged);
+        tombstoneBytes += HeapCost.tombstone(stream, merged.size());
+        tombstoneCount = tombstones.size();
+    }
+
+    /** The oldest tombstone's watermarks now hold for every stream made from now on. */
+    private void foldEldestTombstone() {
+        String eldest = tombstones.keySet().iterator().next();
+        forget(removeTombstone(eldest));
     }
 
     private void retain(StreamLog log, Event event) {
         if (limits.maxEventsPerStream() == 0) {
             log.recordEvicted(event);
             return;
+        }
+        if (log.history.isEmpty()) {
+            log.chargedBytes = HeapCost.stream(log.name) + HeapCost.ORIGIN_ENTRY * log.evictedUpTo.size();
+            streamBytes += log.chargedBytes;
+            retainedStreams++;
         }
         log.history.addLast(event);
         retained.addLast(event);
@@ -475,9 +569,26 @@ public final class StreamHub {
         compactRetainedIfMostlyStale();
     }
 
-    private void enforceByteLimit() {
-        while (retainedBytes > limits.maxBytes() && !retained.isEmpty()) {
+    /**
+     * Brings the history within its limits, oldest first. Over the heap budget, tombstones go
+     * before events: folding one only makes later resumes more cautious (a reset where one
+     * might not have been needed), while evicting an event loses it.
+     */
+    private void enforceLimits() {
+        while (!retained.isEmpty() && retainedStreams > limits.maxStreams()) {
             evictOldest();
+        }
+        while (historyBytes() > limits.maxBytes()) {
+            if (!tombstones.isEmpty()) {
+                foldEldestTombstone();
+            } else if (!retained.isEmpty()) {
+                evictOldest();
+            } else {
+                break;
+            }
+        }
+        while (tombstones.size() > limits.maxTombstones()) {
+            foldEldestTombstone();
         }
     }
 
@@ -492,6 +603,11 @@ public final class StreamHub {
         Event streamHead = log.history.pollFirst();
         assert streamHead == oldest : "stream history out of acceptance order";
         markEvicted(log, oldest);
+        if (log.history.isEmpty()) {
+            streamBytes -= log.chargedBytes;
+            log.chargedBytes = 0;
+            retainedStreams--;
+        }
         dropIfIdle(log);
     }
 
@@ -517,6 +633,7 @@ public final class StreamHub {
     private void dropIfIdle(StreamLog log) {
         if (log.isIdle()) {
             logs.remove(log.name);
+            liveStreams = logs.size();
             if (!log.evictedUpTo.isEmpty()) {
                 tombstone(log.name, log.evictedUpTo);
             }

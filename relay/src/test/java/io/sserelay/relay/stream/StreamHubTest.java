@@ -139,7 +139,7 @@ class StreamHubTest {
     @Test
     void beyondItsTombstoneLimitTheHubIsCautiousNeverSilent() {
         StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 64L << 20), false);
-        for (int i = 0; i <= StreamHub.MAX_TOMBSTONES; i++) {
+        for (int i = 0; i <= HistoryLimits.DEFAULT_MAX_TOMBSTONES; i++) {
             hub.publish(List.of(request("s" + i, "x")), 0);
         }
         hub.evictExpired(Duration.ofSeconds(5).toNanos()); // every stream is dropped while idle
@@ -278,6 +278,96 @@ class StreamHubTest {
         hub.unsubscribe(List.of("a"), r);
         publish(hub, "a", "2");
         assertThat(r.data()).containsExactly("1");
+    }
+
+    @Test
+    void subscribingToStreamsWithoutEventsAndLeavingAgainLeavesNothingBehind() {
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 64L << 20, 1000, 10), false);
+        // Something has been forgotten already, so every stream may have lost events: that must
+        // not make each stream a subscriber names leave a record behind.
+        for (int i = 0; i < 20; i++) {
+            hub.publish(List.of(request("old" + i, "x")), 0);
+        }
+        hub.evictExpired(Duration.ofSeconds(5).toNanos());
+        assertThat(hub.tombstones()).isEqualTo(10);
+        long before = hub.historyBytes();
+        for (int i = 0; i < 10_000; i++) {
+            Recorder r = new Recorder();
+            List<String> streams = List.of("r" + i + "a", "r" + i + "b", "r" + i + "c");
+            hub.subscribe(streams, i % 2 == 0 ? null : Position.of(ORIGIN, 3), r);
+            hub.unsubscribe(streams, r);
+        }
+        assertThat(hub.liveStreams()).isZero();
+        assertThat(hub.tombstones()).isEqualTo(10);
+        assertThat(hub.historyBytes()).isEqualTo(before);
+    }
+
+    @Test
+    void theByteBudgetCountsWhatEachEventAndStreamHoldsNotOnlyItsData() {
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofMinutes(10), 1 << 20), false);
+        for (int i = 0; i < 100_000; i++) {
+            hub.publish(List.of(request("user." + i, "{}")), System.nanoTime());
+        }
+        assertThat(hub.historyBytes()).isLessThanOrEqualTo(1 << 20);
+        long perStreamAndEvent = HeapCost.EVENT + HeapCost.STREAM;
+        assertThat(hub.retainedEvents()).isPositive().isLessThan((1 << 20) / perStreamAndEvent);
+        assertThat(hub.retainedStreams()).isEqualTo(hub.retainedEvents());
+        Recorder newest = new Recorder();
+        hub.subscribe(List.of("user.99999"), Position.of(ORIGIN, 99_999), newest);
+        assertThat(newest.catchUp.resetStreams()).isEmpty();
+        assertThat(newest.data()).containsExactly("{}");
+        Recorder oldest = new Recorder();
+        hub.subscribe(List.of("user.0"), Position.of(ORIGIN, 0), oldest);
+        assertThat(oldest.catchUp.resetStreams()).containsExactly("user.0");
+    }
+
+    @Test
+    void keepsAtMostTheConfiguredNumberOfStreamsDroppingTheOldestFirst() {
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofMinutes(10), 64L << 20, 100, 1000), false);
+        for (int i = 0; i < 1000; i++) {
+            publish(hub, "s" + i, "a", "b");
+        }
+        assertThat(hub.retainedStreams()).isEqualTo(100);
+        assertThat(hub.retainedEvents()).isEqualTo(200);
+        Recorder kept = new Recorder();
+        hub.subscribe(List.of("s900"), Position.of(ORIGIN, 0), kept);
+        assertThat(kept.catchUp.resetStreams()).isEmpty();
+        assertThat(kept.data()).containsExactly("a", "b");
+        Recorder dropped = new Recorder();
+        hub.subscribe(List.of("s899"), Position.of(ORIGIN, 0), dropped);
+        assertThat(dropped.catchUp.resetStreams()).containsExactly("s899");
+    }
+
+    @Test
+    void keepsAtMostTheConfiguredNumberOfTombstonesAndStaysCautiousBeyondThem() {
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 64L << 20, 1000, 50), false);
+        for (int i = 0; i < 200; i++) {
+            hub.publish(List.of(request("s" + i, "x")), 0);
+        }
+        hub.evictExpired(Duration.ofSeconds(5).toNanos());
+        assertThat(hub.tombstones()).isEqualTo(50);
+        assertThat(hub.tombstoneBytes()).isPositive();
+        Recorder folded = new Recorder();
+        hub.subscribe(List.of("s0"), Position.of(ORIGIN, 100), folded);
+        assertThat(folded.catchUp.resetStreams()).as("s0's record was folded; cautious").containsExactly("s0");
+        Recorder remembered = new Recorder();
+        hub.subscribe(List.of("s170"), Position.of(ORIGIN, 171), remembered);
+        assertThat(remembered.catchUp.resetStreams()).as("s170 lost only what the reader saw").isEmpty();
+    }
+
+    @Test
+    void foldingAwayOtherStreamsRecordsDoesNotResetAStreamThatLostNothing() {
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 64L << 20, 1000, 1), false);
+        long t0 = Duration.ofSeconds(100).toNanos();
+        hub.publish(List.of(request("gone1", "x")), 0);
+        hub.publish(List.of(request("gone2", "x")), 0);
+        hub.publish(List.of(request("busy", "1"), request("busy", "2")), t0);
+        hub.evictExpired(t0 + Duration.ofMillis(500).toNanos());
+        assertThat(hub.tombstones()).isEqualTo(1); // gone1 was folded into the record for all streams
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("busy"), Position.of(ORIGIN, 2), r);
+        assertThat(r.catchUp.resetStreams()).isEmpty();
+        assertThat(r.data()).containsExactly("1", "2");
     }
 
     private static StreamHub hub(int maxEvents) {
