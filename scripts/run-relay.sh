@@ -12,4 +12,4 @@ fi
 
 export RELAY_BIND_ADDRESS="${RELAY_BIND_ADDRESS:-127.0.0.1}"
 export RELAY_HTTP_PORT="${RELAY_HTTP_PORT:-8080}"
-exec java -jar "$jar"
+exec java -XX:+ExitOnOutOfMemoryError -jar "$jar"

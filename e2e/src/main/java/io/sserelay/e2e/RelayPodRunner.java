@@ -167,7 +167,7 @@ public final class RelayPodRunner implements AutoCloseable {
         env.put("KUBECONFIG", plane.serviceAccountKubeconfig(pod.getMetadata().getNamespace(),
                 pod.getSpec().getServiceAccountName()).toString());
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx160m", "-XX:+UseSerialGC", "-cp",
+        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx160m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError", "-cp",
                 System.getProperty("java.class.path"), RelayMain.class.getName())
                 .redirectErrorStream(true)
                 .redirectOutput(directory.resolve(pod.getMetadata().getName() + ".log").toFile());

@@ -2,6 +2,7 @@ package io.sserelay.relay;
 
 import io.sserelay.relay.config.RelayConfig;
 import io.sserelay.relay.http.AccessControl;
+import io.sserelay.relay.http.ConnectionLimits;
 import io.sserelay.relay.http.CorsHandler;
 import io.sserelay.relay.http.PublishHandler;
 import io.sserelay.relay.http.RelayRouter;
@@ -55,6 +56,12 @@ public final class Relay {
      */
     static final Duration IDLE_CONNECTION_TIMEOUT = Duration.ofSeconds(60);
 
+    /**
+     * How long {@code /healthz} waits for the hub. Every step under the hub's lock is short and
+     * never blocks, so a wait this long means the relay cannot serve.
+     */
+    static final Duration LIVENESS_LOCK_TIMEOUT = Duration.ofSeconds(2);
+
     private final RelayConfig config;
     private final StreamHub hub;
     private final RelayMetrics metrics;
@@ -84,12 +91,16 @@ public final class Relay {
         this.metrics = new RelayMetrics(hub);
         this.writers = new SseWriters(config.sse(), metrics);
         AccessControl access = new AccessControl(config);
+        ConnectionLimits connectionLimits = new ConnectionLimits(config.connectionsMaxBytes(),
+                config.maxConnectionsPerAddress());
+        metrics.bindConnectionBudget(connectionLimits::usedBytes, connectionLimits.budgetBytes());
         RelayRouter router = new RelayRouter(
-                new SubscribeHandler(hub, writers, access, config.maxStreamsPerConnection(), config.sse().shutdownRetry(),
-                        config.history().maxAge()),
+                new SubscribeHandler(hub, writers, access, connectionLimits, config.maxStreamsPerConnection(),
+                        config.sse().shutdownRetry(), config.history().maxAge()),
                 new PublishHandler(hub, access, config.publish(), config.requestTimeout()),
                 metrics,
-                () -> !draining && (!config.clustered() || peerSource.ready()));
+                () -> !draining && (!config.clustered() || peerSource.ready()),
+                () -> hub.responsive(LIVENESS_LOCK_TIMEOUT));
         Undertow.Builder builder = Undertow.builder()
                 .addHttpListener(config.httpPort(), config.bindAddress())
                 .setIoThreads(config.ioThreads())

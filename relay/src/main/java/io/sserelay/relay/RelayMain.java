@@ -3,6 +3,10 @@ package io.sserelay.relay;
 import io.sserelay.relay.config.ConfigException;
 import io.sserelay.relay.config.RelayConfig;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 
 /**
@@ -10,6 +14,8 @@ import java.net.InetSocketAddress;
  * Exits with status 2 and a list of problems when the configuration is invalid.
  */
 public final class RelayMain {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RelayMain.class);
 
     private RelayMain() {
     }
@@ -26,9 +32,37 @@ public final class RelayMain {
             System.exit(2);
             return;
         }
+        dieOnOutOfMemory();
         Relay relay = new Relay(config).start();
         Runtime.getRuntime().addShutdownHook(new Thread(relay::shutdown, "relay-shutdown"));
         printWelcome(relay);
+    }
+
+    /**
+     * A relay whose heap ran out despite its budgets must not live on half-working: it exits, is
+     * restarted, and its subscribers resume on the other replicas. The JVM flag covers every
+     * thread, including errors a library catches; the handler covers a thread that dies of one
+     * when the flag was not given, and the warning says how to run the relay properly.
+     */
+    private static void dieOnOutOfMemory() {
+        Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((thread, error) -> {
+            if (error instanceof OutOfMemoryError) {
+                System.err.println("sse-relay: out of memory in thread " + thread.getName() + "; exiting");
+                Runtime.getRuntime().halt(3);
+            } else if (previous != null) {
+                previous.uncaughtException(thread, error);
+            } else {
+                error.printStackTrace();
+            }
+        });
+        boolean flagged = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .anyMatch(arg -> arg.equals("-XX:+ExitOnOutOfMemoryError") || arg.equals("-XX:+CrashOnOutOfMemoryError"));
+        if (!flagged) {
+            LOG.warn("the JVM was started without -XX:+ExitOnOutOfMemoryError; run the relay with"
+                    + " 'java -XX:+ExitOnOutOfMemoryError -jar sse-relay.jar' so that it exits, and is restarted,"
+                    + " should its heap ever run out");
+        }
     }
 
     private static void printWelcome(Relay relay) {

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -32,6 +33,11 @@ import java.util.regex.Pattern;
  *                              peers, or both null
  * @param requestTimeout        how long a client may take to send a request's head, and again
  *                              its body, before it is answered 408 and disconnected
+ * @param connectionsMaxBytes   heap all subscriber connections may hold together, by estimate
+ * @param maxConnectionsPerAddress subscriber connections one source address may hold; 0 for
+ *                              no limit
+ * @param publishMaxPendingBytes publish bodies being received or waiting to be published, in
+ *                              bytes, over all publishers
  */
 public record RelayConfig(
         String bindAddress,
@@ -55,7 +61,10 @@ public record RelayConfig(
         Duration drainTimeout,
         Duration requestTimeout,
         int ioThreads,
-        int workerThreads) {
+        int workerThreads,
+        long connectionsMaxBytes,
+        int maxConnectionsPerAddress,
+        long publishMaxPendingBytes) {
 
     public static final int MAX_EVENT_BYTES_LIMIT = 1024 * 1024;
     private static final int MIN_TOKEN_LENGTH = 16;
@@ -66,8 +75,26 @@ public record RelayConfig(
         return fromEnvironment(Map.of());
     }
 
+    /**
+     * Budgets left to their defaults are these shares of the JVM's maximum heap; together with
+     * any set explicitly they may add up to {@link #MAX_HEAP_SHARE} of it, which leaves room
+     * for what no budget counts (the relay's code, buffers in flight, garbage not yet collected).
+     */
+    static final double HISTORY_HEAP_SHARE = 0.25;
+    static final double CONNECTIONS_HEAP_SHARE = 0.40;
+    static final double PUBLISH_HEAP_SHARE = 0.10;
+    static final double MAX_HEAP_SHARE = 0.85;
+
     /** @throws ConfigException listing every invalid variable */
     public static RelayConfig fromEnvironment(Map<String, String> env) {
+        return fromEnvironment(env, Runtime.getRuntime().maxMemory());
+    }
+
+    /**
+     * @param maxHeapBytes the JVM's maximum heap, from which the memory budgets' defaults follow
+     * @throws ConfigException listing every invalid variable
+     */
+    public static RelayConfig fromEnvironment(Map<String, String> env, long maxHeapBytes) {
         EnvironmentReader in = new EnvironmentReader(env);
 
         String bindAddress = in.string("RELAY_BIND_ADDRESS");
@@ -85,7 +112,9 @@ public record RelayConfig(
         HistoryLimits history = new HistoryLimits(
                 in.integer("RELAY_HISTORY_MAX_EVENTS", 1000, 0, 1_000_000),
                 in.duration("RELAY_HISTORY_MAX_AGE", Duration.ofMinutes(10), Duration.ofSeconds(1), Duration.ofDays(7)),
-                in.bytes("RELAY_HISTORY_MAX_BYTES", 64L << 20, 1L << 20, 64L << 30));
+                in.bytes("RELAY_HISTORY_MAX_BYTES", share(maxHeapBytes, HISTORY_HEAP_SHARE), 1L << 20, 64L << 30),
+                in.integer("RELAY_HISTORY_MAX_STREAMS", HistoryLimits.DEFAULT_MAX_STREAMS, 1, 100_000_000),
+                in.integer("RELAY_HISTORY_MAX_TOMBSTONES", HistoryLimits.DEFAULT_MAX_TOMBSTONES, 0, 100_000_000));
 
         int maxEventBytes = (int) in.bytes("RELAY_MAX_EVENT_BYTES", 64 << 10, 1, MAX_EVENT_BYTES_LIMIT);
         PublishLimits publish = new PublishLimits(
@@ -107,6 +136,25 @@ public record RelayConfig(
                 in.duration("RELAY_SHUTDOWN_RETRY", Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMinutes(1)));
 
         int maxStreams = in.integer("RELAY_MAX_STREAMS_PER_CONNECTION", 32, 1, 1000);
+        long connectionsMaxBytes = in.bytes("RELAY_CONNECTIONS_MAX_BYTES",
+                share(maxHeapBytes, CONNECTIONS_HEAP_SHARE), 1L << 20, 64L << 30);
+        int maxConnectionsPerAddress = in.integer("RELAY_MAX_CONNECTIONS_PER_ADDRESS", 0, 0, 1_000_000);
+        long publishMaxPendingBytes = in.bytes("RELAY_PUBLISH_MAX_PENDING_BYTES",
+                Math.max(share(maxHeapBytes, PUBLISH_HEAP_SHARE), 2L * publish.maxBatchBytes()), 1L << 20, 64L << 30);
+        if (publishMaxPendingBytes < publish.maxBatchBytes()) {
+            in.problem("RELAY_PUBLISH_MAX_PENDING_BYTES (" + EnvironmentReader.formatBytes(publishMaxPendingBytes)
+                    + ") must be at least RELAY_MAX_BATCH_BYTES (" + EnvironmentReader.formatBytes(publish.maxBatchBytes())
+                    + "), or a batch of the largest size could never be accepted");
+        }
+        long budgets = history.maxBytes() + connectionsMaxBytes + publishMaxPendingBytes;
+        if (budgets > maxHeapBytes * MAX_HEAP_SHARE) {
+            in.problem("the memory budgets RELAY_HISTORY_MAX_BYTES (" + mebibytes(history.maxBytes())
+                    + "), RELAY_CONNECTIONS_MAX_BYTES (" + mebibytes(connectionsMaxBytes)
+                    + ") and RELAY_PUBLISH_MAX_PENDING_BYTES (" + mebibytes(publishMaxPendingBytes)
+                    + ") add up to " + mebibytes(budgets) + ", more than " + Math.round(MAX_HEAP_SHARE * 100)
+                    + "% of the JVM's maximum heap (" + mebibytes(maxHeapBytes) + "): lower them, or give the JVM"
+                    + " more memory (the container's memory limit, or -Xmx)");
+        }
 
         boolean publishAuthDisabled = in.bool("RELAY_PUBLISH_AUTH_DISABLED", false);
         String publishToken = token(in, "RELAY_PUBLISH_TOKEN");
@@ -195,7 +243,16 @@ public record RelayConfig(
         return new RelayConfig(bindAddress, httpPort, history, sse, publish, maxStreams, publishToken, generated,
                 publishAuthDisabled, subscribeAuth.equals("token") ? subscribeToken : null, peerPort, peerToken,
                 List.copyOf(peers), advertise, sseRelayNamespace, sseRelayName, List.copyOf(origins),
-                shutdownDelay, drainTimeout, requestTimeout, ioThreads, workerThreads);
+                shutdownDelay, drainTimeout, requestTimeout, ioThreads, workerThreads, connectionsMaxBytes,
+                maxConnectionsPerAddress, publishMaxPendingBytes);
+    }
+
+    private static String mebibytes(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
+    }
+
+    private static long share(long maxHeapBytes, double share) {
+        return Math.max(1L << 20, (long) (maxHeapBytes * share));
     }
 
     /** Whether this relay takes part in a cluster (opens the peer port and follows peers). */
@@ -238,6 +295,9 @@ public record RelayConfig(
                         + " on port " + peerPort
                         + (advertiseAddress == null ? "" : " advertised as " + advertiseAddress))
                 + ", cors=" + corsAllowedOrigins + ", shutdownDelay=" + shutdownDelay + ", drainTimeout=" + drainTimeout
-                + ", requestTimeout=" + requestTimeout + ", ioThreads=" + ioThreads + ", workerThreads=" + workerThreads + "]";
+                + ", requestTimeout=" + requestTimeout + ", ioThreads=" + ioThreads + ", workerThreads=" + workerThreads
+                + ", connectionsMaxBytes=" + mebibytes(connectionsMaxBytes)
+                + ", maxConnectionsPerAddress=" + (maxConnectionsPerAddress == 0 ? "unlimited" : maxConnectionsPerAddress)
+                + ", publishMaxPendingBytes=" + mebibytes(publishMaxPendingBytes) + "]";
     }
 }

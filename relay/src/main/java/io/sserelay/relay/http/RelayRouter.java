@@ -30,17 +30,20 @@ public final class RelayRouter implements HttpHandler {
     private final PublishHandler publish;
     private final RelayMetrics metrics;
     private final BooleanSupplier ready;
+    private final BooleanSupplier live;
     private final byte[] page;
 
     /**
      * @param ready whether this relay should receive new traffic; false while it shuts down
+     * @param live  whether this relay can still serve; checked on a worker, may take a moment
      */
     public RelayRouter(SubscribeHandler subscribe, PublishHandler publish, RelayMetrics metrics,
-            BooleanSupplier ready) {
+            BooleanSupplier ready, BooleanSupplier live) {
         this.subscribe = subscribe;
         this.publish = publish;
         this.metrics = metrics;
         this.ready = ready;
+        this.live = live;
         this.page = loadPage();
     }
 
@@ -69,9 +72,13 @@ public final class RelayRouter implements HttpHandler {
             case "/healthz" -> {
                 requireMethod(exchange, Methods.GET);
                 target.acceptOnly("GET /healthz", Set.of());
-                // Answered by a worker, like every publish and subscribe: a relay whose workers
-                // cannot run fails its probes instead of reporting itself healthy.
-                exchange.dispatch(() -> sendJson(exchange, 200, "{\"status\":\"ok\"}"));
+                // Answered by a worker, like every publish and subscribe, after taking the hub's
+                // lock: a relay whose workers cannot run or whose hub is stuck fails its liveness
+                // probe and is restarted instead of reporting itself healthy.
+                exchange.dispatch(() -> {
+                    boolean isLive = live.getAsBoolean();
+                    sendJson(exchange, isLive ? 200 : 503, isLive ? "{\"status\":\"ok\"}" : "{\"status\":\"stuck\"}");
+                });
             }
             case "/readyz" -> {
                 requireMethod(exchange, Methods.GET);

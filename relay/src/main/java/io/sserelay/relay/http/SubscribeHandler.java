@@ -1,5 +1,6 @@
 package io.sserelay.relay.http;
 
+import io.sserelay.relay.metrics.RelayMetrics;
 import io.sserelay.relay.sse.SseConnection;
 import io.sserelay.relay.sse.SseEncoder;
 import io.sserelay.relay.sse.SseWriters;
@@ -9,6 +10,7 @@ import io.sserelay.relay.stream.RelayClosingException;
 import io.sserelay.relay.stream.StreamHub;
 import io.sserelay.relay.stream.StreamName;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 
 import java.nio.ByteBuffer;
@@ -16,7 +18,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * {@code GET /streams/{stream}} and {@code GET /events?stream=a&stream=b}: validates the
@@ -35,6 +39,11 @@ public final class SubscribeHandler {
     private static final Set<String> STREAM_PARAMETERS = Set.of(LAST_EVENT_ID_PARAMETER, BearerToken.QUERY_PARAMETER);
     private static final Set<String> EVENTS_PARAMETERS =
             Set.of("stream", LAST_EVENT_ID_PARAMETER, BearerToken.QUERY_PARAMETER);
+    /**
+     * How long a refused subscriber is asked to wait. An EventSource is told by {@code retry}
+     * (with jitter, so refused browsers do not return all at once), others by Retry-After.
+     */
+    static final Duration REFUSED_RETRY = Duration.ofSeconds(5);
     /** EventSource dispatches its own open and error events; reset is the relay's notice. */
     private static final Set<String> TYPES_A_BROWSER_RESERVES = Set.of("open", "error", SseEncoder.RESET_TYPE);
 
@@ -44,12 +53,16 @@ public final class SubscribeHandler {
     private final int maxStreamsPerConnection;
     private final Duration shutdownRetry;
     private final Duration floorLifetime;
+    private final ConnectionLimits limits;
+    private final RelayMetrics metrics;
 
-    public SubscribeHandler(StreamHub hub, SseWriters writers, AccessControl access, int maxStreamsPerConnection,
-            Duration shutdownRetry, Duration floorLifetime) {
+    public SubscribeHandler(StreamHub hub, SseWriters writers, AccessControl access, ConnectionLimits limits,
+            int maxStreamsPerConnection, Duration shutdownRetry, Duration floorLifetime) {
         this.hub = hub;
         this.writers = writers;
         this.access = access;
+        this.limits = limits;
+        this.metrics = writers.metrics();
         this.maxStreamsPerConnection = maxStreamsPerConnection;
         this.shutdownRetry = shutdownRetry;
         this.floorLifetime = floorLifetime;
@@ -67,8 +80,19 @@ public final class SubscribeHandler {
         }
         access.checkSubscribe(exchange, target);
         Position from = resumePosition(exchange, target);
+        ConnectionLimits.Admission admission;
+        try {
+            admission = limits.admit(exchange.getSourceAddress().getAddress(), streams.size());
+        } catch (ConnectionLimits.Refused refused) {
+            metrics.subscriberRefused(refused.reason().name().toLowerCase(Locale.ROOT));
+            refuse(exchange, from, refused);
+            return;
+        }
         SseConnection connection = new SseConnection(exchange, writers, streams, stream == null, floorLifetime,
-                closed -> hub.unsubscribe(closed.streams(), closed));
+                closed -> {
+                    hub.unsubscribe(closed.streams(), closed);
+                    admission.release();
+                });
         // Registering takes the hub's lock, which an IO thread must not wait for: register on a
         // worker, then start writing back on the connection's IO thread. Each dispatch keeps
         // Undertow from ending the exchange when the task returns.
@@ -76,14 +100,39 @@ public final class SubscribeHandler {
             try {
                 hub.subscribe(streams, from, connection);
             } catch (InvalidPositionException e) {
+                admission.release();
                 ApiError.badRequest("invalid_last_event_id", e.getMessage()).send(exchange);
                 return;
             } catch (RelayClosingException e) {
-                sendReconnectElsewhere(exchange, from);
+                admission.release();
+                sendReconnectLater(exchange, from, shutdownRetry, null);
                 return;
+            } catch (RuntimeException e) {
+                admission.release();
+                throw e;
             }
             exchange.dispatch(exchange.getIoThread(), connection::start);
         });
+    }
+
+    /**
+     * A subscriber over a limit: an EventSource (which gives up for good on any status but 200)
+     * gets a stream that ends at once and tells it when to come back; other clients get 429 or
+     * 503 with Retry-After.
+     */
+    private void refuse(HttpServerExchange exchange, Position from, ConnectionLimits.Refused refused) {
+        String accept = exchange.getRequestHeaders().getFirst(Headers.ACCEPT);
+        if (accept != null && accept.contains("text/event-stream")) {
+            Duration retry = REFUSED_RETRY.plusMillis(ThreadLocalRandom.current().nextLong(REFUSED_RETRY.toMillis() + 1));
+            // The current position comes from the hub, whose lock an IO thread must not wait for.
+            exchange.dispatch(() -> sendReconnectLater(exchange, from, retry, refused.getMessage() + "; reconnect later"));
+            return;
+        }
+        boolean perAddress = refused.reason() == ConnectionLimits.Refusal.PER_ADDRESS;
+        new ApiError(perAddress ? 429 : 503, perAddress ? "too_many_connections" : "relay_full",
+                refused.getMessage() + "; retry after " + REFUSED_RETRY.toSeconds() + " s")
+                .withHeader("Retry-After", Long.toString(REFUSED_RETRY.toSeconds()))
+                .send(exchange);
     }
 
     private List<String> streamsFromQuery(RequestTarget target) {
@@ -127,17 +176,20 @@ public final class SubscribeHandler {
     }
 
     /**
-     * While shutting down, a new subscriber gets a well-formed stream that ends at once, so its
-     * EventSource reconnects (to another replica) instead of failing as it would on a 503. A
-     * new subscriber is given the current position, so it misses nothing in between.
+     * A well-formed stream that ends at once, so that the client's EventSource reconnects after
+     * {@code retry} (perhaps to another replica) instead of failing as it would on a 503. A new
+     * subscriber is given the current position, so it misses nothing in between.
      */
-    private void sendReconnectElsewhere(HttpServerExchange exchange, Position from) {
-        ByteBuffer retry = SseEncoder.retry(shutdownRetry.toMillis());
-        SseConnection.setEventStreamHeaders(exchange);
-        if (from == null) {
-            exchange.getResponseSender().send(new ByteBuffer[] {retry, SseEncoder.id(hub.head().format())});
-        } else {
-            exchange.getResponseSender().send(retry);
+    private void sendReconnectLater(HttpServerExchange exchange, Position from, Duration retry, String why) {
+        List<ByteBuffer> frames = new ArrayList<>();
+        if (why != null) {
+            frames.add(SseEncoder.comment(why));
         }
+        frames.add(SseEncoder.retry(retry.toMillis()));
+        if (from == null) {
+            frames.add(SseEncoder.id(hub.head().format()));
+        }
+        SseConnection.setEventStreamHeaders(exchange);
+        exchange.getResponseSender().send(frames.toArray(ByteBuffer[]::new));
     }
 }

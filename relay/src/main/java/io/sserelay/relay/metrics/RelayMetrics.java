@@ -13,11 +13,13 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sserelay.relay.stream.StreamHub;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * The relay's Prometheus metrics, all prefixed {@code sserelay_}. Hot-path updates are
@@ -46,6 +48,7 @@ public final class RelayMetrics implements AutoCloseable {
     private final AtomicInteger peersConfigured = new AtomicInteger();
     private final AtomicInteger peerLinksConnected = new AtomicInteger();
     private final Map<String, Counter> peerFramesRejected = new ConcurrentHashMap<>();
+    private final Map<String, Counter> refused = new ConcurrentHashMap<>();
 
     public RelayMetrics(StreamHub hub) {
         new JvmMemoryMetrics().bindTo(registry);
@@ -71,8 +74,24 @@ public final class RelayMetrics implements AutoCloseable {
                 .description("Resumes whose position was older than the retained history").register(registry);
         Gauge.builder("sserelay.history.events", hub, StreamHub::retainedEvents)
                 .description("Events retained for resume").register(registry);
-        Gauge.builder("sserelay.history.bytes", hub, StreamHub::retainedBytes).baseUnit("bytes")
-                .description("Heap held by events retained for resume").register(registry);
+        Gauge.builder("sserelay.history.bytes", hub, StreamHub::historyBytes).baseUnit("bytes")
+                .description("Heap the history holds against its budget: retained events, their streams' logs,"
+                        + " tombstones").register(registry);
+        Gauge.builder("sserelay.history.budget", hub, h -> h.limits().maxBytes()).baseUnit("bytes")
+                .description("The history's heap budget (RELAY_HISTORY_MAX_BYTES)").register(registry);
+        Gauge.builder("sserelay.history.event.bytes", hub, StreamHub::retainedBytes).baseUnit("bytes")
+                .description("Heap held by retained events").register(registry);
+        Gauge.builder("sserelay.history.streams", hub, StreamHub::retainedStreams)
+                .description("Streams holding retained events").register(registry);
+        Gauge.builder("sserelay.history.tombstones", hub, StreamHub::tombstones)
+                .description("Streams dropped while idle whose evictions are remembered one by one").register(registry);
+        Gauge.builder("sserelay.history.tombstone.bytes", hub, StreamHub::tombstoneBytes).baseUnit("bytes")
+                .description("Heap held by tombstones").register(registry);
+        Gauge.builder("sserelay.streams", hub, StreamHub::liveStreams)
+                .description("Streams known now: with retained events or with subscribers").register(registry);
+        for (String reason : List.of("memory", "per_address")) {
+            subscriberRefusedCounter(reason);
+        }
         publishToWrite = Timer.builder("sserelay.publish.to.write")
                 .description("From accepting an event to writing it to a subscriber socket (first event of each write)")
                 .publishPercentileHistogram()
@@ -90,6 +109,28 @@ public final class RelayMetrics implements AutoCloseable {
                 .description("Events received from peers and applied").register(registry);
         FunctionCounter.builder("sserelay.peer.events.duplicate", hub, StreamHub::duplicates)
                 .description("Events received from peers that were already applied").register(registry);
+    }
+
+    /** Gauges of the subscriber connections' heap budget: what they hold by estimate, and the budget. */
+    public void bindConnectionBudget(LongSupplier usedBytes, long budgetBytes) {
+        Gauge.builder("sserelay.connections.bytes", usedBytes, s -> s.getAsLong()).strongReference(true)
+                .baseUnit("bytes").description("Heap subscriber connections hold, by the relay's estimate")
+                .register(registry);
+        Gauge.builder("sserelay.connections.budget", () -> budgetBytes).baseUnit("bytes")
+                .description("The subscriber connections' heap budget (RELAY_CONNECTIONS_MAX_BYTES)").register(registry);
+    }
+
+    /**
+     * A subscriber was turned away at a limit: {@code sserelay_subscribers_refused_total{reason}},
+     * {@code reason} being {@code memory} or {@code per_address}.
+     */
+    public void subscriberRefused(String reason) {
+        subscriberRefusedCounter(reason).increment();
+    }
+
+    private Counter subscriberRefusedCounter(String reason) {
+        return refused.computeIfAbsent(reason, r -> Counter.builder("sserelay.subscribers.refused").tag("reason", r)
+                .description("Subscribers turned away at a connection limit").register(registry));
     }
 
     public void connectionOpened() {

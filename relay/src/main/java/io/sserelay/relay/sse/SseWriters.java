@@ -30,7 +30,7 @@ public final class SseWriters {
         return settings;
     }
 
-    RelayMetrics metrics() {
+    public RelayMetrics metrics() {
         return metrics;
     }
 

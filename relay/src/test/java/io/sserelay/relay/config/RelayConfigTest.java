@@ -1,5 +1,6 @@
 package io.sserelay.relay.config;
 
+import io.sserelay.relay.stream.HistoryLimits;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -36,7 +37,7 @@ class RelayConfigTest {
                 "RELAY_MAX_EVENT_BYTES", "1Mi",
                 "RELAY_SUBSCRIBER_BUFFER_BYTES", "2Mi",
                 "RELAY_HISTORY_MAX_BYTES", "1Gi",
-                "RELAY_CORS_ALLOWED_ORIGINS", "https://a.example.com, http://localhost:3000"));
+                "RELAY_CORS_ALLOWED_ORIGINS", "https://a.example.com, http://localhost:3000"), 8L << 30);
         assertThat(config.sse().heartbeat()).isEqualTo(Duration.ofMillis(500));
         assertThat(config.history().maxAge()).isEqualTo(Duration.ofHours(2));
         assertThat(config.publish().maxEventBytes()).isEqualTo(1 << 20);
@@ -108,6 +109,43 @@ class RelayConfigTest {
         assertThat(problems(Map.of("RELAY_MAX_EVENT_BYTES", "512Ki", "RELAY_SUBSCRIBER_BUFFER_BYTES", "256Ki")))
                 .containsExactly("RELAY_SUBSCRIBER_BUFFER_BYTES (256Ki) must be at least RELAY_MAX_EVENT_BYTES (512Ki),"
                         + " or every subscriber would be cut off by one large event");
+    }
+
+    @Test
+    void sizesTheMemoryBudgetsFromTheHeapUnlessTold() {
+        RelayConfig config = RelayConfig.fromEnvironment(Map.of(), 128L << 20);
+        assertThat(config.history().maxBytes()).isEqualTo(32L << 20);
+        assertThat(config.history().maxStreams()).isEqualTo(1_000_000);
+        assertThat(config.history().maxTombstones()).isEqualTo(65_536);
+        assertThat(config.connectionsMaxBytes()).isEqualTo((long) ((128L << 20) * 0.4));
+        assertThat(config.publishMaxPendingBytes()).isEqualTo((long) ((128L << 20) * 0.1));
+        assertThat(config.maxConnectionsPerAddress()).isZero();
+
+        RelayConfig small = RelayConfig.fromEnvironment(Map.of(), 48L << 20);
+        assertThat(small.publishMaxPendingBytes()).as("room for two of the largest batches").isEqualTo(8L << 20);
+
+        RelayConfig told = RelayConfig.fromEnvironment(Map.of("RELAY_HISTORY_MAX_BYTES", "16Mi",
+                "RELAY_HISTORY_MAX_STREAMS", "5000", "RELAY_HISTORY_MAX_TOMBSTONES", "0",
+                "RELAY_CONNECTIONS_MAX_BYTES", "64Mi", "RELAY_MAX_CONNECTIONS_PER_ADDRESS", "100",
+                "RELAY_PUBLISH_MAX_PENDING_BYTES", "8Mi"), 128L << 20);
+        assertThat(told.history()).isEqualTo(new HistoryLimits(1000, Duration.ofMinutes(10), 16L << 20, 5000, 0));
+        assertThat(told.connectionsMaxBytes()).isEqualTo(64L << 20);
+        assertThat(told.maxConnectionsPerAddress()).isEqualTo(100);
+        assertThat(told.publishMaxPendingBytes()).isEqualTo(8L << 20);
+    }
+
+    @Test
+    void refusesBudgetsThatDoNotFitTheHeap() {
+        assertThat(catchThrowableOfType(ConfigException.class, () -> RelayConfig.fromEnvironment(
+                Map.of("RELAY_HISTORY_MAX_BYTES", "96Mi"), 128L << 20)).problems())
+                .containsExactly("the memory budgets RELAY_HISTORY_MAX_BYTES (96.0 MiB), RELAY_CONNECTIONS_MAX_BYTES"
+                        + " (51.2 MiB) and RELAY_PUBLISH_MAX_PENDING_BYTES (12.8 MiB) add up to 160.0 MiB, more than"
+                        + " 85% of the JVM's maximum heap (128.0 MiB): lower them, or give the JVM more memory (the"
+                        + " container's memory limit, or -Xmx)");
+        assertThat(catchThrowableOfType(ConfigException.class, () -> RelayConfig.fromEnvironment(
+                Map.of("RELAY_PUBLISH_MAX_PENDING_BYTES", "2Mi"), 1L << 30)).problems())
+                .containsExactly("RELAY_PUBLISH_MAX_PENDING_BYTES (2Mi) must be at least RELAY_MAX_BATCH_BYTES (4Mi),"
+                        + " or a batch of the largest size could never be accepted");
     }
 
     @Test

@@ -39,9 +39,15 @@ public final class RelayProcess implements AutoCloseable {
     }
 
     public static RelayProcess start(Map<String, String> env) {
+        return start(env, "256m");
+    }
+
+    /** A relay with {@code maxHeap} ({@code -Xmx}) and the JVM flags the relay image uses. */
+    public static RelayProcess start(Map<String, String> env, String maxHeap) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                RelayMain.class.getName()).redirectErrorStream(true);
+        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx" + maxHeap, "-XX:+ExitOnOutOfMemoryError",
+                "-XX:MaxGCPauseMillis=20", "-cp", System.getProperty("java.class.path"), RelayMain.class.getName())
+                .redirectErrorStream(true);
         builder.environment().keySet().removeIf(name -> name.startsWith("RELAY_"));
         Map<String, String> all = new HashMap<>();
         all.put("RELAY_BIND_ADDRESS", "127.0.0.1");
@@ -91,6 +97,11 @@ public final class RelayProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The relay's process id, for {@code jcmd}. */
+    public long pid() {
+        return process.pid();
     }
 
     public boolean isAlive() {
