@@ -94,10 +94,13 @@ public final class Relay {
         ConnectionLimits connectionLimits = new ConnectionLimits(config.connectionsMaxBytes(),
                 config.maxConnectionsPerAddress());
         metrics.bindConnectionBudget(connectionLimits::usedBytes, connectionLimits.budgetBytes());
+        PublishHandler publish = new PublishHandler(hub, access, config.publish(), config.requestTimeout(),
+                config.publishMaxPendingBytes());
+        metrics.bindPublishBudget(publish::pendingBytes, publish.pendingBudget());
         RelayRouter router = new RelayRouter(
                 new SubscribeHandler(hub, writers, access, connectionLimits, config.maxStreamsPerConnection(),
                         config.sse().shutdownRetry(), config.history().maxAge()),
-                new PublishHandler(hub, access, config.publish(), config.requestTimeout()),
+                publish,
                 metrics,
                 () -> !draining && (!config.clustered() || peerSource.ready()),
                 () -> hub.responsive(LIVENESS_LOCK_TIMEOUT));

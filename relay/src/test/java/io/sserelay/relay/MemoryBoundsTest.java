@@ -178,6 +178,41 @@ class MemoryBoundsTest {
         }
     }
 
+    @Test
+    void publishBodiesTogetherStayWithinTheirBudget() throws Exception {
+        try (RelayProcess relay = RelayProcess.start(Map.of("RELAY_MAX_BATCH_BYTES", "256Ki",
+                "RELAY_MAX_EVENT_BYTES", "256Ki", "RELAY_PUBLISH_MAX_PENDING_BYTES", "1Mi"), "128m");
+                SseClient subscriber = SseClient.connect(relay.url("/streams/big"))) {
+            int part = 250 * 1024;
+            List<RawHttp> stalled = new ArrayList<>();
+            try {
+                for (int i = 0; i < 2; i++) {
+                    RawHttp publisher = RawHttp.connect("127.0.0.1", relay.port(), Duration.ofSeconds(30));
+                    publisher.send("POST /streams/big HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer " + TestRelay.TOKEN
+                            + "\r\nContent-Type: text/plain\r\nContent-Length: " + (part + 1) + "\r\n\r\n");
+                    publisher.send("x".repeat(part));
+                    stalled.add(publisher);
+                }
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                        .until(() -> metric(relay, "sserelay_publish_pending_bytes") == 4.0 * part);
+
+                HttpResponse<String> refused = publish(relay, "/streams/big", "y".repeat(100 * 1024));
+                assertThat(refused.statusCode()).isEqualTo(503);
+                assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+                assertThat(refused.body()).contains("\"error\":\"relay_busy\"");
+                assertThat(publish(relay, "/streams/big", "small").statusCode()).as("a small one still fits")
+                        .isEqualTo(202);
+            } finally {
+                stalled.forEach(RawHttp::close);
+            }
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .until(() -> metric(relay, "sserelay_publish_pending_bytes") == 0);
+            assertThat(publish(relay, "/streams/big", "y".repeat(100 * 1024)).statusCode()).isEqualTo(202);
+            subscriber.awaitEvents(2);
+            assertThat(subscriber.data()).extracting(String::length).containsExactly(5, 100 * 1024);
+        }
+    }
+
     /** Opens and closes connections, each naming random streams, from a few threads at once. */
     private static void subscribeAndLeave(RelayProcess relay, int connections) throws Exception {
         int threads = 4;

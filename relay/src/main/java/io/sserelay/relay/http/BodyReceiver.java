@@ -8,7 +8,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 
 /**
  * Reads a request body without holding a thread while the client sends it, bounded in bytes
@@ -16,25 +17,49 @@ import java.util.function.Consumer;
  * (408 or 413) and its connection is closed; it never occupies a worker, so no number of
  * slow clients can keep publishes or subscriptions waiting.
  *
+ * <p>Memory: the bodies being received or waiting to be published hold heap together within
+ * one budget, so many publishers at once cannot fill the heap; past it a publish is answered
+ * 503 with Retry-After. Each byte counts twice: once in the buffer it is received into, once
+ * in the copy that is parsed.
+ *
  * <p>Threads: {@link #receive} runs on the exchange's IO thread, and so do Undertow's receive
  * callbacks and the deadline task, so the per-body state needs no synchronization. The
  * complete body is handed to {@code onBody} on that IO thread; dispatch from there.
  */
 final class BodyReceiver {
 
-    private final Duration timeout;
+    /** How long a publisher turned away for memory is asked to wait. */
+    static final int BUSY_RETRY_SECONDS = 1;
 
-    /** @param timeout how long a client may take to send a whole body */
-    BodyReceiver(Duration timeout) {
+    private final Duration timeout;
+    private final ByteBudget pending;
+
+    /**
+     * @param timeout      how long a client may take to send a whole body
+     * @param pendingBytes heap all bodies being received or published may hold together
+     */
+    BodyReceiver(Duration timeout, long pendingBytes) {
         this.timeout = timeout;
+        this.pending = new ByteBudget(pendingBytes);
     }
 
     /**
      * Receives the body; {@code what} names it in errors ("the batch"), {@code tooLargeCode} is
-     * the error code past {@code limit} bytes.
+     * the error code past {@code limit} bytes. {@code onBody} gets the body and what to call
+     * once it is published (or refused), which gives its memory back to the budget.
      */
-    void receive(HttpServerExchange exchange, int limit, String tooLargeCode, String what, Consumer<byte[]> onBody) {
+    void receive(HttpServerExchange exchange, int limit, String tooLargeCode, String what,
+            BiConsumer<byte[], Runnable> onBody) {
         new Reception(exchange, limit, tooLargeCode, what, onBody).start();
+    }
+
+    /** Heap held by bodies being received or published, by the budget's count. */
+    long pendingBytes() {
+        return pending.used();
+    }
+
+    long pendingBudget() {
+        return pending.limit();
     }
 
     private final class Reception {
@@ -43,12 +68,15 @@ final class BodyReceiver {
         private final int limit;
         private final String tooLargeCode;
         private final String what;
-        private final Consumer<byte[]> onBody;
+        private final BiConsumer<byte[], Runnable> onBody;
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
         private XnioExecutor.Key deadline;
         private boolean finished;
+        /** Touched on the IO thread while receiving, then by whoever calls the release. */
+        private final AtomicLong reserved = new AtomicLong();
 
-        Reception(HttpServerExchange exchange, int limit, String tooLargeCode, String what, Consumer<byte[]> onBody) {
+        Reception(HttpServerExchange exchange, int limit, String tooLargeCode, String what,
+                BiConsumer<byte[], Runnable> onBody) {
             this.exchange = exchange;
             this.limit = limit;
             this.tooLargeCode = tooLargeCode;
@@ -67,14 +95,25 @@ final class BodyReceiver {
             if (finished) {
                 return;
             }
+            if (!pending.tryReserve(2L * bytes.length)) {
+                fail(new ApiError(503, "relay_busy", "publish bodies on this relay already hold " + pending.used() / 1024
+                        + " KiB of their " + pending.limit() / 1024 + " KiB budget; retry after " + BUSY_RETRY_SECONDS
+                        + " s").withHeader("Retry-After", Integer.toString(BUSY_RETRY_SECONDS)));
+                return;
+            }
+            reserved.addAndGet(2L * bytes.length);
             body.write(bytes, 0, bytes.length);
             if (body.size() > limit) {
                 fail(tooLarge());
             } else if (last) {
                 finished = true;
                 deadline.remove();
-                onBody.accept(body.toByteArray());
+                onBody.accept(body.toByteArray(), this::release);
             }
+        }
+
+        private void release() {
+            pending.release(reserved.getAndSet(0));
         }
 
         private void failed(IOException e) {
@@ -103,6 +142,7 @@ final class BodyReceiver {
 
         private void fail(ApiError error) {
             finished = true;
+            release();
             deadline.remove();
             exchange.getRequestReceiver().pause();
             error.send(exchange); // closes the connection: the rest of the body is never read

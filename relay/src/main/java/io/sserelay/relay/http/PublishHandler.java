@@ -41,12 +41,17 @@ public final class PublishHandler {
     private final PublishBodyParser parser;
     private final BodyReceiver bodies;
 
-    public PublishHandler(StreamHub hub, AccessControl access, PublishLimits limits, Duration bodyTimeout) {
+    /**
+     * @param bodyTimeout  how long a publisher may take to send its body
+     * @param pendingBytes heap the bodies being received or published may hold together
+     */
+    public PublishHandler(StreamHub hub, AccessControl access, PublishLimits limits, Duration bodyTimeout,
+            long pendingBytes) {
         this.hub = hub;
         this.access = access;
         this.limits = limits;
         this.parser = new PublishBodyParser(limits);
-        this.bodies = new BodyReceiver(bodyTimeout);
+        this.bodies = new BodyReceiver(bodyTimeout, pendingBytes);
     }
 
     /** {@code stream} is the validated name from the path, or null for a batch. */
@@ -85,7 +90,7 @@ public final class PublishHandler {
         if (declared > limit) {
             throw ApiError.tooLarge(tooLargeCode, what + " is " + declared + " bytes; the limit is " + limit);
         }
-        bodies.receive(exchange, limit, tooLargeCode, what, body -> exchange.dispatch(() -> {
+        bodies.receive(exchange, limit, tooLargeCode, what, (body, release) -> exchange.dispatch(() -> {
             try {
                 respond(exchange, stream, hub.publish(parse.apply(body), System.nanoTime()));
             } catch (ApiError error) {
@@ -95,8 +100,19 @@ public final class PublishHandler {
             } catch (RuntimeException e) {
                 LOG.error("unexpected failure publishing to {}", stream == null ? "a batch" : stream, e);
                 new ApiError(500, "internal_error", "the relay failed to publish; see its log").send(exchange);
+            } finally {
+                release.run();
             }
         }));
+    }
+
+    /** Heap held by publish bodies being received or published, by their budget's count. */
+    public long pendingBytes() {
+        return bodies.pendingBytes();
+    }
+
+    public long pendingBudget() {
+        return bodies.pendingBudget();
     }
 
     private static void respond(HttpServerExchange exchange, String stream, List<Event> events) {

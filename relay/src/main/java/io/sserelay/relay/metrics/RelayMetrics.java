@@ -120,6 +120,15 @@ public final class RelayMetrics implements AutoCloseable {
                 .description("The subscriber connections' heap budget (RELAY_CONNECTIONS_MAX_BYTES)").register(registry);
     }
 
+    /** Gauges of the publish bodies' heap budget: what they hold, and the budget. */
+    public void bindPublishBudget(LongSupplier usedBytes, long budgetBytes) {
+        Gauge.builder("sserelay.publish.pending.bytes", usedBytes, s -> s.getAsLong()).strongReference(true)
+                .baseUnit("bytes").description("Heap held by publish bodies being received or published")
+                .register(registry);
+        Gauge.builder("sserelay.publish.pending.budget", () -> budgetBytes).baseUnit("bytes")
+                .description("The publish bodies' heap budget (RELAY_PUBLISH_MAX_PENDING_BYTES)").register(registry);
+    }
+
     /**
      * A subscriber was turned away at a limit: {@code sserelay_subscribers_refused_total{reason}},
      * {@code reason} being {@code memory} or {@code per_address}.
