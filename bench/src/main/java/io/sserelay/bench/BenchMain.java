@@ -4,6 +4,7 @@ import io.sserelay.bench.report.Machine;
 import io.sserelay.bench.report.Reports;
 import io.sserelay.bench.scenario.BenchContext;
 import io.sserelay.bench.scenario.ClusterLatency;
+import io.sserelay.bench.scenario.HistoryMemory;
 import io.sserelay.bench.scenario.IdleConnectionMemory;
 import io.sserelay.bench.scenario.PeerSetUpdate;
 import io.sserelay.bench.scenario.ReconnectStorm;
@@ -28,7 +29,7 @@ import java.util.Map;
  */
 public final class BenchMain {
 
-    private static final String USAGE = "usage: BenchMain [--out DIR] [--scale 0.01..1] [--relay-jar JAR] [S1 .. S5]";
+    private static final String USAGE = "usage: BenchMain [--out DIR] [--scale 0.01..1] [--relay-jar JAR] [S1 .. S6]";
 
     private BenchMain() {
     }
@@ -97,8 +98,8 @@ public final class BenchMain {
     private static Map<String, Scenario> scenarios() {
         Map<String, Scenario> all = new LinkedHashMap<>();
         for (Scenario s : List.of(new FanOutThroughput(), new ClusterLatency(), new IdleConnectionMemory(),
-                new ReconnectStorm(), new PeerSetUpdate(Path.of("crds", "sserelays.sserelay.io-v1.yml"))
-                )) {
+                new ReconnectStorm(), new PeerSetUpdate(Path.of("crds", "sserelays.sserelay.io-v1.yml")),
+                new HistoryMemory())) {
             all.put(s.id(), s);
         }
         return all;

@@ -5,6 +5,7 @@ import io.sserelay.bench.scenario.BenchContext;
 import io.sserelay.bench.scenario.ClusterLatency;
 import io.sserelay.bench.scenario.FanOutThroughput;
 import io.sserelay.bench.scenario.Figure;
+import io.sserelay.bench.scenario.HistoryMemory;
 import io.sserelay.bench.scenario.IdleConnectionMemory;
 import io.sserelay.bench.scenario.PeerSetUpdate;
 import io.sserelay.bench.scenario.ReconnectStorm;
@@ -36,7 +37,8 @@ class BenchSmokeTest {
         BenchContext context = new BenchContext(0.02, REPOSITORY.resolve("relay/target/sse-relay.jar"),
                 out.resolve("logs"));
         List<Scenario> scenarios = List.of(new FanOutThroughput(), new ClusterLatency(), new IdleConnectionMemory(),
-                new ReconnectStorm(), new PeerSetUpdate(REPOSITORY.resolve("crds/sserelays.sserelay.io-v1.yml")));
+                new ReconnectStorm(), new PeerSetUpdate(REPOSITORY.resolve("crds/sserelays.sserelay.io-v1.yml")),
+                new HistoryMemory());
         List<ScenarioResult> results = new ArrayList<>();
         for (Scenario scenario : scenarios) {
             ScenarioResult result = scenario.run(context);
@@ -59,6 +61,6 @@ class BenchSmokeTest {
                 "throughput.png")) {
             assertThat(out.resolve(file)).isNotEmptyFile();
         }
-        assertThat(Files.readString(out.resolve("results.md"))).contains("| S1 |", "| S5 |");
+        assertThat(Files.readString(out.resolve("results.md"))).contains("| S1 |", "| S5 |", "| S6 |");
     }
 }

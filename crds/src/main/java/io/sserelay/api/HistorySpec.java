@@ -26,6 +26,26 @@ public class HistorySpec {
                     + " e.g. 10m")
     private String maxAge;
 
+    @JsonPropertyDescription("Heap for the whole history in bytes: events with their per-object overhead, the"
+            + " streams that hold them, and the records of dropped streams. The oldest events go first when it is"
+            + " reached. Default: a quarter of the relay's JVM heap.")
+    @Min(1048576)
+    @Max(68719476736.0)
+    private Long maxBytes;
+
+    @JsonPropertyDescription("Streams that may hold events at once; past it the oldest events go first.")
+    @Default("1000000")
+    @Min(1)
+    @Max(100000000)
+    private Integer maxStreams;
+
+    @JsonPropertyDescription("Streams dropped while idle whose losses are remembered one by one; beyond this the"
+            + " oldest are folded into one record for all streams, which makes resumes cautious (a reset).")
+    @Default("65536")
+    @Min(0)
+    @Max(100000000)
+    private Integer maxTombstones;
+
     public Integer getMaxEvents() {
         return maxEvents;
     }
@@ -40,5 +60,29 @@ public class HistorySpec {
 
     public void setMaxAge(String maxAge) {
         this.maxAge = maxAge;
+    }
+
+    public Long getMaxBytes() {
+        return maxBytes;
+    }
+
+    public void setMaxBytes(Long maxBytes) {
+        this.maxBytes = maxBytes;
+    }
+
+    public Integer getMaxStreams() {
+        return maxStreams;
+    }
+
+    public void setMaxStreams(Integer maxStreams) {
+        this.maxStreams = maxStreams;
+    }
+
+    public Integer getMaxTombstones() {
+        return maxTombstones;
+    }
+
+    public void setMaxTombstones(Integer maxTombstones) {
+        this.maxTombstones = maxTombstones;
     }
 }

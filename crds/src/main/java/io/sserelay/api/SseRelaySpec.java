@@ -57,6 +57,13 @@ public class SseRelaySpec {
     @Max(1073741824)
     private Integer subscriberBufferBytes;
 
+    @JsonPropertyDescription("Subscriber connections one source address may hold on one relay; 0 for no limit."
+            + " Leave it at 0 when subscribers arrive through an ingress, a proxy or NAT, where many share an address.")
+    @Default("0")
+    @Min(0)
+    @Max(1000000)
+    private Integer maxConnectionsPerAddress;
+
     @JsonPropertyDescription("Who may publish.")
     private PublishAuthSpec publishAuth;
 
@@ -131,6 +138,14 @@ public class SseRelaySpec {
 
     public void setMaxEventBytes(Integer maxEventBytes) {
         this.maxEventBytes = maxEventBytes;
+    }
+
+    public Integer getMaxConnectionsPerAddress() {
+        return maxConnectionsPerAddress;
+    }
+
+    public void setMaxConnectionsPerAddress(Integer maxConnectionsPerAddress) {
+        this.maxConnectionsPerAddress = maxConnectionsPerAddress;
     }
 
     public Integer getSubscriberBufferBytes() {

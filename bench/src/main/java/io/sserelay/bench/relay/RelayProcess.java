@@ -47,9 +47,15 @@ public final class RelayProcess implements AutoCloseable {
         this.address = address;
     }
 
-    /** Starts a relay and waits until it is ready. */
+    /** Starts a relay with {@link #JVM_OPTIONS} and waits until it is ready. */
     public static RelayProcess start(String name, Path jar, String bindAddress, int port, Map<String, String> env,
                                      Path logDirectory) {
+        return start(name, jar, bindAddress, port, env, logDirectory, JVM_OPTIONS);
+    }
+
+    /** Starts a relay with the given JVM options and waits until it is ready. */
+    public static RelayProcess start(String name, Path jar, String bindAddress, int port, Map<String, String> env,
+                                     Path logDirectory, List<String> jvmOptions) {
         if (listening(new InetSocketAddress(bindAddress, port))) {
             throw new IllegalStateException("something already listens on " + bindAddress + ":" + port
                     + "; is an earlier benchmark still running?");
@@ -59,7 +65,8 @@ public final class RelayProcess implements AutoCloseable {
             Path log = logDirectory.resolve(name + ".log");
             List<String> command = new ArrayList<>();
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            command.addAll(JVM_OPTIONS);
+            command.addAll(jvmOptions);
+            command.add("-XX:+ExitOnOutOfMemoryError");
             command.add("-Xlog:gc:file=" + logDirectory.resolve(name + "-gc.log"));
             command.add("-jar");
             command.add(jar.toString());

@@ -48,6 +48,13 @@ public record BenchContext(double scale, Path relayJar, Path logs) {
         return RelayProcess.start(name, relayJar, address, 8080, env, logs);
     }
 
+    /** As {@link #startRelay(String, String, Map)}, with other JVM options. */
+    public RelayProcess startRelay(String name, String address, Map<String, String> extraEnv, List<String> jvmOptions) {
+        Map<String, String> env = new HashMap<>(extraEnv);
+        env.put("RELAY_PUBLISH_TOKEN", PUBLISH_TOKEN);
+        return RelayProcess.start(name, relayJar, address, 8080, env, logs, jvmOptions);
+    }
+
     /** A load client with {@code threads} selector threads, connecting from the benchmark's source addresses. */
     public SseLoadClient loadClient(int threads) {
         List<InetAddress> sources = new ArrayList<>();

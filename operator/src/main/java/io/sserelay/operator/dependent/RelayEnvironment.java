@@ -58,10 +58,14 @@ final class RelayEnvironment {
         if (history != null) {
             optional(env, "RELAY_HISTORY_MAX_EVENTS", history.getMaxEvents());
             optional(env, "RELAY_HISTORY_MAX_AGE", history.getMaxAge());
+            optional(env, "RELAY_HISTORY_MAX_BYTES", history.getMaxBytes());
+            optional(env, "RELAY_HISTORY_MAX_STREAMS", history.getMaxStreams());
+            optional(env, "RELAY_HISTORY_MAX_TOMBSTONES", history.getMaxTombstones());
         }
         optional(env, "RELAY_HEARTBEAT", spec.getHeartbeat());
         optional(env, "RELAY_MAX_EVENT_BYTES", spec.getMaxEventBytes());
         optional(env, "RELAY_SUBSCRIBER_BUFFER_BYTES", spec.getSubscriberBufferBytes());
+        optional(env, "RELAY_MAX_CONNECTIONS_PER_ADDRESS", spec.getMaxConnectionsPerAddress());
         CorsSpec cors = spec.getCors();
         if (cors != null && cors.getAllowedOrigins() != null && !cors.getAllowedOrigins().isEmpty()) {
             env.add(value("RELAY_CORS_ALLOWED_ORIGINS", String.join(",", cors.getAllowedOrigins())));

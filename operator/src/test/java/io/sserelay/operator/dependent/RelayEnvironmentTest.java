@@ -36,15 +36,21 @@ class RelayEnvironmentTest {
         spec.setHistory(new HistorySpec());
         spec.getHistory().setMaxEvents(50);
         spec.getHistory().setMaxAge("1h");
+        spec.getHistory().setMaxBytes(48L << 20);
+        spec.getHistory().setMaxStreams(20_000);
+        spec.getHistory().setMaxTombstones(1000);
+        spec.setMaxConnectionsPerAddress(50);
         spec.setHeartbeat("5s");
         spec.setMaxEventBytes(1024);
         spec.setSubscriberBufferBytes(8192);
         spec.setCors(new CorsSpec());
         spec.getCors().setAllowedOrigins(List.of("https://a.example.com", "https://b.example.com"));
         Map<String, EnvVar> env = env(relay);
-        assertThat(values(env, "RELAY_HISTORY_MAX_EVENTS", "RELAY_HISTORY_MAX_AGE", "RELAY_HEARTBEAT",
-                "RELAY_MAX_EVENT_BYTES", "RELAY_SUBSCRIBER_BUFFER_BYTES", "RELAY_CORS_ALLOWED_ORIGINS"))
-                .containsExactly("50", "1h", "5s", "1024", "8192", "https://a.example.com,https://b.example.com");
+        assertThat(values(env, "RELAY_HISTORY_MAX_EVENTS", "RELAY_HISTORY_MAX_AGE", "RELAY_HISTORY_MAX_BYTES",
+                "RELAY_HISTORY_MAX_STREAMS", "RELAY_HISTORY_MAX_TOMBSTONES", "RELAY_HEARTBEAT", "RELAY_MAX_EVENT_BYTES",
+                "RELAY_SUBSCRIBER_BUFFER_BYTES", "RELAY_MAX_CONNECTIONS_PER_ADDRESS", "RELAY_CORS_ALLOWED_ORIGINS"))
+                .containsExactly("50", "1h", "50331648", "20000", "1000", "5s", "1024", "8192", "50",
+                        "https://a.example.com,https://b.example.com");
     }
 
     @Test
