@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -370,6 +371,33 @@ class StreamHubTest {
         assertThat(r.data()).containsExactly("1", "2");
     }
 
+    @Test
+    void reportsItselfStuckWhileSomethingHoldsItsLock() throws Exception {
+        StreamHub hub = hub(10);
+        assertThat(hub.responsive(Duration.ofMillis(100))).isTrue();
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Recorder stuck = new Recorder() {
+            @Override
+            public void onEvent(Event event) {
+                inside.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        hub.subscribe(List.of("a"), null, stuck);
+        Thread publisher = new Thread(() -> publish(hub, "a", "1"));
+        publisher.start();
+        inside.await();
+        assertThat(hub.responsive(Duration.ofMillis(100))).isFalse();
+        release.countDown();
+        publisher.join();
+        assertThat(hub.responsive(Duration.ofMillis(100))).isTrue();
+    }
+
     private static StreamHub hub(int maxEvents) {
         return new StreamHub(ORIGIN, new HistoryLimits(maxEvents, Duration.ofMinutes(10), 64L << 20), false);
     }
@@ -391,7 +419,7 @@ class StreamHubTest {
     }
 
     /** Records what the hub hands a subscriber: the catch-up's replay followed by live events. */
-    private static final class Recorder implements Subscriber {
+    private static class Recorder implements Subscriber {
         CatchUp catchUp;
         final List<Event> received = new ArrayList<>();
         final List<List<String>> gaps = new ArrayList<>();
