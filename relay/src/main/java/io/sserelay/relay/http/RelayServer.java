@@ -6,6 +6,7 @@ import io.undertow.connector.ByteBufferPool;
 import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.protocol.http.HttpOpenListener;
+import org.xnio.ChannelListener;
 import org.xnio.ChannelListeners;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
@@ -26,7 +27,10 @@ import java.util.List;
  * The relay's HTTP/1.1 listeners: Undertow's HTTP protocol on an XNIO worker, assembled from
  * Undertow's public parts (its "assembling a server manually") instead of {@code Undertow.builder()},
  * because the builder offers no place between accepting a connection and handing it to Undertow.
- * The settings are those the builder would use.
+ * The settings are those the builder would use; the one difference is there: every connection's
+ * output goes through a {@link JsonBadRequestConduit}, so that a request head Undertow cannot parse
+ * gets the relay's JSON error instead of Undertow's empty 400 (and, for that, answers to pipelined
+ * requests are not buffered).
  *
  * <p>Threads: {@link #start()} and {@link #stop()} run on the caller's thread; connections are
  * served on the worker's IO threads, as with the builder.
@@ -82,16 +86,24 @@ public final class RelayServer {
                     .getMap();
             OptionMap protocolOptions = OptionMap.builder()
                     .set(UndertowOptions.NO_REQUEST_TIMEOUT, 60_000)
-                    .set(UndertowOptions.BUFFER_PIPELINED_DATA, true)
+                    // The builder buffers the answers to pipelined requests; Undertow then copies
+                    // its bad-request bytes behind them into one write, which JsonBadRequestConduit
+                    // cannot tell apart, or closes the connection with them unsent.
+                    .set(UndertowOptions.BUFFER_PIPELINED_DATA, false)
                     .addAll(serverOptions)
                     .getMap();
             ByteBufferPool buffers = defaultBufferPool();
             for (Listener listener : listeners) {
                 HttpOpenListener http = new HttpOpenListener(buffers, protocolOptions);
                 http.setRootHandler(listener.handler());
+                ChannelListener<StreamConnection> accepted = connection -> {
+                    connection.getSinkChannel().setConduit(
+                            new JsonBadRequestConduit(connection.getSinkChannel().getConduit()));
+                    http.handleEvent(connection);
+                };
                 AcceptingChannel<StreamConnection> channel = worker.createStreamConnectionServer(
                         new InetSocketAddress(InetAddress.getByName(listener.host()), listener.port()),
-                        ChannelListeners.openListenerAdapter(http), socketOptions);
+                        ChannelListeners.openListenerAdapter(accepted), socketOptions);
                 channel.resumeAccepts();
                 channels.add(channel);
                 addresses.add(channel.getLocalAddress(InetSocketAddress.class));
