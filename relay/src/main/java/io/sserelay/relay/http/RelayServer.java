@@ -27,10 +27,11 @@ import java.util.List;
  * The relay's HTTP/1.1 listeners: Undertow's HTTP protocol on an XNIO worker, assembled from
  * Undertow's public parts (its "assembling a server manually") instead of {@code Undertow.builder()},
  * because the builder offers no place between accepting a connection and handing it to Undertow.
- * The settings are those the builder would use; the one difference is there: every connection's
- * output goes through a {@link JsonBadRequestConduit}, so that a request head Undertow cannot parse
- * gets the relay's JSON error instead of Undertow's empty 400 (and, for that, answers to pipelined
- * requests are not buffered).
+ * The settings are those the builder would use, with two additions so that framing Undertow
+ * refuses is answered with the relay's JSON errors: every connection's output goes through a
+ * {@link JsonBadRequestConduit} (a request head Undertow cannot parse; for that, answers to
+ * pipelined requests are not buffered), and every listener's handlers come after a
+ * {@link ChunkedRequestHandler} (a chunked body that breaks the chunked coding).
  *
  * <p>Threads: {@link #start()} and {@link #stop()} run on the caller's thread; connections are
  * served on the worker's IO threads, as with the builder.
@@ -95,7 +96,7 @@ public final class RelayServer {
             ByteBufferPool buffers = defaultBufferPool();
             for (Listener listener : listeners) {
                 HttpOpenListener http = new HttpOpenListener(buffers, protocolOptions);
-                http.setRootHandler(listener.handler());
+                http.setRootHandler(new ChunkedRequestHandler(listener.handler()));
                 ChannelListener<StreamConnection> accepted = connection -> {
                     connection.getSinkChannel().setConduit(
                             new JsonBadRequestConduit(connection.getSinkChannel().getConduit()));
