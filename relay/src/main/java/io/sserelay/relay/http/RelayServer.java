@@ -87,9 +87,10 @@ public final class RelayServer {
                     .getMap();
             OptionMap protocolOptions = OptionMap.builder()
                     .set(UndertowOptions.NO_REQUEST_TIMEOUT, 60_000)
-                    // The builder buffers the answers to pipelined requests; Undertow then copies
-                    // its bad-request bytes behind them into one write, which JsonBadRequestConduit
-                    // cannot tell apart, or closes the connection with them unsent.
+                    // The builder buffers the answers to pipelined requests. Undertow then either
+                    // copies its bad-request bytes behind them into one write, which
+                    // JsonBadRequestConduit cannot tell apart, or closes the connection with the
+                    // earlier answers still in the buffer.
                     .set(UndertowOptions.BUFFER_PIPELINED_DATA, false)
                     .addAll(serverOptions)
                     .getMap();
@@ -111,7 +112,10 @@ public final class RelayServer {
             }
         } catch (IOException e) {
             closeChannels();
-            worker.shutdownNow();
+            if (worker != null) {
+                worker.shutdownNow();
+                worker = null;
+            }
             throw new UncheckedIOException("could not start the HTTP listeners", e);
         }
     }
