@@ -30,12 +30,11 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Generated publish and subscribe requests (methods, paths, query parameters, headers, content
- * types, bodies, chunked framing, {@code Expect: 100-continue}, and framing Undertow's parser
- * refuses: a '%' without two hex digits in the target, chunk sizes that break the chunked coding)
- * sent over raw sockets to a real
- * relay, against the invariants of its API: never a 5xx, never a hang, every error in the JSON
- * shape, every accepted event delivered exactly once and in order to a subscriber of its stream,
- * and no rejected request publishing anything.
+ * types, bodies, chunked framing, {@code Expect: 100-continue}, a '%' without two hex digits in
+ * the target, chunk sizes that break the chunked coding) sent over raw sockets to a real relay,
+ * against the invariants of its API: never a 5xx, never a hang, every error in the JSON shape,
+ * every accepted event delivered exactly once and in order to a subscriber of its stream, and no
+ * rejected request publishing anything.
  *
  * <p>CI runs a fixed seed. A longer run with fresh seeds:
  * {@code ./mvnw -pl relay -am test -Dtest=RequestFuzzTest -Dsurefire.failIfNoSpecifiedTests=false
