@@ -5,6 +5,7 @@ import io.sserelay.relay.http.AccessControl;
 import io.sserelay.relay.http.ConnectionLimits;
 import io.sserelay.relay.http.CorsHandler;
 import io.sserelay.relay.http.PublishHandler;
+import io.sserelay.relay.http.RelayServer;
 import io.sserelay.relay.http.RelayRouter;
 import io.sserelay.relay.http.SubscribeHandler;
 import io.sserelay.relay.metrics.RelayMetrics;
@@ -17,15 +18,16 @@ import io.sserelay.relay.peer.SseRelayStatusPeerSource;
 import io.sserelay.relay.peer.StaticPeerSource;
 import io.sserelay.relay.sse.SseWriters;
 import io.sserelay.relay.stream.StreamHub;
-import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.handlers.HttpContinueReadHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xnio.Options;
+import org.xnio.OptionMap;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -66,7 +68,7 @@ public final class Relay {
     private final StreamHub hub;
     private final RelayMetrics metrics;
     private final SseWriters writers;
-    private final Undertow server;
+    private final RelayServer server;
     private final PeerMesh mesh;
     private final PeerSource peerSource;
     private final ScheduledExecutorService sweeper;
@@ -104,35 +106,32 @@ public final class Relay {
                 metrics,
                 () -> !draining && (!config.clustered() || peerSource.ready()),
                 () -> hub.responsive(LIVENESS_LOCK_TIMEOUT));
-        Undertow.Builder builder = Undertow.builder()
-                .addHttpListener(config.httpPort(), config.bindAddress())
-                .setIoThreads(config.ioThreads())
-                .setWorkerThreads(config.workerThreads())
-                .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
+        OptionMap serverOptions = OptionMap.builder()
+                .set(UndertowOptions.ENABLE_HTTP2, false)
                 // The router decodes the request target itself (RequestTarget says why), so bytes
                 // Undertow would refuse with a bare 400 reach it and get a JSON error.
-                .setServerOption(UndertowOptions.DECODE_URL, false)
-                .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
+                .set(UndertowOptions.DECODE_URL, false)
+                .set(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
                 // A client that trickles its request head, or opens a connection and sends
                 // nothing, is disconnected; bodies have their own deadline (BodyReceiver).
-                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) config.requestTimeout().toMillis())
-                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) IDLE_CONNECTION_TIMEOUT.toMillis())
-                .setSocketOption(Options.BACKLOG, ACCEPT_BACKLOG)
-                // Answers "Expect: 100-continue" when a handler starts reading the body, so a
-                // request refused before that gets its final status at once instead.
-                .setHandler(new CorsHandler(config.corsAllowedOrigins(), new HttpContinueReadHandler(router)));
+                .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) config.requestTimeout().toMillis())
+                .set(UndertowOptions.NO_REQUEST_TIMEOUT, (int) IDLE_CONNECTION_TIMEOUT.toMillis())
+                .getMap();
+        List<RelayServer.Listener> listeners = new ArrayList<>();
+        // Answers "Expect: 100-continue" when a handler starts reading the body, so a request
+        // refused before that gets its final status at once instead.
+        listeners.add(new RelayServer.Listener(config.bindAddress(), config.httpPort(),
+                new CorsHandler(config.corsAllowedOrigins(), new HttpContinueReadHandler(router))));
         if (config.clustered()) {
             this.mesh = new PeerMesh(hub, new PeerSettings(config.peerToken(), peerReadTimeout(config),
                     config.publish().maxEventBytes()), metrics);
-            builder.addListener(new Undertow.ListenerBuilder()
-                    .setType(Undertow.ListenerType.HTTP)
-                    .setHost(config.bindAddress())
-                    .setPort(config.peerPort())
-                    .setRootHandler(new PeerHandler(hub, writers, mesh, config.peerToken())));
+            listeners.add(new RelayServer.Listener(config.bindAddress(), config.peerPort(),
+                    new PeerHandler(hub, writers, mesh, config.peerToken())));
         } else {
             this.mesh = null;
         }
-        this.server = builder.build();
+        this.server = new RelayServer(config.ioThreads(), config.workerThreads(), ACCEPT_BACKLOG, serverOptions,
+                listeners);
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "relay-history-sweeper");
             thread.setDaemon(true);
@@ -153,12 +152,12 @@ public final class Relay {
 
     /** The address the HTTP listener is bound to (with the real port when 0 was configured). */
     public InetSocketAddress address() {
-        return (InetSocketAddress) server.getListenerInfo().get(0).getAddress();
+        return server.address(0);
     }
 
     /** The address of the peer listener, or null when the relay is not clustered. */
     public InetSocketAddress peerListenerAddress() {
-        return mesh == null ? null : (InetSocketAddress) server.getListenerInfo().get(1).getAddress();
+        return mesh == null ? null : server.address(1);
     }
 
     /** How peers reach this relay, or null when it is not clustered. */

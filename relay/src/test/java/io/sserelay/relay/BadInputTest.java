@@ -13,6 +13,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -29,6 +30,9 @@ class BadInputTest {
 
     private static final String TEXT = "text/plain";
     private static final String JSON = "application/json";
+    private static final String MALFORMED_REQUEST = "the request is not valid HTTP/1.1: its request line, a header"
+            + " line, a %-escape in its target (% and two hex digits) or its framing (one Content-Length, or"
+            + " Transfer-Encoding without it) could not be parsed, or its head is too large";
     private static TestRelay relay;
 
     @BeforeAll
@@ -215,40 +219,99 @@ class BadInputTest {
         assertThat(response.body()).isEqualTo(error(code, message));
     }
 
-    /** Request heads Undertow cannot parse; it answers them itself (documented in relay.md). */
-    static Stream<String> unparsableHeads() {
+    /**
+     * Request heads Undertow's parser refuses before any handler runs; the relay answers them
+     * below Undertow (JsonBadRequestConduit).
+     */
+    static Stream<Arguments> unparsableHeads() {
         String rest = "Host: 127.0.0.1\r\nAuthorization: Bearer " + TestRelay.TOKEN + "\r\nContent-Type: text/plain\r\n";
+        String oversized = "GET /healthz HTTP/1.1\r\nX-Padding: ";
         return Stream.of(
-                "POST /streams/a%zz HTTP/1.1\r\n" + rest + "Content-Length: 1\r\n\r\nx",
-                "POST /streams/a HTTP/1.1\r\n" + rest + "NoColonHere\r\nContent-Length: 1\r\n\r\nx",
-                "POST /streams/a HTTP/1.1\r\n" + rest + "Content-Length: 1\r\nContent-Length: 2\r\n\r\nxy",
-                "POST /streams/a HTTP/1.1\r\n" + rest + "Content-Length: -5\r\n\r\nx",
-                "POST /streams/a HTTP/1.1\r\n" + rest + "Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"
-                        + "1\r\nx\r\n0\r\n\r\n");
+                arguments("a % not followed by two hex digits",
+                        "POST /streams/a%zz HTTP/1.1\r\n" + rest + "Content-Length: 1\r\n\r\nx"),
+                arguments("a header line without a colon",
+                        "POST /streams/a HTTP/1.1\r\n" + rest + "NoColonHere\r\nContent-Length: 1\r\n\r\nx"),
+                arguments("two Content-Lengths",
+                        "POST /streams/a HTTP/1.1\r\n" + rest + "Content-Length: 1\r\nContent-Length: 2\r\n\r\nxy"),
+                arguments("a negative Content-Length",
+                        "POST /streams/a HTTP/1.1\r\n" + rest + "Content-Length: -5\r\n\r\nx"),
+                arguments("Content-Length and Transfer-Encoding",
+                        "POST /streams/a HTTP/1.1\r\n" + rest + "Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                + "1\r\nx\r\n0\r\n\r\n"),
+                arguments("a request line without a version", "GET /healthz\r\nHost: 127.0.0.1\r\n\r\n"),
+                arguments("a version that is not HTTP's", "GET /healthz FOO/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+                arguments("the HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+                arguments("TLS on the plain port", "\u0016\u0003\u0001\u0000\u00a5\u0001\u0000\u0000\u00a1\u0003\u0003"),
+                // One byte over 1 MiB and no more, so the relay has read everything it was sent
+                // when it closes, and the close cannot turn into a reset that loses the answer.
+                arguments("a head over 1 MiB", oversized + "a".repeat(1024 * 1024 + 1 - oversized.length())));
     }
 
-    /**
-     * Undertow's parser answers these before any handler: an empty 400, then the connection is
-     * closed. Pinned so that a change there is noticed (the relay could then answer in JSON).
-     */
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("unparsableHeads")
-    void anUnparsableRequestHeadIsRefusedByTheHttpServerWithAnEmpty400(String request) {
-        RawHttp.Response response = RawHttp.exchange("127.0.0.1", relay.relay().address().getPort(), request);
-        assertThat(response.status()).isEqualTo(400);
-        assertThat(response.body()).isEmpty();
+    void anUnparsableRequestHeadGetsAJson400AndTheConnectionIsClosed(String what, String request) {
+        try (RawHttp client = RawHttp.connect("127.0.0.1", relay.relay().address().getPort(), Duration.ofSeconds(30))) {
+            client.send(request);
+            RawHttp.Response response = client.readResponse();
+            assertThat(response.status()).isEqualTo(400);
+            assertThat(response.headers()).containsEntry("content-type", "application/json")
+                    .containsEntry("connection", "close");
+            assertThat(response.body()).isEqualTo(error("malformed_request", MALFORMED_REQUEST));
+            assertThat(client.isClosedByServer()).isTrue();
+        }
+    }
+
+    /** Requests before the unparsable one on the same connection keep their answers. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("unparsableHeads")
+    void aPipelinedRequestBeforeAnUnparsableHeadIsAnsweredFirst(String what, String request) {
+        try (RawHttp client = RawHttp.connect("127.0.0.1", relay.relay().address().getPort(), Duration.ofSeconds(30))) {
+            client.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + request);
+            assertThat(client.readResponse().body()).isEqualTo("{\"status\":\"ok\"}");
+            RawHttp.Response refusal = client.readResponse();
+            assertThat(refusal.status()).isEqualTo(400);
+            assertThat(refusal.body()).isEqualTo(error("malformed_request", MALFORMED_REQUEST));
+            assertThat(client.isClosedByServer()).isTrue();
+        }
     }
 
     /**
-     * Undertow's chunk decoder closes the connection on a chunk size that is not hexadecimal,
-     * before the relay can answer (documented in relay.md). Pinned so that a change there is noticed.
+     * Chunked bodies that break the chunked coding, one way each (ChunkedBodyDecoderTest has them
+     * all), sent with their head or once the relay reads the body (after its 100 Continue).
      */
-    @Test
-    void aMalformedChunkSizeClosesTheConnectionAndPublishesNothing() {
-        try (RawHttp client = RawHttp.connect("127.0.0.1", relay.relay().address().getPort(),
-                java.time.Duration.ofSeconds(30))) {
-            client.send("POST /streams/a HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TestRelay.TOKEN
-                    + "\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nx\r\n0\r\n\r\n");
+    static Stream<Arguments> malformedChunkedBodies() {
+        return Stream.of(
+                arguments("zz\r\nx\r\n0\r\n\r\n", "the chunk size line 'zz' is not hexadecimal"),
+                arguments("-1\r\nx\r\n0\r\n\r\n", "the chunk size line '-1' is not hexadecimal"),
+                arguments("1\r\nx\r\n\r\n0\r\n\r\n", "a chunk size line is empty: a chunk starts with its size in hexadecimal"),
+                arguments("10000000000000000\r\nx\r\n0\r\n\r\n", "the chunk size '10000000000000000' is too large"),
+                arguments("1\r\nxy\r\n0\r\n\r\n", "a chunk's data is not followed by CRLF where its size says it ends"),
+                arguments("1;" + "e".repeat(1024) + "\r\nx\r\n0\r\n\r\n",
+                        "a chunk size line is longer than 1024 bytes (with its extensions)"),
+                arguments("1\r\nx\r\n0\r\n" + "X-Trailer: t\r\n".repeat(600) + "\r\n",
+                        "the trailer section is longer than 8192 bytes"))
+                .flatMap(row -> Stream.of("with its head", "after 100 Continue")
+                        .map(when -> arguments(row.get()[0], row.get()[1], when)));
+    }
+
+    @ParameterizedTest(name = "{1}, sent {2}")
+    @MethodSource("malformedChunkedBodies")
+    void aMalformedChunkedBodyGetsAJson400AndTheConnectionIsClosed(String body, String message, String when) {
+        try (RawHttp client = RawHttp.connect("127.0.0.1", relay.relay().address().getPort(), Duration.ofSeconds(30))) {
+            String head = "POST /streams/a HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TestRelay.TOKEN
+                    + "\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n";
+            if (when.equals("with its head")) {
+                client.send(head + "\r\n" + body);
+            } else {
+                client.send(head + "Expect: 100-continue\r\n\r\n");
+                assertThat(client.readResponse().status()).isEqualTo(100);
+                client.send(body);
+            }
+            RawHttp.Response response = client.readResponse();
+            assertThat(response.status()).isEqualTo(400);
+            assertThat(response.headers()).containsEntry("content-type", "application/json")
+                    .containsEntry("connection", "close");
+            assertThat(response.body()).isEqualTo(error("malformed_chunk", message));
             assertThat(client.isClosedByServer()).isTrue();
         }
     }

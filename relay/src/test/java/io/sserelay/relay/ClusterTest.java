@@ -3,6 +3,7 @@ package io.sserelay.relay;
 import com.sun.net.httpserver.HttpServer;
 import io.sserelay.relay.peer.PeerAddress;
 import io.sserelay.relay.peer.PeerFrames;
+import io.sserelay.relay.support.RawHttp;
 import io.sserelay.relay.support.SseClient;
 import io.sserelay.relay.support.SseFrame;
 import io.sserelay.relay.support.TestCluster;
@@ -227,6 +228,19 @@ class ClusterTest {
             HttpResponse<String> anonymous = peerGet(url, TestCluster.PEER_TOKEN, null);
             assertThat(anonymous.statusCode()).isEqualTo(400);
             assertThat(cluster.relay(0).metric("sserelay_peer_followers")).isEqualTo(1);
+        }
+    }
+
+    /** The peer listener is served like the public one, down to requests Undertow cannot parse. */
+    @Test
+    void thePeerPortAnswersAnUnparsableRequestHeadWithTheJsonError() {
+        try (TestCluster cluster = TestCluster.start(1, Map.of())) {
+            PeerAddress peer = cluster.peerAddress(0);
+            RawHttp.Response response = RawHttp.exchange(peer.host(), peer.port(),
+                    "GET /peer/v1/log%zz HTTP/1.1\r\nHost: " + peer + "\r\n\r\n");
+            assertThat(response.status()).isEqualTo(400);
+            assertThat(response.headers()).containsEntry("content-type", "application/json");
+            assertThat(response.body()).startsWith("{\"error\":\"malformed_request\",");
         }
     }
 

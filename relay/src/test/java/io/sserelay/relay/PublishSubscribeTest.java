@@ -1,5 +1,6 @@
 package io.sserelay.relay;
 
+import io.sserelay.relay.support.RawHttp;
 import io.sserelay.relay.support.SseClient;
 import io.sserelay.relay.support.SseFrame;
 import io.sserelay.relay.support.TestRelay;
@@ -8,6 +9,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -166,6 +168,49 @@ class PublishSubscribeTest {
         }
     }
 
+    /**
+     * Chunk extensions and trailers are allowed and ignored: the event is the chunks' data. The
+     * chunks are sent once the relay reads the body (it answered 100 Continue), one at a time.
+     */
+    @Test
+    void aChunkedBodyWithExtensionsAndTrailersSentPieceByPieceIsPublishedOnce() {
+        try (SseClient orders = relay.subscribe("/streams/orders");
+             RawHttp client = RawHttp.connect("127.0.0.1", relay.relay().address().getPort(), Duration.ofSeconds(30))) {
+            awaitSubscribed(1);
+            String head = chunkedPublish("orders", "");
+            client.send(head.substring(0, head.length() - 2) + "Expect: 100-continue\r\n\r\n");
+            assertThat(client.readResponse().status()).isEqualTo(100);
+            client.send("5;ext=1\r\nhello\r\n");
+            client.send("7 ; a ; b=\"c\"\r\n, world\r\n");
+            client.send("0;last\r\nChecksum: 1234\r\n\r\n");
+            RawHttp.Response response = client.readResponse();
+            assertThat(response.status()).isEqualTo(202);
+            orders.awaitEvents(1);
+            assertThat(orders.data()).containsExactly("hello, world");
+            assertThat(relay.metric("sserelay_events_published_total")).isEqualTo(1);
+        }
+    }
+
+    /** What follows a chunked body on a connection is the next request, whether it came with the body or later. */
+    @Test
+    void chunkedPublishesPipelinedOnOneKeepAliveConnectionAreEachAnswered() {
+        try (SseClient orders = relay.subscribe("/streams/orders");
+             RawHttp client = RawHttp.connect("127.0.0.1", relay.relay().address().getPort(), Duration.ofSeconds(30))) {
+            awaitSubscribed(1);
+            client.send(chunkedPublish("orders", "3\r\none\r\n0\r\n\r\n")
+                    + chunkedPublish("orders", "1\r\nt\r\n2\r\nwo\r\n0\r\n\r\n"));
+            RawHttp.Response first = client.readResponse();
+            RawHttp.Response second = client.readResponse();
+            client.send(chunkedPublish("orders", "5\r\nthree\r\n0\r\n\r\n"));
+            RawHttp.Response third = client.readResponse();
+
+            assertThat(List.of(first, second, third)).extracting(RawHttp.Response::status).containsExactly(202, 202, 202);
+            orders.awaitEvents(3);
+            assertThat(orders.data()).containsExactly("one", "two", "three");
+            assertThat(client.isOpenAfter(Duration.ofMillis(100))).isTrue();
+        }
+    }
+
     @Test
     void servesHealthReadinessMetricsAndTheLivePage() {
         assertThat(relay.get("/healthz", Map.of()).body()).isEqualTo("{\"status\":\"ok\"}");
@@ -180,6 +225,11 @@ class PublishSubscribeTest {
                 "sserelay_subscribers_disconnected_total{reason=\"backlog\"} ",
                 "sserelay_publish_to_write_seconds_bucket", "sserelay_history_events ", "sserelay_history_bytes ",
                 "jvm_memory_used_bytes");
+    }
+
+    private static String chunkedPublish(String stream, String chunkedBody) {
+        return "POST /streams/" + stream + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TestRelay.TOKEN
+                + "\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n" + chunkedBody;
     }
 
     private void awaitSubscribed(int connections) {

@@ -90,6 +90,21 @@ class SlowClientTest {
     }
 
     @Test
+    void aStalledChunkedBodyIsAnswered408AndDisconnectedAfterTheRequestTimeout() {
+        try (TestRelay relay = TestRelay.start(Map.of("RELAY_REQUEST_TIMEOUT", "500ms"));
+             RawHttp client = RawHttp.connect(HOST, port(relay), Duration.ofSeconds(30))) {
+            client.send("POST /streams/stalled HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TestRelay.TOKEN
+                    + "\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab");
+            RawHttp.Response response = client.readResponse();
+            assertThat(response.status()).isEqualTo(408);
+            assertThat(response.body()).isEqualTo("{\"error\":\"request_timeout\",\"message\":\"event data did not"
+                    + " arrive within 500 ms (2 bytes received); send the whole body at once\"}");
+            assertThat(client.isClosedByServer()).isTrue();
+            assertThat(relay.metric("sserelay_events_published_total")).isZero();
+        }
+    }
+
+    @Test
     void aClientThatNeverFinishesItsRequestHeadIsDisconnected() {
         try (TestRelay relay = TestRelay.start(Map.of("RELAY_REQUEST_TIMEOUT", "500ms"));
              RawHttp client = RawHttp.connect(HOST, port(relay), Duration.ofSeconds(1))) {

@@ -1,11 +1,15 @@
 package io.sserelay.relay.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.DateUtils;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
+import io.undertow.util.StatusCodes;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -70,7 +74,29 @@ public final class ApiError extends RuntimeException {
         exchange.setStatusCode(status);
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
         headers.forEach((name, value) -> exchange.getResponseHeaders().put(new HttpString(name), value));
-        ObjectNode body = JSON.createObjectNode().put("error", code).put("message", getMessage());
-        exchange.getResponseSender().send(body.toString());
+        exchange.getResponseSender().send(body());
+    }
+
+    /**
+     * This error as a whole HTTP/1.1 response after which the connection closes, for answering
+     * where there is no exchange to send it on ({@link JsonBadRequestConduit}).
+     */
+    byte[] closingResponse() {
+        byte[] body = body().getBytes(StandardCharsets.UTF_8);
+        StringBuilder head = new StringBuilder("HTTP/1.1 ").append(status).append(' ')
+                .append(StatusCodes.getReason(status)).append("\r\n")
+                .append("Date: ").append(DateUtils.toDateString(new Date())).append("\r\n")
+                .append("Content-Type: application/json\r\n");
+        headers.forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
+        head.append("Content-Length: ").append(body.length).append("\r\n")
+                .append("Connection: close\r\n\r\n");
+        ByteArrayOutputStream response = new ByteArrayOutputStream(head.length() + body.length);
+        response.writeBytes(head.toString().getBytes(StandardCharsets.US_ASCII));
+        response.writeBytes(body);
+        return response.toByteArray();
+    }
+
+    private String body() {
+        return JSON.createObjectNode().put("error", code).put("message", getMessage()).toString();
     }
 }

@@ -13,9 +13,9 @@ import java.util.function.BiConsumer;
 
 /**
  * Reads a request body without holding a thread while the client sends it, bounded in bytes
- * and in time. A client that stalls mid-body, or sends more than the limit, gets its answer
- * (408 or 413) and its connection is closed; it never occupies a worker, so no number of
- * slow clients can keep publishes or subscriptions waiting.
+ * and in time. A client that stalls mid-body, sends more than the limit or breaks the chunked
+ * coding gets its answer (408, 413 or 400) and its connection is closed; it never occupies a
+ * worker, so no number of slow clients can keep publishes or subscriptions waiting.
  *
  * <p>Memory: the bodies being received or waiting to be published hold heap together within
  * one budget, so many publishers at once cannot fill the heap; past it a publish is answered
@@ -122,8 +122,10 @@ final class BodyReceiver {
             }
             if (e instanceof RequestTooBigException) {
                 fail(tooLarge());
+            } else if (e instanceof MalformedChunkException) {
+                fail(ApiError.badRequest("malformed_chunk", e.getMessage()));
             } else {
-                // A malformed chunk, or the client closed mid-body; if it is still there, it learns why.
+                // The client closed mid-body; if it is still there, it learns why.
                 fail(ApiError.badRequest("unreadable_body", "the request body could not be read: "
                         + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())));
             }
