@@ -121,7 +121,8 @@ public final class Relay {
         // Answers "Expect: 100-continue" when a handler starts reading the body, so a request
         // refused before that gets its final status at once instead.
         listeners.add(new RelayServer.Listener(config.bindAddress(), config.httpPort(),
-                new CorsHandler(config.corsAllowedOrigins(), new HttpContinueReadHandler(router))));
+                new CorsHandler(config.corsAllowedOrigins(), new HttpContinueReadHandler(router)),
+                config.maxConnections()));
         if (config.clustered()) {
             this.mesh = new PeerMesh(hub, new PeerSettings(config.peerToken(), peerReadTimeout(config),
                     config.publish().maxEventBytes()), metrics);

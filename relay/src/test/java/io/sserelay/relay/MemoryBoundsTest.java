@@ -18,6 +18,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,6 +32,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * What an attacker, with or without a token, can make a relay hold: a relay with a 128 MiB
@@ -140,7 +142,7 @@ class MemoryBoundsTest {
                 }
             }
             // Once they leave, there is room again.
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+            await().atMost(Duration.ofSeconds(10))
                     .until(() -> metric(relay, "sserelay_connections_bytes") == 0);
             try (SseClient again = SseClient.connect(relay.url("/streams/late"))) {
                 assertThat(publish(relay, "/streams/late", "welcome back").statusCode()).isEqualTo(202);
@@ -165,7 +167,7 @@ class MemoryBoundsTest {
                 assertThat(refused.headers()).containsEntry("retry-after", "5");
                 assertThat(refused.body()).contains("\"error\":\"too_many_connections\"").contains("127.0.0.1");
                 held.remove(0).close();
-                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+                await().atMost(Duration.ofSeconds(10)).until(() -> {
                     try (Socket socket = open(relay, "/streams/s5", false)) {
                         return readHead(socket).startsWith("HTTP/1.1 200");
                     }
@@ -193,7 +195,7 @@ class MemoryBoundsTest {
                     publisher.send("x".repeat(part));
                     stalled.add(publisher);
                 }
-                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                await().atMost(Duration.ofSeconds(10))
                         .until(() -> metric(relay, "sserelay_publish_pending_bytes") == 4.0 * part);
 
                 HttpResponse<String> refused = publish(relay, "/streams/big", "y".repeat(100 * 1024));
@@ -205,12 +207,63 @@ class MemoryBoundsTest {
             } finally {
                 stalled.forEach(RawHttp::close);
             }
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+            await().atMost(Duration.ofSeconds(10))
                     .until(() -> metric(relay, "sserelay_publish_pending_bytes") == 0);
             assertThat(publish(relay, "/streams/big", "y".repeat(100 * 1024)).statusCode()).isEqualTo(202);
             subscriber.awaitEvents(2);
             assertThat(subscriber.data()).extracting(String::length).containsExactly(5, 100 * 1024);
         }
+    }
+
+    @Test
+    void thePublicPortHoldsAtMostItsConnectionsAndAcceptsAgainWhenSomeClose() throws Exception {
+        try (RelayProcess relay = RelayProcess.start(Map.of("RELAY_MAX_CONNECTIONS", "20"))) {
+            List<RawHttp> connections = new ArrayList<>();
+            try {
+                for (int i = 0; i < 30; i++) {
+                    RawHttp connection = RawHttp.connect("127.0.0.1", relay.port(), Duration.ofSeconds(30));
+                    connection.send("GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n");
+                    connections.add(connection);
+                }
+                // The kernel completes every connection; those past the limit wait, unaccepted, on
+                // the listening socket.
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> acceptQueueLength(relay.port()) >= 10);
+                int waiting = acceptQueueLength(relay.port());
+                assertThat(waiting).as("at most 20 accepted, and they are answered").isBetween(10, 20);
+                for (int i = 0; i < 30 - waiting; i++) {
+                    assertThat(connections.get(i).readResponse().status()).isEqualTo(200);
+                }
+                for (int i = 0; i < 20; i++) {
+                    connections.remove(0).close();
+                }
+                for (RawHttp connection : connections) {
+                    assertThat(connection.readResponse().status()).as("accepted once others closed").isEqualTo(200);
+                }
+                assertThat(acceptQueueLength(relay.port())).isZero();
+            } finally {
+                connections.forEach(RawHttp::close);
+            }
+        }
+    }
+
+    /**
+     * Connections the kernel has completed on the listening socket and the relay has not yet
+     * accepted: for a listening socket, the receive-queue column of {@code /proc/net/tcp} (or
+     * {@code tcp6}, where the JVM listens on 127.0.0.1 through an IPv6 socket).
+     */
+    private static int acceptQueueLength(int port) throws IOException {
+        String[] locals = {String.format("0100007F:%04X", port),
+                String.format("0000000000000000FFFF00000100007F:%04X", port)};
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            for (String line : Files.readAllLines(Path.of(table))) {
+                String[] fields = line.trim().split("\\s+");
+                if (fields.length > 4 && List.of(locals).contains(fields[1]) && fields[3].equals("0A")) {
+                    return Integer.parseInt(fields[4].substring(fields[4].indexOf(':') + 1), 16);
+                }
+            }
+        }
+        throw new AssertionError("no listening socket on 127.0.0.1:" + port + " in /proc/net/tcp or tcp6");
     }
 
     /** Opens and closes connections, each naming random streams, from a few threads at once. */

@@ -38,6 +38,7 @@ import java.util.regex.Pattern;
  *                              no limit
  * @param publishMaxPendingBytes publish bodies being received or waiting to be published, in
  *                              bytes, over all publishers
+ * @param maxConnections        TCP connections the public port holds at most, of any kind
  */
 public record RelayConfig(
         String bindAddress,
@@ -64,7 +65,8 @@ public record RelayConfig(
         int workerThreads,
         long connectionsMaxBytes,
         int maxConnectionsPerAddress,
-        long publishMaxPendingBytes) {
+        long publishMaxPendingBytes,
+        int maxConnections) {
 
     public static final int MAX_EVENT_BYTES_LIMIT = 1024 * 1024;
     private static final int MIN_TOKEN_LENGTH = 16;
@@ -84,6 +86,8 @@ public record RelayConfig(
     static final double CONNECTIONS_HEAP_SHARE = 0.40;
     static final double PUBLISH_HEAP_SHARE = 0.10;
     static final double MAX_HEAP_SHARE = 0.85;
+    /** The connections' budget divided by this is the default cap on connections. */
+    static final long CONNECTION_SLOT_BYTES = 4096;
 
     /** @throws ConfigException listing every invalid variable */
     public static RelayConfig fromEnvironment(Map<String, String> env) {
@@ -139,6 +143,10 @@ public record RelayConfig(
         long connectionsMaxBytes = in.bytes("RELAY_CONNECTIONS_MAX_BYTES",
                 share(maxHeapBytes, CONNECTIONS_HEAP_SHARE), 1L << 20, 64L << 30);
         int maxConnectionsPerAddress = in.integer("RELAY_MAX_CONNECTIONS_PER_ADDRESS", 0, 0, 1_000_000);
+        // A connection holds about 2 KB of heap before its first request (measured), so at one
+        // per 4 KiB of the connections' budget, bare connections can take half of it at most.
+        int maxConnections = in.integer("RELAY_MAX_CONNECTIONS",
+                (int) Math.min(1_000_000, Math.max(16, connectionsMaxBytes / CONNECTION_SLOT_BYTES)), 16, 1_000_000);
         long publishMaxPendingBytes = in.bytes("RELAY_PUBLISH_MAX_PENDING_BYTES",
                 Math.max(share(maxHeapBytes, PUBLISH_HEAP_SHARE), 2L * publish.maxBatchBytes()), 1L << 20, 64L << 30);
         if (publishMaxPendingBytes < publish.maxBatchBytes()) {
@@ -244,7 +252,7 @@ public record RelayConfig(
                 publishAuthDisabled, subscribeAuth.equals("token") ? subscribeToken : null, peerPort, peerToken,
                 List.copyOf(peers), advertise, sseRelayNamespace, sseRelayName, List.copyOf(origins),
                 shutdownDelay, drainTimeout, requestTimeout, ioThreads, workerThreads, connectionsMaxBytes,
-                maxConnectionsPerAddress, publishMaxPendingBytes);
+                maxConnectionsPerAddress, publishMaxPendingBytes, maxConnections);
     }
 
     private static String mebibytes(long bytes) {
@@ -297,6 +305,7 @@ public record RelayConfig(
                 + ", cors=" + corsAllowedOrigins + ", shutdownDelay=" + shutdownDelay + ", drainTimeout=" + drainTimeout
                 + ", requestTimeout=" + requestTimeout + ", ioThreads=" + ioThreads + ", workerThreads=" + workerThreads
                 + ", connectionsMaxBytes=" + mebibytes(connectionsMaxBytes)
+                + ", maxConnections=" + maxConnections
                 + ", maxConnectionsPerAddress=" + (maxConnectionsPerAddress == 0 ? "unlimited" : maxConnectionsPerAddress)
                 + ", publishMaxPendingBytes=" + mebibytes(publishMaxPendingBytes) + "]";
     }

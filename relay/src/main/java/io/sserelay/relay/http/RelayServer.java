@@ -38,9 +38,23 @@ import java.util.List;
  */
 public final class RelayServer {
 
-    /** One port and what serves it. */
-    public record Listener(String host, int port, HttpHandler handler) {
+    /**
+     * One port and what serves it.
+     *
+     * @param maxConnections connections the port holds at most; at that number it stops
+     *                       accepting (new ones wait in the kernel's backlog) until a tenth
+     *                       of them have closed
+     */
+    public record Listener(String host, int port, HttpHandler handler, int maxConnections) {
+
+        /** A port with no limit of its own on connections. */
+        public Listener(String host, int port, HttpHandler handler) {
+            this(host, port, handler, UNLIMITED_CONNECTIONS);
+        }
     }
+
+    /** What the builder allows: in effect no limit. */
+    static final int UNLIMITED_CONNECTIONS = 1_000_000;
 
     private final int ioThreads;
     private final int workerThreads;
@@ -77,7 +91,7 @@ public final class RelayServer {
                     .set(Options.TCP_NODELAY, true)
                     .set(Options.CORK, true)
                     .getMap());
-            OptionMap socketOptions = OptionMap.builder()
+            OptionMap commonSocketOptions = OptionMap.builder()
                     .set(Options.WORKER_IO_THREADS, worker.getIoThreadCount())
                     .set(Options.TCP_NODELAY, true)
                     .set(Options.REUSE_ADDRESSES, true)
@@ -96,6 +110,10 @@ public final class RelayServer {
                     .getMap();
             ByteBufferPool buffers = defaultBufferPool();
             for (Listener listener : listeners) {
+                OptionMap socketOptions = OptionMap.builder().addAll(commonSocketOptions)
+                        .set(Options.CONNECTION_HIGH_WATER, listener.maxConnections())
+                        .set(Options.CONNECTION_LOW_WATER, Math.max(1, listener.maxConnections() - listener.maxConnections() / 10))
+                        .getMap();
                 HttpOpenListener http = new HttpOpenListener(buffers, protocolOptions);
                 http.setRootHandler(new ChunkedRequestHandler(listener.handler()));
                 ChannelListener<StreamConnection> accepted = connection -> {

@@ -120,6 +120,7 @@ class RelayConfigTest {
         assertThat(config.connectionsMaxBytes()).isEqualTo((long) ((128L << 20) * 0.4));
         assertThat(config.publishMaxPendingBytes()).isEqualTo((long) ((128L << 20) * 0.1));
         assertThat(config.maxConnectionsPerAddress()).isZero();
+        assertThat(config.maxConnections()).isEqualTo(13_107);
 
         RelayConfig small = RelayConfig.fromEnvironment(Map.of(), 48L << 20);
         assertThat(small.publishMaxPendingBytes()).as("room for two of the largest batches").isEqualTo(8L << 20);
