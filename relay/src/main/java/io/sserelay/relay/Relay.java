@@ -64,6 +64,9 @@ public final class Relay {
      */
     static final Duration LIVENESS_LOCK_TIMEOUT = Duration.ofSeconds(2);
 
+    /** The largest request head (request line and headers); larger ones get 400 malformed_request. */
+    public static final int MAX_REQUEST_HEAD_BYTES = 64 * 1024;
+
     private final RelayConfig config;
     private final StreamHub hub;
     private final RelayMetrics metrics;
@@ -108,6 +111,9 @@ public final class Relay {
                 () -> hub.responsive(LIVENESS_LOCK_TIMEOUT));
         OptionMap serverOptions = OptionMap.builder()
                 .set(UndertowOptions.ENABLE_HTTP2, false)
+                // A subscriber's request head stays on the heap while it streams; Undertow's
+                // default of 1 MiB would let a few hundred anonymous connections fill it.
+                .set(UndertowOptions.MAX_HEADER_SIZE, MAX_REQUEST_HEAD_BYTES)
                 // The router decodes the request target itself (RequestTarget says why), so bytes
                 // Undertow would refuse with a bare 400 reach it and get a JSON error.
                 .set(UndertowOptions.DECODE_URL, false)

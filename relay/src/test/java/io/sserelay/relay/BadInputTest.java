@@ -242,9 +242,10 @@ class BadInputTest {
                 arguments("a version that is not HTTP's", "GET /healthz FOO/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
                 arguments("the HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
                 arguments("TLS on the plain port", "\u0016\u0003\u0001\u0000\u00a5\u0001\u0000\u0000\u00a1\u0003\u0003"),
-                // One byte over 1 MiB and no more, so the relay has read everything it was sent
+                // One byte over the limit and no more, so the relay has read everything it was sent
                 // when it closes, and the close cannot turn into a reset that loses the answer.
-                arguments("a head over 1 MiB", oversized + "a".repeat(1024 * 1024 + 1 - oversized.length())));
+                arguments("a head over 64 KiB", oversized
+                        + "a".repeat(Relay.MAX_REQUEST_HEAD_BYTES + 1 - oversized.length())));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -117,7 +117,9 @@ class MemoryBoundsTest {
 
                 // An EventSource is asked to come back later: 200, a retry and a comment; never a
                 // status that would make a browser give up for good.
-                try (SseClient browser = SseClient.connect(relay.url("/streams/late"),
+                // Each asks for as much as the connections held, so none can fit in what is left.
+                String late = "/events?" + streams("latecomer");
+                try (SseClient browser = SseClient.connect(relay.url(late),
                         Map.of("Accept", "text/event-stream"), true)) {
                     browser.awaitEnded();
                     assertThat(browser.status()).isEqualTo(200);
@@ -128,7 +130,7 @@ class MemoryBoundsTest {
                 }
                 // Other clients get a status and Retry-After.
                 RawHttp.Response busy = RawHttp.exchange("127.0.0.1", relay.port(),
-                        "GET /streams/late HTTP/1.1\r\nHost: relay\r\n\r\n");
+                        "GET " + late + " HTTP/1.1\r\nHost: relay\r\n\r\n");
                 assertThat(busy.status()).isEqualTo(503);
                 assertThat(busy.headers()).containsEntry("retry-after", "5");
                 assertThat(busy.body()).contains("\"error\":\"relay_full\"");
@@ -147,6 +149,30 @@ class MemoryBoundsTest {
             try (SseClient again = SseClient.connect(relay.url("/streams/late"))) {
                 assertThat(publish(relay, "/streams/late", "welcome back").statusCode()).isEqualTo(202);
                 assertThat(again.awaitEvents(1).data()).containsExactly("welcome back");
+            }
+        }
+    }
+
+    @Test
+    void aSubscribersRequestHeadCountsAgainstTheBudgetBecauseItStaysOnTheHeap() throws Exception {
+        try (RelayProcess relay = RelayProcess.start(Map.of("RELAY_CONNECTIONS_MAX_BYTES", "1Mi"), "128m")) {
+            String cookie = "Cookie: session=" + "c".repeat(60 * 1024) + "\r\n";
+            List<RawHttp> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < 8; i++) {
+                    RawHttp connection = RawHttp.connect("127.0.0.1", relay.port(), Duration.ofSeconds(30));
+                    connection.send("GET /streams/big HTTP/1.1\r\nHost: relay\r\n" + cookie + "\r\n");
+                    assertThat(connection.readResponse(false).status()).isEqualTo(200);
+                    held.add(connection);
+                }
+                assertThat(metric(relay, "sserelay_connections_bytes")).as("8 heads of 60 KiB, each counted twice")
+                        .isGreaterThan(8 * 120 * 1024.0);
+                RawHttp.Response refused = RawHttp.exchange("127.0.0.1", relay.port(),
+                        "GET /streams/big HTTP/1.1\r\nHost: relay\r\n" + cookie + "\r\n");
+                assertThat(refused.status()).isEqualTo(503);
+                assertThat(refused.body()).contains("\"error\":\"relay_full\"");
+            } finally {
+                held.forEach(RawHttp::close);
             }
         }
     }

@@ -10,11 +10,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * heap they hold together stays within a budget, and one source address may hold only so
  * many at a time.
  *
- * <p>A connection's heap is estimated from the number of streams it names. The figures were
- * measured with {@code jcmd GC.heap_info} on connections held open against a relay (see the
- * memory section of docs/relay.md): about 3.9 KB per connection (Undertow's exchange and
- * connection, the relay's queue and bookkeeping, the request head) and 0.6 KB per stream (its
- * log in the hub and its name); they are rounded up.
+ * <p>A connection's heap is estimated from the number of streams it names and the size of its
+ * request head, which stays on the heap while it streams. The figures were measured with
+ * {@code jcmd GC.heap_info} on connections held open against a relay (see the memory section
+ * of docs/relay.md): about 3.9 KB per connection (Undertow's exchange and connection, the
+ * relay's queue and bookkeeping, a small request head) and 0.6 KB per stream (its log in the
+ * hub and its name); they are rounded up. A head's characters are counted twice over, for the
+ * strings Undertow makes of them and their objects.
  *
  * <p>Thread-safe; admissions and releases come from IO and worker threads.
  */
@@ -46,19 +48,20 @@ public final class ConnectionLimits {
         this.perAddress = perAddress;
     }
 
-    /** The estimated heap of a connection that names {@code streams} streams. */
-    public static long costOf(int streams) {
-        return CONNECTION_BYTES + STREAM_BYTES * streams;
+    /** The estimated heap of a connection that names {@code streams} streams with a head of {@code headBytes}. */
+    public static long costOf(int streams, long headBytes) {
+        return CONNECTION_BYTES + STREAM_BYTES * streams + 2 * headBytes;
     }
 
     /**
-     * Admits a connection from {@code source} naming {@code streams} streams.
+     * Admits a connection from {@code source} naming {@code streams} streams, with a request
+     * head of {@code headBytes} characters.
      *
      * @return the admission, to release when the connection ends
      * @throws Refused when a limit is reached; nothing is held then
      */
-    public Admission admit(InetAddress source, int streams) throws Refused {
-        long cost = costOf(streams);
+    public Admission admit(InetAddress source, int streams, long headBytes) throws Refused {
+        long cost = costOf(streams, headBytes);
         long used = usedBytes.addAndGet(cost);
         if (used > budgetBytes) {
             usedBytes.addAndGet(-cost);

@@ -10,6 +10,7 @@ import io.sserelay.relay.stream.RelayClosingException;
 import io.sserelay.relay.stream.StreamHub;
 import io.sserelay.relay.stream.StreamName;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 
@@ -82,7 +83,7 @@ public final class SubscribeHandler {
         Position from = resumePosition(exchange, target);
         ConnectionLimits.Admission admission;
         try {
-            admission = limits.admit(exchange.getSourceAddress().getAddress(), streams.size());
+            admission = limits.admit(exchange.getSourceAddress().getAddress(), streams.size(), headLength(exchange));
         } catch (ConnectionLimits.Refused refused) {
             metrics.subscriberRefused(refused.reason().name().toLowerCase(Locale.ROOT));
             refuse(exchange, from, refused);
@@ -113,6 +114,18 @@ public final class SubscribeHandler {
             }
             exchange.dispatch(exchange.getIoThread(), connection::start);
         });
+    }
+
+    /** The characters of the request head beyond the smallest: its target and its headers. */
+    private static long headLength(HttpServerExchange exchange) {
+        long length = exchange.getRequestURI().length() + exchange.getQueryString().length();
+        for (HeaderValues header : exchange.getRequestHeaders()) {
+            length += header.getHeaderName().length();
+            for (String value : header) {
+                length += value.length();
+            }
+        }
+        return length;
     }
 
     /**
