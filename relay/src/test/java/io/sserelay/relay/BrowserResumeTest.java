@@ -87,6 +87,41 @@ class BrowserResumeTest {
         }
     }
 
+    @Test
+    void aPageWithAnIdFromElsewhereKeepsReceivingAndResumesExactlyFromItsReset() {
+        try (BrowserPage page = new BrowserPage("/browser/resume.html")) {
+            Map<String, String> env = Map.of("RELAY_CORS_ALLOWED_ORIGINS", page.origin(), "RELAY_RETRY", "300ms");
+            try (RelayProcess relay = RelayProcess.start(env);
+                 TcpProxy proxy = new TcpProxy(relay.port())) {
+                publish(relay, 1, 3);
+                try (HeadlessChromium browser = HeadlessChromium.open(page.origin() + "/page.html?relay=http://127.0.0.1:"
+                        + proxy.port() + "&lastEventId=6f1c2d8e-not-an-id-of-ours")) {
+                    // Not an error status, which would end the EventSource for good: a reset whose
+                    // id is where the page continues from.
+                    await().atMost(Duration.ofSeconds(60)).until(() -> page.reports("reset").size() == 1);
+                    JsonNode reset = page.reports("reset").get(0);
+                    assertThat(reset.get("data").asText()).contains("\"reason\":\"invalid_last_event_id\"");
+                    String origin = reset.get("id").asText().split(":")[0];
+                    assertThat(reset.get("id").asText()).isEqualTo(origin + ":3");
+
+                    // Away right after the reset: the page resumes from the reset's id, exactly.
+                    proxy.pause();
+                    await().until(() -> metric(relay, "sserelay_connections") == 0);
+                    publish(relay, 4, 6);
+                    proxy.resume(relay.port());
+                    awaitMessages(page, 3);
+                    publish(relay, 7, 9);
+                    awaitMessages(page, 6);
+                }
+            }
+            assertThat(page.reports("message")).extracting(m -> m.get("data").asText())
+                    .containsExactly("4", "5", "6", "7", "8", "9");
+            assertThat(page.reports("reset")).as("told once, not on every reconnect").hasSize(1);
+            assertThat(page.reports("error")).extracting(e -> e.get("readyState").asInt())
+                    .as("the page only ever reconnected (0), never gave up (2)").containsOnly(0);
+        }
+    }
+
     private static void publish(RelayProcess relay, int from, int to) {
         for (int i = from; i <= to; i++) {
             int status = TestRelay.send(HttpRequest.newBuilder(URI.create(relay.url("/streams/browser")))

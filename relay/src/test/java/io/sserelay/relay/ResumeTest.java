@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
@@ -95,8 +96,8 @@ class ResumeTest {
                 List<SseFrame> events = client.events();
                 assertThat(events.get(0).event()).isEqualTo("reset");
                 assertThat(events.get(0).id()).isNull();
-                assertThat(events.get(0).data()).isEqualTo("{\"streams\":[\"s\"],\"message\":\"events after the last"
-                        + " event id are no longer retained; some were missed\"}");
+                assertThat(events.get(0).data()).isEqualTo("{\"streams\":[\"s\"],\"reason\":\"history\",\"message\":"
+                        + "\"events after the last event id are no longer retained; some were missed\"}");
                 assertThat(events.subList(1, 4)).extracting(SseFrame::data).containsExactlyElementsOf(range(5, 8));
                 assertThat(relay.metric("sserelay_history_resets_total")).isEqualTo(1);
             }
@@ -104,21 +105,63 @@ class ResumeTest {
     }
 
     @Test
-    void rejectsAnIdAheadOfTheRelayOrMalformedWithAPreciseError() {
+    void anIdThatCannotBeResumedFromGetsTheLiveStreamAndAResetThatMovesTheClientOn() {
         try (TestRelay relay = TestRelay.start()) {
             String origin = relay.relay().origin();
-            var ahead = relay.get("/streams/s", Map.of("Last-Event-ID", origin + ":99"));
-            assertThat(ahead.statusCode()).isEqualTo(400);
-            assertThat(ahead.body()).isEqualTo("{\"error\":\"invalid_last_event_id\",\"message\":\"event id '" + origin
-                    + ":99' is ahead of this relay: origin " + origin + " has accepted events up to 0 only\"}");
-            var malformed = relay.get("/streams/s?lastEventId=nope", Map.of());
-            assertThat(malformed.statusCode()).isEqualTo(400);
-            assertThat(malformed.body()).isEqualTo("{\"error\":\"invalid_last_event_id\",\"message\":\"event id 'nope'"
-                    + " is invalid: entry 'nope' has no ':' between origin and sequence number\"}");
-            var withNul = relay.get("/streams/s?lastEventId=a%3A1%00", Map.of());
-            assertThat(withNul.statusCode()).isEqualTo(400);
-            assertThat(withNul.body()).contains("\\\\u0000");
+            relay.publish("s", "before");
+            String current = origin + ":1";
+            Map<String, String> unusable = new LinkedHashMap<>();
+            unusable.put(origin + ":99", "{\"streams\":[\"s\"],\"reason\":\"ahead_of_relay\",\"message\":\"event id '"
+                    + origin + ":99' is ahead of this relay: origin " + origin + " has accepted events up to 1 only;"
+                    + " continuing from the current position\"}");
+            unusable.put("nope", "{\"streams\":[\"s\"],\"reason\":\"invalid_last_event_id\",\"message\":\"event id"
+                    + " 'nope' is invalid: entry 'nope' has no ':' between origin and sequence number; continuing from"
+                    + " the current position\"}");
+            unusable.put("42", null); // what another SSE server would have given
+            unusable.put("6f1c2d8e-3b4a-4c5d-9e6f-7a8b9c0d1e2f", null);
+            unusable.put("a:1\u0000\"\n", null);
+            for (Map.Entry<String, String> id : unusable.entrySet()) {
+                String query = "?lastEventId=" + URLEncoder.encode(id.getKey(), StandardCharsets.UTF_8);
+                try (SseClient client = relay.subscribe("/streams/s" + query)) {
+                    assertThat(client.status()).as(id.getKey()).isEqualTo(200);
+                    client.awaitEvents(1);
+                    SseFrame reset = client.events().get(0);
+                    assertThat(reset.event()).isEqualTo("reset");
+                    assertThat(reset.id()).as("the client continues from the current position").isEqualTo(current);
+                    if (id.getValue() != null) {
+                        assertThat(reset.data()).isEqualTo(id.getValue());
+                    }
+                    assertThat(reset.data()).startsWith("{\"streams\":[\"s\"],\"reason\":\"");
+                    String live = relay.publish("s", "live " + id.getKey().length());
+                    client.awaitEvents(2);
+                    assertThat(client.events().get(1).id()).isEqualTo(live);
+                    current = live;
+                }
+            }
             assertThat(relay.metric("sserelay_connections")).isZero();
+        }
+    }
+
+    @Test
+    void aRelayOnItsOwnMovesAClientPastAnEarlierRunsOriginSoItIsResetOnlyOnce() {
+        try (TestRelay relay = TestRelay.start()) {
+            String origin = relay.relay().origin();
+            String earlierRun = "gone0000:40";
+            String withBoth = earlierRun.compareTo(origin) < 0 ? earlierRun + "." + origin + ":0"
+                    : origin + ":0." + earlierRun;
+            try (SseClient first = relay.subscribe("/streams/s", Map.of("Last-Event-ID", withBoth))) {
+                first.awaitEvents(1);
+                SseFrame reset = first.events().get(0);
+                assertThat(reset.event()).isEqualTo("reset");
+                assertThat(reset.id()).isEqualTo(origin + ":0");
+                // Reconnecting from the reset's id is not reset again.
+                String missed = relay.publish("s", "while away");
+                try (SseClient again = relay.subscribe("/streams/s", Map.of("Last-Event-ID", reset.id()))) {
+                    again.awaitEvents(1);
+                    assertThat(again.events()).extracting(SseFrame::event).containsOnlyNulls();
+                    assertThat(again.events().get(0).id()).isEqualTo(missed);
+                }
+            }
         }
     }
 

@@ -80,7 +80,17 @@ public final class SubscribeHandler {
             streams = streamsFromQuery(target);
         }
         access.checkSubscribe(exchange, target);
-        Position from = resumePosition(exchange, target);
+        String lastEventId = lastEventId(exchange, target);
+        Position parsed = null;
+        String unusable = null;
+        if (lastEventId != null) {
+            try {
+                parsed = Position.parse(lastEventId);
+            } catch (InvalidPositionException e) {
+                unusable = e.getMessage();
+            }
+        }
+        Position from = parsed;
         ConnectionLimits.Admission admission;
         try {
             admission = limits.admit(exchange.getSourceAddress().getAddress(), streams.size(), headLength(exchange));
@@ -94,16 +104,23 @@ public final class SubscribeHandler {
                     hub.unsubscribe(closed.streams(), closed);
                     admission.release();
                 });
+        // A position that cannot be resumed from is answered with the live stream and a reset,
+        // never an error status: that would make a browser's EventSource give up for good.
+        if (unusable != null) {
+            connection.resumeRefused("invalid_last_event_id", unusable + "; continuing from the current position");
+        }
         // Registering takes the hub's lock, which an IO thread must not wait for: register on a
         // worker, then start writing back on the connection's IO thread. Each dispatch keeps
         // Undertow from ending the exchange when the task returns.
         exchange.dispatch(() -> {
             try {
-                hub.subscribe(streams, from, connection);
-            } catch (InvalidPositionException e) {
-                admission.release();
-                ApiError.badRequest("invalid_last_event_id", e.getMessage()).send(exchange);
-                return;
+                try {
+                    hub.subscribe(streams, from, connection);
+                } catch (InvalidPositionException ahead) {
+                    connection.resumeRefused("ahead_of_relay", ahead.getMessage()
+                            + "; continuing from the current position");
+                    hub.subscribe(streams, null, connection);
+                }
             } catch (RelayClosingException e) {
                 admission.release();
                 sendReconnectLater(exchange, from, shutdownRetry, null);
@@ -172,20 +189,14 @@ public final class SubscribeHandler {
         return new ArrayList<>(streams);
     }
 
-    private static Position resumePosition(HttpServerExchange exchange, RequestTarget target) {
+    /** The id to resume from: the header, or else the query parameter; null when neither is set. */
+    private static String lastEventId(HttpServerExchange exchange, RequestTarget target) {
         String text = exchange.getRequestHeaders().getFirst(LAST_EVENT_ID);
         String fromQuery = target.single(LAST_EVENT_ID_PARAMETER);
         if (text == null || text.isEmpty()) {
             text = fromQuery;
         }
-        if (text == null || text.isEmpty()) {
-            return null;
-        }
-        try {
-            return Position.parse(text);
-        } catch (InvalidPositionException e) {
-            throw ApiError.badRequest("invalid_last_event_id", e.getMessage());
-        }
+        return text == null || text.isEmpty() ? null : text;
     }
 
     /**

@@ -39,6 +39,11 @@ public final class SseConnection extends StreamingResponse implements Subscriber
     private final long floorLifetimeNanos;
     private Position floor;
     private long floorDeadlineNanos;
+    /** Why the position the client asked to resume from was not used, or null. */
+    private ResumeRefused resumeRefused;
+
+    private record ResumeRefused(String reason, String message) {
+    }
 
     /**
      * @param multiStream true for {@code /events}: events without a type are typed with their
@@ -63,6 +68,16 @@ public final class SseConnection extends StreamingResponse implements Subscriber
         return streams;
     }
 
+    /**
+     * The client asked to resume from a position this relay cannot use (not an id of this
+     * cluster, or ahead of it): it is subscribed as a new subscriber and its stream starts with
+     * a {@code reset} saying why, whose id is where it continues from. A browser's EventSource
+     * would give up for good on an error status. Call before registering with the hub.
+     */
+    public void resumeRefused(String reason, String message) {
+        this.resumeRefused = new ResumeRefused(reason, message);
+    }
+
     @Override
     public void onCatchUp(CatchUp catchUp) {
         offerFrame(SseEncoder.retry(settings.retry().toMillis()));
@@ -70,8 +85,19 @@ public final class SseConnection extends StreamingResponse implements Subscriber
             floor = catchUp.from().aheadOf(catchUp.position());
             floorDeadlineNanos = System.nanoTime() + floorLifetimeNanos;
         }
+        if (resumeRefused != null) {
+            offerFrame(SseEncoder.reset(streams, resumeRefused.reason(), resumeRefused.message(),
+                    catchUp.position().format()));
+            flushSoon();
+            return;
+        }
+        Position announced = catchUp.from();
         if (!catchUp.resetStreams().isEmpty()) {
-            offerFrame(SseEncoder.reset(catchUp.resetStreams()));
+            Position resetId = catchUp.resetId();
+            offerFrame(SseEncoder.historyReset(catchUp.resetStreams(), resetId == null ? null : resetId.format()));
+            if (resetId != null) {
+                announced = resetId;
+            }
         }
         Position last = null;
         for (Event event : catchUp.replay()) {
@@ -87,7 +113,7 @@ public final class SseConnection extends StreamingResponse implements Subscriber
             metrics.replayed(catchUp.replay().size());
         }
         Position current = floor == null ? catchUp.position() : floor.merge(catchUp.position());
-        if (!current.equals(last) && !current.equals(catchUp.from())) {
+        if (!current.equals(last) && !current.equals(announced)) {
             offerFrame(SseEncoder.id(current.format()));
         }
         flushSoon();
@@ -111,7 +137,7 @@ public final class SseConnection extends StreamingResponse implements Subscriber
 
     @Override
     public void onGap(List<String> gapStreams) {
-        offerFrame(SseEncoder.reset(gapStreams));
+        offerFrame(SseEncoder.historyReset(gapStreams, null));
         flushSoon();
     }
 

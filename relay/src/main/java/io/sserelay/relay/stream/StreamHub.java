@@ -180,8 +180,11 @@ public final class StreamHub {
             if (!resetStreams.isEmpty()) {
                 resets++;
             }
-            subscriber.onCatchUp(new CatchUp(from, Collections.unmodifiableList(resetStreams),
-                    Collections.unmodifiableList(replay), head));
+            // A relay on its own can never deliver another origin's events: the subscriber
+            // continues from its position without them, or every reconnect would be reset again.
+            Position continueFrom = foreignOrigins ? Position.of(origin, from.seqOf(origin)) : from;
+            subscriber.onCatchUp(new CatchUp(continueFrom, Collections.unmodifiableList(resetStreams),
+                    Collections.unmodifiableList(replay), head, foreignOrigins ? continueFrom : null));
             for (StreamLog log : subscribed) {
                 log.subscribers.add(subscriber);
             }
