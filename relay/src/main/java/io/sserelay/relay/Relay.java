@@ -95,6 +95,7 @@ public final class Relay {
         this.hub = new StreamHub(StreamHub.newOrigin(), config.history(), config.clustered());
         this.metrics = new RelayMetrics(hub);
         this.writers = new SseWriters(config.sse(), metrics);
+        metrics.bindQueueBudget(writers::queuedBytes, config.sse().queuesMaxBytes());
         AccessControl access = new AccessControl(config);
         ConnectionLimits connectionLimits = new ConnectionLimits(config.connectionsMaxBytes(),
                 config.maxConnectionsPerAddress());

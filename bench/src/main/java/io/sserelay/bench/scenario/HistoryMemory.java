@@ -48,7 +48,8 @@ public final class HistoryMemory implements Scenario {
         int streams = context.count(1_000_000, 10_000);
         // Room for everything this scenario publishes, so that nothing is evicted while it measures.
         Map<String, String> env = Map.of("RELAY_HISTORY_MAX_BYTES", "2400Mi", "RELAY_CONNECTIONS_MAX_BYTES", "64Mi",
-                "RELAY_PUBLISH_MAX_PENDING_BYTES", "64Mi", "RELAY_HISTORY_MAX_AGE", "1h",
+                "RELAY_PUBLISH_MAX_PENDING_BYTES", "64Mi", "RELAY_SUBSCRIBER_QUEUES_MAX_BYTES", "64Mi",
+                "RELAY_HISTORY_MAX_AGE", "1h",
                 "RELAY_HISTORY_MAX_STREAMS", "2000000");
         try (RelayProcess relay = context.startRelay("s6-relay", "127.0.0.61", env, JVM_OPTIONS)) {
             publishLatencies(relay, "warm", SAMPLES); // the JIT compiles the publish path

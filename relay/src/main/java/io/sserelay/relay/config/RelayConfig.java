@@ -83,8 +83,9 @@ public record RelayConfig(
      * for what no budget counts (the relay's code, buffers in flight, garbage not yet collected).
      */
     static final double HISTORY_HEAP_SHARE = 0.25;
-    static final double CONNECTIONS_HEAP_SHARE = 0.40;
+    static final double CONNECTIONS_HEAP_SHARE = 0.35;
     static final double PUBLISH_HEAP_SHARE = 0.10;
+    static final double QUEUES_HEAP_SHARE = 0.10;
     static final double MAX_HEAP_SHARE = 0.85;
     /** The connections' budget divided by this is the default cap on connections. */
     static final long CONNECTION_SLOT_BYTES = 4096;
@@ -137,8 +138,14 @@ public record RelayConfig(
                 in.duration("RELAY_HEARTBEAT", Duration.ofSeconds(15), Duration.ofMillis(100), Duration.ofMinutes(10)),
                 in.duration("RELAY_WRITE_TIMEOUT", Duration.ofSeconds(30), Duration.ofMillis(100), Duration.ofHours(1)),
                 bufferBytes,
-                in.duration("RELAY_SHUTDOWN_RETRY", Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMinutes(1)));
+                in.duration("RELAY_SHUTDOWN_RETRY", Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMinutes(1)),
+                in.bytes("RELAY_SUBSCRIBER_QUEUES_MAX_BYTES", share(maxHeapBytes, QUEUES_HEAP_SHARE), 1L << 20, 64L << 30));
 
+        if (sse.queuesMaxBytes() < bufferBytes) {
+            in.problem("RELAY_SUBSCRIBER_QUEUES_MAX_BYTES (" + EnvironmentReader.formatBytes(sse.queuesMaxBytes())
+                    + ") must be at least RELAY_SUBSCRIBER_BUFFER_BYTES (" + EnvironmentReader.formatBytes(bufferBytes)
+                    + "), or one slow subscriber could use up every subscriber's share");
+        }
         int maxStreams = in.integer("RELAY_MAX_STREAMS_PER_CONNECTION", 32, 1, 1000);
         long connectionsMaxBytes = in.bytes("RELAY_CONNECTIONS_MAX_BYTES",
                 share(maxHeapBytes, CONNECTIONS_HEAP_SHARE), 1L << 20, 64L << 30);
@@ -154,11 +161,12 @@ public record RelayConfig(
                     + ") must be at least RELAY_MAX_BATCH_BYTES (" + EnvironmentReader.formatBytes(publish.maxBatchBytes())
                     + "), or a batch of the largest size could never be accepted");
         }
-        long budgets = history.maxBytes() + connectionsMaxBytes + publishMaxPendingBytes;
+        long budgets = history.maxBytes() + connectionsMaxBytes + publishMaxPendingBytes + sse.queuesMaxBytes();
         if (budgets > maxHeapBytes * MAX_HEAP_SHARE) {
             in.problem("the memory budgets RELAY_HISTORY_MAX_BYTES (" + mebibytes(history.maxBytes())
                     + "), RELAY_CONNECTIONS_MAX_BYTES (" + mebibytes(connectionsMaxBytes)
-                    + ") and RELAY_PUBLISH_MAX_PENDING_BYTES (" + mebibytes(publishMaxPendingBytes)
+                    + "), RELAY_PUBLISH_MAX_PENDING_BYTES (" + mebibytes(publishMaxPendingBytes)
+                    + ") and RELAY_SUBSCRIBER_QUEUES_MAX_BYTES (" + mebibytes(sse.queuesMaxBytes())
                     + ") add up to " + mebibytes(budgets) + ", more than " + Math.round(MAX_HEAP_SHARE * 100)
                     + "% of the JVM's maximum heap (" + mebibytes(maxHeapBytes) + "): lower them, or give the JVM"
                     + " more memory (the container's memory limit, or -Xmx)");

@@ -120,6 +120,15 @@ public final class RelayMetrics implements AutoCloseable {
                 .description("The subscriber connections' heap budget (RELAY_CONNECTIONS_MAX_BYTES)").register(registry);
     }
 
+    /** Gauges of the subscriber queues' budget: what all unsent events hold, and the budget. */
+    public void bindQueueBudget(LongSupplier usedBytes, long budgetBytes) {
+        Gauge.builder("sserelay.subscriber.queues.bytes", usedBytes, s -> s.getAsLong()).strongReference(true)
+                .baseUnit("bytes").description("Unsent bytes all subscriber and peer streams hold, with their queue entries")
+                .register(registry);
+        Gauge.builder("sserelay.subscriber.queues.budget", () -> budgetBytes).baseUnit("bytes")
+                .description("The subscriber queues' budget (RELAY_SUBSCRIBER_QUEUES_MAX_BYTES)").register(registry);
+    }
+
     /** Gauges of the publish bodies' heap budget: what they hold, and the budget. */
     public void bindPublishBudget(LongSupplier usedBytes, long budgetBytes) {
         Gauge.builder("sserelay.publish.pending.bytes", usedBytes, s -> s.getAsLong()).strongReference(true)

@@ -11,11 +11,22 @@ public final class SseWriters {
     private final SseSettings settings;
     private final RelayMetrics metrics;
     private final ConcurrentHashMap<XnioIoThread, IoThreadWriter> writers = new ConcurrentHashMap<>();
+    private final QueueBudget queues;
     private volatile boolean stopped;
 
     public SseWriters(SseSettings settings, RelayMetrics metrics) {
         this.settings = settings;
         this.metrics = metrics;
+        this.queues = new QueueBudget(settings.queuesMaxBytes());
+    }
+
+    QueueBudget queues() {
+        return queues;
+    }
+
+    /** Unsent bytes all streaming responses hold together, queue overhead included. */
+    public long queuedBytes() {
+        return queues.used();
     }
 
     IoThreadWriter forThread(XnioIoThread thread) {

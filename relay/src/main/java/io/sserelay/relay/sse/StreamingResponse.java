@@ -17,7 +17,6 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An endless HTTP response fed from a queue of shared, read-only frames: the write path of
@@ -29,10 +28,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * thread, driven by its {@link IoThreadWriter}.
  *
  * <p>Memory: events (and frames made for this response alone) count against the response's
- * buffer; past it the response is closed and the client catches up by position when it
- * reconnects. Frames offered without a bound (a catch-up, control frames) share memory with
- * the history and are allowed on top. The bounded bytes are one atomic counter: producers add
- * an entry's size when they queue it, the IO thread subtracts it once the entry is written.
+ * buffer, each with the queue entry that holds it; past it the response is closed and the
+ * client catches up by position when it reconnects. All responses' bounded bytes together also
+ * count against one {@link QueueBudget}, so that many slow clients cannot fill the heap. Frames
+ * offered without a bound (a catch-up, control frames) share memory with the history and are
+ * allowed on top. The bounded bytes are guarded by a lock of their own, which producers (one
+ * at a time, under the hub's lock) and the IO thread hold for a few instructions: producers
+ * add an entry's size when they queue it, the IO thread subtracts it once the entry is
+ * written, and closing gives back what is left.
  */
 public abstract class StreamingResponse {
 
@@ -42,8 +45,15 @@ public abstract class StreamingResponse {
     private final IoThreadWriter writer;
     private final RelayMetrics metrics;
     private final long bufferBytes;
+    /** A queue entry and its node, counted with each bounded frame. */
+    static final int ENTRY_BYTES = 32;
+
     private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicLong boundedBytes = new AtomicLong();
+    private final QueueBudget queues;
+    private final Object accounting = new Object();
+    /** Guarded by {@link #accounting}. */
+    private long boundedBytes;
+    private boolean ended;
     private final AtomicBoolean flushMarked = new AtomicBoolean();
     private volatile boolean overflowed;
     private volatile boolean finishing;
@@ -62,6 +72,7 @@ public abstract class StreamingResponse {
         this.writer = writers.forThread(exchange.getIoThread());
         this.metrics = writers.metrics();
         this.bufferBytes = writers.settings().bufferBytes();
+        this.queues = writers.queues();
     }
 
     /** The frame that carries {@code event} on this response; shared, never modified. */
@@ -78,12 +89,12 @@ public abstract class StreamingResponse {
 
     /** Queues an event within the buffer; past it the response is closed as too slow. */
     protected final void offerEvent(Event event) {
-        offerBounded(event, frameOf(event).remaining());
+        offerBounded(event, frameOf(event).remaining() + ENTRY_BYTES);
     }
 
     /** Queues a frame made for this response alone, within the buffer like an event. */
     protected final void offerOwnFrame(ByteBuffer frame) {
-        offerBounded(new OwnFrame(frame, frame.remaining()), frame.remaining());
+        offerBounded(new OwnFrame(frame, frame.remaining() + ENTRY_BYTES), frame.remaining() + ENTRY_BYTES);
     }
 
     /** A frame that counts against the buffer, with the size it had when it was queued. */
@@ -94,15 +105,20 @@ public abstract class StreamingResponse {
         if (overflowed || finishing) {
             return;
         }
-        long total = boundedBytes.addAndGet(bytes);
-        // One frame larger than the buffer is still sent when nothing else bounded is waiting.
-        if (total > bufferBytes && total != bytes) {
-            boundedBytes.addAndGet(-bytes);
-            overflowed = true;
-            mark();
-            return;
+        synchronized (accounting) {
+            if (ended) {
+                return;
+            }
+            long total = boundedBytes + bytes;
+            // One frame larger than the buffer is still sent when nothing else bounded is waiting.
+            boolean overBuffer = total > bufferBytes && total != bytes;
+            if (overBuffer || !queues.tryTake(bytes, total)) {
+                overflowed = true;
+            } else {
+                boundedBytes = total;
+                queue.offer(entry);
+            }
         }
-        queue.offer(entry);
         mark();
     }
 
@@ -135,6 +151,7 @@ public abstract class StreamingResponse {
      * registered with its source, so its catch-up is already queued.
      */
     public final void start() {
+        queues.opened();
         try {
             // An endless response is the connection's last. Saying so also frees the connection
             // as soon as it closes: Undertow ends a persistent exchange whose connection closed by
@@ -313,14 +330,19 @@ public abstract class StreamingResponse {
                     metrics.publishToWrite(now - event.acceptedNanos());
                 }
                 events++;
-                boundedWritten += frameOf(event).remaining();
+                boundedWritten += frameOf(event).remaining() + ENTRY_BYTES;
             } else if (entry instanceof OwnFrame own) {
                 boundedWritten += own.bytes();
             }
             done++;
         }
         if (boundedWritten > 0) {
-            boundedBytes.addAndGet(-boundedWritten);
+            synchronized (accounting) {
+                if (!ended) {
+                    boundedBytes -= boundedWritten;
+                    queues.release(boundedWritten);
+                }
+            }
         }
         metrics.written(events, written);
         return done;
@@ -357,8 +379,13 @@ public abstract class StreamingResponse {
         }
         closed = true;
         writer.unregister(this);
-        queue.clear();
-        boundedBytes.set(0);
+        synchronized (accounting) {
+            ended = true;
+            queues.release(boundedBytes);
+            boundedBytes = 0;
+            queue.clear();
+        }
+        queues.closed(); // close() runs only for a response that started
         // onClosed takes the hub's lock, which an IO thread must not wait for.
         try {
             exchange.getConnection().getWorker().execute(this::onClosed);

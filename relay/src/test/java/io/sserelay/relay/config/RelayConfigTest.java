@@ -117,12 +117,13 @@ class RelayConfigTest {
         assertThat(config.history().maxBytes()).isEqualTo(32L << 20);
         assertThat(config.history().maxStreams()).isEqualTo(1_000_000);
         assertThat(config.history().maxTombstones()).isEqualTo(65_536);
-        assertThat(config.connectionsMaxBytes()).isEqualTo((long) ((128L << 20) * 0.4));
+        assertThat(config.connectionsMaxBytes()).isEqualTo((long) ((128L << 20) * 0.35));
+        assertThat(config.sse().queuesMaxBytes()).isEqualTo((long) ((128L << 20) * 0.1));
         assertThat(config.publishMaxPendingBytes()).isEqualTo((long) ((128L << 20) * 0.1));
         assertThat(config.maxConnectionsPerAddress()).isZero();
-        assertThat(config.maxConnections()).isEqualTo(13_107);
+        assertThat(config.maxConnections()).isEqualTo(11_468);
 
-        RelayConfig small = RelayConfig.fromEnvironment(Map.of(), 48L << 20);
+        RelayConfig small = RelayConfig.fromEnvironment(Map.of(), 64L << 20);
         assertThat(small.publishMaxPendingBytes()).as("room for two of the largest batches").isEqualTo(8L << 20);
 
         RelayConfig told = RelayConfig.fromEnvironment(Map.of("RELAY_HISTORY_MAX_BYTES", "16Mi",
@@ -140,9 +141,9 @@ class RelayConfigTest {
         assertThat(catchThrowableOfType(ConfigException.class, () -> RelayConfig.fromEnvironment(
                 Map.of("RELAY_HISTORY_MAX_BYTES", "96Mi"), 128L << 20)).problems())
                 .containsExactly("the memory budgets RELAY_HISTORY_MAX_BYTES (96.0 MiB), RELAY_CONNECTIONS_MAX_BYTES"
-                        + " (51.2 MiB) and RELAY_PUBLISH_MAX_PENDING_BYTES (12.8 MiB) add up to 160.0 MiB, more than"
-                        + " 85% of the JVM's maximum heap (128.0 MiB): lower them, or give the JVM more memory (the"
-                        + " container's memory limit, or -Xmx)");
+                        + " (44.8 MiB), RELAY_PUBLISH_MAX_PENDING_BYTES (12.8 MiB) and RELAY_SUBSCRIBER_QUEUES_MAX_BYTES"
+                        + " (12.8 MiB) add up to 166.4 MiB, more than 85% of the JVM's maximum heap (128.0 MiB): lower"
+                        + " them, or give the JVM more memory (the container's memory limit, or -Xmx)");
         assertThat(catchThrowableOfType(ConfigException.class, () -> RelayConfig.fromEnvironment(
                 Map.of("RELAY_PUBLISH_MAX_PENDING_BYTES", "2Mi"), 1L << 30)).problems())
                 .containsExactly("RELAY_PUBLISH_MAX_PENDING_BYTES (2Mi) must be at least RELAY_MAX_BATCH_BYTES (4Mi),"
