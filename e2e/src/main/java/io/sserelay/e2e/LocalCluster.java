@@ -2,6 +2,8 @@ package io.sserelay.e2e;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
 import io.javaoperatorsdk.operator.Operator;
 import io.sserelay.api.SseRelay;
 import io.sserelay.api.SseRelayStatus;
@@ -114,8 +116,26 @@ public final class LocalCluster implements AutoCloseable {
                             .get();
                     SseRelayStatus status = current == null ? null : current.getStatus();
                     return status != null && Objects.equals(status.getPeerCount(), replicas)
-                            && Objects.equals(status.getReadyReplicas(), replicas) && relays.meshed(replicas);
+                            && Objects.equals(status.getReadyReplicas(), replicas) && relays.meshed(replicas)
+                            && rolledOut(relay, replicas);
                 });
+    }
+
+    /**
+     * Whether the SseRelay's Deployment has finished rolling out: every pod runs its current
+     * template. A new SseRelay's pods are sometimes rolled once more right after they start
+     * (the operator hashes the generated tokens into the template, and may first see only one
+     * of the two Secrets), and a test that began meanwhile would lose its relays to the rollout.
+     */
+    private boolean rolledOut(String relay, int replicas) {
+        Deployment deployment = plane.client().apps().deployments().inNamespace(namespace).withName(relay).get();
+        if (deployment == null || deployment.getStatus() == null) {
+            return false;
+        }
+        DeploymentStatus status = deployment.getStatus();
+        return Objects.equals(status.getObservedGeneration(), deployment.getMetadata().getGeneration())
+                && Objects.equals(status.getReplicas(), replicas) && Objects.equals(status.getUpdatedReplicas(), replicas)
+                && Objects.equals(status.getAvailableReplicas(), replicas);
     }
 
     @Override

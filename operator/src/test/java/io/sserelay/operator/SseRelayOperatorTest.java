@@ -200,6 +200,8 @@ class SseRelayOperatorTest {
                 .addToStringData("token", "a-publish-token-of-some-length").build());
         await().atMost(Duration.ofSeconds(60)).until(() -> "False".equals(StatusAggregator.find(
                 operator.get(SseRelay.class, "secretive").getStatus(), "Degraded").getStatus()));
+        // With the user's Secret there is no generated publish token to wait for.
+        await().until(() -> operator.get(Deployment.class, "secretive") != null);
     }
 
     @Test
