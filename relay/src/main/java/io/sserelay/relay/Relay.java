@@ -53,12 +53,6 @@ public final class Relay {
     static final int ACCEPT_BACKLOG = 16_384;
 
     /**
-     * How long a keep-alive connection may wait for its next request (or a new one for its
-     * first). Publishers reconnect transparently; idle sockets are not kept forever.
-     */
-    static final Duration IDLE_CONNECTION_TIMEOUT = Duration.ofSeconds(60);
-
-    /**
      * How long {@code /healthz} waits for the hub. Every step under the hub's lock is short and
      * never blocks, so a wait this long means the relay cannot serve.
      */
@@ -122,7 +116,6 @@ public final class Relay {
                 // A client that trickles its request head, or opens a connection and sends
                 // nothing, is disconnected; bodies have their own deadline (BodyReceiver).
                 .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) config.requestTimeout().toMillis())
-                .set(UndertowOptions.NO_REQUEST_TIMEOUT, (int) IDLE_CONNECTION_TIMEOUT.toMillis())
                 .getMap();
         List<RelayServer.Listener> listeners = new ArrayList<>();
         // Answers "Expect: 100-continue" when a handler starts reading the body, so a request
@@ -138,8 +131,12 @@ public final class Relay {
         } else {
             this.mesh = null;
         }
+        // RelayServer closes a connection that sends and receives nothing for the idle timeout;
+        // streams write at least a heartbeat in that time. Undertow's NO_REQUEST_TIMEOUT is not
+        // used: it counts from the end of the last exchange, which an endless stream never has,
+        // and it re-armed on closed connections (see StreamingResponse.start).
         this.server = new RelayServer(config.ioThreads(), config.workerThreads(), ACCEPT_BACKLOG, serverOptions,
-                listeners);
+                config.idleTimeout(), listeners);
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "relay-history-sweeper");
             thread.setDaemon(true);

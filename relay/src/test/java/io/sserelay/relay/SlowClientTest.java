@@ -165,6 +165,34 @@ class SlowClientTest {
         }
     }
 
+    @Test
+    void onlyConnectionsThatSendAndReceiveNothingAreClosedAsIdle() {
+        Duration idle = Duration.ofSeconds(1);
+        try (TestRelay relay = TestRelay.start(Map.of("RELAY_IDLE_TIMEOUT", "1s", "RELAY_HEARTBEAT", "200ms"));
+                RawHttp publisher = RawHttp.connect(HOST, port(relay), Duration.ofSeconds(10));
+                SseClient subscriber = relay.subscribe("/streams/stalled")) {
+            // A keep-alive publisher busy for several idle timeouts keeps its connection: its
+            // answers come from worker threads, which once let a timer close it mid-request.
+            long end = System.nanoTime() + idle.multipliedBy(4).toNanos();
+            int published = 0;
+            while (System.nanoTime() < end) {
+                publisher.send(publishHead("Authorization: Bearer " + TestRelay.TOKEN + "\r\n", 5) + "event");
+                assertThat(publisher.readResponse().status()).as("publish %d", published).isEqualTo(202);
+                published++;
+            }
+            // A stream quiet for as long keeps its connection too: heartbeats are traffic.
+            assertThat(subscriber.awaitEvents(published).ended()).isFalse();
+
+            // A connection that goes quiet is closed after the idle timeout.
+            RawHttp quiet = RawHttp.connect(HOST, port(relay), Duration.ofSeconds(10));
+            quiet.send("GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n");
+            assertThat(quiet.readResponse().status()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(10)).until(quiet::isClosedByServer);
+            quiet.close();
+            assertThat(subscriber.ended()).isFalse();
+        }
+    }
+
     private static String publishHead(String extraHeaders, int contentLength) {
         return "POST /streams/stalled HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n" + extraHeaders
                 + "Content-Length: " + contentLength + "\r\n\r\n";

@@ -39,6 +39,7 @@ import java.util.regex.Pattern;
  * @param publishMaxPendingBytes publish bodies being received or waiting to be published, in
  *                              bytes, over all publishers
  * @param maxConnections        TCP connections the public port holds at most, of any kind
+ * @param idleTimeout           a connection that sends and receives nothing this long is closed
  */
 public record RelayConfig(
         String bindAddress,
@@ -66,7 +67,8 @@ public record RelayConfig(
         long connectionsMaxBytes,
         int maxConnectionsPerAddress,
         long publishMaxPendingBytes,
-        int maxConnections) {
+        int maxConnections,
+        Duration idleTimeout) {
 
     public static final int MAX_EVENT_BYTES_LIMIT = 1024 * 1024;
     private static final int MIN_TOKEN_LENGTH = 16;
@@ -251,6 +253,14 @@ public record RelayConfig(
                 Duration.ofMinutes(10));
         Duration requestTimeout = in.duration("RELAY_REQUEST_TIMEOUT", Duration.ofSeconds(10), Duration.ofMillis(100),
                 Duration.ofMinutes(5));
+        Duration twoBeats = sse.heartbeat().multipliedBy(2);
+        Duration idleTimeout = in.duration("RELAY_IDLE_TIMEOUT",
+                twoBeats.compareTo(Duration.ofSeconds(60)) > 0 ? twoBeats : Duration.ofSeconds(60),
+                Duration.ofSeconds(1), Duration.ofHours(1));
+        if (idleTimeout.compareTo(twoBeats) < 0) {
+            in.problem("RELAY_IDLE_TIMEOUT (" + idleTimeout.toMillis() + " ms) must be at least twice RELAY_HEARTBEAT ("
+                    + sse.heartbeat().toMillis() + " ms), or quiet streams would be closed between heartbeats");
+        }
         int cores = Runtime.getRuntime().availableProcessors();
         int ioThreads = in.integer("RELAY_IO_THREADS", Math.max(2, cores), 1, 256);
         int workerThreads = in.integer("RELAY_WORKER_THREADS", Math.max(8, ioThreads * 4), 1, 1024);
@@ -260,7 +270,7 @@ public record RelayConfig(
                 publishAuthDisabled, subscribeAuth.equals("token") ? subscribeToken : null, peerPort, peerToken,
                 List.copyOf(peers), advertise, sseRelayNamespace, sseRelayName, List.copyOf(origins),
                 shutdownDelay, drainTimeout, requestTimeout, ioThreads, workerThreads, connectionsMaxBytes,
-                maxConnectionsPerAddress, publishMaxPendingBytes, maxConnections);
+                maxConnectionsPerAddress, publishMaxPendingBytes, maxConnections, idleTimeout);
     }
 
     private static String mebibytes(long bytes) {
@@ -311,7 +321,8 @@ public record RelayConfig(
                         + " on port " + peerPort
                         + (advertiseAddress == null ? "" : " advertised as " + advertiseAddress))
                 + ", cors=" + corsAllowedOrigins + ", shutdownDelay=" + shutdownDelay + ", drainTimeout=" + drainTimeout
-                + ", requestTimeout=" + requestTimeout + ", ioThreads=" + ioThreads + ", workerThreads=" + workerThreads
+                + ", requestTimeout=" + requestTimeout + ", idleTimeout=" + idleTimeout + ", ioThreads=" + ioThreads
+                + ", workerThreads=" + workerThreads
                 + ", connectionsMaxBytes=" + mebibytes(connectionsMaxBytes)
                 + ", maxConnections=" + maxConnections
                 + ", maxConnectionsPerAddress=" + (maxConnectionsPerAddress == 0 ? "unlimited" : maxConnectionsPerAddress)

@@ -33,9 +33,8 @@ public final class ConnectionLimits {
         PER_ADDRESS
     }
 
-    private final long budgetBytes;
+    private final ByteBudget budget;
     private final int perAddress;
-    private final AtomicLong usedBytes = new AtomicLong();
     private final AtomicLong connections = new AtomicLong();
     private final ConcurrentHashMap<InetAddress, Integer> byAddress = new ConcurrentHashMap<>();
 
@@ -44,12 +43,12 @@ public final class ConnectionLimits {
      * @param perAddress  connections one source address may hold; 0 for no limit
      */
     public ConnectionLimits(long budgetBytes, int perAddress) {
-        this.budgetBytes = budgetBytes;
+        this.budget = new ByteBudget(budgetBytes);
         this.perAddress = perAddress;
     }
 
     /** The estimated heap of a connection that names {@code streams} streams with a head of {@code headBytes}. */
-    public static long costOf(int streams, long headBytes) {
+    static long costOf(int streams, long headBytes) {
         return CONNECTION_BYTES + STREAM_BYTES * streams + 2 * headBytes;
     }
 
@@ -62,11 +61,9 @@ public final class ConnectionLimits {
      */
     public Admission admit(InetAddress source, int streams, long headBytes) throws Refused {
         long cost = costOf(streams, headBytes);
-        long used = usedBytes.addAndGet(cost);
-        if (used > budgetBytes) {
-            usedBytes.addAndGet(-cost);
+        if (!budget.tryReserve(cost)) {
             throw new Refused(Refusal.MEMORY, "this relay holds as many subscriber connections as its memory allows ("
-                    + connections.get() + " connections, " + (used - cost) / 1024 + " KiB of a " + budgetBytes / 1024
+                    + connections.get() + " connections, " + budget.used() / 1024 + " KiB of a " + budget.limit() / 1024
                     + " KiB budget)");
         }
         if (perAddress > 0 && source != null) {
@@ -80,7 +77,7 @@ public final class ConnectionLimits {
                 return held + 1;
             });
             if (!admitted[0]) {
-                usedBytes.addAndGet(-cost);
+                budget.release(cost);
                 throw new Refused(Refusal.PER_ADDRESS, "your address " + source.getHostAddress() + " holds "
                         + perAddress + " subscriber connections to this relay, the most one address may hold");
             }
@@ -91,16 +88,11 @@ public final class ConnectionLimits {
 
     /** Heap the admitted connections hold, by their estimate. */
     public long usedBytes() {
-        return usedBytes.get();
+        return budget.used();
     }
 
     public long budgetBytes() {
-        return budgetBytes;
-    }
-
-    /** Source addresses that hold connections now; tracked only with a per-address limit. */
-    public int trackedAddresses() {
-        return byAddress.size();
+        return budget.limit();
     }
 
     /** One admitted connection. */
@@ -120,7 +112,7 @@ public final class ConnectionLimits {
             if (!released.compareAndSet(false, true)) {
                 return;
             }
-            usedBytes.addAndGet(-cost);
+            budget.release(cost);
             connections.decrementAndGet();
             if (perAddress > 0 && source != null) {
                 byAddress.computeIfPresent(source, (address, count) -> count <= 1 ? null : count - 1);

@@ -3,6 +3,7 @@ package io.sserelay.relay.http;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
+import io.undertow.conduits.IdleTimeoutConduit;
 import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.protocol.http.HttpOpenListener;
@@ -20,6 +21,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -56,6 +58,7 @@ public final class RelayServer {
     /** What the builder allows: in effect no limit. */
     static final int UNLIMITED_CONNECTIONS = 1_000_000;
 
+    private final Duration idleTimeout;
     private final int ioThreads;
     private final int workerThreads;
     private final int acceptBacklog;
@@ -68,9 +71,11 @@ public final class RelayServer {
     /**
      * @param serverOptions Undertow's options ({@link UndertowOptions}) for every listener
      * @param acceptBacklog connections the kernel may queue for accepting on each port
+     * @param idleTimeout   a connection that sends and receives nothing this long is closed
      */
     public RelayServer(int ioThreads, int workerThreads, int acceptBacklog, OptionMap serverOptions,
-            List<Listener> listeners) {
+            Duration idleTimeout, List<Listener> listeners) {
+        this.idleTimeout = idleTimeout;
         this.ioThreads = ioThreads;
         this.workerThreads = workerThreads;
         this.acceptBacklog = acceptBacklog;
@@ -100,7 +105,6 @@ public final class RelayServer {
                     .set(Options.BACKLOG, acceptBacklog)
                     .getMap();
             OptionMap protocolOptions = OptionMap.builder()
-                    .set(UndertowOptions.NO_REQUEST_TIMEOUT, 60_000)
                     // The builder buffers the answers to pipelined requests. Undertow then either
                     // copies its bad-request bytes behind them into one write, which
                     // JsonBadRequestConduit cannot tell apart, or closes the connection with the
@@ -119,6 +123,11 @@ public final class RelayServer {
                 ChannelListener<StreamConnection> accepted = connection -> {
                     connection.getSinkChannel().setConduit(
                             new JsonBadRequestConduit(connection.getSinkChannel().getConduit()));
+                    // Undertow's IDLE_TIMEOUT option installs this conduit without its timeout.
+                    IdleTimeoutConduit idle = new IdleTimeoutConduit(connection);
+                    idle.setIdleTimeout(idleTimeout.toMillis());
+                    connection.getSourceChannel().setConduit(idle);
+                    connection.getSinkChannel().setConduit(idle);
                     http.handleEvent(connection);
                 };
                 AcceptingChannel<StreamConnection> channel = worker.createStreamConnectionServer(

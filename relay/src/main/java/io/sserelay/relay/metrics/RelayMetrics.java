@@ -113,29 +113,28 @@ public final class RelayMetrics implements AutoCloseable {
 
     /** Gauges of the subscriber connections' heap budget: what they hold by estimate, and the budget. */
     public void bindConnectionBudget(LongSupplier usedBytes, long budgetBytes) {
-        Gauge.builder("sserelay.connections.bytes", usedBytes, s -> s.getAsLong()).strongReference(true)
-                .baseUnit("bytes").description("Heap subscriber connections hold, by the relay's estimate")
-                .register(registry);
-        Gauge.builder("sserelay.connections.budget", () -> budgetBytes).baseUnit("bytes")
-                .description("The subscriber connections' heap budget (RELAY_CONNECTIONS_MAX_BYTES)").register(registry);
+        bindBudget("sserelay.connections", "Heap subscriber connections hold, by the relay's estimate",
+                "RELAY_CONNECTIONS_MAX_BYTES", usedBytes, budgetBytes);
     }
 
     /** Gauges of the subscriber queues' budget: what all unsent events hold, and the budget. */
     public void bindQueueBudget(LongSupplier usedBytes, long budgetBytes) {
-        Gauge.builder("sserelay.subscriber.queues.bytes", usedBytes, s -> s.getAsLong()).strongReference(true)
-                .baseUnit("bytes").description("Unsent bytes all subscriber and peer streams hold, with their queue entries")
-                .register(registry);
-        Gauge.builder("sserelay.subscriber.queues.budget", () -> budgetBytes).baseUnit("bytes")
-                .description("The subscriber queues' budget (RELAY_SUBSCRIBER_QUEUES_MAX_BYTES)").register(registry);
+        bindBudget("sserelay.subscriber.queues", "Unsent bytes all subscriber and peer streams hold, with their"
+                + " queue entries", "RELAY_SUBSCRIBER_QUEUES_MAX_BYTES", usedBytes, budgetBytes);
     }
 
     /** Gauges of the publish bodies' heap budget: what they hold, and the budget. */
     public void bindPublishBudget(LongSupplier usedBytes, long budgetBytes) {
-        Gauge.builder("sserelay.publish.pending.bytes", usedBytes, s -> s.getAsLong()).strongReference(true)
-                .baseUnit("bytes").description("Heap held by publish bodies being received or published")
-                .register(registry);
-        Gauge.builder("sserelay.publish.pending.budget", () -> budgetBytes).baseUnit("bytes")
-                .description("The publish bodies' heap budget (RELAY_PUBLISH_MAX_PENDING_BYTES)").register(registry);
+        bindBudget("sserelay.publish.pending", "Heap held by publish bodies being received or published",
+                "RELAY_PUBLISH_MAX_PENDING_BYTES", usedBytes, budgetBytes);
+    }
+
+    /** {@code <name>_bytes}, what is held against a budget, and {@code <name>_budget_bytes}, the budget. */
+    private void bindBudget(String name, String description, String variable, LongSupplier usedBytes, long budgetBytes) {
+        Gauge.builder(name + ".bytes", usedBytes, LongSupplier::getAsLong).strongReference(true).baseUnit("bytes")
+                .description(description).register(registry);
+        Gauge.builder(name + ".budget", () -> budgetBytes).baseUnit("bytes")
+                .description("The budget of " + name.replace('.', '_') + "_bytes (" + variable + ")").register(registry);
     }
 
     /**

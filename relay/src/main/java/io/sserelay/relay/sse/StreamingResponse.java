@@ -156,7 +156,7 @@ public abstract class StreamingResponse {
             // An endless response is the connection's last. Saying so also frees the connection
             // as soon as it closes: Undertow ends a persistent exchange whose connection closed by
             // starting to wait for the next request, which re-arms the idle timer
-            // (NO_REQUEST_TIMEOUT) on the dead connection and keeps it, with everything it
+            // (NO_REQUEST_TIMEOUT, which the relay no longer sets, but a server option could) on the dead connection and keeps it, with everything it
             // references, on the IO thread's timer queue until the timer fires.
             exchange.setPersistent(false);
             prepareResponse(exchange);

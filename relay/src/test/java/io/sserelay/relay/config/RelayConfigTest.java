@@ -151,6 +151,16 @@ class RelayConfigTest {
     }
 
     @Test
+    void closesIdleConnectionsAfterAMinuteOrTwoHeartbeatsButNeverBetweenHeartbeats() {
+        assertThat(RelayConfig.defaults().idleTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(RelayConfig.fromEnvironment(Map.of("RELAY_HEARTBEAT", "5m")).idleTimeout())
+                .isEqualTo(Duration.ofMinutes(10));
+        assertThat(problems(Map.of("RELAY_IDLE_TIMEOUT", "20s")))
+                .containsExactly("RELAY_IDLE_TIMEOUT (20000 ms) must be at least twice RELAY_HEARTBEAT (15000 ms), or"
+                        + " quiet streams would be closed between heartbeats");
+    }
+
+    @Test
     void treatsBlankValuesAsUnset() {
         assertThat(RelayConfig.fromEnvironment(Map.of("RELAY_HTTP_PORT", "  ")).httpPort()).isEqualTo(8080);
     }
