@@ -78,7 +78,7 @@ class GracefulShutdownTest {
             for (int i = 0; i < 150; i++) {
                 relay.publish("s", payload);
             }
-            String head = relay.relay().origin() + ":150";
+            String head = relay.relay().origin() + "-" + Long.toString(150, 36);
             CompletableFuture<Void> shutdown = CompletableFuture.runAsync(relay::close);
             await().until(() -> relay.get("/readyz", Map.of()).statusCode() == 503);
             assertThat(relay.get("/readyz", Map.of()).body()).isEqualTo("{\"status\":\"draining\"}");

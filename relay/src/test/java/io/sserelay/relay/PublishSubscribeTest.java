@@ -55,7 +55,7 @@ class PublishSubscribeTest {
             assertThat(client.response().headers().allValues("Connection")).containsExactly("close");
             awaitSubscribed(1);
             assertThat(client.frames().get(0).retry()).isEqualTo("2000");
-            assertThat(client.frames().get(1).id()).isEqualTo(relay.relay().origin() + ":0");
+            assertThat(client.frames().get(1).id()).isEqualTo(relay.relay().origin() + "-0");
             assertThat(client.frames().get(1).isEvent()).isFalse();
         }
     }
@@ -105,7 +105,7 @@ class PublishSubscribeTest {
                             + "{\"stream\":\"a\",\"data\":[3]}]", Map.of());
             assertThat(response.statusCode()).isEqualTo(202);
             String origin = relay.relay().origin();
-            assertThat(response.body()).isEqualTo("{\"ids\":[\"" + origin + ":1\",\"" + origin + ":2\",\"" + origin + ":3\"]}");
+            assertThat(response.body()).isEqualTo("{\"ids\":[\"" + origin + "-1\",\"" + origin + "-2\",\"" + origin + "-3\"]}");
             a.awaitEvents(2);
             both.awaitEvents(3);
             assertThat(a.data()).containsExactly("1", "[3]");

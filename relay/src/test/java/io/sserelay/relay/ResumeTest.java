@@ -81,7 +81,7 @@ class ResumeTest {
             relay.publish("other", "x");
             try (SseClient client = relay.subscribe("/streams/s", Map.of("Last-Event-ID", ids.get(0)))) {
                 client.awaitEvents(1);
-                await().until(() -> (relay.relay().origin() + ":3").equals(client.lastEventId()));
+                await().until(() -> (relay.relay().origin() + "-3").equals(client.lastEventId()));
                 assertThat(client.data()).containsExactly("1");
             }
         }
@@ -109,13 +109,13 @@ class ResumeTest {
         try (TestRelay relay = TestRelay.start()) {
             String origin = relay.relay().origin();
             relay.publish("s", "before");
-            String current = origin + ":1";
+            String current = origin + "-1";
             Map<String, String> unusable = new LinkedHashMap<>();
             unusable.put(origin + ":99", "{\"streams\":[\"s\"],\"reason\":\"ahead_of_relay\",\"message\":\"event id '"
-                    + origin + ":99' is ahead of this relay: origin " + origin + " has accepted events up to 1 only;"
+                    + origin + "-2r' is ahead of this relay: origin " + origin + " has accepted events up to 1 only;"
                     + " continuing from the current position\"}");
             unusable.put("nope", "{\"streams\":[\"s\"],\"reason\":\"invalid_last_event_id\",\"message\":\"event id"
-                    + " 'nope' is invalid: entry 'nope' has no ':' between origin and sequence number; continuing from"
+                    + " 'nope' is invalid: entry 'nope' has no '-' between origin and sequence number; continuing from"
                     + " the current position\"}");
             unusable.put("42", null); // what another SSE server would have given
             unusable.put("6f1c2d8e-3b4a-4c5d-9e6f-7a8b9c0d1e2f", null);
@@ -147,13 +147,13 @@ class ResumeTest {
         try (TestRelay relay = TestRelay.start()) {
             String origin = relay.relay().origin();
             String earlierRun = "gone0000:40";
-            String withBoth = earlierRun.compareTo(origin) < 0 ? earlierRun + "." + origin + ":0"
-                    : origin + ":0." + earlierRun;
+            String withBoth = earlierRun.compareTo(origin) < 0 ? earlierRun + "." + origin + "-0"
+                    : origin + "-0." + earlierRun;
             try (SseClient first = relay.subscribe("/streams/s", Map.of("Last-Event-ID", withBoth))) {
                 first.awaitEvents(1);
                 SseFrame reset = first.events().get(0);
                 assertThat(reset.event()).isEqualTo("reset");
-                assertThat(reset.id()).isEqualTo(origin + ":0");
+                assertThat(reset.id()).isEqualTo(origin + "-0");
                 // Reconnecting from the reset's id is not reset again.
                 String missed = relay.publish("s", "while away");
                 try (SseClient again = relay.subscribe("/streams/s", Map.of("Last-Event-ID", reset.id()))) {

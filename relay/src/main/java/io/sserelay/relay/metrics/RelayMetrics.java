@@ -87,6 +87,12 @@ public final class RelayMetrics implements AutoCloseable {
                 .description("Streams dropped while idle whose evictions are remembered one by one").register(registry);
         Gauge.builder("sserelay.history.tombstone.bytes", hub, StreamHub::tombstoneBytes).baseUnit("bytes")
                 .description("Heap held by tombstones").register(registry);
+        Gauge.builder("sserelay.id.origins", hub, StreamHub::idOrigins)
+                .description("Origins this relay's event ids name: its own, its peers', stopped relays' not yet"
+                        + " retired").register(registry);
+        FunctionCounter.builder("sserelay.origins.retired", hub, StreamHub::retiredOrigins)
+                .description("Origins of stopped relays that left the ids once silent for the history's maximum"
+                        + " age").register(registry);
         Gauge.builder("sserelay.streams", hub, StreamHub::liveStreams)
                 .description("Streams known now: with retained events or with subscribers").register(registry);
         for (String reason : List.of("memory", "per_address")) {

@@ -56,6 +56,7 @@ final class PeerFrameReader {
                 case PeerFrames.EVENT -> event(body);
                 case PeerFrames.GAP -> gap(body);
                 case PeerFrames.HEARTBEAT_KIND -> new PeerFrame.Heartbeat();
+                case PeerFrames.HORIZON -> horizon(body);
                 default -> throw new PeerProtocolException("malformed", "unknown frame kind " + kind);
             };
             if (body.hasRemaining() && kind != PeerFrames.EVENT) {
@@ -77,7 +78,20 @@ final class PeerFrameReader {
         if (lastSeq < 0) {
             throw new PeerProtocolException("malformed", "HELLO has a negative sequence number");
         }
-        return new PeerFrame.Hello(origin, lastSeq);
+        // Peers that speak protocol 2 (see PeerHandler) add when they started.
+        long startedAt = body.remaining() >= 8 ? body.getLong() : 0;
+        if (startedAt < 0) {
+            throw new PeerProtocolException("malformed", "HELLO has a negative start time");
+        }
+        return new PeerFrame.Hello(origin, lastSeq, startedAt);
+    }
+
+    private static PeerFrame horizon(ByteBuffer body) throws PeerProtocolException {
+        long horizon = body.getLong();
+        if (horizon < 0) {
+            throw new PeerProtocolException("malformed", "HORIZON is negative");
+        }
+        return new PeerFrame.Horizon(horizon);
     }
 
     private PeerFrame event(ByteBuffer body) throws PeerProtocolException {

@@ -10,10 +10,13 @@ import java.nio.charset.StandardCharsets;
  *
  * <pre>
  * frame     = kind:u8 length:u32 payload[length]
- * HELLO     = originLength:u8 origin lastSeq:i64           first frame, once
+ * HELLO     = originLength:u8 origin lastSeq:i64 [startedAt:i64]   first frame, once; startedAt
+ *             (seconds since the epoch) only to a follower that asked for protocol 2
  * EVENT     = seq:i64 streamLength:u8 stream typeLength:u16 type data   (typeLength 0xFFFF: no type)
  * GAP       = upTo:i64 streamLength:u8 stream               (streamLength 0: any stream)
  * HEARTBEAT = (empty)                                       while idle
+ * HORIZON   = horizon:i64                                   protocol 2: after HELLO when the relay
+ *             has a horizon, and whenever it rises (seconds since the epoch; see Position)
  * </pre>
  *
  * Stream names and origins are ASCII by their own rules; types and data are UTF-8.
@@ -24,6 +27,7 @@ public final class PeerFrames {
     public static final byte EVENT = 2;
     public static final byte GAP = 3;
     public static final byte HEARTBEAT_KIND = 4;
+    public static final byte HORIZON = 5;
     public static final int HEADER_BYTES = 5;
     static final int NO_TYPE = 0xFFFF;
     public static final String CONTENT_TYPE = "application/x-sserelay-peer";
@@ -33,10 +37,14 @@ public final class PeerFrames {
     private PeerFrames() {
     }
 
-    public static ByteBuffer hello(String origin, long lastSeq) {
+    /** {@code startedAt} 0 leaves it out, for a follower of the first protocol version. */
+    public static ByteBuffer hello(String origin, long lastSeq, long startedAt) {
         byte[] originBytes = origin.getBytes(StandardCharsets.US_ASCII);
-        ByteBuffer out = header(HELLO, 1 + originBytes.length + 8);
+        ByteBuffer out = header(HELLO, 1 + originBytes.length + 8 + (startedAt > 0 ? 8 : 0));
         out.put((byte) originBytes.length).put(originBytes).putLong(lastSeq);
+        if (startedAt > 0) {
+            out.putLong(startedAt);
+        }
         return finish(out);
     }
 
@@ -55,6 +63,10 @@ public final class PeerFrames {
         }
         out.put(data);
         return finish(out);
+    }
+
+    public static ByteBuffer horizon(long horizon) {
+        return finish(header(HORIZON, 8).putLong(horizon));
     }
 
     /** {@code stream} empty means any stream. */

@@ -24,6 +24,13 @@ public final class PeerHandler implements HttpHandler {
 
     public static final String PATH = "/peer/v1/log";
     static final HttpString X_RELAY_PEER = new HttpString("X-Relay-Peer");
+    /**
+     * The protocol version a follower speaks; absent means 1. Version 2 adds the relay's start
+     * time to HELLO. A header, because a peer of an earlier version ignores it (it refuses
+     * unknown query parameters) and answers in version 1.
+     */
+    static final HttpString X_RELAY_PEER_PROTOCOL = new HttpString("X-Relay-Peer-Protocol");
+    static final int PROTOCOL = 2;
     private static final String AFTER = "after";
 
     private final StreamHub hub;
@@ -71,7 +78,9 @@ public final class PeerHandler implements HttpHandler {
             throw ApiError.forbidden("not_a_peer", peer + " is not in this relay's peer set");
         }
         Position after = after(target.single(AFTER));
-        PeerStream stream = new PeerStream(exchange, writers, peer, mesh::followerClosed);
+        String protocol = exchange.getRequestHeaders().getFirst(X_RELAY_PEER_PROTOCOL);
+        PeerStream stream = new PeerStream(exchange, writers, peer, String.valueOf(PROTOCOL).equals(protocol) ? 2 : 1,
+                mesh::followerClosed);
         // As for subscribers: register on a worker (it takes the hub's lock), write on the IO thread.
         exchange.dispatch(() -> {
             try {

@@ -68,6 +68,7 @@ final class PeerLink {
 
     void stop() {
         stopped = true;
+        hub.releaseOrigin(this);
         closeQuietly(socket);
         thread.interrupt();
     }
@@ -146,6 +147,12 @@ final class PeerLink {
                 return false;
             }
             peerOrigin = hello.origin();
+            hub.claimOrigin(this, hello.origin(), hello.startedAt(), System.nanoTime());
+            if (stopped) {
+                // stop() ran meanwhile and may have released before this claim.
+                hub.releaseOrigin(this);
+                return false;
+            }
             connected = true;
             metrics.peerLinkUp();
             LOG.info("following peer {} (origin {}, at {})", peer, hello.origin(), hello.lastSeq());
@@ -172,6 +179,9 @@ final class PeerLink {
                     applyBatch(origin, batch);
                     hub.applyGaps(origin, gap.stream() == null ? Map.of() : Map.of(gap.stream(), gap.upTo()),
                             gap.stream() == null ? gap.upTo() : 0);
+                } else if (frame instanceof PeerFrame.Horizon horizon) {
+                    applyBatch(origin, batch);
+                    hub.raiseHorizon(horizon.horizon(), System.currentTimeMillis() / 1000);
                 } else if (frame instanceof PeerFrame.Hello) {
                     throw new PeerProtocolException("unexpected", "a second HELLO");
                 }
@@ -194,12 +204,14 @@ final class PeerLink {
      */
     private String request() {
         String origin = peerOrigin;
-        String after = origin == null ? "" : URLEncoder.encode(origin + ":" + hub.head().seqOf(origin),
+        // The first form of ids (origin:decimal), which every version of the peer reads.
+        String after = origin == null ? "" : URLEncoder.encode(origin + ":" + hub.appliedSeq(origin),
                 StandardCharsets.UTF_8);
         return "GET " + PeerHandler.PATH + "?after=" + after + " HTTP/1.1\r\n"
                 + "Host: " + peer + "\r\n"
                 + "Authorization: Bearer " + settings.token() + "\r\n"
                 + PeerHandler.X_RELAY_PEER + ": " + self + "\r\n"
+                + PeerHandler.X_RELAY_PEER_PROTOCOL + ": " + PeerHandler.PROTOCOL + "\r\n"
                 + "Accept: " + PeerFrames.CONTENT_TYPE + "\r\n"
                 // One request per connection: a refusal then ends with the connection instead of
                 // leaving us waiting on a kept-alive socket for the read timeout.

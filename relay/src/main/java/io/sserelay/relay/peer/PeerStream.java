@@ -22,10 +22,14 @@ final class PeerStream extends StreamingResponse implements PeerSubscriber {
 
     private final PeerAddress peer;
     private final Consumer<PeerStream> onClosed;
+    private final int protocol;
 
-    PeerStream(HttpServerExchange exchange, SseWriters writers, PeerAddress peer, Consumer<PeerStream> onClosed) {
+    /** @param protocol the peer protocol version the follower asked for (1 or 2) */
+    PeerStream(HttpServerExchange exchange, SseWriters writers, PeerAddress peer, int protocol,
+            Consumer<PeerStream> onClosed) {
         super(exchange, writers);
         this.peer = peer;
+        this.protocol = protocol;
         this.onClosed = onClosed;
     }
 
@@ -35,7 +39,7 @@ final class PeerStream extends StreamingResponse implements PeerSubscriber {
 
     @Override
     public void onCatchUp(OriginCatchUp catchUp) {
-        offerFrame(PeerFrames.hello(catchUp.origin(), catchUp.lastSeq()));
+        offerFrame(PeerFrames.hello(catchUp.origin(), catchUp.lastSeq(), protocol >= 2 ? catchUp.startedAt() : 0));
         if (catchUp.evictedAnyStream() > 0) {
             offerFrame(PeerFrames.gap("", catchUp.evictedAnyStream()));
         }
@@ -49,6 +53,14 @@ final class PeerStream extends StreamingResponse implements PeerSubscriber {
     @Override
     public void onEvent(Event event) {
         offerEvent(event);
+    }
+
+    @Override
+    public void onHorizon(long horizon) {
+        if (protocol >= 2 && horizon > 0) {
+            offerFrame(PeerFrames.horizon(horizon));
+            flushSoon();
+        }
     }
 
     @Override

@@ -37,6 +37,12 @@ final class HeapCost {
      */
     static final long TOMBSTONE = 200;
 
+    /**
+     * A retired origin's record: its entry in an ordered map, the record, and the origin's
+     * name and the witness's (up to 16 characters each).
+     */
+    static final long RETIRED_ORIGIN = 200;
+
     private HeapCost() {
     }
 

@@ -12,6 +12,12 @@ public interface PeerSubscriber {
     /** Each event this relay accepts from a publisher afterwards. */
     void onEvent(Event event);
 
+    /**
+     * This relay's horizon rose (see {@link Position#horizon()}): it retired an origin, or
+     * learned a higher horizon from a peer. Also called once right after the catch-up.
+     */
+    void onHorizon(long horizon);
+
     /** Once, when the relay shuts down; no event follows. */
     void onRelayClosing();
 }

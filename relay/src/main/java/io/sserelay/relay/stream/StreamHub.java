@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -35,6 +36,15 @@ public final class StreamHub {
 
     private static final char[] ORIGIN_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
     private static final int ORIGIN_LENGTH = 8;
+    /**
+     * The most origins of stopped relays whose events ids still mention. Beyond it, the one
+     * silent longest is retired at once: its events leave the history (resumes from before them
+     * get a {@code reset}), so ids stay within {@link Position#MAX_ENTRIES} however often relays
+     * restart.
+     */
+    public static final int MAX_STOPPED_ORIGINS = 64;
+    /** The most retired origins remembered; see {@link #retired}. */
+    static final int MAX_RETIRED_ORIGINS = 4096;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final String origin;
@@ -55,9 +65,28 @@ public final class StreamHub {
      */
     private Map<String, Long> forgotten = Map.of();
     private final Set<PeerSubscriber> followers = new LinkedHashSet<>();
+    /** The other origins in {@link #head}: when each was last heard from, and what of it is retained. */
+    private final Map<String, OriginState> foreign = new HashMap<>();
+    /**
+     * Origins that left {@link #head} (see {@link #retireOrigins}), oldest first, with the last
+     * sequence number applied and when the origin started. Ids given out since no longer name
+     * them; this is what still reads ids exactly.
+     */
+    private final LinkedHashMap<String, RetiredOrigin> retired = new LinkedHashMap<>();
+    /** The origin each peer link last said hello with: those relays are running, or may be. */
+    private final Map<Object, String> claims = new HashMap<>();
 
     private long lastSeq;
     private long lastIndex;
+    /** When this relay started, in seconds since the epoch: announced to peers in HELLO. */
+    private final long startedAt;
+    /** The latest start among the retired origins whose start is known: the horizon of {@link #head}. */
+    private long horizon;
+    /**
+     * Long.MAX_VALUE once an origin with events but an unknown start (a peer of an earlier
+     * version) was retired: no horizon covers it, so readers that do not name it are checked.
+     */
+    private long latestUnknownStartRetired;
     private Position head;
     private long staleInRetained;
     private boolean closing;
@@ -71,6 +100,11 @@ public final class StreamHub {
     private volatile long streamBytes;
     /** Heap of the tombstones. */
     private volatile long tombstoneBytes;
+    /** Heap of the retired origins' records. */
+    private volatile long retiredBytes;
+    private volatile long retiredTotal;
+    /** Origins the ids name now. */
+    private volatile int idOrigins = 1;
     private volatile int tombstoneCount;
     private volatile int liveStreams;
     private volatile long resets;
@@ -92,6 +126,7 @@ public final class StreamHub {
         this.limits = limits;
         this.clustered = clustered;
         this.head = Position.of(origin, 0);
+        this.startedAt = System.currentTimeMillis() / 1000;
     }
 
     /**
@@ -164,14 +199,17 @@ public final class StreamHub {
             List<Event> replay = new ArrayList<>();
             List<StreamLog> subscribed = new ArrayList<>(streams.size());
             boolean foreignOrigins = from != null && !clustered && namesOtherOrigins(from);
+            // Retired origins leave the position; it lost events if it is behind on one of them.
+            Position effective = from == null ? null : readRetired(from);
+            boolean missedRetired = from != null && missedRetiredOrigin(from);
             for (String stream : streams) {
                 StreamLog log = logFor(stream);
                 subscribed.add(log);
                 if (from != null) {
-                    if (foreignOrigins || log.hasGapAfter(from)) {
+                    if (foreignOrigins || missedRetired || log.hasGapAfter(effective)) {
                         resetStreams.add(stream);
                     }
-                    log.collectAfter(from, replay);
+                    log.collectAfter(effective, replay);
                 }
             }
             if (subscribed.size() > 1) {
@@ -182,15 +220,69 @@ public final class StreamHub {
             }
             // A relay on its own can never deliver another origin's events: the subscriber
             // continues from its position without them, or every reconnect would be reset again.
-            Position continueFrom = foreignOrigins ? Position.of(origin, from.seqOf(origin)) : from;
+            Position continueFrom = foreignOrigins ? Position.of(origin, from.seqOf(origin)) : effective;
+            boolean moved = continueFrom != from;
             subscriber.onCatchUp(new CatchUp(continueFrom, Collections.unmodifiableList(resetStreams),
-                    Collections.unmodifiableList(replay), head, foreignOrigins ? continueFrom : null));
+                    Collections.unmodifiableList(replay), head, moved && !resetStreams.isEmpty() ? continueFrom : null));
             for (StreamLog log : subscribed) {
                 log.subscribers.add(subscriber);
             }
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * {@code position} as this relay reads it: without the origins it has retired, and with
+     * every origin it still names that the position does not name but covers by its horizon
+     * (the reader came from a relay that retired it) at this relay's sequence number.
+     */
+    private Position readRetired(Position position) {
+        Position effective = position;
+        if (!retired.isEmpty()) {
+            for (int i = 0; i < position.size(); i++) {
+                if (retired.containsKey(position.origin(i))) {
+                    effective = effective.without(position.origin(i));
+                }
+            }
+        }
+        if (position.horizon() > 0) {
+            for (Map.Entry<String, OriginState> entry : foreign.entrySet()) {
+                OriginState state = entry.getValue();
+                if (state.startedAt > 0 && state.startedAt <= position.horizon() && position.seqOf(entry.getKey()) == 0) {
+                    effective = effective.with(entry.getKey(), head.seqOf(entry.getKey()));
+                }
+            }
+        }
+        return effective;
+    }
+
+    /**
+     * True when a reader at {@code position} may have missed events of a retired origin: it
+     * names the origin at less than its last sequence number, or it does not name it and its
+     * horizon does not cover the origin (it never saw the origin at all).
+     */
+    private boolean missedRetiredOrigin(Position position) {
+        if (retired.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < position.size(); i++) {
+            RetiredOrigin record = retired.get(position.origin(i));
+            if (record != null && position.seq(i) < record.lastSeq) {
+                return true;
+            }
+        }
+        if (position.horizon() >= horizon && position.horizon() >= latestUnknownStartRetired) {
+            return false; // the common case: it has seen everything this relay retired
+        }
+        for (Map.Entry<String, RetiredOrigin> entry : retired.entrySet()) {
+            RetiredOrigin record = entry.getValue();
+            boolean covered = record.startedAt > 0 && record.startedAt <= position.horizon();
+            if (record.lastSeq > 0 && !covered && position.seqOf(entry.getKey()) == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean namesOtherOrigins(Position position) {
@@ -258,7 +350,8 @@ public final class StreamHub {
             });
             long evictedAny = forgotten.getOrDefault(origin, 0L);
             follower.onCatchUp(new OriginCatchUp(origin, lastSeq, Collections.unmodifiableMap(evicted),
-                    evictedAny > from ? evictedAny : 0, Collections.unmodifiableList(replay)));
+                    evictedAny > from ? evictedAny : 0, Collections.unmodifiableList(replay), startedAt));
+            follower.onHorizon(horizon);
             followers.add(follower);
         } finally {
             lock.unlock();
@@ -289,15 +382,20 @@ public final class StreamHub {
         try {
             int fresh = 0;
             for (RemoteEvent remote : events) {
-                if (remote.seq() <= head.seqOf(origin)) {
+                if (remote.seq() <= appliedSeqLocked(origin)) {
                     duplicates++;
                     continue;
                 }
+                OriginState state = knownOrigin(origin, 0, receivedNanos);
+                state.lastHeardNanos = receivedNanos;
                 head = head.with(origin, remote.seq());
+                idOrigins = head.size();
                 StreamLog log = logFor(remote.stream());
                 Event event = new Event(log.name, origin, remote.seq(), ++lastIndex, remote.type(), remote.data(),
                         head, receivedNanos, false);
-                retain(log, event);
+                if (retain(log, event)) {
+                    state.retainedEvents++;
+                }
                 for (Subscriber subscriber : log.subscribers) {
                     subscriber.onEvent(event);
                 }
@@ -321,7 +419,7 @@ public final class StreamHub {
     public void applyGaps(String origin, Map<String, Long> evictedStreams, long evictedAnyStream) {
         lock.lock();
         try {
-            long have = head.seqOf(origin);
+            long have = appliedSeqLocked(origin);
             Map<Subscriber, List<String>> told = new IdentityHashMap<>();
             if (evictedAnyStream > have) {
                 forget(Map.of(origin, evictedAnyStream));
@@ -370,9 +468,240 @@ public final class StreamHub {
                 evictOldest();
             }
             enforceLimits();
+            retireOrigins(nowNanos);
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Records that a peer link follows {@code origin} now (it said hello with it), replacing
+     * what the link followed before. Origins no link follows belong to relays that stopped or
+     * left the peer set, and are retired once silent for the history's maximum age.
+     */
+    public void claimOrigin(Object link, String origin, long startedAt, long nowNanos) {
+        if (origin.equals(this.origin)) {
+            throw new IllegalArgumentException("a peer link cannot follow this relay's own origin");
+        }
+        lock.lock();
+        try {
+            claims.put(link, origin);
+            // Ids name a peer from the moment it is followed, so a reader that never saw it is
+            // never taken for one that saw all of it.
+            OriginState state = knownOrigin(origin, startedAt, nowNanos);
+            if (state.lastHeardNanos - nowNanos < 0) {
+                state.lastHeardNanos = nowNanos;
+            }
+            retireStoppedBeyondLimit();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The link stopped: the origin it followed is no longer known to be running. */
+    public void releaseOrigin(Object link) {
+        lock.lock();
+        try {
+            claims.remove(link);
+            retireStoppedBeyondLimit();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The state of {@code origin}, which ids name from now on. */
+    private OriginState knownOrigin(String o, long startedAt, long nowNanos) {
+        OriginState state = foreign.get(o);
+        if (state == null) {
+            // A retired origin comes back when its relay left the peer set and returned.
+            RetiredOrigin record = removeRetired(o);
+            state = new OriginState(startedAt > 0 ? startedAt : record == null ? 0 : record.startedAt, nowNanos);
+            foreign.put(o, state);
+            head = head.with(o, record == null ? 0 : record.lastSeq);
+            idOrigins = head.size();
+        } else if (startedAt > 0) {
+            state.startedAt = startedAt;
+        }
+        return state;
+    }
+
+    /** When this relay started, in seconds since the epoch. */
+    public long startedAt() {
+        return startedAt;
+    }
+
+    /**
+     * The highest sequence number of {@code origin} applied here, also once it is retired: where
+     * a peer link asks the origin to continue from.
+     */
+    public long appliedSeq(String origin) {
+        lock.lock();
+        try {
+            return appliedSeqLocked(origin);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long appliedSeqLocked(String origin) {
+        RetiredOrigin record = retired.get(origin);
+        return record != null ? record.lastSeq : head.seqOf(origin);
+    }
+
+    /**
+     * Retires every origin that no link follows, that has nothing left in this relay's history,
+     * and that has been silent for the history's maximum age: no relay can still hold its
+     * events, so ids stop naming it. Its eviction records go too; {@link #retired} keeps what
+     * reading old ids needs.
+     */
+    private void retireOrigins(long nowNanos) {
+        if (foreign.isEmpty()) {
+            return;
+        }
+        Set<String> running = new HashSet<>(claims.values());
+        long maxAgeNanos = limits.maxAge().toNanos();
+        List<String> due = new ArrayList<>();
+        foreign.forEach((o, state) -> {
+            if (!running.contains(o) && state.retainedEvents == 0 && nowNanos - state.lastHeardNanos > maxAgeNanos) {
+                due.add(o);
+            }
+        });
+        due.forEach(this::retire);
+        retireStoppedBeyondLimit();
+    }
+
+    /** Keeps at most {@link #MAX_STOPPED_ORIGINS} origins that no link follows in {@link #head}. */
+    private void retireStoppedBeyondLimit() {
+        if (foreign.size() <= MAX_STOPPED_ORIGINS) {
+            return;
+        }
+        Set<String> running = new HashSet<>(claims.values());
+        List<Map.Entry<String, OriginState>> stopped = new ArrayList<>();
+        for (Map.Entry<String, OriginState> entry : foreign.entrySet()) {
+            if (!running.contains(entry.getKey())) {
+                stopped.add(entry);
+            }
+        }
+        if (stopped.size() <= MAX_STOPPED_ORIGINS) {
+            return;
+        }
+        stopped.sort(Comparator.comparingLong(e -> e.getValue().lastHeardNanos));
+        List<String> early = new ArrayList<>();
+        for (int i = 0; i < stopped.size() - MAX_STOPPED_ORIGINS; i++) {
+            early.add(stopped.get(i).getKey());
+        }
+        for (String o : early) {
+            evictOrigin(o);
+            retire(o);
+        }
+    }
+
+    /** Drops every retained event of {@code o} now, recording it as evicted. */
+    private void evictOrigin(String o) {
+        for (StreamLog log : List.copyOf(logs.values())) {
+            boolean held = !log.history.isEmpty();
+            log.history.removeIf(event -> {
+                if (event.origin().equals(o)) {
+                    markEvicted(log, event);
+                    staleInRetained++;
+                    return true;
+                }
+                return false;
+            });
+            if (held && log.history.isEmpty()) {
+                streamBytes -= log.chargedBytes;
+                log.chargedBytes = 0;
+                retainedStreams--;
+            }
+            dropIfIdle(log);
+        }
+    }
+
+    private void retire(String o) {
+        OriginState state = foreign.remove(o);
+        long seq = head.seqOf(o);
+        retired.put(o, new RetiredOrigin(seq, state.startedAt));
+        retiredBytes += HeapCost.RETIRED_ORIGIN;
+        retiredTotal++;
+        if (state.startedAt <= 0 && seq > 0) {
+            latestUnknownStartRetired = Long.MAX_VALUE;
+        }
+        head = head.without(o);
+        idOrigins = head.size();
+        setHorizon(state.startedAt);
+        while (retired.size() > MAX_RETIRED_ORIGINS) {
+            removeRetired(retired.keySet().iterator().next());
+        }
+        purgeEvictionRecords(o);
+    }
+
+    /**
+     * Raises this relay's horizon to a peer's: every origin that started by then and that this
+     * relay does not name is one it never heard of (it joined after that relay stopped) or one
+     * the peer retired, so its readers have nothing to get of it. A horizon more than an hour
+     * ahead of {@code nowSeconds} (a peer's clock far off) is ignored.
+     */
+    public void raiseHorizon(long seconds, long nowSeconds) {
+        if (seconds > nowSeconds + 3600) {
+            return;
+        }
+        lock.lock();
+        try {
+            setHorizon(seconds);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void setHorizon(long seconds) {
+        if (seconds > horizon) {
+            horizon = seconds;
+            head = head.withHorizon(seconds);
+            for (PeerSubscriber follower : followers) {
+                follower.onHorizon(seconds);
+            }
+        }
+    }
+
+    private RetiredOrigin removeRetired(String o) {
+        RetiredOrigin record = retired.remove(o);
+        if (record != null) {
+            retiredBytes -= HeapCost.RETIRED_ORIGIN;
+        }
+        return record;
+    }
+
+    /** Removes {@code o} from every eviction record: what old ids need of it is in {@link #retired}. */
+    private void purgeEvictionRecords(String o) {
+        Map<Map<String, Long>, Map<String, Long>> replaced = new IdentityHashMap<>();
+        if (forgotten.containsKey(o)) {
+            Map<String, Long> without = without(forgotten, o);
+            replaced.put(forgotten, without);
+            forgotten = without;
+        }
+        for (StreamLog log : logs.values()) {
+            log.evictedUpTo.remove(o);
+            if (log.forgottenBefore.containsKey(o)) {
+                log.forgottenBefore = replaced.computeIfAbsent(log.forgottenBefore, m -> without(m, o));
+            }
+        }
+        for (var it = tombstones.entrySet().iterator(); it.hasNext();) {
+            Map.Entry<String, Map<String, Long>> tombstone = it.next();
+            if (tombstone.getValue().remove(o) != null) {
+                tombstoneBytes -= HeapCost.ORIGIN_ENTRY;
+                if (tombstone.getValue().isEmpty()) {
+                    it.remove();
+                    tombstoneBytes -= HeapCost.tombstone(tombstone.getKey(), 0);
+                }
+            }
+        }
+        tombstoneCount = tombstones.size();
+    }
+
+    private static Map<String, Long> without(Map<String, Long> watermarks, String o) {
+        Map<String, Long> copy = new HashMap<>(watermarks);
+        copy.remove(o);
+        return Map.copyOf(copy);
     }
 
     /**
@@ -440,7 +769,7 @@ public final class StreamHub {
      * them, and tombstones.
      */
     public long historyBytes() {
-        return retainedBytes + streamBytes + tombstoneBytes;
+        return retainedBytes + streamBytes + tombstoneBytes + retiredBytes;
     }
 
     /** Streams holding retained events. */
@@ -461,6 +790,16 @@ public final class StreamHub {
     /** Heap held by the tombstones. */
     public long tombstoneBytes() {
         return tombstoneBytes;
+    }
+
+    /** Origins this relay's ids name now: its own, its peers', and stopped relays' not yet retired. */
+    public int idOrigins() {
+        return idOrigins;
+    }
+
+    /** Origins retired so far. */
+    public long retiredOrigins() {
+        return retiredTotal;
     }
 
     public HistoryLimits limits() {
@@ -550,10 +889,11 @@ public final class StreamHub {
         forget(removeTombstone(eldest));
     }
 
-    private void retain(StreamLog log, Event event) {
+    /** Returns whether the event was retained. */
+    private boolean retain(StreamLog log, Event event) {
         if (limits.maxEventsPerStream() == 0) {
             log.recordEvicted(event);
-            return;
+            return false;
         }
         if (log.history.isEmpty()) {
             log.chargedBytes = HeapCost.stream(log.name) + HeapCost.ORIGIN_ENTRY * log.evictedUpTo.size();
@@ -570,6 +910,7 @@ public final class StreamHub {
             staleInRetained++;
         }
         compactRetainedIfMostlyStale();
+        return true;
     }
 
     /**
@@ -616,6 +957,12 @@ public final class StreamHub {
 
     private void markEvicted(StreamLog log, Event event) {
         event.evicted = true;
+        if (event.origin() != origin) {
+            OriginState state = foreign.get(event.origin());
+            if (state != null) {
+                state.retainedEvents--;
+            }
+        }
         log.recordEvicted(event);
         retainedBytes -= event.retainedBytes();
         retainedEvents--;
@@ -641,5 +988,22 @@ public final class StreamHub {
                 tombstone(log.name, log.evictedUpTo);
             }
         }
+    }
+
+    /** What the hub tracks of another origin while ids name it. */
+    private static final class OriginState {
+        /** When the origin's relay started, seconds since the epoch; 0 when not known. */
+        long startedAt;
+        long lastHeardNanos;
+        int retainedEvents;
+
+        OriginState(long startedAt, long lastHeardNanos) {
+            this.startedAt = startedAt;
+            this.lastHeardNanos = lastHeardNanos;
+        }
+    }
+
+    /** A retired origin: its last sequence number here, and when it started (0: not known). */
+    private record RetiredOrigin(long lastSeq, long startedAt) {
     }
 }

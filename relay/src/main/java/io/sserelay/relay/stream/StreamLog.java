@@ -21,9 +21,10 @@ final class StreamLog {
     final Map<String, Long> evictedUpTo;
     /**
      * What the hub had forgotten about every stream when this log was made (shared and never
-     * changed): this stream may be one whose record was folded away before.
+     * changed, but replaced when an origin is retired): this stream may be one whose record was
+     * folded away before.
      */
-    final Map<String, Long> forgottenBefore;
+    Map<String, Long> forgottenBefore;
     /** Heap charged to the history's budget while the log holds events; 0 when it holds none. */
     long chargedBytes;
 

@@ -24,10 +24,10 @@ class PeerFramesTest {
     void framesRoundTripThroughTheReader() throws Exception {
         Event typed = event("orders", "created", "{\"id\":7}\nline two");
         Event untyped = event("orders", null, "plain");
-        PeerFrameReader reader = reader(64 * 1024, PeerFrames.hello("abc123", 42), PeerFrames.event(typed),
+        PeerFrameReader reader = reader(64 * 1024, PeerFrames.hello("abc123", 42, 0), PeerFrames.event(typed),
                 PeerFrames.event(untyped), PeerFrames.gap("orders", 9), PeerFrames.gap("", 3), PeerFrames.HEARTBEAT);
 
-        assertThat(reader.next()).isEqualTo(new PeerFrame.Hello("abc123", 42));
+        assertThat(reader.next()).isEqualTo(new PeerFrame.Hello("abc123", 42, 0));
         PeerFrame.EventFrame first = (PeerFrame.EventFrame) reader.next();
         assertThat(first.event().seq()).isEqualTo(typed.seq());
         assertThat(first.event().stream()).isEqualTo("orders");

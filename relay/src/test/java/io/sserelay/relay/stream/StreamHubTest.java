@@ -22,8 +22,8 @@ class StreamHubTest {
         List<Event> events = publish(hub, "a", "1", "2");
         events.addAll(publish(hub, "b", "3"));
         assertThat(events).extracting(Event::seq).containsExactly(1L, 2L, 3L);
-        assertThat(events).extracting(e -> e.position().format()).containsExactly("o1:1", "o1:2", "o1:3");
-        assertThat(hub.head().format()).isEqualTo("o1:3");
+        assertThat(events).extracting(e -> e.position().format()).containsExactly("o1-1", "o1-2", "o1-3");
+        assertThat(hub.head().format()).isEqualTo("o1-3");
     }
 
     @Test
@@ -34,7 +34,7 @@ class StreamHubTest {
         hub.subscribe(List.of("a"), null, r);
         assertThat(r.catchUp.resumed()).isFalse();
         assertThat(r.catchUp.replay()).isEmpty();
-        assertThat(r.catchUp.position().format()).isEqualTo("o1:2");
+        assertThat(r.catchUp.position().format()).isEqualTo("o1-2");
         publish(hub, "a", "3");
         assertThat(r.data()).containsExactly("3");
     }
@@ -174,7 +174,7 @@ class StreamHubTest {
         publish(hub, "a", "1");
         assertThatThrownBy(() -> hub.subscribe(List.of("a"), Position.of(ORIGIN, 5), new Recorder()))
                 .isInstanceOf(InvalidPositionException.class)
-                .hasMessage("event id 'o1:5' is ahead of this relay: origin o1 has accepted events up to 1 only");
+                .hasMessage("event id 'o1-5' is ahead of this relay: origin o1 has accepted events up to 1 only");
     }
 
     @Test
@@ -223,9 +223,9 @@ class StreamHubTest {
         publish(hub, "a", "own");
         assertThat(r.data()).containsExactly("x1", "x2", "x3", "own");
         assertThat(hub.duplicates()).isEqualTo(1);
-        assertThat(hub.head().format()).isEqualTo("o1:1.p2:3");
+        assertThat(hub.head().format()).isEqualTo("o1-1.p2-3");
         assertThat(r.received).extracting(e -> e.position().format())
-                .containsExactly("o1:0.p2:1", "o1:0.p2:2", "o1:0.p2:3", "o1:1.p2:3");
+                .containsExactly("o1-0.p2-1", "o1-0.p2-2", "o1-0.p2-3", "o1-1.p2-3");
     }
 
     @Test
@@ -256,6 +256,160 @@ class StreamHubTest {
         Recorder later = new Recorder();
         hub.subscribe(List.of("b"), Position.of("p2", 1), later);
         assertThat(later.catchUp.resetStreams()).containsExactly("b");
+    }
+
+    @Test
+    void aStoppedRelaysOriginLeavesTheIdsOnceSilentForTheHistorysMaxAge() {
+        StreamHub hub = clustered(Duration.ofSeconds(10));
+        Object link = new Object();
+        hub.claimOrigin(link, "p2", START, T0);
+        hub.applyRemote("p2", List.of(remote(1, "a", "x1"), remote(2, "a", "x2")), T0);
+        hub.publish(List.of(request("a", "own")), T0);
+        assertThat(hub.head().format()).isEqualTo("o1-1.p2-2");
+        hub.claimOrigin(link, "p3", START + 60, T0); // the peer restarted: p2 will never send again
+        hub.evictExpired(T0 + seconds(5));
+        assertThat(hub.head().format()).as("its events are still retained").isEqualTo("o1-1.p2-2.p3-0");
+        hub.evictExpired(T0 + seconds(11));
+        assertThat(hub.head().format()).isEqualTo("o1-1.p3-0" + HORIZON);
+        assertThat(hub.idOrigins()).isEqualTo(2);
+        assertThat(hub.retiredOrigins()).isEqualTo(1);
+        assertThat(hub.appliedSeq("p2")).as("still known, so a re-sent event is a duplicate").isEqualTo(2);
+        assertThat(hub.applyRemote("p2", List.of(remote(2, "a", "x2")), T0 + seconds(12))).isZero();
+    }
+
+    @Test
+    void aRunningPeersOriginStaysInTheIdsHoweverLongItIsSilent() {
+        StreamHub hub = clustered(Duration.ofSeconds(10));
+        hub.claimOrigin(new Object(), "p2", START, T0);
+        hub.applyRemote("p2", List.of(remote(1, "a", "x1")), T0);
+        hub.evictExpired(T0 + seconds(3600));
+        assertThat(hub.retainedEvents()).isZero();
+        assertThat(hub.head().format()).isEqualTo("o1-0.p2-1");
+    }
+
+    @Test
+    void aPositionNamingARetiredOriginResumesExactlyAndLosesTheEntry() {
+        StreamHub hub = retiredP2At(3);
+        hub.publish(List.of(request("a", "after")), T0 + seconds(12));
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a"), Position.parse("o1-1.p2-3"), r);
+        assertThat(r.catchUp.resetStreams()).isEmpty();
+        assertThat(r.catchUp.from().format()).isEqualTo("o1-1");
+        assertThat(r.data()).containsExactly("after");
+        assertThat(r.catchUp.resetId()).isNull();
+    }
+
+    @Test
+    void aPositionBehindARetiredOriginGetsAResetThatMovesItOn() {
+        StreamHub hub = retiredP2At(3);
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a", "quiet"), Position.parse("o1-1.p2-2"), r);
+        assertThat(r.catchUp.resetStreams()).containsExactly("a", "quiet");
+        assertThat(r.catchUp.resetId().format()).isEqualTo("o1-1");
+    }
+
+    @Test
+    void aPositionThatNeverNamedARetiredOriginIsExactOnEitherSideOfIt() {
+        StreamHub hub = clustered(Duration.ofSeconds(10));
+        Object link = new Object();
+        hub.publish(List.of(request("a", "1")), T0);
+        Position before = hub.head();
+        hub.claimOrigin(link, "p2", START, T0);
+        hub.applyRemote("p2", List.of(remote(1, "a", "x1")), T0);
+        hub.releaseOrigin(link);
+        hub.evictExpired(T0 + seconds(11));
+        Position after = hub.head();
+        assertThat(after.format()).as("p2 leaves; the horizon says it was seen").isEqualTo("o1-1" + HORIZON);
+        Recorder old = new Recorder();
+        hub.subscribe(List.of("a"), before, old);
+        assertThat(old.catchUp.resetStreams()).as("it was away while p2's events came and went").containsExactly("a");
+        Recorder recent = new Recorder();
+        hub.subscribe(List.of("a"), after, recent);
+        assertThat(recent.catchUp.resetStreams()).isEmpty();
+    }
+
+    @Test
+    void aPositionFromARelayThatRetiredAnOriginCoversItWhereItIsStillNamed() {
+        StreamHub hub = clustered(Duration.ofMinutes(10));
+        Object link = new Object();
+        hub.claimOrigin(link, "p2", START, T0);
+        hub.applyRemote("p2", List.of(remote(1, "a", "x1"), remote(2, "a", "x2")), T0);
+        // Another relay retired p2 and gives out ids without it but with its horizon.
+        Position elsewhere = Position.of(ORIGIN, 0).withHorizon(START);
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a"), elsewhere, r);
+        assertThat(r.catchUp.resetStreams()).isEmpty();
+        assertThat(r.data()).as("nothing it has seen is sent again").isEmpty();
+        Recorder older = new Recorder();
+        hub.subscribe(List.of("a"), Position.of(ORIGIN, 0).withHorizon(START - 1), older);
+        assertThat(older.data()).as("a horizon before p2 started does not cover it").containsExactly("x1", "x2");
+    }
+
+    @Test
+    void followersLearnTheHorizonWhenTheyConnectAndWheneverItRises() {
+        StreamHub hub = clustered(Duration.ofSeconds(10));
+        FollowRecorder peer = new FollowRecorder();
+        hub.follow(Position.EMPTY, peer);
+        Object link = new Object();
+        hub.claimOrigin(link, "p2", START, T0);
+        hub.releaseOrigin(link);
+        hub.evictExpired(T0 + seconds(11));
+        hub.raiseHorizon(START - 5, START);
+        hub.raiseHorizon(START + 5, START + 10);
+        hub.raiseHorizon(START + 7200, START + 10); // a peer's clock far ahead: ignored
+        assertThat(peer.horizons).containsExactly(0L, START, START + 5);
+        assertThat(hub.head().horizon()).isEqualTo(START + 5);
+        FollowRecorder later = new FollowRecorder();
+        hub.follow(Position.EMPTY, later);
+        assertThat(later.horizons).containsExactly(START + 5);
+    }
+
+    @Test
+    void aPeerIsNamedInIdsFromTheMomentItIsFollowed() {
+        StreamHub hub = clustered(Duration.ofMinutes(10));
+        hub.claimOrigin(new Object(), "p2", START, T0);
+        assertThat(hub.head().format()).isEqualTo("o1-0.p2-0");
+    }
+
+    @Test
+    void idsNameAtMostTheRunningRelaysAndSixtyFourStoppedOnesHoweverOftenOneRestarts() {
+        StreamHub hub = clustered(Duration.ofMinutes(10));
+        Object link = new Object();
+        Position first = null;
+        for (int restart = 0; restart < 200; restart++) {
+            String o = "r" + restart;
+            hub.claimOrigin(link, o, START + restart, T0 + restart);
+            hub.applyRemote(o, List.of(remote(1, "a", o)), T0 + restart);
+            if (first == null) {
+                first = hub.head();
+            }
+            assertThat(hub.head().size()).isLessThanOrEqualTo(1 + StreamHub.MAX_STOPPED_ORIGINS + 1);
+        }
+        assertThat(hub.head().size()).isEqualTo(1 + StreamHub.MAX_STOPPED_ORIGINS + 1);
+        assertThat(Position.parse(hub.head().format())).isEqualTo(hub.head());
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a"), first, r);
+        assertThat(r.catchUp.resetStreams()).as("retired early: their events left the history").containsExactly("a");
+        assertThat(r.data()).hasSize(StreamHub.MAX_STOPPED_ORIGINS + 1);
+    }
+
+    @Test
+    void retiringAnOriginDropsItFromEveryEvictionRecord() {
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(1, Duration.ofSeconds(10), 1 << 20), true);
+        Object link = new Object();
+        hub.claimOrigin(link, "p2", START, T0);
+        hub.applyRemote("p2", List.of(remote(1, "a", "x1"), remote(2, "a", "x2"), remote(3, "b", "y")), T0);
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("b"), null, r);
+        hub.unsubscribe(List.of("b"), r);
+        hub.releaseOrigin(link);
+        hub.evictExpired(T0 + seconds(11));
+        assertThat(hub.head().format()).isEqualTo("o1-0" + HORIZON);
+        assertThat(hub.tombstones()).isZero();
+        assertThat(hub.historyBytes()).isEqualTo(HeapCost.RETIRED_ORIGIN);
+        Recorder fresh = new Recorder();
+        hub.subscribe(List.of("a", "b"), hub.head(), fresh);
+        assertThat(fresh.catchUp.resetStreams()).isEmpty();
     }
 
     @Test
@@ -398,6 +552,35 @@ class StreamHubTest {
         assertThat(hub.responsive(Duration.ofMillis(100))).isTrue();
     }
 
+    private static final long T0 = 1_000_000_000L;
+    /** When the peers in these tests started, seconds since the epoch. */
+    private static final long START = 1_790_000_000L;
+    /** How ids write a horizon of {@link #START}. */
+    private static final String HORIZON = ".~" + Long.toString(START, 36);
+
+    private static long seconds(long s) {
+        return Duration.ofSeconds(s).toNanos();
+    }
+
+    private static StreamHub clustered(Duration maxAge) {
+        return new StreamHub(ORIGIN, new HistoryLimits(100, maxAge, 64L << 20), true);
+    }
+
+    /** A hub that applied p2's events 1-3 on stream a after its own event 1, and then retired p2. */
+    private static StreamHub retiredP2At(long last) {
+        StreamHub hub = clustered(Duration.ofSeconds(10));
+        Object link = new Object();
+        hub.publish(List.of(request("a", "own")), T0);
+        hub.claimOrigin(link, "p2", START, T0);
+        for (long seq = 1; seq <= last; seq++) {
+            hub.applyRemote("p2", List.of(remote(seq, "a", "x" + seq)), T0);
+        }
+        hub.releaseOrigin(link);
+        hub.evictExpired(T0 + seconds(11));
+        assertThat(hub.head().format()).isEqualTo("o1-1" + HORIZON);
+        return hub;
+    }
+
     private static StreamHub hub(int maxEvents) {
         return new StreamHub(ORIGIN, new HistoryLimits(maxEvents, Duration.ofMinutes(10), 64L << 20), false);
     }
@@ -453,6 +636,7 @@ class StreamHubTest {
 
     private static final class FollowRecorder implements PeerSubscriber {
         OriginCatchUp catchUp;
+        final List<Long> horizons = new ArrayList<>();
         final List<Event> live = new ArrayList<>();
 
         @Override
@@ -463,6 +647,11 @@ class StreamHubTest {
         @Override
         public void onEvent(Event event) {
             live.add(event);
+        }
+
+        @Override
+        public void onHorizon(long horizon) {
+            horizons.add(horizon);
         }
 
         @Override
