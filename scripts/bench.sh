@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs the benchmark scenarios (docs/performance.md) on loopback and writes results.json,
 # results.md and PNG charts to bench/results (or --out DIR). Every scenario is bounded in time;
-# all five take about 6 minutes on 2 cores. Pass scenario ids (S1 .. S5) to run some only, and
+# all seven take about 8 minutes on 2 cores. Pass scenario ids (S1 .. S7) to run some only, and
 # --scale 0.1 for a quick, smaller run. S5 needs the test control plane's binaries, which
 # scripts/provision-k8s.sh builds once (about 6 minutes the first time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # S5 runs on the test control plane; every run without scenario ids includes it.
-if ! printf '%s\n' "$@" | grep -qix 's[1-4]' || printf '%s\n' "$@" | grep -qix 's5'; then
+if ! printf '%s\n' "$@" | grep -qix 's[0-9]' || printf '%s\n' "$@" | grep -qix 's5'; then
   scripts/provision-k8s.sh
 fi
 echo "building..." >&2

@@ -5,6 +5,7 @@ import io.sserelay.bench.report.Reports;
 import io.sserelay.bench.scenario.BenchContext;
 import io.sserelay.bench.scenario.ClusterLatency;
 import io.sserelay.bench.scenario.HistoryMemory;
+import io.sserelay.bench.scenario.IdSize;
 import io.sserelay.bench.scenario.IdleConnectionMemory;
 import io.sserelay.bench.scenario.PeerSetUpdate;
 import io.sserelay.bench.scenario.ReconnectStorm;
@@ -99,7 +100,7 @@ public final class BenchMain {
         Map<String, Scenario> all = new LinkedHashMap<>();
         for (Scenario s : List.of(new FanOutThroughput(), new ClusterLatency(), new IdleConnectionMemory(),
                 new ReconnectStorm(), new PeerSetUpdate(Path.of("crds", "sserelays.sserelay.io-v1.yml")),
-                new HistoryMemory())) {
+                new HistoryMemory(), new IdSize())) {
             all.put(s.id(), s);
         }
         return all;

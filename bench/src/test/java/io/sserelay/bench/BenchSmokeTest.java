@@ -6,6 +6,7 @@ import io.sserelay.bench.scenario.ClusterLatency;
 import io.sserelay.bench.scenario.FanOutThroughput;
 import io.sserelay.bench.scenario.Figure;
 import io.sserelay.bench.scenario.HistoryMemory;
+import io.sserelay.bench.scenario.IdSize;
 import io.sserelay.bench.scenario.IdleConnectionMemory;
 import io.sserelay.bench.scenario.PeerSetUpdate;
 import io.sserelay.bench.scenario.ReconnectStorm;
@@ -38,7 +39,7 @@ class BenchSmokeTest {
                 out.resolve("logs"));
         List<Scenario> scenarios = List.of(new FanOutThroughput(), new ClusterLatency(), new IdleConnectionMemory(),
                 new ReconnectStorm(), new PeerSetUpdate(REPOSITORY.resolve("crds/sserelays.sserelay.io-v1.yml")),
-                new HistoryMemory());
+                new HistoryMemory(), new IdSize());
         List<ScenarioResult> results = new ArrayList<>();
         for (Scenario scenario : scenarios) {
             ScenarioResult result = scenario.run(context);
@@ -61,6 +62,6 @@ class BenchSmokeTest {
                 "throughput.png")) {
             assertThat(out.resolve(file)).isNotEmptyFile();
         }
-        assertThat(Files.readString(out.resolve("results.md"))).contains("| S1 |", "| S5 |", "| S6 |");
+        assertThat(Files.readString(out.resolve("results.md"))).contains("| S1 |", "| S5 |", "| S6 |", "| S7 |");
     }
 }
