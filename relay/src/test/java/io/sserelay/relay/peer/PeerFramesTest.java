@@ -41,6 +41,16 @@ class PeerFramesTest {
     }
 
     @Test
+    void protocolTwoAddsTheStartTimeToHelloAndAHorizonFrame() throws Exception {
+        PeerFrameReader reader = reader(64 * 1024, PeerFrames.hello("abc123", 42, 1_790_000_000L),
+                PeerFrames.horizon(1_789_000_000L));
+        assertThat(reader.next()).isEqualTo(new PeerFrame.Hello("abc123", 42, 1_790_000_000L));
+        assertThat(reader.next()).isEqualTo(new PeerFrame.Horizon(1_789_000_000L));
+        // A protocol-1 HELLO (no start time) is the frame every earlier version sends.
+        assertThat(PeerFrames.hello("abc123", 42, 0).remaining()).isEqualTo(PeerFrames.HEADER_BYTES + 1 + 6 + 8);
+    }
+
+    @Test
     void refusesAFrameLongerThanAnEventMayBeFromItsHeader() {
         PeerFrameReader reader = reader(16, ByteBuffer.wrap(new byte[] {PeerFrames.EVENT, 0x7f, 0, 0, 0}));
         assertThatThrownBy(reader::next).isInstanceOfSatisfying(PeerProtocolException.class,
