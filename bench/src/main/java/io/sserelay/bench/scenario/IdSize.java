@@ -1,6 +1,7 @@
 package io.sserelay.bench.scenario;
 
 import io.sserelay.relay.stream.HistoryLimits;
+import io.sserelay.relay.stream.InvalidPositionException;
 import io.sserelay.relay.stream.Position;
 import io.sserelay.relay.stream.PublishRequest;
 import io.sserelay.relay.stream.RemoteEvent;
@@ -41,8 +42,10 @@ public final class IdSize implements Scenario {
     @Override
     public ScenarioResult run(BenchContext context) {
         List<Figure> figures = new ArrayList<>();
+        int unreadable = 0;
         for (int relays : List.of(3, 10, 30)) {
             Position id = cluster(relays);
+            unreadable += readsBack(id) ? 0 : 1;
             figures.add(Figure.info("id bytes, " + relays + " relays, 1,000,000 events each", id.format().length(),
                     "bytes"));
             figures.add(Figure.info("  in the first form", firstForm(id), "bytes"));
@@ -53,6 +56,7 @@ public final class IdSize implements Scenario {
                 "bytes", 128));
         figures.add(Figure.info("  origins named", churn.origins, ""));
         figures.add(Figure.info("  in the first form, every origin kept", churn.firstFormBytes, "bytes"));
+        figures.add(Figure.none("ids the relay could not read back", unreadable + churn.unreadable));
         return new ScenarioResult(id(), title(),
                 "ids made by the relay's StreamHub in a simulated clock; each relay has accepted 1,000,000 events;"
                         + " restarts every " + RUN_BETWEEN_RESTARTS.toMinutes() + " min with "
@@ -76,7 +80,16 @@ public final class IdSize implements Scenario {
         return hub.head().with(origin(0), EVENTS_PER_RELAY);
     }
 
-    private record Churn(String id, int origins, long firstFormBytes) {
+    private record Churn(String id, int origins, long firstFormBytes, int unreadable) {
+    }
+
+    /** Whether a relay given {@code id} as a Last-Event-ID reads back the same position. */
+    private static boolean readsBack(Position id) {
+        try {
+            return Position.parse(id.format()).equals(id);
+        } catch (InvalidPositionException e) {
+            return false;
+        }
     }
 
     /**
@@ -92,6 +105,7 @@ public final class IdSize implements Scenario {
         everyOrigin.put(origin(0), 1L);
         everyOrigin.put(origin(1), EVENTS_PER_RELAY);
         long sweep = Duration.ofSeconds(1).toNanos();
+        int unreadable = 0;
         for (int run = 0; run < restarts; run++) {
             String c = origin(2 + run);
             hub.claimOrigin("link-c", c, START + run * RUN_BETWEEN_RESTARTS.toSeconds(), now);
@@ -101,6 +115,7 @@ public final class IdSize implements Scenario {
             for (long t = now; t < end; t += Duration.ofSeconds(10).toNanos()) {
                 hub.evictExpired(t);
             }
+            unreadable += readsBack(hub.head()) ? 0 : 1;
             now = end + sweep;
         }
         publishOwn(hub, now);
@@ -108,7 +123,8 @@ public final class IdSize implements Scenario {
         Position id = hub.head();
         long firstForm = everyOrigin.entrySet().stream()
                 .mapToLong(e -> e.getKey().length() + 1 + Long.toString(e.getValue()).length() + 1).sum() - 1;
-        return new Churn(id.format(), id.size(), firstForm);
+        unreadable += readsBack(id) ? 0 : 1;
+        return new Churn(id.format(), id.size(), firstForm, unreadable);
     }
 
     private static void publishOwn(StreamHub hub, long now) {
