@@ -237,7 +237,8 @@ public final class LocalDemo {
         }
 
         HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create(serviceUrl + "/?stream=demo")).build(), HttpResponse.BodyHandlers.ofString());
+                URI.create(serviceUrl + "/?stream=demo"))
+                        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
         expect(page.statusCode() == 200 && page.headers().firstValue("Content-Type").orElse("").startsWith("text/html"),
                 "the browser page answered " + page.statusCode() + " " + page.headers().firstValue("Content-Type"));
         ok(serviceUrl + "/?stream=demo serves the browser page");

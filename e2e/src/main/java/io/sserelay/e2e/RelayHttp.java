@@ -11,11 +11,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
 /** Talks to a relay process over its public HTTP API, as a client or an observer would. */
 public final class RelayHttp {
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** How long a request waits for its answer; a relay that stops answering fails the run instead of stalling it. */
+    private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
 
     private RelayHttp() {
     }
@@ -23,11 +26,12 @@ public final class RelayHttp {
     /** Whether the relay is ready and follows, and is followed by, exactly {@code others} peers. */
     public static boolean meshedWith(String baseUrl, int others) {
         try {
-            if (HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/readyz")).build(),
+            if (HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/readyz")).timeout(ANSWER_TIMEOUT).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode() != 200) {
                 return false;
             }
-            String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/metrics")).build(),
+            String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/metrics"))
+                    .timeout(ANSWER_TIMEOUT).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             return sample(metrics, "sserelay_peer_links_connected") == others
                     && sample(metrics, "sserelay_peer_followers") == others;

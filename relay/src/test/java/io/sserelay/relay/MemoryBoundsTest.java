@@ -334,6 +334,7 @@ class MemoryBoundsTest {
                         .append("\"}");
             }
             HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(relay.url("/publish")))
+                    .timeout(TestRelay.ANSWER_TIMEOUT)
                     .header("Authorization", "Bearer " + TestRelay.TOKEN).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body.append(']').toString())).build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -349,7 +350,7 @@ class MemoryBoundsTest {
     }
 
     private static HttpResponse<String> publish(RelayProcess relay, String path, String data) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(relay.url(path)))
+        return HTTP.send(HttpRequest.newBuilder(URI.create(relay.url(path))).timeout(TestRelay.ANSWER_TIMEOUT)
                 .header("Authorization", "Bearer " + TestRelay.TOKEN).header("Content-Type", "text/plain")
                 .POST(HttpRequest.BodyPublishers.ofString(data)).build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -393,7 +394,8 @@ class MemoryBoundsTest {
 
     private static String metricsText(RelayProcess relay) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(relay.url("/metrics"))).build(),
+            return HTTP.send(HttpRequest.newBuilder(URI.create(relay.url("/metrics")))
+                    .timeout(TestRelay.ANSWER_TIMEOUT).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -35,6 +35,8 @@ public final class RelayProcess implements AutoCloseable {
     public static final List<String> JVM_OPTIONS = List.of("-Xms768m", "-Xmx768m", "-XX:MaxGCPauseMillis=20");
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /** How long a request waits for its answer; a relay that stops answering fails the run instead of stalling it. */
+    private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern VM_RSS = Pattern.compile("VmRSS:\\s+(\\d+) kB");
 
     private final String name;
@@ -118,7 +120,7 @@ public final class RelayProcess implements AutoCloseable {
 
     public boolean ready() {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/readyz")).build(),
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/readyz")).timeout(ANSWER_TIMEOUT).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
         } catch (IOException e) {
             return false;
@@ -131,7 +133,7 @@ public final class RelayProcess implements AutoCloseable {
     /** The relay's Prometheus exposition. */
     public String metrics() {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/metrics")).build(),
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/metrics")).timeout(ANSWER_TIMEOUT).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the metrics of " + name, e);
@@ -173,6 +175,33 @@ public final class RelayProcess implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /**
+     * For a request the relay never answered: its thread stacks ({@code jcmd Thread.print}) and the
+     * TCP sockets of its port with the bytes queued on each ({@code ss}), so that a rare hang can
+     * be told apart from a slow machine after the fact.
+     */
+    public String hangReport() {
+        int port = address.getPort();
+        return "\n--- threads of " + name + " ---\n"
+                + output(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                        Long.toString(pid()), "Thread.print"))
+                + "--- TCP sockets of port " + port + " (ss -tnoi) ---\n"
+                + output(List.of("ss", "-tanoi", "( sport = :" + port + " or dport = :" + port + " )"));
+    }
+
+    private static String output(List<String> command) {
+        try {
+            Process run = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(run.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            return run.waitFor(30, TimeUnit.SECONDS) ? out : command.get(0) + " did not finish\n";
+        } catch (IOException e) {
+            return command.get(0) + " could not run: " + e.getMessage() + "\n";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted\n";
         }
     }
 

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,6 +33,8 @@ public final class HistoryMemory implements Scenario {
     private static final int SAMPLES = 2000;
     private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** How long a request waits for its answer; a relay that stops answering fails the run instead of stalling it. */
+    private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
 
     @Override
     public String id() {
@@ -132,10 +135,16 @@ public final class HistoryMemory implements Scenario {
 
     private static void send(RelayProcess relay, String path, String type, String body)
             throws IOException, InterruptedException {
-        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(relay.url() + path))
-                .header("Authorization", "Bearer " + BenchContext.PUBLISH_TOKEN).header("Content-Type", type)
-                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response;
+        try {
+            response = HTTP.send(HttpRequest.newBuilder(URI.create(relay.url() + path)).timeout(ANSWER_TIMEOUT)
+                    .header("Authorization", "Bearer " + BenchContext.PUBLISH_TOKEN).header("Content-Type", type)
+                    .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (HttpTimeoutException e) {
+            throw new IllegalStateException("publish to " + path + " got no answer within " + ANSWER_TIMEOUT
+                    + relay.hangReport(), e);
+        }
         if (response.statusCode() != 202) {
             throw new IllegalStateException("publish to " + path + " answered " + response.statusCode() + ": "
                     + response.body());

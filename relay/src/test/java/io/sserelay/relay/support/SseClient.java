@@ -55,7 +55,7 @@ public final class SseClient implements AutoCloseable {
 
     /** @param retainFrames false to only count events (for tests that move a lot of data) */
     public static SseClient connect(String url, Map<String, String> headers, boolean retainFrames) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).GET();
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(TestRelay.ANSWER_TIMEOUT).GET();
         headers.forEach(request::header);
         try {
             return new SseClient(HTTP.send(request.build(), HttpResponse.BodyHandlers.ofInputStream()), retainFrames);

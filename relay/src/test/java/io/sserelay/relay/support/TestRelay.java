@@ -8,6 +8,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -18,6 +20,8 @@ public final class TestRelay implements AutoCloseable {
 
     public static final String TOKEN = "test-publish-token-0123456789";
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    /** How long a test's request waits for its answer at most; none takes nearly as long. */
+    public static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
 
     private final Relay relay;
     private final String base;
@@ -112,9 +116,18 @@ public final class TestRelay implements AutoCloseable {
         return Metrics.value(get("/metrics", Map.of()).body(), sample);
     }
 
+    /**
+     * Sends with {@link #ANSWER_TIMEOUT} unless the request has a timeout of its own. A relay that
+     * never answers fails the test with the state of the relay's threads and sockets.
+     */
     public static HttpResponse<String> send(HttpRequest request) {
+        HttpRequest bounded = request.timeout().isPresent() ? request
+                : HttpRequest.newBuilder(request, (name, value) -> true).timeout(ANSWER_TIMEOUT).build();
         try {
-            return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+            return HTTP.send(bounded, HttpResponse.BodyHandlers.ofString());
+        } catch (HttpTimeoutException e) {
+            throw new IllegalStateException(request.method() + " " + request.uri() + " got no answer within "
+                    + bounded.timeout().orElseThrow() + HangReport.describe(), e);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
