@@ -91,18 +91,22 @@ public final class PublishHandler {
             throw ApiError.tooLarge(tooLargeCode, what + " is " + declared + " bytes; the limit is " + limit);
         }
         bodies.receive(exchange, limit, tooLargeCode, what, (body, release) -> exchange.dispatch(() -> {
+            ApiError refusal;
             try {
-                respond(exchange, stream, hub.publish(parse.apply(body), System.nanoTime()));
+                List<Event> events = hub.publish(parse.apply(body), System.nanoTime());
+                IoThreadAnswer.send(exchange, () -> respond(exchange, stream, events));
+                return;
             } catch (ApiError error) {
-                error.send(exchange);
+                refusal = error;
             } catch (RelayClosingException closing) {
-                ApiError.shuttingDown().send(exchange);
+                refusal = ApiError.shuttingDown();
             } catch (RuntimeException e) {
                 LOG.error("unexpected failure publishing to {}", stream == null ? "a batch" : stream, e);
-                new ApiError(500, "internal_error", "the relay failed to publish; see its log").send(exchange);
+                refusal = new ApiError(500, "internal_error", "the relay failed to publish; see its log");
             } finally {
                 release.run();
             }
+            IoThreadAnswer.send(exchange, () -> refusal.send(exchange));
         }));
     }
 

@@ -77,7 +77,8 @@ public final class RelayRouter implements HttpHandler {
                 // probe and is restarted instead of reporting itself healthy.
                 exchange.dispatch(() -> {
                     boolean isLive = live.getAsBoolean();
-                    sendJson(exchange, isLive ? 200 : 503, isLive ? "{\"status\":\"ok\"}" : "{\"status\":\"stuck\"}");
+                    IoThreadAnswer.send(exchange, () -> sendJson(exchange, isLive ? 200 : 503,
+                            isLive ? "{\"status\":\"ok\"}" : "{\"status\":\"stuck\"}"));
                 });
             }
             case "/readyz" -> {
@@ -85,16 +86,19 @@ public final class RelayRouter implements HttpHandler {
                 target.acceptOnly("GET /readyz", Set.of());
                 exchange.dispatch(() -> {
                     boolean isReady = ready.getAsBoolean();
-                    sendJson(exchange, isReady ? 200 : 503,
-                            isReady ? "{\"status\":\"ready\"}" : "{\"status\":\"draining\"}");
+                    IoThreadAnswer.send(exchange, () -> sendJson(exchange, isReady ? 200 : 503,
+                            isReady ? "{\"status\":\"ready\"}" : "{\"status\":\"draining\"}"));
                 });
             }
             case "/metrics" -> {
                 requireMethod(exchange, Methods.GET);
                 target.acceptOnly("GET /metrics", Set.of());
                 // On a worker: scraping reads every meter, and some take the hub's lock.
-                exchange.dispatch(() -> send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
-                        metrics.scrape().getBytes(StandardCharsets.UTF_8)));
+                exchange.dispatch(() -> {
+                    byte[] scrape = metrics.scrape().getBytes(StandardCharsets.UTF_8);
+                    IoThreadAnswer.send(exchange, () -> send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
+                            scrape));
+                });
             }
             case "/events" -> {
                 requireStreamMethod(exchange);

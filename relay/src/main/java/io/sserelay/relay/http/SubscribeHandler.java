@@ -202,7 +202,8 @@ public final class SubscribeHandler {
     /**
      * A well-formed stream that ends at once, so that the client's EventSource reconnects after
      * {@code retry} (perhaps to another replica) instead of failing as it would on a 503. A new
-     * subscriber is given the current position, so it misses nothing in between.
+     * subscriber is given the current position, so it misses nothing in between. On a worker
+     * (the position takes the hub's lock); the answer goes out on the IO thread.
      */
     private void sendReconnectLater(HttpServerExchange exchange, Position from, Duration retry, String why) {
         List<ByteBuffer> frames = new ArrayList<>();
@@ -213,7 +214,9 @@ public final class SubscribeHandler {
         if (from == null) {
             frames.add(SseEncoder.id(hub.head().format()));
         }
-        SseConnection.setEventStreamHeaders(exchange);
-        exchange.getResponseSender().send(frames.toArray(ByteBuffer[]::new));
+        IoThreadAnswer.send(exchange, () -> {
+            SseConnection.setEventStreamHeaders(exchange);
+            exchange.getResponseSender().send(frames.toArray(ByteBuffer[]::new));
+        });
     }
 }

@@ -3,6 +3,7 @@ package io.sserelay.relay.peer;
 import io.sserelay.relay.http.ApiError;
 import io.sserelay.relay.http.RequestTarget;
 import io.sserelay.relay.http.BearerToken;
+import io.sserelay.relay.http.IoThreadAnswer;
 import io.sserelay.relay.sse.SseWriters;
 import io.sserelay.relay.stream.InvalidPositionException;
 import io.sserelay.relay.stream.Position;
@@ -86,10 +87,11 @@ public final class PeerHandler implements HttpHandler {
             try {
                 hub.follow(after, stream);
             } catch (InvalidPositionException e) {
-                ApiError.badRequest("invalid_position", e.getMessage()).send(exchange);
+                ApiError refusal = ApiError.badRequest("invalid_position", e.getMessage());
+                IoThreadAnswer.send(exchange, () -> refusal.send(exchange));
                 return;
             } catch (RelayClosingException e) {
-                ApiError.shuttingDown().send(exchange);
+                IoThreadAnswer.send(exchange, () -> ApiError.shuttingDown().send(exchange));
                 return;
             }
             mesh.followerOpened(stream);
