@@ -11,8 +11,10 @@ import io.undertow.server.HttpServerExchange;
  * the client's next request unread in the socket. On the IO thread the same step runs alone, so
  * every exchange the relay ends by itself ends there.
  *
- * <p>Threads: call from a task started with {@link HttpServerExchange#dispatch(Runnable)}; the
- * dispatch also keeps Undertow from ending the exchange when that task returns.
+ * <p>Threads: any. The exchange must be dispatched already (the handler called
+ * {@link HttpServerExchange#dispatch(Runnable)}), so that Undertow does not end it when the
+ * handler returns; a task run that way is outside Undertow's call, and nothing ends the exchange
+ * when it returns either.
  */
 public final class IoThreadAnswer {
 

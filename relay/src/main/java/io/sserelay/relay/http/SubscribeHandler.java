@@ -110,8 +110,8 @@ public final class SubscribeHandler {
             connection.resumeRefused("invalid_last_event_id", unusable + "; continuing from the current position");
         }
         // Registering takes the hub's lock, which an IO thread must not wait for: register on a
-        // worker, then start writing back on the connection's IO thread. Each dispatch keeps
-        // Undertow from ending the exchange when the task returns.
+        // worker, then start writing back on the connection's IO thread. Dispatching keeps
+        // Undertow from ending the exchange when this handler returns.
         exchange.dispatch(() -> {
             try {
                 try {
