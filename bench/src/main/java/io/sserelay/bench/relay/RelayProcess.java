@@ -35,8 +35,11 @@ public final class RelayProcess implements AutoCloseable {
     public static final List<String> JVM_OPTIONS = List.of("-Xms768m", "-Xmx768m", "-XX:MaxGCPauseMillis=20");
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    /** How long a request waits for its answer; a relay that stops answering fails the run instead of stalling it. */
-    private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * How long a benchmark's request to a relay waits for its answer: a relay that stops
+     * answering fails the run instead of stalling it.
+     */
+    public static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern VM_RSS = Pattern.compile("VmRSS:\\s+(\\d+) kB");
 
     private final String name;

@@ -33,8 +33,6 @@ public final class HistoryMemory implements Scenario {
     private static final int SAMPLES = 2000;
     private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    /** How long a request waits for its answer; a relay that stops answering fails the run instead of stalling it. */
-    private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
 
     @Override
     public String id() {
@@ -137,12 +135,12 @@ public final class HistoryMemory implements Scenario {
             throws IOException, InterruptedException {
         HttpResponse<String> response;
         try {
-            response = HTTP.send(HttpRequest.newBuilder(URI.create(relay.url() + path)).timeout(ANSWER_TIMEOUT)
+            response = HTTP.send(HttpRequest.newBuilder(URI.create(relay.url() + path)).timeout(RelayProcess.ANSWER_TIMEOUT)
                     .header("Authorization", "Bearer " + BenchContext.PUBLISH_TOKEN).header("Content-Type", type)
                     .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(),
                     HttpResponse.BodyHandlers.ofString());
         } catch (HttpTimeoutException e) {
-            throw new IllegalStateException("publish to " + path + " got no answer within " + ANSWER_TIMEOUT
+            throw new IllegalStateException("publish to " + path + " got no answer within " + RelayProcess.ANSWER_TIMEOUT
                     + relay.hangReport(), e);
         }
         if (response.statusCode() != 202) {

@@ -8,6 +8,7 @@ import io.javaoperatorsdk.operator.Operator;
 import io.sserelay.api.SseRelay;
 import io.sserelay.api.SseRelaySpec;
 import io.sserelay.bench.Await;
+import io.sserelay.bench.relay.RelayProcess;
 import io.sserelay.e2e.RelayPodRunner;
 import io.sserelay.operator.dependent.RelayNames;
 import io.sserelay.operator.reconciler.RelayDependentFactory;
@@ -48,8 +49,6 @@ public final class PeerSetUpdate implements Scenario {
     private static final Duration UPDATE_TIMEOUT = Duration.ofSeconds(30);
     private static final double TARGET_P99_MS = 2_000;
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-    /** How long a request waits for its answer; a relay that stops answering fails the run instead of stalling it. */
-    private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
 
     private final Path crd;
 
@@ -183,7 +182,7 @@ public final class PeerSetUpdate implements Scenario {
     private static String metricsOf(String url) {
         try {
             return Objects.requireNonNullElse(HTTP.send(HttpRequest.newBuilder(URI.create(url + "/metrics"))
-                    .timeout(ANSWER_TIMEOUT).build(),
+                    .timeout(RelayProcess.ANSWER_TIMEOUT).build(),
                     HttpResponse.BodyHandlers.ofString()).body(), "");
         } catch (java.io.IOException e) {
             return ""; // not listening (yet): its peer set is not updated
