@@ -16,6 +16,8 @@ import io.sserelay.relay.peer.PeerSettings;
 import io.sserelay.relay.peer.PeerSource;
 import io.sserelay.relay.peer.SseRelayStatusPeerSource;
 import io.sserelay.relay.peer.StaticPeerSource;
+import io.sserelay.relay.replication.IdempotencyKeys;
+import io.sserelay.relay.replication.ReplicationGate;
 import io.sserelay.relay.sse.SseWriters;
 import io.sserelay.relay.stream.StreamHub;
 import io.undertow.UndertowOptions;
@@ -58,6 +60,13 @@ public final class Relay {
      */
     static final Duration LIVENESS_LOCK_TIMEOUT = Duration.ofSeconds(2);
 
+    /**
+     * The Idempotency-Keys a relay remembers: at most this share of the heap by estimate, and this
+     * many; a bound of their own, outside the configurable budgets (docs/relay.md, memory bounds).
+     */
+    static final double IDEMPOTENCY_HEAP_SHARE = 0.01;
+    static final int MAX_IDEMPOTENCY_KEYS = 100_000;
+
     /** The largest request head (request line and headers); larger ones get 400 malformed_request. */
     public static final int MAX_REQUEST_HEAD_BYTES = 64 * 1024;
 
@@ -67,6 +76,8 @@ public final class Relay {
     private final SseWriters writers;
     private final RelayServer server;
     private final PeerMesh mesh;
+    private final ReplicationGate gate;
+    private final IdempotencyKeys keys;
     private final PeerSource peerSource;
     private final ScheduledExecutorService sweeper;
     private final AtomicBoolean shutDown = new AtomicBoolean();
@@ -94,8 +105,20 @@ public final class Relay {
         ConnectionLimits connectionLimits = new ConnectionLimits(config.connectionsMaxBytes(),
                 config.maxConnectionsPerAddress());
         metrics.bindConnectionBudget(connectionLimits::usedBytes, connectionLimits.budgetBytes());
+        this.keys = new IdempotencyKeys(config.history().maxAge(),
+                Math.max(1L << 20, (long) (Runtime.getRuntime().maxMemory() * IDEMPOTENCY_HEAP_SHARE)), MAX_IDEMPOTENCY_KEYS);
+        if (config.clustered()) {
+            this.mesh = new PeerMesh(hub, new PeerSettings(config.peerToken(), peerReadTimeout(config),
+                    config.publish().maxEventBytes(), config.publishMaxPendingBytes()), metrics, keys);
+        } else {
+            this.mesh = null;
+        }
+        PeerMesh peers = mesh;
+        this.gate = config.replicatedAck()
+                ? new ReplicationGate(hub, config.publishAckTimeout(), peers::hasOtherPeers) : null;
+        metrics.bindReplication(gate, keys);
         PublishHandler publish = new PublishHandler(hub, access, config.publish(), config.requestTimeout(),
-                config.publishMaxPendingBytes());
+                config.publishMaxPendingBytes(), gate, keys, metrics);
         metrics.bindPublishBudget(publish::pendingBytes, publish.pendingBudget());
         RelayRouter router = new RelayRouter(
                 new SubscribeHandler(hub, writers, access, connectionLimits, config.maxStreamsPerConnection(),
@@ -123,13 +146,9 @@ public final class Relay {
         listeners.add(new RelayServer.Listener(config.bindAddress(), config.httpPort(),
                 new CorsHandler(config.corsAllowedOrigins(), new HttpContinueReadHandler(router)),
                 config.maxConnections()));
-        if (config.clustered()) {
-            this.mesh = new PeerMesh(hub, new PeerSettings(config.peerToken(), peerReadTimeout(config),
-                    config.publish().maxEventBytes()), metrics);
+        if (mesh != null) {
             listeners.add(new RelayServer.Listener(config.bindAddress(), config.peerPort(),
-                    new PeerHandler(hub, writers, mesh, config.peerToken())));
-        } else {
-            this.mesh = null;
+                    new PeerHandler(hub, writers, mesh, config.peerToken(), gate)));
         }
         // RelayServer closes a connection that sends and receives nothing for the idle timeout;
         // streams write at least a heartbeat in that time. Undertow's NO_REQUEST_TIMEOUT is not
@@ -191,7 +210,9 @@ public final class Relay {
 
     private void sweep() {
         try {
-            hub.evictExpired(System.nanoTime());
+            long now = System.nanoTime();
+            hub.evictExpired(now);
+            keys.evictExpired(now);
         } catch (RuntimeException e) {
             // A failure must not cancel the schedule, or history would stop aging out.
             LOG.error("history sweep failed", e);
@@ -230,6 +251,9 @@ public final class Relay {
         }
         int open = metrics.openConnections();
         LOG.info("relay {} shutting down: draining {} subscriber connection(s)", hub.origin(), open);
+        if (gate != null) {
+            gate.close(); // before the hub: the ABORTs of what still waits must reach the peers
+        }
         hub.close();
         long deadline = System.nanoTime() + config.drainTimeout().toNanos();
         while (metrics.openConnections() > 0 && System.nanoTime() < deadline && !Thread.currentThread().isInterrupted()) {

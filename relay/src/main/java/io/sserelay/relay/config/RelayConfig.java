@@ -40,6 +40,11 @@ import java.util.regex.Pattern;
  *                              bytes, over all publishers
  * @param maxConnections        TCP connections the public port holds at most, of any kind
  * @param idleTimeout           a connection that sends and receives nothing this long is closed
+ * @param publishAck            when a publish is answered 202 in a cluster: once a peer holds the
+ *                              events ({@link PublishAck#REPLICATED}) or once this relay numbered
+ *                              them ({@link PublishAck#LOCAL})
+ * @param publishAckTimeout     how long a replicated publish waits for a peer before it is
+ *                              answered 503 and its events are dropped everywhere
  */
 public record RelayConfig(
         String bindAddress,
@@ -68,7 +73,17 @@ public record RelayConfig(
         int maxConnectionsPerAddress,
         long publishMaxPendingBytes,
         int maxConnections,
-        Duration idleTimeout) {
+        Duration idleTimeout,
+        PublishAck publishAck,
+        Duration publishAckTimeout) {
+
+    /** When a clustered relay answers a publish; see {@code RELAY_PUBLISH_ACK} in docs/relay.md. */
+    public enum PublishAck {
+        /** Once at least one peer holds the events. */
+        REPLICATED,
+        /** As soon as this relay has numbered the events. */
+        LOCAL
+    }
 
     public static final int MAX_EVENT_BYTES_LIMIT = 1024 * 1024;
     private static final int MIN_TOKEN_LENGTH = 16;
@@ -261,6 +276,10 @@ public record RelayConfig(
             in.problem("RELAY_IDLE_TIMEOUT (" + idleTimeout.toMillis() + " ms) must be at least twice RELAY_HEARTBEAT ("
                     + sse.heartbeat().toMillis() + " ms), or quiet streams would be closed between heartbeats");
         }
+        PublishAck publishAck = in.choice("RELAY_PUBLISH_ACK", "replicated", "replicated", "local").equals("local")
+                ? PublishAck.LOCAL : PublishAck.REPLICATED;
+        Duration publishAckTimeout = in.duration("RELAY_PUBLISH_ACK_TIMEOUT", Duration.ofSeconds(2),
+                Duration.ofMillis(10), Duration.ofMinutes(1));
         int cores = Runtime.getRuntime().availableProcessors();
         int ioThreads = in.integer("RELAY_IO_THREADS", Math.max(2, cores), 1, 256);
         int workerThreads = in.integer("RELAY_WORKER_THREADS", Math.max(8, ioThreads * 4), 1, 1024);
@@ -270,7 +289,8 @@ public record RelayConfig(
                 publishAuthDisabled, subscribeAuth.equals("token") ? subscribeToken : null, peerPort, peerToken,
                 List.copyOf(peers), advertise, sseRelayNamespace, sseRelayName, List.copyOf(origins),
                 shutdownDelay, drainTimeout, requestTimeout, ioThreads, workerThreads, connectionsMaxBytes,
-                maxConnectionsPerAddress, publishMaxPendingBytes, maxConnections, idleTimeout);
+                maxConnectionsPerAddress, publishMaxPendingBytes, maxConnections, idleTimeout, publishAck,
+                publishAckTimeout);
     }
 
     private static String mebibytes(long bytes) {
@@ -279,6 +299,14 @@ public record RelayConfig(
 
     private static long share(long maxHeapBytes, double share) {
         return Math.max(1L << 20, (long) (maxHeapBytes * share));
+    }
+
+    /**
+     * Whether publishes wait for a peer to hold their events. Only a clustered relay can; whether
+     * it has a peer other than itself is decided per publish, as the peer set changes.
+     */
+    public boolean replicatedAck() {
+        return clustered() && publishAck == PublishAck.REPLICATED;
     }
 
     /** Whether this relay takes part in a cluster (opens the peer port and follows peers). */
@@ -326,6 +354,8 @@ public record RelayConfig(
                 + ", connectionsMaxBytes=" + mebibytes(connectionsMaxBytes)
                 + ", maxConnections=" + maxConnections
                 + ", maxConnectionsPerAddress=" + (maxConnectionsPerAddress == 0 ? "unlimited" : maxConnectionsPerAddress)
-                + ", publishMaxPendingBytes=" + mebibytes(publishMaxPendingBytes) + "]";
+                + ", publishMaxPendingBytes=" + mebibytes(publishMaxPendingBytes)
+                + ", publishAck=" + publishAck.name().toLowerCase(Locale.ROOT)
+                + (replicatedAck() ? " within " + publishAckTimeout.toMillis() + " ms" : "") + "]";
     }
 }

@@ -1,14 +1,17 @@
 package io.sserelay.relay.http;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sserelay.relay.stream.Event;
+import io.sserelay.relay.metrics.RelayMetrics;
+import io.sserelay.relay.replication.IdempotencyKeys;
+import io.sserelay.relay.replication.PublishDigest;
+import io.sserelay.relay.replication.ReplicationGate;
+import io.sserelay.relay.stream.IdempotencyTag;
 import io.sserelay.relay.stream.PublishRequest;
 import io.sserelay.relay.stream.RelayClosingException;
 import io.sserelay.relay.stream.StreamHub;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,18 +23,24 @@ import java.util.function.Function;
 
 /**
  * {@code POST /streams/{stream}} (one event) and {@code POST /publish} (a batch). Answers
- * {@code 202} with the ids the events got.
+ * {@code 202} with the ids the events got: in a cluster that replicates, once a peer holds them
+ * ({@link ReplicationGate}), or 503 {@code replication_unconfirmed} when none did in time. An
+ * {@code Idempotency-Key} makes a retry of the same request get the first answer again
+ * ({@link IdempotencyKeys}).
  *
  * <p>Checks run in this order, so the first problem reported is the most fundamental: query
- * parameters, token, content type, declared body size, then (once the body is in) its content.
+ * parameters, token, idempotency key, content type, declared body size, then (once the body is
+ * in) its content.
  *
  * <p>Threads: the checks that need no body run on the IO thread; the body is received without
  * holding any thread ({@link BodyReceiver}); parsing and publishing, which take the hub's
- * lock, run on a worker.
+ * lock, run on a worker, which returns at once; a replicated publish is answered later from
+ * the gate's thread ({@link PublishReply}). The body's memory stays counted until the answer,
+ * so publishes waiting for a peer count against the publish budget.
  */
 public final class PublishHandler {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpString IDEMPOTENCY_KEY = new HttpString("Idempotency-Key");
     private static final Logger LOG = LoggerFactory.getLogger(PublishHandler.class);
     private static final String EVENT_PARAMETER = "event";
 
@@ -40,18 +49,25 @@ public final class PublishHandler {
     private final PublishLimits limits;
     private final PublishBodyParser parser;
     private final BodyReceiver bodies;
+    private final ReplicationGate gate;
+    private final IdempotencyKeys keys;
+    private final RelayMetrics metrics;
 
     /**
      * @param bodyTimeout  how long a publisher may take to send its body
      * @param pendingBytes heap the bodies being received or published may hold together
+     * @param gate         replicates publishes, or null to answer them once numbered
      */
     public PublishHandler(StreamHub hub, AccessControl access, PublishLimits limits, Duration bodyTimeout,
-            long pendingBytes) {
+            long pendingBytes, ReplicationGate gate, IdempotencyKeys keys, RelayMetrics metrics) {
         this.hub = hub;
         this.access = access;
         this.limits = limits;
         this.parser = new PublishBodyParser(limits);
         this.bodies = new BodyReceiver(bodyTimeout, pendingBytes);
+        this.gate = gate;
+        this.keys = keys;
+        this.metrics = metrics;
     }
 
     /** {@code stream} is the validated name from the path, or null for a batch. */
@@ -63,50 +79,78 @@ public final class PublishHandler {
         }
         String eventType = stream == null ? null : target.single(EVENT_PARAMETER);
         access.checkPublish(exchange, target);
+        String key = idempotencyKey(exchange);
         MediaType mediaType = MediaType.of(exchange.getRequestHeaders().getFirst(Headers.CONTENT_TYPE));
         if (stream == null) {
             if (!mediaType.isJson()) {
                 throw mediaType.unsupported("application/json for a batch");
             }
-            receive(exchange, limits.maxBatchBytes(), "batch_too_large", "the batch", stream, parser::batch);
+            receive(exchange, limits.maxBatchBytes(), "batch_too_large", "the batch", stream, key, parser::batch);
         } else if (mediaType.isJson()) {
             if (eventType != null) {
                 throw ApiError.badRequest("unexpected_parameter",
                         "the event query parameter applies to text bodies; put \"event\" in the JSON body instead");
             }
-            receive(exchange, limits.maxSingleJsonBodyBytes(), "event_too_large", "the JSON body", stream,
+            receive(exchange, limits.maxSingleJsonBodyBytes(), "event_too_large", "the JSON body", stream, key,
                     body -> List.of(parser.json(stream, body)));
         } else if (mediaType.isText()) {
-            receive(exchange, limits.maxEventBytes(), "event_too_large", "event data", stream,
+            receive(exchange, limits.maxEventBytes(), "event_too_large", "event data", stream, key,
                     body -> List.of(parser.text(stream, eventType, body)));
         } else {
             throw mediaType.unsupported("text/plain or application/json");
         }
     }
 
+    /** The request's {@code Idempotency-Key}, or null; refused here, before the body, when invalid. */
+    private static String idempotencyKey(HttpServerExchange exchange) {
+        HeaderValues values = exchange.getRequestHeaders().get(IDEMPOTENCY_KEY);
+        if (values == null) {
+            return null;
+        }
+        if (values.size() > 1) {
+            throw ApiError.badRequest("invalid_idempotency_key", "send one Idempotency-Key header, not " + values.size());
+        }
+        String key = values.getFirst();
+        String problem = IdempotencyKeys.problem(key);
+        if (problem != null) {
+            throw ApiError.badRequest("invalid_idempotency_key", problem);
+        }
+        return key;
+    }
+
     private void receive(HttpServerExchange exchange, int limit, String tooLargeCode, String what, String stream,
-            Function<byte[], List<PublishRequest>> parse) {
+            String key, Function<byte[], List<PublishRequest>> parse) {
         long declared = exchange.getRequestContentLength();
         if (declared > limit) {
             throw ApiError.tooLarge(tooLargeCode, what + " is " + declared + " bytes; the limit is " + limit);
         }
         bodies.receive(exchange, limit, tooLargeCode, what, (body, release) -> exchange.dispatch(() -> {
-            ApiError refusal;
+            // Whoever answers gives the body's memory back; until then it counts as pending.
+            PublishReply reply = new PublishReply(exchange, stream != null, key, keys, metrics, release);
             try {
-                List<Event> events = hub.publish(parse.apply(body), System.nanoTime());
-                IoThreadAnswer.send(exchange, () -> respond(exchange, stream, events));
-                return;
+                List<PublishRequest> requests = parse.apply(body);
+                long now = System.nanoTime();
+                IdempotencyTag tag = null;
+                if (key != null) {
+                    byte[] digest = PublishDigest.of(stream != null, requests);
+                    if (!reply.claim(digest, now)) {
+                        return;
+                    }
+                    tag = new IdempotencyTag(key, digest, stream != null);
+                }
+                if (gate != null) {
+                    gate.publish(requests, tag, now, reply);
+                } else {
+                    reply.committed(hub.publish(requests, now), false);
+                }
             } catch (ApiError error) {
-                refusal = error;
+                reply.fail(error);
             } catch (RelayClosingException closing) {
-                refusal = ApiError.shuttingDown();
+                reply.closing();
             } catch (RuntimeException e) {
                 LOG.error("unexpected failure publishing to {}", stream == null ? "a batch" : stream, e);
-                refusal = new ApiError(500, "internal_error", "the relay failed to publish; see its log");
-            } finally {
-                release.run();
+                reply.fail(new ApiError(500, "internal_error", "the relay failed to publish; see its log"));
             }
-            IoThreadAnswer.send(exchange, () -> refusal.send(exchange));
         }));
     }
 
@@ -117,19 +161,6 @@ public final class PublishHandler {
 
     public long pendingBudget() {
         return bodies.pendingBudget();
-    }
-
-    private static void respond(HttpServerExchange exchange, String stream, List<Event> events) {
-        ObjectNode body = JSON.createObjectNode();
-        if (stream != null) {
-            body.put("stream", stream).put("id", events.get(0).position().format());
-        } else {
-            ArrayNode ids = body.putArray("ids");
-            events.forEach(e -> ids.add(e.position().format()));
-        }
-        exchange.setStatusCode(202);
-        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
-        exchange.getResponseSender().send(body.toString());
     }
 
     /** The parts of a Content-Type header the relay cares about. */

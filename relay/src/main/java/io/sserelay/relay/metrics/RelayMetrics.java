@@ -10,6 +10,8 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sserelay.relay.replication.IdempotencyKeys;
+import io.sserelay.relay.replication.ReplicationGate;
 import io.sserelay.relay.stream.StreamHub;
 
 import java.time.Duration;
@@ -44,6 +46,11 @@ public final class RelayMetrics implements AutoCloseable {
     private final Counter backlogDisconnects;
     private final Counter stalledDisconnects;
     private final Timer publishToWrite;
+    private final Timer ackReplicated;
+    private final Timer ackLocal;
+    private final Counter replicated;
+    private final Counter unconfirmed;
+    private final Counter idempotentReplays;
     private final Map<String, Gauge> peerLinks = new ConcurrentHashMap<>();
     private final AtomicInteger peersConfigured = new AtomicInteger();
     private final AtomicInteger peerLinksConnected = new AtomicInteger();
@@ -105,6 +112,17 @@ public final class RelayMetrics implements AutoCloseable {
                 .maximumExpectedValue(Duration.ofSeconds(10))
                 .register(registry);
 
+        ackReplicated = ackTimer("replicated");
+        ackLocal = ackTimer("local");
+        replicated = Counter.builder("sserelay.publish.replicated")
+                .description("Publishes answered 202 once a peer held their events").register(registry);
+        unconfirmed = Counter.builder("sserelay.publish.unconfirmed")
+                .description("Publishes answered 503 replication_unconfirmed: no peer held their events in time,"
+                        + " and they were dropped everywhere").register(registry);
+        idempotentReplays = Counter.builder("sserelay.publish.idempotent.replays")
+                .description("Publishes answered from an earlier publish with the same Idempotency-Key")
+                .register(registry);
+
         Gauge.builder("sserelay.peers", peersConfigured, AtomicInteger::get)
                 .description("Peers in this relay's peer set, itself excluded").register(registry);
         Gauge.builder("sserelay.peer.links.connected", peerLinksConnected, AtomicInteger::get)
@@ -115,6 +133,48 @@ public final class RelayMetrics implements AutoCloseable {
                 .description("Events received from peers and applied").register(registry);
         FunctionCounter.builder("sserelay.peer.events.duplicate", hub, StreamHub::duplicates)
                 .description("Events received from peers that were already applied").register(registry);
+    }
+
+    private Timer ackTimer(String mode) {
+        return Timer.builder("sserelay.publish.ack")
+                .description("From a publish's body being received to its 202: mode replicated waited for a peer,"
+                        + " local did not (no peer, or RELAY_PUBLISH_ACK=local)")
+                .tag("mode", mode)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1).dividedBy(10))
+                .maximumExpectedValue(Duration.ofSeconds(60))
+                .register(registry);
+    }
+
+    /** Gauges of replicated publishes (when the relay replicates) and idempotency keys. */
+    public void bindReplication(ReplicationGate gate, IdempotencyKeys keys) {
+        if (gate != null) {
+            Gauge.builder("sserelay.publish.waiting", gate, ReplicationGate::waiting)
+                    .description("Publishes waiting for a peer to hold their events").register(registry);
+        }
+        Gauge.builder("sserelay.idempotency.keys", keys, IdempotencyKeys::size)
+                .description("Idempotency-Keys remembered").register(registry);
+        bindBudget("sserelay.idempotency", "Heap the remembered Idempotency-Keys and their answers hold, by estimate",
+                "1% of the heap", keys::bytes, keys.maxBytes());
+        FunctionCounter.builder("sserelay.idempotency.keys.forgotten", keys, IdempotencyKeys::forgotten)
+                .description("Idempotency-Keys forgotten before RELAY_HISTORY_MAX_AGE to stay within their bounds")
+                .register(registry);
+    }
+
+    /** A publish was answered 202, {@code nanos} after its body was received. */
+    public void publishAcknowledged(boolean afterReplication, long nanos) {
+        (afterReplication ? ackReplicated : ackLocal).record(nanos, TimeUnit.NANOSECONDS);
+        if (afterReplication) {
+            replicated.increment();
+        }
+    }
+
+    public void publishUnconfirmed() {
+        unconfirmed.increment();
+    }
+
+    public void idempotentReplay() {
+        idempotentReplays.increment();
     }
 
     /** Gauges of the subscriber connections' heap budget: what they hold by estimate, and the budget. */

@@ -1,15 +1,36 @@
 package io.sserelay.relay.peer;
 
+import io.sserelay.relay.stream.IdempotencyTag;
 import io.sserelay.relay.stream.RemoteEvent;
 
 /** A decoded peer frame. */
 sealed interface PeerFrame {
 
-    /** {@code startedAt}: when the peer started, seconds since the epoch; 0 when it does not say. */
-    record Hello(String origin, long lastSeq, long startedAt) implements PeerFrame {
+    /**
+     * {@code startedAt}: when the peer started, seconds since the epoch; 0 when it does not say.
+     * {@code twoPhase}: the origin sends PENDING events and wants them acknowledged.
+     */
+    record Hello(String origin, long lastSeq, long startedAt, boolean twoPhase) implements PeerFrame {
+
+        Hello(String origin, long lastSeq, long startedAt) {
+            this(origin, lastSeq, startedAt, false);
+        }
     }
 
     record EventFrame(RemoteEvent event) implements PeerFrame {
+    }
+
+    /** An event to hold until it is committed or aborted. */
+    record Pending(RemoteEvent event) implements PeerFrame {
+    }
+
+    record Commit(long upTo) implements PeerFrame {
+    }
+
+    record Abort(long firstSeq, long lastSeq) implements PeerFrame {
+    }
+
+    record Key(long lastSeq, int count, IdempotencyTag tag) implements PeerFrame {
     }
 
     /** {@code stream} is null for any stream. */

@@ -1,5 +1,7 @@
 package io.sserelay.relay.peer;
 
+import io.sserelay.relay.replication.IdempotencyKeys;
+import io.sserelay.relay.stream.IdempotencyTag;
 import io.sserelay.relay.stream.Position;
 import io.sserelay.relay.stream.RemoteEvent;
 import io.sserelay.relay.stream.StreamName;
@@ -53,13 +55,17 @@ final class PeerFrameReader {
         try {
             PeerFrame frame = switch (kind) {
                 case PeerFrames.HELLO -> hello(body);
-                case PeerFrames.EVENT -> event(body);
+                case PeerFrames.EVENT -> new PeerFrame.EventFrame(event(body, "EVENT"));
+                case PeerFrames.PENDING -> new PeerFrame.Pending(event(body, "PENDING"));
+                case PeerFrames.COMMIT -> new PeerFrame.Commit(seq(body, "COMMIT"));
+                case PeerFrames.ABORT -> abort(body);
+                case PeerFrames.KEY -> key(body);
                 case PeerFrames.GAP -> gap(body);
                 case PeerFrames.HEARTBEAT_KIND -> new PeerFrame.Heartbeat();
                 case PeerFrames.HORIZON -> horizon(body);
                 default -> throw new PeerProtocolException("malformed", "unknown frame kind " + kind);
             };
-            if (body.hasRemaining() && kind != PeerFrames.EVENT) {
+            if (body.hasRemaining() && kind != PeerFrames.EVENT && kind != PeerFrames.PENDING) {
                 throw new PeerProtocolException("malformed", "frame kind " + kind + " has " + body.remaining()
                         + " bytes too many");
             }
@@ -78,12 +84,14 @@ final class PeerFrameReader {
         if (lastSeq < 0) {
             throw new PeerProtocolException("malformed", "HELLO has a negative sequence number");
         }
-        // Peers that speak protocol 2 (see PeerHandler) add when they started.
+        // Peers that speak protocol 2 or later (see PeerHandler) add when they started.
         long startedAt = body.remaining() >= 8 ? body.getLong() : 0;
         if (startedAt < 0) {
             throw new PeerProtocolException("malformed", "HELLO has a negative start time");
         }
-        return new PeerFrame.Hello(origin, lastSeq, startedAt);
+        // The flags byte is sent only on protocol 3, to followers that can acknowledge.
+        boolean twoPhase = body.hasRemaining() && (body.get() & PeerFrames.HELLO_TWO_PHASE) != 0;
+        return new PeerFrame.Hello(origin, lastSeq, startedAt, twoPhase);
     }
 
     private static PeerFrame horizon(ByteBuffer body) throws PeerProtocolException {
@@ -94,39 +102,66 @@ final class PeerFrameReader {
         return new PeerFrame.Horizon(horizon);
     }
 
-    private PeerFrame event(ByteBuffer body) throws PeerProtocolException {
+    private static long seq(ByteBuffer body, String frame) throws PeerProtocolException {
         long seq = body.getLong();
         if (seq < 1) {
-            throw new PeerProtocolException("malformed", "EVENT has sequence number " + seq);
+            throw new PeerProtocolException("malformed", frame + " has sequence number " + seq);
         }
+        return seq;
+    }
+
+    private static PeerFrame abort(ByteBuffer body) throws PeerProtocolException {
+        long first = seq(body, "ABORT");
+        long last = seq(body, "ABORT");
+        if (last < first) {
+            throw new PeerProtocolException("malformed", "ABORT of " + first + ".." + last);
+        }
+        return new PeerFrame.Abort(first, last);
+    }
+
+    private static PeerFrame key(ByteBuffer body) throws PeerProtocolException {
+        long lastSeq = seq(body, "KEY");
+        int count = body.getInt();
+        boolean single = body.get() != 0;
+        byte[] digest = new byte[PeerFrames.DIGEST_BYTES];
+        body.get(digest);
+        String key = ascii(body, body.get() & 0xFF);
+        if (count < 1 || count > lastSeq || (single && count != 1) || !IdempotencyKeys.isValidKey(key)) {
+            throw new PeerProtocolException("malformed", "KEY is invalid");
+        }
+        return new PeerFrame.Key(lastSeq, count, new IdempotencyTag(key, digest, single));
+    }
+
+    private RemoteEvent event(ByteBuffer body, String frame) throws PeerProtocolException {
+        long seq = seq(body, frame);
         String stream = ascii(body, body.get() & 0xFF);
         if (!StreamName.isValid(stream)) {
-            throw new PeerProtocolException("malformed", "EVENT names an invalid stream");
+            throw new PeerProtocolException("malformed", frame + " names an invalid stream");
         }
         int typeLength = body.getShort() & 0xFFFF;
         String type = null;
         if (typeLength != PeerFrames.NO_TYPE) {
             if (typeLength == 0 || typeLength > MAX_TYPE_BYTES) {
-                throw new PeerProtocolException("malformed", "EVENT has a type of " + typeLength + " bytes");
+                throw new PeerProtocolException("malformed", frame + " has a type of " + typeLength + " bytes");
             }
             byte[] typeBytes = new byte[typeLength];
             body.get(typeBytes);
             type = new String(typeBytes, StandardCharsets.UTF_8);
             if (type.indexOf('\r') >= 0 || type.indexOf('\n') >= 0 || type.indexOf('\0') >= 0) {
-                throw new PeerProtocolException("malformed", "EVENT type contains CR, LF or NUL");
+                throw new PeerProtocolException("malformed", frame + " type contains CR, LF or NUL");
             }
         }
         int dataLength = body.remaining();
         if (dataLength == 0) {
-            throw new PeerProtocolException("malformed", "EVENT has no data");
+            throw new PeerProtocolException("malformed", frame + " has no data");
         }
         if (dataLength > maxEventBytes) {
-            throw new PeerProtocolException("oversized", "EVENT data of " + dataLength + " bytes; the limit is "
+            throw new PeerProtocolException("oversized", frame + " data of " + dataLength + " bytes; the limit is "
                     + maxEventBytes);
         }
         byte[] data = new byte[dataLength];
         body.get(data);
-        return new PeerFrame.EventFrame(new RemoteEvent(seq, stream, type, data));
+        return new RemoteEvent(seq, stream, type, data);
     }
 
     private static PeerFrame gap(ByteBuffer body) throws PeerProtocolException {

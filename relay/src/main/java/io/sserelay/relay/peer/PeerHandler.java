@@ -11,15 +11,22 @@ import io.sserelay.relay.stream.RelayClosingException;
 import io.sserelay.relay.stream.StreamHub;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.sserelay.relay.replication.ReplicationGate;
+import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
 
 import java.util.Set;
 
 /**
- * The peer port: {@code GET /peer/v1/log?after=<position>} with the peer token and the
+ * The peer port: {@code POST /peer/v1/log?after=<position>} with the peer token and the
  * caller's own peer address in {@code X-Relay-Peer}. Only relays in this relay's peer set are
  * served, so a relay removed from the set gets nothing more.
+ *
+ * <p>The request's chunked body stays open while the response streams: it is the follower's
+ * channel for acknowledging replicated publishes (ACK frames, read by {@link PeerStream}). The
+ * older {@code GET}, without a body, is still served, for followers of an earlier version during
+ * a rolling update: they get committed events only, and never count as an acknowledgement.
  */
 public final class PeerHandler implements HttpHandler {
 
@@ -27,23 +34,29 @@ public final class PeerHandler implements HttpHandler {
     static final HttpString X_RELAY_PEER = new HttpString("X-Relay-Peer");
     /**
      * The protocol version a follower speaks; absent means 1. Version 2 adds the relay's start
-     * time to HELLO. A header, because a peer of an earlier version ignores it (it refuses
-     * unknown query parameters) and answers in version 1.
+     * time to HELLO, and HORIZON frames. A header, because a peer of an earlier version ignores it
+     * (it refuses unknown query parameters) and answers in version 1. Version 3 is a POST, whose
+     * body carries acknowledgements (see {@link PeerFrames}); a relay that knows only GET refuses
+     * it with 405, and the follower asks again with GET and version 2.
      */
     static final HttpString X_RELAY_PEER_PROTOCOL = new HttpString("X-Relay-Peer-Protocol");
-    static final int PROTOCOL = 2;
+    static final int HORIZON_PROTOCOL = 2;
+    static final int ACKNOWLEDGING_PROTOCOL = 3;
     private static final String AFTER = "after";
 
     private final StreamHub hub;
     private final SseWriters writers;
     private final PeerMesh mesh;
     private final BearerToken token;
+    private final ReplicationGate gate;
 
-    public PeerHandler(StreamHub hub, SseWriters writers, PeerMesh mesh, String peerToken) {
+    /** @param gate where followers' acknowledgements go, or null when publishes are not replicated */
+    public PeerHandler(StreamHub hub, SseWriters writers, PeerMesh mesh, String peerToken, ReplicationGate gate) {
         this.hub = hub;
         this.writers = writers;
         this.mesh = mesh;
         this.token = new BearerToken("peer traffic", peerToken, false);
+        this.gate = gate;
     }
 
     @Override
@@ -58,12 +71,14 @@ public final class PeerHandler implements HttpHandler {
     private void follow(HttpServerExchange exchange) {
         RequestTarget target = RequestTarget.of(exchange);
         if (!target.path().equals(PATH)) {
-            throw new ApiError(404, "not_found", "the peer port serves only GET " + PATH);
+            throw new ApiError(404, "not_found", "the peer port serves only POST " + PATH);
         }
-        if (!exchange.getRequestMethod().equals(Methods.GET)) {
-            throw new ApiError(405, "method_not_allowed", "use GET").withHeader("Allow", "GET");
+        boolean acknowledges = exchange.getRequestMethod().equals(Methods.POST);
+        if (!acknowledges && !exchange.getRequestMethod().equals(Methods.GET)) {
+            throw new ApiError(405, "method_not_allowed", "use POST (or GET, which cannot acknowledge)")
+                    .withHeader("Allow", "POST, GET");
         }
-        target.acceptOnly("GET " + PATH, Set.of(AFTER));
+        target.acceptOnly(exchange.getRequestMethod() + " " + PATH, Set.of(AFTER));
         token.check(exchange, target);
         String identity = exchange.getRequestHeaders().getFirst(X_RELAY_PEER);
         if (identity == null) {
@@ -78,10 +93,16 @@ public final class PeerHandler implements HttpHandler {
         if (!mesh.isPeer(peer)) {
             throw ApiError.forbidden("not_a_peer", peer + " is not in this relay's peer set");
         }
+        if (acknowledges && !exchange.getRequestHeaders().contains(Headers.TRANSFER_ENCODING)) {
+            throw ApiError.badRequest("not_chunked", "send the follow request's body chunked"
+                    + " (Transfer-Encoding: chunked): it carries the acknowledgements while the response streams");
+        }
         Position after = after(target.single(AFTER));
-        String protocol = exchange.getRequestHeaders().getFirst(X_RELAY_PEER_PROTOCOL);
-        PeerStream stream = new PeerStream(exchange, writers, peer, String.valueOf(PROTOCOL).equals(protocol) ? 2 : 1,
-                mesh::followerClosed);
+        int protocol = acknowledges ? ACKNOWLEDGING_PROTOCOL
+                : String.valueOf(HORIZON_PROTOCOL).equals(exchange.getRequestHeaders().getFirst(X_RELAY_PEER_PROTOCOL))
+                ? HORIZON_PROTOCOL : 1;
+        PeerStream stream = new PeerStream(exchange, writers, peer, protocol, mesh::followerClosed,
+                gate == null ? null : gate::acknowledged);
         // As for subscribers: register on a worker (it takes the hub's lock), write on the IO thread.
         exchange.dispatch(() -> {
             try {

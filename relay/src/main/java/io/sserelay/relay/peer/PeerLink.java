@@ -2,6 +2,8 @@ package io.sserelay.relay.peer;
 
 import io.sserelay.relay.config.RelayConfig;
 import io.sserelay.relay.metrics.RelayMetrics;
+import io.sserelay.relay.replication.HeldFromPeer;
+import io.sserelay.relay.replication.IdempotencyKeys;
 import io.sserelay.relay.stream.RemoteEvent;
 import io.sserelay.relay.stream.StreamHub;
 import org.slf4j.Logger;
@@ -14,6 +16,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URLEncoder;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,8 +30,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * the last connection stopped. Events are applied to the hub in batches of what has arrived.
  * On any failure the link reconnects with capped, jittered backoff until it is stopped.
  *
- * <p>Threads: one thread per link runs the connection with blocking IO and a read timeout;
- * {@link #stop()} closes the socket from any thread, which ends a blocked read at once.
+ * <p>The request is a {@code POST} whose chunked body stays open: in it the link acknowledges
+ * the peer's replicated publishes, which it holds ({@link HeldFromPeer}) until the peer commits
+ * or aborts them. A peer of an earlier version refuses the {@code POST} (405); the link then
+ * follows it with the older {@code GET} and receives committed events only.
+ *
+ * <p>Threads: one thread per link runs the connection with blocking IO and a read timeout, and
+ * writes the acknowledgements; {@link #stop} closes the socket from any thread, which ends a
+ * blocked read at once.
  */
 final class PeerLink {
 
@@ -38,26 +47,39 @@ final class PeerLink {
     private static final long MAX_BACKOFF_MILLIS = 5000;
     private static final int MAX_BATCH = 512;
     private static final int MAX_HEAD_BYTES = 16 * 1024;
+    private static final byte[] CRLF = {'\r', '\n'};
 
     private final PeerAddress peer;
-    private final PeerAddress self;
+    private final PeerAddress selfAddress;
     private final StreamHub hub;
     private final PeerSettings settings;
     private final RelayMetrics metrics;
+    private final HeldFromPeer held;
     private final Thread thread;
     private volatile boolean stopped;
+    /** Set with {@link #stop}: the peer left the peer set, so its origin decides nothing more. */
+    private volatile boolean peerGone;
+    /** The peer refused the POST: it is of an earlier version, and is followed with GET. */
+    private boolean olderPeer;
+    /** Set when the peer's HELLO named this relay's own origin. */
+    private volatile boolean self;
     private volatile Socket socket;
     private volatile boolean connected;
     private String lastRefusal;
+    /** The last connection's POST was refused; the next one comes at once, with GET. */
+    private boolean refusedPost;
     /** The peer's origin as of its last HELLO; it changes when the peer restarts. */
     private volatile String peerOrigin;
 
-    PeerLink(PeerAddress peer, PeerAddress self, StreamHub hub, PeerSettings settings, RelayMetrics metrics) {
+    PeerLink(PeerAddress peer, PeerAddress selfAddress, StreamHub hub, PeerSettings settings, RelayMetrics metrics,
+            IdempotencyKeys keys) {
         this.peer = peer;
-        this.self = self;
+        this.selfAddress = selfAddress;
         this.hub = hub;
         this.settings = settings;
         this.metrics = metrics;
+        this.held = new HeldFromPeer(hub, keys, settings.heldMaxBytes(), settings.maxEventBytes(),
+                () -> metrics.peerFrameRejected("event_too_large"));
         this.thread = new Thread(this::run, "peer-link-" + peer);
         thread.setDaemon(true);
     }
@@ -66,11 +88,21 @@ final class PeerLink {
         thread.start();
     }
 
-    void stop() {
+    /**
+     * @param gone whether the peer left the peer set (rather than this relay stopping): the
+     *             events it holds of the peer are then delivered, see {@link HeldFromPeer}
+     */
+    void stop(boolean gone) {
+        peerGone = gone;
         stopped = true;
         hub.releaseOrigin(this);
         closeQuietly(socket);
         thread.interrupt();
+    }
+
+    /** Whether the peer turned out to be this relay itself. */
+    boolean isSelf() {
+        return self;
     }
 
     /** True while a stream from the peer is open and its HELLO was received. */
@@ -100,6 +132,10 @@ final class PeerLink {
             if (stopped) {
                 break;
             }
+            if (olderPeer && !followed && refusedPost) {
+                refusedPost = false;
+                continue; // at once, with GET
+            }
             backoff = followed ? FIRST_BACKOFF_MILLIS : Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
             try {
                 Thread.sleep(backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
@@ -107,6 +143,11 @@ final class PeerLink {
                 Thread.currentThread().interrupt();
                 break;
             }
+        }
+        if (peerGone) {
+            held.originGone(System.nanoTime());
+        } else {
+            held.clear();
         }
     }
 
@@ -125,6 +166,12 @@ final class PeerLink {
             out.flush();
             InputStream in = new BufferedInputStream(connection.getInputStream(), 64 * 1024);
             ResponseHead head = ResponseHead.read(in);
+            if (head.status() == 405 && !olderPeer) {
+                LOG.info("peer {} does not take acknowledgements (an earlier version); following it without", peer);
+                olderPeer = true;
+                refusedPost = true;
+                return false;
+            }
             if (head.status() != 200) {
                 String refusal = head.status() + " " + new String(in.readNBytes(2048), StandardCharsets.UTF_8).trim();
                 if (!refusal.equals(lastRefusal)) {
@@ -143,9 +190,14 @@ final class PeerLink {
             }
             if (hello.origin().equals(hub.origin())) {
                 LOG.info("peer address {} is this relay itself; not following it", peer);
+                self = true;
                 stopped = true;
                 return false;
             }
+            if (peerOrigin != null && !hello.origin().equals(peerOrigin)) {
+                olderPeer = false; // a restarted peer may be a newer version: try POST next time
+            }
+            held.hello(hello.origin(), System.nanoTime());
             peerOrigin = hello.origin();
             hub.claimOrigin(this, hello.origin(), hello.startedAt(), System.nanoTime());
             if (stopped) {
@@ -156,14 +208,19 @@ final class PeerLink {
             connected = true;
             metrics.peerLinkUp();
             LOG.info("following peer {} (origin {}, at {})", peer, hello.origin(), hello.lastSeq());
-            apply(hello.origin(), reader);
+            apply(hello.origin(), hello.twoPhase(), reader, out);
             return true;
         }
     }
 
-    /** Applies frames until the stream ends: events in batches, gaps in their place. */
-    private void apply(String origin, PeerFrameReader reader) throws IOException, PeerProtocolException {
+    /**
+     * Applies frames until the stream ends: events in batches, gaps in their place, pending events
+     * held until their COMMIT or ABORT. After each burst of frames, acknowledges what it holds.
+     */
+    private void apply(String origin, boolean twoPhase, PeerFrameReader reader, OutputStream out)
+            throws IOException, PeerProtocolException {
         List<RemoteEvent> batch = new ArrayList<>();
+        long acknowledged = 0;
         while (!stopped) {
             do {
                 PeerFrame frame = reader.next();
@@ -184,10 +241,48 @@ final class PeerLink {
                     hub.raiseHorizon(horizon.horizon(), System.currentTimeMillis() / 1000);
                 } else if (frame instanceof PeerFrame.Hello) {
                     throw new PeerProtocolException("unexpected", "a second HELLO");
+                } else if (!twoPhase && !(frame instanceof PeerFrame.Heartbeat)) {
+                    throw new PeerProtocolException("unexpected", "a two-phase frame after a one-phase HELLO");
+                } else {
+                    applyTwoPhase(origin, frame, batch);
                 }
             } while (batch.size() < MAX_BATCH && reader.ready());
             applyBatch(origin, batch);
+            long holding = held.highest();
+            if (holding > acknowledged) {
+                writeAck(out, holding);
+                acknowledged = holding;
+            }
         }
+    }
+
+    /** PENDING, KEY, COMMIT and ABORT; committed events follow the events that came before them. */
+    private void applyTwoPhase(String origin, PeerFrame frame, List<RemoteEvent> batch) throws PeerProtocolException {
+        try {
+            if (frame instanceof PeerFrame.Pending pending) {
+                held.hold(pending.event());
+            } else if (frame instanceof PeerFrame.Key key) {
+                held.tag(key.lastSeq(), key.count(), key.tag());
+            } else if (frame instanceof PeerFrame.Commit commit) {
+                applyBatch(origin, batch);
+                held.commit(commit.upTo(), System.nanoTime());
+            } else if (frame instanceof PeerFrame.Abort abort) {
+                held.abort(abort.firstSeq(), abort.lastSeq());
+            }
+        } catch (IllegalStateException e) {
+            throw new PeerProtocolException("malformed", e.getMessage());
+        }
+    }
+
+    /** One ACK frame as one chunk of the request body. */
+    private static void writeAck(OutputStream out, long seq) throws IOException {
+        ByteBuffer frame = PeerFrames.ack(seq);
+        byte[] chunk = new byte[frame.remaining()];
+        frame.get(chunk);
+        out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(chunk);
+        out.write(CRLF);
+        out.flush();
     }
 
     private void applyBatch(String origin, List<RemoteEvent> batch) {
@@ -207,12 +302,15 @@ final class PeerLink {
         // The first form of ids (origin:decimal), which every version of the peer reads.
         String after = origin == null ? "" : URLEncoder.encode(origin + ":" + hub.appliedSeq(origin),
                 StandardCharsets.UTF_8);
-        return "GET " + PeerHandler.PATH + "?after=" + after + " HTTP/1.1\r\n"
+        return (olderPeer ? "GET " : "POST ") + PeerHandler.PATH + "?after=" + after + " HTTP/1.1\r\n"
                 + "Host: " + peer + "\r\n"
                 + "Authorization: Bearer " + settings.token() + "\r\n"
-                + PeerHandler.X_RELAY_PEER + ": " + self + "\r\n"
-                + PeerHandler.X_RELAY_PEER_PROTOCOL + ": " + PeerHandler.PROTOCOL + "\r\n"
+                + PeerHandler.X_RELAY_PEER + ": " + selfAddress + "\r\n"
+                + PeerHandler.X_RELAY_PEER_PROTOCOL + ": "
+                + (olderPeer ? PeerHandler.HORIZON_PROTOCOL : PeerHandler.ACKNOWLEDGING_PROTOCOL) + "\r\n"
                 + "Accept: " + PeerFrames.CONTENT_TYPE + "\r\n"
+                // The body carries the acknowledgements for as long as the response streams.
+                + (olderPeer ? "" : "Content-Type: " + PeerFrames.CONTENT_TYPE + "\r\nTransfer-Encoding: chunked\r\n")
                 // One request per connection: a refusal then ends with the connection instead of
                 // leaving us waiting on a kept-alive socket for the read timeout.
                 + "Connection: close\r\n"

@@ -1,6 +1,7 @@
 package io.sserelay.relay.peer;
 
 import io.sserelay.relay.metrics.RelayMetrics;
+import io.sserelay.relay.replication.IdempotencyKeys;
 import io.sserelay.relay.stream.StreamHub;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,16 +30,18 @@ public final class PeerMesh implements AutoCloseable {
     private volatile PeerAddress self;
     private final PeerSettings settings;
     private final RelayMetrics metrics;
+    private final IdempotencyKeys keys;
     private final Map<PeerAddress, PeerLink> links = new HashMap<>();
     private final Set<PeerStream> followers = ConcurrentHashMap.newKeySet();
     private volatile Set<PeerAddress> peers = Set.of();
     private PeerSource source;
     private boolean closed;
 
-    public PeerMesh(StreamHub hub, PeerSettings settings, RelayMetrics metrics) {
+    public PeerMesh(StreamHub hub, PeerSettings settings, RelayMetrics metrics, IdempotencyKeys keys) {
         this.hub = hub;
         this.settings = settings;
         this.metrics = metrics;
+        this.keys = keys;
     }
 
     /**
@@ -64,14 +67,14 @@ public final class PeerMesh implements AutoCloseable {
         peers = Set.copyOf(others);
         for (PeerAddress gone : new HashSet<>(links.keySet())) {
             if (!others.contains(gone)) {
-                links.remove(gone).stop();
+                links.remove(gone).stop(true);
                 metrics.peerRemoved(gone.toString());
                 LOG.info("peer {} removed", gone);
             }
         }
         for (PeerAddress added : others) {
             if (!links.containsKey(added)) {
-                PeerLink link = new PeerLink(added, self, hub, settings, metrics);
+                PeerLink link = new PeerLink(added, self, hub, settings, metrics, keys);
                 links.put(added, link);
                 metrics.peerAdded(added.toString(), link::connected);
                 link.start();
@@ -94,6 +97,19 @@ public final class PeerMesh implements AutoCloseable {
     /** The current peer set, without this relay. */
     public Set<PeerAddress> peers() {
         return peers;
+    }
+
+    /**
+     * Whether the peer set holds a relay other than this one, so that a replicated publish has
+     * someone to wait for. A peer address found to be this relay itself does not count.
+     */
+    public synchronized boolean hasOtherPeers() {
+        for (PeerLink link : links.values()) {
+            if (!link.isSelf()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Links whose stream from their peer is open now. */
@@ -124,7 +140,7 @@ public final class PeerMesh implements AutoCloseable {
         PeerSource toClose;
         synchronized (this) {
             closed = true;
-            links.values().forEach(PeerLink::stop);
+            links.values().forEach(link -> link.stop(false));
             links.clear();
             toClose = source;
         }

@@ -1,12 +1,17 @@
 package io.sserelay.relay.peer;
 
+import io.sserelay.relay.metrics.RelayMetrics;
 import io.sserelay.relay.sse.SseWriters;
 import io.sserelay.relay.sse.StreamingResponse;
 import io.sserelay.relay.stream.Event;
+import io.sserelay.relay.stream.HeldBatch;
+import io.sserelay.relay.stream.HeldEvent;
 import io.sserelay.relay.stream.OriginCatchUp;
 import io.sserelay.relay.stream.PeerSubscriber;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.util.function.Consumer;
@@ -17,29 +22,60 @@ import java.util.function.Consumer;
  * this relay accepts, all on one persistent response. Writes are batched by the IO thread's
  * gathering writes. A peer that falls behind by more than the buffer is cut off, like a slow
  * subscriber, and catches up from the history when it reconnects: nobody here waits for it.
+ *
+ * <p>A follower that came with a request body to acknowledge in ({@code POST}) and a relay that
+ * replicates publishes make the stream two-phase: replicated publishes go out as PENDING when
+ * they are numbered, then COMMIT or ABORT, and the ACK frames the follower writes in its body are
+ * handed to {@code acks} as they arrive (on the IO thread).
  */
 final class PeerStream extends StreamingResponse implements PeerSubscriber {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PeerStream.class);
 
     private final PeerAddress peer;
     private final Consumer<PeerStream> onClosed;
     private final int protocol;
+    /** Null when this relay does not replicate publishes: the stream is then one-phase. */
+    private final AckReader.Acks acks;
+    private final RelayMetrics metrics;
+    private final AckReader ackReader = new AckReader();
+    /** IO thread only: the follower broke the protocol and is being dropped. */
+    private boolean refused;
 
-    /** @param protocol the peer protocol version the follower asked for (1 or 2) */
+    /**
+     * @param protocol the peer protocol version of the follow request: 1 or 2 for a GET, 3 for a
+     *                 POST whose body carries acknowledgements
+     * @param acks     where acknowledgements go, or null when this relay does not replicate
+     */
     PeerStream(HttpServerExchange exchange, SseWriters writers, PeerAddress peer, int protocol,
-            Consumer<PeerStream> onClosed) {
+            Consumer<PeerStream> onClosed, AckReader.Acks acks) {
         super(exchange, writers);
         this.peer = peer;
         this.protocol = protocol;
         this.onClosed = onClosed;
+        this.acks = acks;
+        this.metrics = writers.metrics();
     }
 
     PeerAddress peer() {
         return peer;
     }
 
+    /** Whether the follower sent a request body to acknowledge in (protocol 3). */
+    private boolean acknowledges() {
+        return protocol >= PeerHandler.ACKNOWLEDGING_PROTOCOL;
+    }
+
+    @Override
+    public boolean holdsPending() {
+        return acknowledges() && acks != null;
+    }
+
     @Override
     public void onCatchUp(OriginCatchUp catchUp) {
-        offerFrame(PeerFrames.hello(catchUp.origin(), catchUp.lastSeq(), protocol >= 2 ? catchUp.startedAt() : 0));
+        offerFrame(acknowledges()
+                ? PeerFrames.hello(catchUp.origin(), catchUp.lastSeq(), catchUp.startedAt(), holdsPending())
+                : PeerFrames.hello(catchUp.origin(), catchUp.lastSeq(), protocol >= 2 ? catchUp.startedAt() : 0));
         if (catchUp.evictedAnyStream() > 0) {
             offerFrame(PeerFrames.gap("", catchUp.evictedAnyStream()));
         }
@@ -47,12 +83,37 @@ final class PeerStream extends StreamingResponse implements PeerSubscriber {
         for (Event event : catchUp.replay()) {
             offerFrame(frameOf(event).duplicate());
         }
+        catchUp.held().forEach(this::onHeld);
         flushSoon();
     }
 
     @Override
     public void onEvent(Event event) {
         offerEvent(event);
+    }
+
+    /** Within the peer's buffer like events: a follower too slow to take them is cut off. */
+    @Override
+    public void onHeld(HeldBatch batch) {
+        for (HeldEvent event : batch.events()) {
+            offerOwnFrame(event.frame(PeerFrames::pending));
+        }
+        if (batch.tag() != null) {
+            offerFrame(PeerFrames.key(batch.lastSeq(), batch.events().size(), batch.tag()));
+        }
+        flushSoon();
+    }
+
+    @Override
+    public void onCommitted(long upTo) {
+        offerFrame(PeerFrames.commit(upTo));
+        flushSoon();
+    }
+
+    @Override
+    public void onAborted(long firstSeq, long lastSeq) {
+        offerFrame(PeerFrames.abort(firstSeq, lastSeq));
+        flushSoon();
     }
 
     @Override
@@ -66,6 +127,21 @@ final class PeerStream extends StreamingResponse implements PeerSubscriber {
     @Override
     public void onRelayClosing() {
         finish();
+    }
+
+    @Override
+    protected void received(ByteBuffer bytes) {
+        if (!acknowledges() || refused) {
+            return; // an older follower's GET: whatever it sends is not ours to read
+        }
+        try {
+            ackReader.read(bytes, acks == null ? seq -> true : acks);
+        } catch (PeerProtocolException e) {
+            refused = true;
+            metrics.peerFrameRejected(e.reason());
+            LOG.warn("dropped follower {}: {}", peer, e.getMessage());
+            closeSoon();
+        }
     }
 
     @Override

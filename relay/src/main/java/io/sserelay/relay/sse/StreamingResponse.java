@@ -178,6 +178,14 @@ public abstract class StreamingResponse {
         flush();
     }
 
+    /**
+     * IO thread: bytes the client sent while the response streams (through the request body's
+     * decoder when it has one). Dropped by default; override to read them, and call
+     * {@link #closeSoon()} on what must end the connection.
+     */
+    protected void received(ByteBuffer bytes) {
+    }
+
     /** IO thread, once the response is open; for subclasses that count connections. */
     protected void opened() {
     }
@@ -207,7 +215,8 @@ public abstract class StreamingResponse {
      * A client sends nothing after its request, so the read side of the connection only ever
      * reports end of stream: the client closed. Watching it frees the connection at once
      * instead of at the next heartbeat's failed write. Bytes a client sends anyway (pipelining
-     * is meaningless on an endless response) are read and dropped.
+     * is meaningless on an endless response) go to {@link #received}, which drops them unless a
+     * subclass reads a request body that goes on while the response streams.
      */
     private void watchForClientClose() {
         if (!(exchange.getConnection() instanceof AbstractServerConnection http1)) {
@@ -221,7 +230,10 @@ public abstract class StreamingResponse {
                 do {
                     scratch.clear();
                     read = ch.read(scratch);
-                } while (read > 0);
+                    if (read > 0 && !closed) {
+                        received(scratch.flip());
+                    }
+                } while (read > 0 && !closed);
                 if (read < 0) {
                     closeConnection();
                 }

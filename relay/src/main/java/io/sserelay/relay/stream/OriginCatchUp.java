@@ -13,8 +13,10 @@ import java.util.Map;
  * @param evictedAnyStream the same for streams this relay has forgotten, which may be any
  *                       stream; 0 when none is after the peer's position
  * @param replay         this origin's retained events after the peer's position, in order
+ * @param held           replicated publishes not yet committed, in order, for a follower that
+ *                       holds pending events; empty for others
  * @param startedAt      when this relay started, seconds since the epoch
  */
 public record OriginCatchUp(String origin, long lastSeq, Map<String, Long> evictedStreams, long evictedAnyStream,
-        List<Event> replay, long startedAt) {
+        List<Event> replay, List<HeldBatch> held, long startedAt) {
 }

@@ -75,6 +75,8 @@ public final class StreamHub {
     private final LinkedHashMap<String, RetiredOrigin> retired = new LinkedHashMap<>();
     /** The origin each peer link last said hello with: those relays are running, or may be. */
     private final Map<Object, String> claims = new HashMap<>();
+    /** This origin's replicated publishes that are numbered but not yet committed, in sequence order. */
+    private final ArrayDeque<HeldBatch> held = new ArrayDeque<>();
 
     private long lastSeq;
     private long lastIndex;
@@ -155,22 +157,10 @@ public final class StreamHub {
             }
             List<Event> events = new ArrayList<>(requests.size());
             for (PublishRequest request : requests) {
-                long seq = ++lastSeq;
-                head = head.with(origin, seq);
-                StreamLog log = logFor(request.stream());
-                Event event = new Event(log.name, origin, seq, ++lastIndex, request.type(), request.data(),
-                        head, acceptedNanos, clustered);
-                retain(log, event);
-                for (Subscriber subscriber : log.subscribers) {
-                    subscriber.onEvent(event);
-                }
-                for (PeerSubscriber follower : followers) {
-                    follower.onEvent(event);
-                }
-                dropIfIdle(log);
-                events.add(event);
+                events.add(appendOwn(++lastSeq, request.stream(), request.type(), request.data(), acceptedNanos,
+                        true));
             }
-            accepted = lastSeq;
+            accepted += events.size(); // not lastSeq: aborted replicated publishes took numbers too
             enforceLimits();
             return events;
         } finally {
@@ -349,8 +339,10 @@ public final class StreamHub {
                 }
             });
             long evictedAny = forgotten.getOrDefault(origin, 0L);
+            // Publishes still waiting for an acknowledgement go to a follower that can give one.
+            List<HeldBatch> pending = follower.holdsPending() ? List.copyOf(held) : List.of();
             follower.onCatchUp(new OriginCatchUp(origin, lastSeq, Collections.unmodifiableMap(evicted),
-                    evictedAny > from ? evictedAny : 0, Collections.unmodifiableList(replay), startedAt));
+                    evictedAny > from ? evictedAny : 0, Collections.unmodifiableList(replay), pending, startedAt));
             follower.onHorizon(horizon);
             followers.add(follower);
         } finally {
@@ -375,6 +367,11 @@ public final class StreamHub {
      * @return how many events were new
      */
     public int applyRemote(String origin, List<RemoteEvent> events, long receivedNanos) {
+        return applyRemote(origin, events, receivedNanos, null);
+    }
+
+    /** As {@link #applyRemote(String, List, long)}, adding the new events to {@code appliedOut} when not null. */
+    public int applyRemote(String origin, List<RemoteEvent> events, long receivedNanos, List<Event> appliedOut) {
         if (origin.equals(this.origin)) {
             throw new IllegalArgumentException("events of this relay's own origin cannot come from a peer");
         }
@@ -400,11 +397,125 @@ public final class StreamHub {
                     subscriber.onEvent(event);
                 }
                 dropIfIdle(log);
+                if (appliedOut != null) {
+                    appliedOut.add(event);
+                }
                 fresh++;
             }
             applied += fresh;
             enforceLimits();
             return fresh;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Numbers a replicated publish and holds it: followers that acknowledge get it now, and
+     * nothing else sees it until {@link #commitHeld} (subscribers, history, this relay's position,
+     * followers that cannot acknowledge) or never, after {@link #abortHeld}. Its numbers are
+     * taken either way, so an aborted publish leaves a hole in this origin's numbering, which
+     * positions skip like any number they never saw.
+     *
+     * @throws RelayClosingException when the relay is shutting down
+     */
+    public HeldBatch hold(List<PublishRequest> requests, IdempotencyTag tag, long acceptedNanos) {
+        lock.lock();
+        try {
+            if (closing) {
+                throw new RelayClosingException();
+            }
+            List<HeldEvent> events = new ArrayList<>(requests.size());
+            for (PublishRequest request : requests) {
+                events.add(new HeldEvent(++lastSeq, request.stream(), request.type(), request.data()));
+            }
+            HeldBatch batch = new HeldBatch(List.copyOf(events), tag, acceptedNanos);
+            held.addLast(batch);
+            for (PeerSubscriber follower : followers) {
+                if (follower.holdsPending()) {
+                    follower.onHeld(batch);
+                }
+            }
+            return batch;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Makes the oldest held publish, which must be {@code batch}, events like those of
+     * {@link #publish}: retained, fanned out, in this relay's position; followers that
+     * acknowledge are told to do the same with theirs. Held publishes commit in order.
+     */
+    public List<Event> commitHeld(HeldBatch batch) {
+        lock.lock();
+        try {
+            if (held.peekFirst() != batch) {
+                throw new IllegalStateException("held publishes commit in sequence order; "
+                        + batch.firstSeq() + " is not the oldest");
+            }
+            held.pollFirst();
+            List<Event> events = new ArrayList<>(batch.events().size());
+            for (HeldEvent heldEvent : batch.events()) {
+                events.add(appendOwn(heldEvent.seq(), heldEvent.stream(), heldEvent.type(), heldEvent.data(),
+                        batch.acceptedNanos(), false));
+            }
+            for (PeerSubscriber follower : followers) {
+                if (follower.holdsPending()) {
+                    follower.onCommitted(batch.lastSeq());
+                }
+            }
+            accepted += events.size();
+            enforceLimits();
+            return events;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Makes event {@code seq} of this origin: in the position, retained, to its stream's
+     * subscribers and to followers; a follower that holds pending events gets it only when
+     * {@code toHolders} (it has it as PENDING otherwise, and is told of the commit).
+     */
+    private Event appendOwn(long seq, String stream, String type, byte[] data, long acceptedNanos, boolean toHolders) {
+        head = head.with(origin, seq);
+        StreamLog log = logFor(stream);
+        Event event = new Event(log.name, origin, seq, ++lastIndex, type, data, head, acceptedNanos, clustered);
+        retain(log, event);
+        for (Subscriber subscriber : log.subscribers) {
+            subscriber.onEvent(event);
+        }
+        for (PeerSubscriber follower : followers) {
+            if (toHolders || !follower.holdsPending()) {
+                follower.onEvent(event);
+            }
+        }
+        dropIfIdle(log);
+        return event;
+    }
+
+    /** Drops a held publish: its numbers never become events anywhere. */
+    public void abortHeld(HeldBatch batch) {
+        lock.lock();
+        try {
+            if (held.remove(batch)) {
+                for (PeerSubscriber follower : followers) {
+                    if (follower.holdsPending()) {
+                        follower.onAborted(batch.firstSeq(), batch.lastSeq());
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The last sequence number this origin has given out, held publishes included. */
+    public long lastSeq() {
+        lock.lock();
+        try {
+            return lastSeq;
         } finally {
             lock.unlock();
         }

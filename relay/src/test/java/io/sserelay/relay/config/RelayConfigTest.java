@@ -161,6 +161,23 @@ class RelayConfigTest {
     }
 
     @Test
+    void acknowledgesPublishesAfterReplicationInAClusterUnlessToldLocal() {
+        assertThat(RelayConfig.defaults().replicatedAck()).as("a relay on its own has nobody to wait for").isFalse();
+        RelayConfig clustered = RelayConfig.fromEnvironment(Map.of("RELAY_PEER_TOKEN", "0123456789abcdef0",
+                "RELAY_BIND_ADDRESS", "127.0.0.1"));
+        assertThat(clustered.publishAck()).isEqualTo(RelayConfig.PublishAck.REPLICATED);
+        assertThat(clustered.publishAckTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(clustered.replicatedAck()).isTrue();
+        RelayConfig local = RelayConfig.fromEnvironment(Map.of("RELAY_PEER_TOKEN", "0123456789abcdef0",
+                "RELAY_BIND_ADDRESS", "127.0.0.1", "RELAY_PUBLISH_ACK", "local", "RELAY_PUBLISH_ACK_TIMEOUT", "250ms"));
+        assertThat(local.replicatedAck()).isFalse();
+        assertThat(local.publishAckTimeout()).isEqualTo(Duration.ofMillis(250));
+        assertThat(problems(Map.of("RELAY_PUBLISH_ACK", "quorum", "RELAY_PUBLISH_ACK_TIMEOUT", "5ms")))
+                .containsExactly("RELAY_PUBLISH_ACK='quorum' must be one of replicated, local",
+                        "RELAY_PUBLISH_ACK_TIMEOUT='5ms' must be between 10ms and 1m");
+    }
+
+    @Test
     void treatsBlankValuesAsUnset() {
         assertThat(RelayConfig.fromEnvironment(Map.of("RELAY_HTTP_PORT", "  ")).httpPort()).isEqualTo(8080);
     }

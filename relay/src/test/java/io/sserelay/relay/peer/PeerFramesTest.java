@@ -1,7 +1,9 @@
 package io.sserelay.relay.peer;
 
 import io.sserelay.relay.stream.Event;
+import io.sserelay.relay.stream.HeldBatch;
 import io.sserelay.relay.stream.HistoryLimits;
+import io.sserelay.relay.stream.IdempotencyTag;
 import io.sserelay.relay.stream.PublishRequest;
 import io.sserelay.relay.stream.StreamHub;
 import org.junit.jupiter.api.Test;
@@ -48,6 +50,69 @@ class PeerFramesTest {
         assertThat(reader.next()).isEqualTo(new PeerFrame.Horizon(1_789_000_000L));
         // A protocol-1 HELLO (no start time) is the frame every earlier version sends.
         assertThat(PeerFrames.hello("abc123", 42, 0).remaining()).isEqualTo(PeerFrames.HEADER_BYTES + 1 + 6 + 8);
+    }
+
+    @Test
+    void twoPhaseFramesRoundTripThroughTheReader() throws Exception {
+        StreamHub hub = new StreamHub("origin1", new HistoryLimits(10, Duration.ofMinutes(1), 1 << 20), true);
+        byte[] digest = new byte[32];
+        digest[31] = 7;
+        HeldBatch batch = hub.hold(List.of(new PublishRequest("orders", "created", "one".getBytes(StandardCharsets.UTF_8)),
+                new PublishRequest("orders", null, "two".getBytes(StandardCharsets.UTF_8))),
+                new IdempotencyTag("key-1", digest, false), 0);
+        PeerFrameReader reader = reader(64 * 1024, PeerFrames.hello("abc123", 42, 1_790_000_000L, true),
+                PeerFrames.hello("abc123", 42, 1_790_000_000L, false),
+                PeerFrames.pending(batch.events().get(0)), PeerFrames.pending(batch.events().get(1)),
+                PeerFrames.key(batch.lastSeq(), 2, batch.tag()), PeerFrames.commit(2), PeerFrames.abort(3, 5));
+
+        assertThat(reader.next()).isEqualTo(new PeerFrame.Hello("abc123", 42, 1_790_000_000L, true));
+        assertThat(reader.next()).isEqualTo(new PeerFrame.Hello("abc123", 42, 1_790_000_000L, false));
+        PeerFrame.Pending first = (PeerFrame.Pending) reader.next();
+        assertThat(first.event().seq()).isEqualTo(1);
+        assertThat(first.event().type()).isEqualTo("created");
+        assertThat(new String(first.event().data(), StandardCharsets.UTF_8)).isEqualTo("one");
+        assertThat(((PeerFrame.Pending) reader.next()).event().type()).isNull();
+        PeerFrame.Key key = (PeerFrame.Key) reader.next();
+        assertThat(key.lastSeq()).isEqualTo(2);
+        assertThat(key.count()).isEqualTo(2);
+        assertThat(key.tag().key()).isEqualTo("key-1");
+        assertThat(key.tag().digest()).isEqualTo(digest);
+        assertThat(key.tag().single()).isFalse();
+        assertThat(reader.next()).isEqualTo(new PeerFrame.Commit(2));
+        assertThat(reader.next()).isEqualTo(new PeerFrame.Abort(3, 5));
+    }
+
+    @Test
+    void anOlderRelaysHelloWithoutFlagsIsOnePhase() throws Exception {
+        assertThat(reader(1024, PeerFrames.hello("abc123", 42, 1_790_000_000L)).next())
+                .isEqualTo(new PeerFrame.Hello("abc123", 42, 1_790_000_000L, false));
+        assertThat(reader(1024, PeerFrames.hello("abc123", 42, 0)).next())
+                .isEqualTo(new PeerFrame.Hello("abc123", 42, 0, false));
+    }
+
+    @Test
+    void refusesAnAbortBackwardsAndAKeyForMoreEventsThanExist() {
+        assertThatThrownBy(reader(1024, PeerFrames.abort(5, 3))::next).hasMessage("ABORT of 5..3");
+        IdempotencyTag tag = new IdempotencyTag("k", new byte[32], false);
+        assertThatThrownBy(reader(1024, PeerFrames.key(2, 3, tag))::next).hasMessage("KEY is invalid");
+        assertThatThrownBy(reader(1024, PeerFrames.commit(0))::next).hasMessage("COMMIT has sequence number 0");
+    }
+
+    @Test
+    void readsAcknowledgementsInAnyPiecesAndRefusesAnythingElse() throws Exception {
+        ByteBuffer acks = ByteBuffer.allocate(26).put(PeerFrames.ack(3)).put(PeerFrames.ack(9)).flip();
+        AckReader ackReader = new AckReader();
+        List<Long> seen = new java.util.ArrayList<>();
+        while (acks.hasRemaining()) {
+            ByteBuffer piece = acks.slice().limit(Math.min(4, acks.remaining()));
+            acks.position(acks.position() + piece.remaining());
+            ackReader.read(piece, seq -> seen.add(seq));
+        }
+        assertThat(seen).containsExactly(3L, 9L);
+        assertThatThrownBy(() -> new AckReader().read(PeerFrames.commit(1), seq -> true))
+                .isInstanceOfSatisfying(PeerProtocolException.class, e -> assertThat(e.reason()).isEqualTo("malformed"));
+        assertThatThrownBy(() -> new AckReader().read(PeerFrames.ack(12), seq -> seq <= 10))
+                .hasMessage("ACK of 12, which this relay never sent");
     }
 
     @Test

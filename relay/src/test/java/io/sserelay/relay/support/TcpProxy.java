@@ -19,9 +19,16 @@ public final class TcpProxy implements AutoCloseable {
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile int port;
     private volatile int targetPort;
+    private final String targetHost;
     private volatile ServerSocket server;
 
     public TcpProxy(int targetPort) {
+        this("127.0.0.1", targetPort);
+    }
+
+    /** Forwards to {@code targetHost}, e.g. another loopback address. */
+    public TcpProxy(String targetHost, int targetPort) {
+        this.targetHost = targetHost;
         this.targetPort = targetPort;
         listen(0);
     }
@@ -72,7 +79,7 @@ public final class TcpProxy implements AutoCloseable {
                 Socket client = socket.accept();
                 Socket upstream = new Socket();
                 try {
-                    upstream.connect(new InetSocketAddress("127.0.0.1", targetPort), 1000);
+                    upstream.connect(new InetSocketAddress(targetHost, targetPort), 1000);
                 } catch (IOException refused) {
                     closeQuietly(client);
                     continue;
