@@ -67,6 +67,10 @@ public class SseRelaySpec {
     @JsonPropertyDescription("Who may publish.")
     private PublishAuthSpec publishAuth;
 
+    @JsonPropertyDescription("When a publish is answered 202: once another relay holds its events (replicated, the"
+            + " default) or at once (local).")
+    private PublishAckSpec publishAck;
+
     @JsonPropertyDescription("Who may subscribe.")
     private SubscribeAuthSpec subscribeAuth;
 
@@ -162,6 +166,14 @@ public class SseRelaySpec {
 
     public void setPublishAuth(PublishAuthSpec publishAuth) {
         this.publishAuth = publishAuth;
+    }
+
+    public PublishAckSpec getPublishAck() {
+        return publishAck;
+    }
+
+    public void setPublishAck(PublishAckSpec publishAck) {
+        this.publishAck = publishAck;
     }
 
     public SubscribeAuthSpec getSubscribeAuth() {

@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
 import io.sserelay.api.PeerStatus;
+import io.sserelay.api.PublishAckSpec;
 import io.sserelay.api.PublishAuthSpec;
 import io.sserelay.api.SecretKeyRef;
 import io.sserelay.api.SseRelay;
@@ -211,6 +212,10 @@ class SseRelayOperatorTest {
         SseRelay heartbeat = relay("beat", 1);
         heartbeat.getSpec().setHeartbeat("15 sec");
         assertRejected(heartbeat, "heartbeat must be a duration between 100ms and 10m");
+        SseRelay ackTimeout = relay("ack", 1);
+        ackTimeout.getSpec().setPublishAck(new PublishAckSpec());
+        ackTimeout.getSpec().getPublishAck().setTimeout("5m");
+        assertRejected(ackTimeout, "publishAck.timeout must be a duration between 10ms and 1m");
         SseRelay both = relay("both", 1);
         both.getSpec().setPublishAuth(new PublishAuthSpec());
         both.getSpec().getPublishAuth().setDisabled(true);

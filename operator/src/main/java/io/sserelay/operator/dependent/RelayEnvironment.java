@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.sserelay.api.CorsSpec;
 import io.sserelay.api.HistorySpec;
+import io.sserelay.api.PublishAckSpec;
 import io.sserelay.api.PublishAuthSpec;
 import io.sserelay.api.SecretKeyRef;
 import io.sserelay.api.SseRelay;
@@ -61,6 +62,11 @@ final class RelayEnvironment {
             optional(env, "RELAY_HISTORY_MAX_BYTES", history.getMaxBytes());
             optional(env, "RELAY_HISTORY_MAX_STREAMS", history.getMaxStreams());
             optional(env, "RELAY_HISTORY_MAX_TOMBSTONES", history.getMaxTombstones());
+        }
+        PublishAckSpec ack = spec.getPublishAck();
+        if (ack != null) {
+            optional(env, "RELAY_PUBLISH_ACK", ack.getMode());
+            optional(env, "RELAY_PUBLISH_ACK_TIMEOUT", ack.getTimeout());
         }
         optional(env, "RELAY_HEARTBEAT", spec.getHeartbeat());
         optional(env, "RELAY_MAX_EVENT_BYTES", spec.getMaxEventBytes());

@@ -3,6 +3,7 @@ package io.sserelay.operator.dependent;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.sserelay.api.CorsSpec;
 import io.sserelay.api.HistorySpec;
+import io.sserelay.api.PublishAckSpec;
 import io.sserelay.api.PublishAuthSpec;
 import io.sserelay.api.SecretKeyRef;
 import io.sserelay.api.SseRelay;
@@ -45,12 +46,16 @@ class RelayEnvironmentTest {
         spec.setSubscriberBufferBytes(8192);
         spec.setCors(new CorsSpec());
         spec.getCors().setAllowedOrigins(List.of("https://a.example.com", "https://b.example.com"));
+        spec.setPublishAck(new PublishAckSpec());
+        spec.getPublishAck().setMode(PublishAckSpec.Mode.local);
+        spec.getPublishAck().setTimeout("750ms");
         Map<String, EnvVar> env = env(relay);
         assertThat(values(env, "RELAY_HISTORY_MAX_EVENTS", "RELAY_HISTORY_MAX_AGE", "RELAY_HISTORY_MAX_BYTES",
                 "RELAY_HISTORY_MAX_STREAMS", "RELAY_HISTORY_MAX_TOMBSTONES", "RELAY_HEARTBEAT", "RELAY_MAX_EVENT_BYTES",
-                "RELAY_SUBSCRIBER_BUFFER_BYTES", "RELAY_MAX_CONNECTIONS_PER_ADDRESS", "RELAY_CORS_ALLOWED_ORIGINS"))
+                "RELAY_SUBSCRIBER_BUFFER_BYTES", "RELAY_MAX_CONNECTIONS_PER_ADDRESS", "RELAY_CORS_ALLOWED_ORIGINS",
+                "RELAY_PUBLISH_ACK", "RELAY_PUBLISH_ACK_TIMEOUT"))
                 .containsExactly("50", "1h", "50331648", "20000", "1000", "5s", "1024", "8192", "50",
-                        "https://a.example.com,https://b.example.com");
+                        "https://a.example.com,https://b.example.com", "local", "750ms");
     }
 
     @Test
