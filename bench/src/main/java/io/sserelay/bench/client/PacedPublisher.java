@@ -1,5 +1,7 @@
 package io.sserelay.bench.client;
 
+import org.HdrHistogram.Histogram;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -24,6 +26,9 @@ public final class PacedPublisher implements AutoCloseable {
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong maxLagNanos = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    /** Microseconds from sending a publish to its 202, for publishes due from {@link #measureFrom}. */
+    private final Histogram publishLatency = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
+    private volatile long measureFrom = Long.MAX_VALUE;
     private volatile boolean stopped;
 
     /**
@@ -50,7 +55,14 @@ public final class PacedPublisher implements AutoCloseable {
                         if (lag > maxLagNanos.get()) {
                             maxLagNanos.accumulateAndGet(lag, Math::max);
                         }
+                        long sent = EventPayload.now();
                         publisher.publish(streamOf.apply(i + 1), EventPayload.encode(i + 1, due, payloadBytes));
+                        if (due >= measureFrom) {
+                            long micros = TimeUnit.NANOSECONDS.toMicros(EventPayload.now() - sent);
+                            synchronized (publishLatency) {
+                                publishLatency.recordValue(Math.min(micros, publishLatency.getHighestTrackableValue()));
+                            }
+                        }
                         published.incrementAndGet();
                     }
                 } catch (IOException | RuntimeException e) {
@@ -61,6 +73,18 @@ public final class PacedPublisher implements AutoCloseable {
             threads.add(thread);
         }
         threads.forEach(Thread::start);
+    }
+
+    /** Publishes due from {@code nanos} ({@link EventPayload#now()}) on count in {@link #publishLatency()}. */
+    public void measurePublishLatencyFrom(long nanos) {
+        measureFrom = nanos;
+    }
+
+    /** A copy of the publish latencies measured so far, in microseconds: from sending a publish to its 202. */
+    public Histogram publishLatency() {
+        synchronized (publishLatency) {
+            return publishLatency.copy();
+        }
     }
 
     /** Events the relays have accepted so far. */

@@ -20,8 +20,11 @@ import java.util.Map;
 /**
  * S2: three clustered relays, subscribers spread over them, events published round-robin to
  * the three: two thirds of all deliveries cross a peer link. Measures publish-to-receive
- * latency (corrected for coordinated omission) and checks every subscriber got each of its
- * stream's events exactly once.
+ * latency (corrected for coordinated omission) and the publishers' wait for their 202, and
+ * checks every subscriber got each of its stream's events exactly once. Runs twice: with
+ * replicated acknowledgements (the default: a 202 once a peer holds the event, and delivery
+ * after that) and with local ones (RELAY_PUBLISH_ACK=local), so the figures show what the
+ * guarantee costs.
  *
  * <p>The subscribers are spread over 1,000 streams, each with one subscriber on every
  * relay, and event {@code i} goes to stream {@code i mod 1000} on relay {@code i mod 3}: every
@@ -48,6 +51,32 @@ public final class ClusterLatency implements Scenario {
 
     @Override
     public ScenarioResult run(BenchContext context) throws Exception {
+        List<Figure> figures = new ArrayList<>();
+        Map<String, List<double[]>> series = new java.util.LinkedHashMap<>();
+        String setup = null;
+        for (String mode : List.of("replicated", "local")) {
+            Run run = run(context, mode);
+            figures.addAll(run.figures());
+            // "latency" is what the report charts: the default mode's.
+            series.put(mode.equals("replicated") ? "latency" : "latency-" + mode, Percentiles.of(run.delivery()));
+            series.put("publish-latency-" + mode, Percentiles.of(run.publish()));
+            setup = run.setup();
+        }
+        List<String> notes = List.of(
+                "Two thirds of the deliveries cross a peer link: published on one relay, delivered by another.",
+                "Each stream has one subscriber on each relay; on one stream for all 3,000 the scenario would be "
+                        + "6 million deliveries/s, six times S1's target.",
+                "replicated: a publish is answered 202, and delivered anywhere, once a peer acknowledged holding it; "
+                        + "local: at once (RELAY_PUBLISH_ACK=local). Publish to 202 is measured by the publisher, from "
+                        + "sending the request to reading the answer, one request at a time per relay.");
+        return new ScenarioResult(id(), title(), setup + " Run once with each acknowledgement mode.", figures, series, notes);
+    }
+
+    /** One run's figures, named with the mode, and its latencies in microseconds. */
+    private record Run(List<Figure> figures, Histogram delivery, Histogram publish, String setup) {
+    }
+
+    private Run run(BenchContext context, String mode) throws Exception {
         int streams = context.count(1_000, 20);
         int subscribers = streams * RELAYS;
         Duration warmUp = context.duration(Duration.ofSeconds(5), Duration.ofSeconds(1));
@@ -58,8 +87,8 @@ public final class ClusterLatency implements Scenario {
         try (SseLoadClient client = context.loadClient(2)) {
             String peers = String.join(",", List.of("127.0.0.21:7070", "127.0.0.22:7070", "127.0.0.23:7070"));
             for (int r = 1; r <= RELAYS; r++) {
-                relays.add(context.startRelay("s2-relay-" + r, "127.0.0.2" + r,
-                        Map.of("RELAY_PEERS", peers, "RELAY_PEER_TOKEN", BenchContext.PEER_TOKEN)));
+                relays.add(context.startRelay("s2-" + mode + "-relay-" + r, "127.0.0.2" + r,
+                        Map.of("RELAY_PEERS", peers, "RELAY_PEER_TOKEN", BenchContext.PEER_TOKEN, "RELAY_PUBLISH_ACK", mode)));
             }
             Await.until("the relays to follow each other", Duration.ofSeconds(60),
                     () -> relays.stream().allMatch(r -> RelayHttp.meshedWith(r.url(), RELAYS - 1)));
@@ -71,13 +100,16 @@ public final class ClusterLatency implements Scenario {
                     j -> "/streams/" + stream((j / RELAYS) % streams), j -> null)
                     .awaitOpen(Duration.ofSeconds(60));
             double publisherLag;
+            Histogram publishLatency;
             try (PacedPublisher publisher = new PacedPublisher(addresses, BenchContext.PUBLISH_TOKEN,
                     seq -> stream((int) ((seq - 1) % streams)), RATE, BenchContext.EVENT_BYTES, total)) {
                 long measureFrom = EventPayload.now() + warmUp.toNanos();
                 client.recordLatencyFrom(measureFrom);
+                publisher.measurePublishLatencyFrom(measureFrom);
                 Await.until("the paced publisher to finish", warmUp.plus(measured).plusSeconds(60), publisher::finished);
                 FanOutThroughput.failIfFailed(publisher.failure());
                 publisherLag = publisher.maxLagNanos() / 1e6;
+                publishLatency = publisher.publishLatency();
             }
             // Every subscriber must end up with exactly the events of its stream.
             Await.until("every subscriber to receive its stream's events", Duration.ofSeconds(60), () -> {
@@ -93,29 +125,31 @@ public final class ClusterLatency implements Scenario {
             for (int j = 0; j < group.size(); j++) {
                 missing += expected(total, streams, (j / RELAYS) % streams) - group.subscriptions().get(j).distinct();
             }
+            String in = " (" + mode + ")";
             List<Figure> figures = new ArrayList<>();
-            figures.add(Figure.below("p99 publish to receive", Percentiles.millis(latency.getValueAtPercentile(99)),
+            figures.add(Figure.below("p99 publish to receive" + in, Percentiles.millis(latency.getValueAtPercentile(99)),
                     "ms", TARGET_P99_MS));
-            figures.add(Figure.below("p99.9 publish to receive",
+            figures.add(Figure.below("p99.9 publish to receive" + in,
                     Percentiles.millis(latency.getValueAtPercentile(99.9)), "ms", TARGET_P999_MS));
-            figures.add(Figure.info("p50 publish to receive", Percentiles.millis(latency.getValueAtPercentile(50)),
+            figures.add(Figure.info("p50 publish to receive" + in, Percentiles.millis(latency.getValueAtPercentile(50)),
                     "ms"));
-            figures.add(Figure.info("max publish to receive", Percentiles.millis(latency.getMaxValue()), "ms"));
-            figures.add(Figure.info("deliveries measured", latency.getTotalCount(), ""));
-            figures.add(Figure.info("publisher's worst lag behind its schedule", publisherLag, "ms"));
-            figures.add(Figure.none("events lost", missing));
-            figures.add(Figure.none("events duplicated", group.sum(Subscription::duplicates)));
-            figures.add(Figure.none("subscribers disconnected", group.ended()));
+            figures.add(Figure.info("max publish to receive" + in, Percentiles.millis(latency.getMaxValue()), "ms"));
+            figures.add(Figure.info("p50 publish to 202" + in,
+                    Percentiles.millis(publishLatency.getValueAtPercentile(50)), "ms"));
+            figures.add(Figure.info("p99 publish to 202" + in,
+                    Percentiles.millis(publishLatency.getValueAtPercentile(99)), "ms"));
+            figures.add(Figure.info("max publish to 202" + in, Percentiles.millis(publishLatency.getMaxValue()), "ms"));
+            figures.add(Figure.info("deliveries measured" + in, latency.getTotalCount(), ""));
+            figures.add(Figure.info("publisher's worst lag behind its schedule" + in, publisherLag, "ms"));
+            figures.add(Figure.none("events lost" + in, missing));
+            figures.add(Figure.none("events duplicated" + in, group.sum(Subscription::duplicates)));
+            figures.add(Figure.none("subscribers disconnected" + in, group.ended()));
             String setup = String.format("3 relays on 127.0.0.21-23 following each other; %s subscribers, a third on "
                             + "each relay, over %d streams (%d per stream); %s events/s of %d bytes, event i to relay "
                             + "i mod 3 and stream i mod %d; %d s measured after %d s of warm-up.",
                     Format.number(subscribers), streams, RELAYS, Format.number(RATE),
                     BenchContext.EVENT_BYTES, streams, measured.toSeconds(), warmUp.toSeconds());
-            List<String> notes = List.of(
-                    "Two thirds of the deliveries cross a peer link: published on one relay, delivered by another.",
-                    "Each stream has one subscriber on each relay; on one stream for all 3,000 the scenario would be "
-                            + "6 million deliveries/s, six times S1's target.");
-            return new ScenarioResult(id(), title(), setup, figures, Map.of("latency", Percentiles.of(latency)), notes);
+            return new Run(figures, latency, publishLatency, setup);
         } finally {
             relays.forEach(RelayProcess::close);
         }
