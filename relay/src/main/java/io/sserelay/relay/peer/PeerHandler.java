@@ -97,6 +97,11 @@ public final class PeerHandler implements HttpHandler {
             throw ApiError.badRequest("not_chunked", "send the follow request's body chunked"
                     + " (Transfer-Encoding: chunked): it carries the acknowledgements while the response streams");
         }
+        if (acknowledges) {
+            // The body carries ACK frames for as long as the stream lasts; each is checked as it
+            // is read (AckReader), so the listener's bound on request bodies does not apply.
+            exchange.setMaxEntitySize(0);
+        }
         Position after = after(target.single(AFTER));
         int protocol = acknowledges ? ACKNOWLEDGING_PROTOCOL
                 : String.valueOf(HORIZON_PROTOCOL).equals(exchange.getRequestHeaders().getFirst(X_RELAY_PEER_PROTOCOL))

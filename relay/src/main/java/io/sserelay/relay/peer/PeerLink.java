@@ -222,7 +222,10 @@ final class PeerLink {
         List<RemoteEvent> batch = new ArrayList<>();
         long acknowledged = 0;
         while (!stopped) {
+            // Bounded by frames as well as events: PENDING frames wait for this loop's ACK.
+            int frames = 0;
             do {
+                frames++;
                 PeerFrame frame = reader.next();
                 if (frame instanceof PeerFrame.EventFrame event && event.event().data().length > settings.maxEventBytes()) {
                     // Larger than this relay takes (the peer is configured with a higher limit):
@@ -246,7 +249,7 @@ final class PeerLink {
                 } else {
                     applyTwoPhase(origin, frame, batch);
                 }
-            } while (batch.size() < MAX_BATCH && reader.ready());
+            } while (frames < MAX_BATCH && batch.size() < MAX_BATCH && reader.ready());
             applyBatch(origin, batch);
             long holding = held.highest();
             if (holding > acknowledged) {
@@ -274,14 +277,15 @@ final class PeerLink {
         }
     }
 
-    /** One ACK frame as one chunk of the request body. */
+    /** One ACK frame as one chunk of the request body, in one write. */
     private static void writeAck(OutputStream out, long seq) throws IOException {
         ByteBuffer frame = PeerFrames.ack(seq);
-        byte[] chunk = new byte[frame.remaining()];
-        frame.get(chunk);
-        out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        byte[] size = (Integer.toHexString(frame.remaining()) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] chunk = new byte[size.length + frame.remaining() + CRLF.length];
+        System.arraycopy(size, 0, chunk, 0, size.length);
+        frame.get(chunk, size.length, frame.remaining());
+        System.arraycopy(CRLF, 0, chunk, chunk.length - CRLF.length, CRLF.length);
         out.write(chunk);
-        out.write(CRLF);
         out.flush();
     }
 

@@ -39,6 +39,8 @@ final class PeerStream extends StreamingResponse implements PeerSubscriber {
     private final AckReader.Acks acks;
     private final RelayMetrics metrics;
     private final AckReader ackReader = new AckReader();
+    /** The last PENDING sequence number queued to this follower; written under the hub's lock. */
+    private volatile long offeredUpTo;
     /** IO thread only: the follower broke the protocol and is being dropped. */
     private boolean refused;
 
@@ -92,11 +94,17 @@ final class PeerStream extends StreamingResponse implements PeerSubscriber {
         offerEvent(event);
     }
 
-    /** Within the peer's buffer like events: a follower too slow to take them is cut off. */
+    /**
+     * Outside the peer's buffer, like a catch-up: the origin's publish budget bounds what it
+     * holds, and a follower cut off for it would come back to the same held events, and no ACK
+     * would arrive meanwhile.
+     */
     @Override
     public void onHeld(HeldBatch batch) {
+        // Before the frames can be written: the follower may acknowledge them at once.
+        offeredUpTo = batch.lastSeq();
         for (HeldEvent event : batch.events()) {
-            offerOwnFrame(event.frame(PeerFrames::pending));
+            offerFrame(event.frame(PeerFrames::pending));
         }
         if (batch.tag() != null) {
             offerFrame(PeerFrames.key(batch.lastSeq(), batch.events().size(), batch.tag()));
@@ -135,7 +143,8 @@ final class PeerStream extends StreamingResponse implements PeerSubscriber {
             return; // an older follower's GET: whatever it sends is not ours to read
         }
         try {
-            ackReader.read(bytes, acks == null ? seq -> true : acks);
+            // Only what this follower was sent: another follower's acknowledgement is no proof.
+            ackReader.read(bytes, seq -> seq <= offeredUpTo && acks != null && acks.acknowledged(seq));
         } catch (PeerProtocolException e) {
             refused = true;
             metrics.peerFrameRejected(e.reason());

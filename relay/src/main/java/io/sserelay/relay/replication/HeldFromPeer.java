@@ -89,9 +89,29 @@ public final class HeldFromPeer {
         bytes += cost;
     }
 
-    /** The idempotency key of the held events {@code lastSeq - count + 1 .. lastSeq}. */
+    /**
+     * The idempotency key of the held events {@code lastSeq - count + 1 .. lastSeq}, which the
+     * peer sends right after their PENDING frames.
+     *
+     * @throws IllegalStateException when those events are not the last held, or the bound is passed
+     */
     public void tag(long lastSeq, int count, IdempotencyTag tag) {
+        RemoteEvent last = events.peekLast();
+        if (last == null || last.seq() != lastSeq || count > events.size()) {
+            throw new IllegalStateException("KEY for events " + (lastSeq - count + 1) + ".." + lastSeq
+                    + ", which are not the last held");
+        }
+        long cost = tagCost(tag);
+        if (bytes + cost > maxBytes) {
+            throw new IllegalStateException("pending events would hold more than " + maxBytes + " bytes");
+        }
         tags.addLast(new Tagged(lastSeq, count, tag));
+        bytes += cost;
+    }
+
+    /** A key's heap: its characters, its digest, and the objects around them, rounded up. */
+    private static long tagCost(IdempotencyTag tag) {
+        return 2L * tag.key().length() + tag.digest().length + EVENT_OVERHEAD;
     }
 
     /** The highest sequence number held, 0 when none: what to acknowledge. */
@@ -122,7 +142,13 @@ public final class HeldFromPeer {
             }
             return aborted;
         });
-        tags.removeIf(tagged -> tagged.lastSeq >= firstSeq && tagged.lastSeq <= lastSeq);
+        tags.removeIf(tagged -> {
+            boolean aborted = tagged.lastSeq >= firstSeq && tagged.lastSeq <= lastSeq;
+            if (aborted) {
+                bytes -= tagCost(tagged.tag);
+            }
+            return aborted;
+        });
     }
 
     /** The peer's origin is gone: deliver everything held (see the class comment). */
@@ -149,7 +175,9 @@ public final class HeldFromPeer {
 
     private void apply(List<RemoteEvent> committed, long upTo, long nowNanos) {
         if (committed.isEmpty()) {
-            tags.removeIf(tagged -> tagged.lastSeq <= upTo);
+            while (!tags.isEmpty() && tags.peekFirst().lastSeq <= upTo) {
+                bytes -= tagCost(tags.pollFirst().tag);
+            }
             return;
         }
         List<Event> applied = new ArrayList<>(committed.size());
@@ -170,7 +198,9 @@ public final class HeldFromPeer {
             bySeq.put(event.seq(), event);
         }
         while (!tags.isEmpty() && tags.peekFirst().lastSeq <= upTo) {
-            remember(tags.pollFirst(), bySeq, nowNanos);
+            Tagged tagged = tags.pollFirst();
+            bytes -= tagCost(tagged.tag);
+            remember(tagged, bySeq, nowNanos);
         }
     }
 

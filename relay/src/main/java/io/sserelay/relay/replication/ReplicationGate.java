@@ -110,8 +110,8 @@ public final class ReplicationGate implements AutoCloseable {
                 } else if (waiting.isEmpty() && !hasPeers.getAsBoolean()) {
                     local = hub.publish(requests, acceptedNanos);
                 } else {
-                    Waiting held = new Waiting(hub.hold(requests, tag, acceptedNanos), outcome);
-                    issued = held.batch.lastSeq();
+                    // Raised before a follower can see the events: its ACK may come back at once.
+                    Waiting held = new Waiting(hub.hold(requests, tag, acceptedNanos, seq -> issued = seq), outcome);
                     waiting.addLast(held);
                     waitingCount = waiting.size();
                     held.timer = timers.apply(() -> expire(held));
@@ -163,15 +163,19 @@ public final class ReplicationGate implements AutoCloseable {
                 waiting.pollFirst();
                 oldest.timer.cancel(false);
                 Waiting committed = oldest;
+                List<Event> events;
                 try {
-                    List<Event> events = hub.commitHeld(committed.batch);
-                    answers.add(() -> committed.outcome.committed(events, true));
+                    events = hub.commitHeld(committed.batch);
                 } catch (RuntimeException e) {
-                    // Never leave a publisher hanging; the hub's state is the log's problem now.
-                    LOG.error("could not commit held events {}..{}", committed.batch.firstSeq(),
+                    // A broken invariant: the batch is taken out of the hub and the peers' hands
+                    // (ABORT), so that the publishes after it can still commit.
+                    LOG.error("could not commit held events {}..{}; aborting them", committed.batch.firstSeq(),
                             committed.batch.lastSeq(), e);
+                    hub.abortHeld(committed.batch);
                     answers.add(committed.outcome::closing);
+                    continue;
                 }
+                answers.add(() -> committed.outcome.committed(events, true));
             }
             waitingCount = waiting.size();
         }
@@ -179,6 +183,11 @@ public final class ReplicationGate implements AutoCloseable {
     }
 
     private void expire(Waiting held) {
+        if (acknowledged.get() >= held.batch.lastSeq()) {
+            // A peer held it in time; its commit is queued behind this timeout.
+            commitAcknowledged();
+            return;
+        }
         synchronized (this) {
             if (!waiting.remove(held)) {
                 return; // committed meanwhile

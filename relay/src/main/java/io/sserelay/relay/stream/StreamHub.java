@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 
 /**
  * The relay's event log and fan-out: numbers accepted events, keeps each stream's history
@@ -420,6 +421,15 @@ public final class StreamHub {
      * @throws RelayClosingException when the relay is shutting down
      */
     public HeldBatch hold(List<PublishRequest> requests, IdempotencyTag tag, long acceptedNanos) {
+        return hold(requests, tag, acceptedNanos, lastSeq -> { });
+    }
+
+    /**
+     * As {@link #hold(List, IdempotencyTag, long)}; {@code numbered} hears the batch's last
+     * sequence number before any follower is sent it, so that it can tell an acknowledgement
+     * that arrives at once from one for a number never sent. It runs under the hub's lock.
+     */
+    public HeldBatch hold(List<PublishRequest> requests, IdempotencyTag tag, long acceptedNanos, LongConsumer numbered) {
         lock.lock();
         try {
             if (closing) {
@@ -430,6 +440,7 @@ public final class StreamHub {
                 events.add(new HeldEvent(++lastSeq, request.stream(), request.type(), request.data()));
             }
             HeldBatch batch = new HeldBatch(List.copyOf(events), tag, acceptedNanos);
+            numbered.accept(batch.lastSeq());
             held.addLast(batch);
             for (PeerSubscriber follower : followers) {
                 if (follower.holdsPending()) {

@@ -97,6 +97,27 @@ class HeldFromPeerTest {
     }
 
     @Test
+    void aKeyMustNameTheLastHeldEventsAndCountsTowardsTheBound() {
+        IdempotencyTag tag = new IdempotencyTag("key-1", new byte[32], false);
+        assertThatThrownBy(() -> held.tag(5, 1, tag)).as("nothing held")
+                .hasMessage("KEY for events 5..5, which are not the last held");
+        held.hold(event(1, "a"));
+        held.hold(event(2, "b"));
+        assertThatThrownBy(() -> held.tag(2, Integer.MAX_VALUE, tag)).as("a count far beyond what is held")
+                .hasMessage("KEY for events -2147483644..2, which are not the last held");
+        assertThatThrownBy(() -> held.tag(1, 1, tag)).as("not the last held")
+                .hasMessage("KEY for events 1..1, which are not the last held");
+
+        HeldFromPeer small = new HeldFromPeer(hub, keys, 600, 1024, () -> { });
+        small.hello("origin01", 0);
+        small.hold(event(1, "a"));
+        small.tag(1, 1, tag);
+        small.hold(event(2, "b"));
+        assertThatThrownBy(() -> small.tag(2, 1, new IdempotencyTag("k".repeat(100), new byte[32], true)))
+                .hasMessage("pending events would hold more than 600 bytes");
+    }
+
+    @Test
     void anEventLargerThanThisRelayTakesIsSkippedWithAGapWhenItCommits() {
         held.hold(event(1, "x".repeat(17)));
         held.hold(event(2, "small"));

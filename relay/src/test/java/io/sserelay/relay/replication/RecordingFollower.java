@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** A follower that holds pending events and writes down what the hub tells it, as frame names. */
-final class RecordingFollower implements PeerSubscriber {
+class RecordingFollower implements PeerSubscriber {
 
     final List<String> frames = new CopyOnWriteArrayList<>();
 

@@ -154,6 +154,43 @@ class ReplicationGateTest {
         assertThat(late.frames).containsExactly("HELLO", "PENDING 1");
     }
 
+    @Test
+    void anAcknowledgementThatComesBackBeforeTheGateReturnsIsAccepted() {
+        gate = new ReplicationGate(hub, Duration.ofMinutes(1), hasPeers::get);
+        List<Boolean> accepted = new CopyOnWriteArrayList<>();
+        // A follower whose ACK arrives while the publish is still being held (its IO thread
+        // writes the PENDING frames at once, and a loopback peer answers as fast).
+        hub.follow(Position.EMPTY, new RecordingFollower() {
+            @Override
+            public void onHeld(io.sserelay.relay.stream.HeldBatch batch) {
+                super.onHeld(batch);
+                accepted.add(gate.acknowledged(batch.lastSeq()));
+            }
+        });
+        Answer answer = new Answer();
+        gate.publish(requests("fast"), null, 0, answer);
+        assertThat(accepted).containsExactly(true);
+        await().until(() -> answer.outcome.get() != null);
+        assertThat(answer.outcome.get()).isEqualTo("committed replicated [origin01-1]");
+    }
+
+    @Test
+    void aTimeoutThatFindsThePublishAcknowledgedCommitsIt() {
+        List<Runnable> timers = new CopyOnWriteArrayList<>();
+        gate = new ReplicationGate(hub, Duration.ofMinutes(1), hasPeers::get, task -> {
+            timers.add(task);
+            return new FutureTask<>(task, null);
+        });
+        Answer answer = new Answer();
+        gate.publish(requests("in time"), null, 0, answer);
+        gate.acknowledged(1);
+        // The timeout fires whether or not the queued commit ran first: either way a peer held it.
+        timers.get(0).run();
+        await().until(() -> answer.outcome.get() != null);
+        assertThat(answer.outcome.get()).isEqualTo("committed replicated [origin01-1]");
+        assertThat(follower.frames).doesNotContain("ABORT 1..1");
+    }
+
     private static List<PublishRequest> requests(String... data) {
         return java.util.Arrays.stream(data)
                 .map(d -> new PublishRequest("s", null, d.getBytes(StandardCharsets.UTF_8))).toList();
