@@ -34,7 +34,7 @@ final class PublishReply implements ReplicationGate.Outcome {
     private final long acceptedNanos = System.nanoTime();
     private final AtomicBoolean answered = new AtomicBoolean();
     /** Set once the key is claimed for this publish. */
-    private volatile byte[] digest;
+    private volatile IdempotencyKeys.Claim.Granted claimed;
 
     PublishReply(HttpServerExchange exchange, boolean single, String key, IdempotencyKeys keys, RelayMetrics metrics,
             Runnable release) {
@@ -52,8 +52,8 @@ final class PublishReply implements ReplicationGate.Outcome {
      */
     boolean claim(byte[] requestDigest, long nowNanos) {
         IdempotencyKeys.Claim claim = keys.claim(key, requestDigest, nowNanos);
-        if (claim instanceof IdempotencyKeys.Claim.Granted) {
-            digest = requestDigest;
+        if (claim instanceof IdempotencyKeys.Claim.Granted granted) {
+            claimed = granted;
             return true;
         }
         if (claim instanceof IdempotencyKeys.Claim.Replay replay) {
@@ -75,8 +75,8 @@ final class PublishReply implements ReplicationGate.Outcome {
     public void committed(List<Event> events, boolean replicated) {
         String body = PublishAnswer.of(single, events);
         long now = System.nanoTime();
-        if (digest != null) {
-            keys.complete(key, digest, body, now);
+        if (claimed != null) {
+            keys.complete(key, claimed, body, now);
         }
         metrics.publishAcknowledged(replicated, now - acceptedNanos);
         answer(202, body, false);
@@ -101,8 +101,8 @@ final class PublishReply implements ReplicationGate.Outcome {
         if (!answered.compareAndSet(false, true)) {
             return;
         }
-        if (digest != null) {
-            keys.release(key);
+        if (claimed != null) {
+            keys.release(key, claimed);
         }
         release.run();
         IoThreadAnswer.send(exchange, () -> error.send(exchange));

@@ -12,10 +12,16 @@ import java.util.Map;
  * same answer and publishes nothing; the same key with another request is a conflict; a key
  * whose publish is still waiting for replication is in use. A publish that failed frees its key.
  *
- * <p>Memory: records are remembered for {@code window} (the history's maximum age: past it a
- * retry could not be told apart from a new publish by the events either), and at most
- * {@code maxKeys} of them and {@code maxBytes} by estimate; beyond either bound the oldest are
- * forgotten first, which {@link #forgotten()} counts.
+ * <p>A key in use belongs to whoever claimed it ({@link Claim.Granted}): only that claim
+ * completes or releases it, so a late failure of one publish never frees a key another holds.
+ * A key in use is never forgotten either: forgetting it would let a retry publish while the
+ * first publish may still commit. Keys in use are few, bounded by the publishes waiting for
+ * replication, which the publish budget bounds.
+ *
+ * <p>Memory: answered records are remembered for {@code window} (the history's maximum age:
+ * past it a retry could not be told apart from a new publish by the events either), and at most
+ * {@code maxKeys} of them and {@code maxBytes} by estimate; beyond either bound the oldest
+ * answered ones are forgotten first, which {@link #forgotten()} counts.
  *
  * <p>Threads: any; every method takes this object's monitor for a short, non-blocking step.
  */
@@ -27,8 +33,13 @@ public final class IdempotencyKeys {
     /** The outcome of {@link #claim}. */
     public sealed interface Claim {
 
-        /** The key is new: publish, then {@link #complete} or {@link #release} it. */
-        record Granted() implements Claim {
+        /** The key is new and now in use by this claim: publish, then {@link #complete} or {@link #release} it. */
+        final class Granted implements Claim {
+            private final Record record;
+
+            private Granted(Record record) {
+                this.record = record;
+            }
         }
 
         /** The same request was answered before: send {@code answer} again, publish nothing. */
@@ -44,7 +55,6 @@ public final class IdempotencyKeys {
         }
     }
 
-    private static final Claim GRANTED = new Claim.Granted();
     private static final Claim CONFLICT = new Claim.Conflict();
     private static final Claim IN_PROGRESS = new Claim.InProgress();
     /** A map entry and its node, the record, the digest's array: everything but the two strings. */
@@ -87,8 +97,9 @@ public final class IdempotencyKeys {
         evictExpired(nowNanos);
         Record record = records.get(key);
         if (record == null) {
-            put(key, new Record(digest, null, nowNanos));
-            return GRANTED;
+            Record inUse = new Record(digest, null, nowNanos);
+            put(key, inUse);
+            return new Claim.Granted(inUse);
         }
         if (!Arrays.equals(record.digest, digest)) {
             return CONFLICT;
@@ -96,16 +107,22 @@ public final class IdempotencyKeys {
         return record.answer == null ? IN_PROGRESS : new Claim.Replay(record.answer);
     }
 
-    /** The key's publish was answered 202 with {@code answer}. */
-    public synchronized void complete(String key, byte[] digest, String answer, long nowNanos) {
-        remove(key);
-        put(key, new Record(digest, answer, nowNanos));
+    /**
+     * The publish that claimed {@code key} was answered 202 with {@code answer}. Only a claim
+     * completes its key, and nothing else takes a key in use from it, so the record is the claim's.
+     */
+    public synchronized void complete(String key, Claim.Granted claim, String answer, long nowNanos) {
+        if (records.get(key) == claim.record) {
+            remove(key);
+        }
+        if (!records.containsKey(key)) {
+            put(key, new Record(claim.record.digest, answer, nowNanos));
+        }
     }
 
-    /** The key's publish failed: a retry may publish. */
-    public synchronized void release(String key) {
-        Record record = records.get(key);
-        if (record != null && record.answer == null) {
+    /** The publish that claimed {@code key} failed: a retry may publish. Does nothing a second time. */
+    public synchronized void release(String key, Claim.Granted claim) {
+        if (records.get(key) == claim.record) {
             remove(key);
         }
     }
@@ -127,8 +144,10 @@ public final class IdempotencyKeys {
             if (nowNanos - entry.getValue().sinceNanos <= windowNanos) {
                 break;
             }
-            bytes -= cost(entry.getKey(), entry.getValue());
-            oldest.remove();
+            if (entry.getValue().answer != null) {
+                bytes -= cost(entry.getKey(), entry.getValue());
+                oldest.remove();
+            }
         }
     }
 
@@ -154,8 +173,11 @@ public final class IdempotencyKeys {
         records.put(key, record);
         bytes += cost(key, record);
         Iterator<Map.Entry<String, Record>> oldest = records.entrySet().iterator();
-        while ((bytes > maxBytes || records.size() > maxKeys) && records.size() > 1) {
+        while ((bytes > maxBytes || records.size() > maxKeys) && oldest.hasNext()) {
             Map.Entry<String, Record> entry = oldest.next();
+            if (entry.getValue() == record || entry.getValue().answer == null) {
+                continue; // the newest, and keys in use, stay
+            }
             bytes -= cost(entry.getKey(), entry.getValue());
             oldest.remove();
             forgotten++;
