@@ -2,7 +2,10 @@ package io.sserelay.relay;
 
 import com.sun.net.httpserver.HttpServer;
 import io.sserelay.relay.peer.PeerAddress;
+import io.sserelay.relay.peer.ChunkedInputStream;
 import io.sserelay.relay.peer.PeerFrames;
+import io.sserelay.relay.replication.PublishDigest;
+import io.sserelay.relay.stream.IdempotencyTag;
 import io.sserelay.relay.stream.HeldBatch;
 import io.sserelay.relay.stream.HistoryLimits;
 import io.sserelay.relay.stream.PublishRequest;
@@ -19,6 +22,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -33,6 +37,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -224,6 +229,190 @@ class ReplicatedPublishTest {
         }
     }
 
+    /**
+     * The link breaks after the follower acknowledged three held events and before it heard what
+     * became of them; meanwhile the origin committed the first (with a key), aborted the second and
+     * still holds the third. A retry of the first sent to the follower meanwhile is told the key is
+     * in use; after the reconnect, the catch-up settles each event, and the retry gets its answer.
+     */
+    @Test
+    void aFollowerThatMissedItsOriginsDecisionsLearnsThemFromTheCatchUp() throws Exception {
+        byte[] digest = PublishDigest.of(true, List.of(new PublishRequest("s", null, bytes("committed"))));
+        List<byte[]> pending = pendingFrames("committed", "aborted", "still held");
+        AtomicInteger connections = new AtomicInteger();
+        CountDownLatch acknowledged = new CountDownLatch(1);
+        CountDownLatch retried = new CountDownLatch(1);
+        HttpServer fakeOrigin = HttpServer.create(new InetSocketAddress("127.0.0.24", 0), 0);
+        fakeOrigin.createContext("/peer/v1/log", exchange -> {
+            int connection = connections.incrementAndGet();
+            try (OutputStream out = exchange.getResponseBody(); InputStream acks = exchange.getRequestBody()) {
+                if (connection == 1) {
+                    exchange.sendResponseHeaders(200, 0);
+                    out.write(bytes(PeerFrames.hello("fakeorig", 0, 1_790_000_000L, true)));
+                    out.write(bytes(PeerFrames.CAUGHT_UP));
+                    out.write(pending.get(0));
+                    out.write(bytes(PeerFrames.key(1, 1, new IdempotencyTag("order-1", digest, true))));
+                    out.write(pending.get(1));
+                    out.write(pending.get(2));
+                    out.flush();
+                    awaitAck(acks, 3);
+                    acknowledged.countDown();
+                    return; // the connection breaks: no COMMIT, no ABORT
+                }
+                await().until(() -> retried.getCount() == 0);
+                exchange.sendResponseHeaders(200, 0);
+                out.write(bytes(PeerFrames.hello("fakeorig", 3, 1_790_000_000L, true)));
+                out.write(bytes(PeerFrames.event(eventOf("fakeorig", "committed"))));
+                out.write(pending.get(2));
+                out.write(bytes(PeerFrames.CAUGHT_UP));
+                out.write(bytes(PeerFrames.commit(3)));
+                out.flush();
+                awaitAck(acks, Long.MAX_VALUE); // until the follower hangs up
+            } catch (IOException ignored) {
+                // the follower hung up
+            }
+        });
+        fakeOrigin.start();
+        // Local: the fake origin follows nobody, so the follower's own publishes need no peer.
+        try (TestCluster cluster = TestCluster.start(1, Map.of("RELAY_PUBLISH_ACK", "local"))) {
+            TestRelay follower = cluster.relay(0);
+            SseClient subscriber = follower.subscribe("/streams/s");
+            await().until(() -> subscriber.lastEventId() != null);
+            cluster.peerSource(0).set(Set.of(cluster.peerAddress(0),
+                    new PeerAddress("127.0.0.24", fakeOrigin.getAddress().getPort())));
+            assertThat(acknowledged.await(30, TimeUnit.SECONDS)).isTrue();
+            HttpResponse<String> early = publish(follower, "s", "committed", "order-1");
+            assertThat(early.statusCode()).as("the origin's publish may still commit").isEqualTo(409);
+            assertThat(early.body()).contains("\"error\":\"idempotency_key_in_use\"");
+            retried.countDown();
+
+            subscriber.awaitEvents(2);
+            assertThat(subscriber.data()).containsExactly("committed", "still held");
+            assertThat(subscriber.frames()).noneMatch(f -> "reset".equals(f.event()));
+            HttpResponse<String> retry = publish(follower, "s", "committed", "order-1");
+            assertThat(retry.statusCode()).isEqualTo(202);
+            assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+            String committedId = subscriber.frames().stream().filter(f -> "committed".equals(f.data())).findFirst()
+                    .orElseThrow().id();
+            assertThat(retry.body()).as("the id the event has here").isEqualTo("{\"stream\":\"s\",\"id\":\"" + committedId + "\"}");
+            follower.publish("s", "end");
+            subscriber.awaitEvents(3);
+            assertThat(subscriber.data()).as("nothing twice, nothing aborted").containsExactly("committed", "still held", "end");
+            assertThat(connections.get()).isEqualTo(2);
+            subscriber.close();
+        } finally {
+            fakeOrigin.stop(0);
+        }
+    }
+
+    /**
+     * As when Kubernetes starts deleting the origin's pod: it leaves the peer set while alive and
+     * still deciding. The follower holds no new publish, waits for the decision on what it
+     * holds (here an ABORT), and only then stops following.
+     */
+    @Test
+    void aLiveOriginLeavingThePeerSetStillDecidesWhatItsFollowerHolds() throws Exception {
+        List<byte[]> pending = pendingFrames("aborted by its origin", "published while leaving");
+        CountDownLatch acknowledged = new CountDownLatch(1);
+        CountDownLatch left = new CountDownLatch(1);
+        CountDownLatch ended = new CountDownLatch(1);
+        AtomicInteger connections = new AtomicInteger();
+        List<Long> acks = new java.util.concurrent.CopyOnWriteArrayList<>();
+        HttpServer fakeOrigin = HttpServer.create(new InetSocketAddress("127.0.0.25", 0), 0);
+        fakeOrigin.createContext("/peer/v1/log", exchange -> {
+            connections.incrementAndGet();
+            try (OutputStream out = exchange.getResponseBody(); InputStream in = exchange.getRequestBody()) {
+                exchange.sendResponseHeaders(200, 0);
+                out.write(bytes(PeerFrames.hello("fakeorig", 0, 1_790_000_000L, true)));
+                out.write(bytes(PeerFrames.CAUGHT_UP));
+                out.write(pending.get(0));
+                out.flush();
+                acks.add(awaitAck(in, 1));
+                acknowledged.countDown();
+                await().until(() -> left.getCount() == 0);
+                out.write(bytes(PeerFrames.abort(1, 1)));
+                out.write(pending.get(1));
+                out.write(bytes(PeerFrames.key(2, 1, new IdempotencyTag("k", new byte[32], true))));
+                out.flush();
+                byte[] ack = new byte[13];
+                while (in.readNBytes(ack, 0, 13) == 13) {
+                    acks.add(ByteBuffer.wrap(ack, 5, 8).getLong());
+                }
+            } catch (IOException ignored) {
+                // the follower hung up
+            } finally {
+                ended.countDown();
+            }
+        });
+        fakeOrigin.start();
+        try (TestCluster cluster = TestCluster.start(1, Map.of())) {
+            TestRelay follower = cluster.relay(0);
+            SseClient subscriber = follower.subscribe("/streams/s");
+            await().until(() -> subscriber.lastEventId() != null);
+            cluster.peerSource(0).set(Set.of(cluster.peerAddress(0),
+                    new PeerAddress("127.0.0.25", fakeOrigin.getAddress().getPort())));
+            assertThat(acknowledged.await(30, TimeUnit.SECONDS)).isTrue();
+            cluster.peerSource(0).set(Set.of(cluster.peerAddress(0)));
+            left.countDown();
+            assertThat(ended.await(30, TimeUnit.SECONDS)).as("the follower hangs up once nothing is held").isTrue();
+            assertThat(acks).as("nothing acknowledged after leaving").containsExactly(1L);
+            assertThat(connections.get()).isEqualTo(1);
+            await().until(() -> follower.metric("sserelay_peer_links_connected") == 0);
+
+            follower.publish("s", "after");
+            subscriber.awaitEvents(1);
+            assertThat(subscriber.data()).as("neither the aborted event nor the unacknowledged one").containsExactly("after");
+            assertThat(publish(follower, "s", "k-free", "k").statusCode()).as("the key was never held here").isEqualTo(202);
+            subscriber.close();
+        } finally {
+            fakeOrigin.stop(0);
+        }
+    }
+
+    /**
+     * The acknowledgements travel in one request body for as long as the follower follows: past any
+     * body limit (Undertow's default is 2 MiB), the origin still reads them.
+     */
+    @Test
+    void aFollowerAcknowledgesForAsLongAsItFollows() throws Exception {
+        try (TestCluster cluster = TestCluster.start(1, Map.of("RELAY_PUBLISH_ACK_TIMEOUT", "30s"))) {
+            TestRelay origin = cluster.relay(0);
+            PeerAddress rawFollower = new PeerAddress("127.0.0.26", 7070); // nothing listens: only followed
+            cluster.peerSource(0).set(Set.of(cluster.peerAddress(0), rawFollower));
+            try (Socket socket = new Socket(cluster.peerAddress(0).host(), cluster.peerAddress(0).port())) {
+                socket.setSoTimeout(60_000);
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST /peer/v1/log?after= HTTP/1.1\r\nHost: " + cluster.peerAddress(0) + "\r\n"
+                        + "Authorization: Bearer " + TestCluster.PEER_TOKEN + "\r\nX-Relay-Peer: " + rawFollower + "\r\n"
+                        + "X-Relay-Peer-Protocol: 3\r\nContent-Type: " + PeerFrames.CONTENT_TYPE + "\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                InputStream in = new java.io.BufferedInputStream(socket.getInputStream());
+                String head = readHead(in);
+                assertThat(head).startsWith("HTTP/1.1 200");
+                InputStream frames = head.toLowerCase(java.util.Locale.ROOT).contains("transfer-encoding: chunked")
+                        ? new ChunkedInputStream(in) : in;
+
+                CompletableFuture<HttpResponse<String>> first = publishAsync(origin, "s", "first", null);
+                long seq = pendingSeq(frames);
+                byte[] ack = ackChunk(seq);
+                byte[] manyAcks = new byte[ack.length * 200_000]; // 4 MB
+                for (int i = 0; i < 200_000; i++) {
+                    System.arraycopy(ack, 0, manyAcks, i * ack.length, ack.length);
+                }
+                out.write(manyAcks);
+                out.flush();
+                assertThat(first.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(202);
+
+                CompletableFuture<HttpResponse<String>> second = publishAsync(origin, "s", "second", null);
+                out.write(ackChunk(pendingSeq(frames)));
+                out.flush();
+                assertThat(second.get(60, TimeUnit.SECONDS).statusCode()).as("still read after 4 MB").isEqualTo(202);
+                assertThat(origin.metric("sserelay_publish_replicated_total")).isEqualTo(2);
+            }
+        }
+    }
+
     /** As during a rolling update: a follower of an earlier version follows with GET and cannot acknowledge. */
     @Test
     void aFollowerOfAnEarlierVersionGetsCommittedEventsOnlyAndNeverCountsAsAnAcknowledgement() throws Exception {
@@ -255,7 +444,10 @@ class ReplicatedPublishTest {
         }
     }
 
-    /** As during a rolling update: a peer of an earlier version refuses the POST and is followed with GET. */
+    /**
+     * As during a rolling update: a peer of an earlier version refuses the POST and is followed with
+     * GET; it cannot acknowledge, so the new relay publishes as in local mode instead of answering 503.
+     */
     @Test
     void aPeerOfAnEarlierVersionIsFollowedWithGet() throws Exception {
         List<String> methods = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -279,7 +471,7 @@ class ReplicatedPublishTest {
             }
         });
         olderPeer.start();
-        try (TestCluster cluster = TestCluster.start(1, Map.of())) {
+        try (TestCluster cluster = TestCluster.start(1, Map.of("RELAY_PUBLISH_ACK_TIMEOUT", "300ms"))) {
             SseClient subscriber = cluster.relay(0).subscribe("/streams/s");
             await().until(() -> subscriber.lastEventId() != null);
             cluster.peerSource(0).set(Set.of(cluster.peerAddress(0),
@@ -287,6 +479,8 @@ class ReplicatedPublishTest {
             subscriber.awaitEvents(1);
             assertThat(subscriber.data()).containsExactly("from an older relay");
             assertThat(methods).startsWith("POST 3", "GET 2");
+            assertThat(publish(cluster.relay(0), "s", "new", null).statusCode()).isEqualTo(202);
+            assertThat(cluster.relay(0).metric("sserelay_publish_ack_seconds_count{mode=\"local\"}")).isEqualTo(1);
             subscriber.close();
         } finally {
             olderPeer.stop(0);
@@ -297,6 +491,59 @@ class ReplicatedPublishTest {
         StreamHub older = new StreamHub("olderrel", new HistoryLimits(10, Duration.ofMinutes(1), 1 << 20), true);
         return older.publish(List.of(new PublishRequest("s", null,
                 "from an older relay".getBytes(StandardCharsets.UTF_8))), 0).get(0);
+    }
+
+    /** Reads ACK frames from a follower's request body until one reaches {@code seq}; returns the last. */
+    private static long awaitAck(InputStream acks, long seq) throws IOException {
+        byte[] ack = new byte[13];
+        long last = 0;
+        while (last < seq && acks.readNBytes(ack, 0, 13) == 13) {
+            last = ByteBuffer.wrap(ack, 5, 8).getLong();
+        }
+        return last;
+    }
+
+    /** Skips frames until a PENDING one, and returns its sequence number. */
+    private static long pendingSeq(InputStream frames) throws IOException {
+        byte[] frame;
+        do {
+            frame = frame(frames);
+        } while (frame[0] != PeerFrames.PENDING);
+        return ByteBuffer.wrap(frame, 5, 8).getLong();
+    }
+
+    /** One ACK frame as one chunk of a request body. */
+    private static byte[] ackChunk(long seq) {
+        byte[] frame = bytes(PeerFrames.ack(seq));
+        byte[] size = (Integer.toHexString(frame.length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] chunk = new byte[size.length + frame.length + 2];
+        System.arraycopy(size, 0, chunk, 0, size.length);
+        System.arraycopy(frame, 0, chunk, size.length, frame.length);
+        chunk[chunk.length - 2] = '\r';
+        chunk[chunk.length - 1] = '\n';
+        return chunk;
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("the response ended in its head: " + head);
+            }
+            head.append((char) b);
+        }
+        return head.toString();
+    }
+
+    /** An event of a fake origin's numbering, as its hub makes it: numbered 1. */
+    private static io.sserelay.relay.stream.Event eventOf(String origin, String data) {
+        StreamHub hub = new StreamHub(origin, new HistoryLimits(10, Duration.ofMinutes(1), 1 << 20), true);
+        return hub.publish(List.of(new PublishRequest("s", null, bytes(data))), 0).get(0);
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     /** One whole frame, header included. */

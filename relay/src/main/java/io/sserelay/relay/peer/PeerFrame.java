@@ -43,4 +43,8 @@ sealed interface PeerFrame {
 
     record Heartbeat() implements PeerFrame {
     }
+
+    /** The catch-up after HELLO is complete; the frames after it are live. */
+    record CaughtUp() implements PeerFrame {
+    }
 }

@@ -62,6 +62,7 @@ final class PeerFrameReader {
                 case PeerFrames.KEY -> key(body);
                 case PeerFrames.GAP -> gap(body);
                 case PeerFrames.HEARTBEAT_KIND -> new PeerFrame.Heartbeat();
+                case PeerFrames.CAUGHT_UP_KIND -> new PeerFrame.CaughtUp();
                 case PeerFrames.HORIZON -> horizon(body);
                 default -> throw new PeerProtocolException("malformed", "unknown frame kind " + kind);
             };

@@ -27,6 +27,10 @@ import java.nio.charset.StandardCharsets;
  *                                                           the pending events lastSeq-count+1..lastSeq
  * ACK       = seq:i64                                       follower to origin: it holds every
  *                                                           pending event up to seq
+ * CAUGHT_UP = (empty)                                       protocol 3, two-phase: the catch-up
+ *                                                           (gaps, replayed events, and the PENDING
+ *                                                           and KEY frames of what the origin still
+ *                                                           holds) is complete; live frames follow
  * </pre>
  *
  * <p>Protocol 3 is a follow request that can acknowledge ({@code POST}, whose chunked request
@@ -48,6 +52,7 @@ public final class PeerFrames {
     public static final byte ABORT = 8;
     public static final byte KEY = 9;
     public static final byte ACK = 10;
+    public static final byte CAUGHT_UP_KIND = 11;
     static final int HELLO_TWO_PHASE = 1;
     static final int DIGEST_BYTES = 32;
     public static final int HEADER_BYTES = 5;
@@ -56,6 +61,7 @@ public final class PeerFrames {
     public static final String CONTENT_TYPE = "application/x-sserelay-peer";
 
     public static final ByteBuffer HEARTBEAT = ByteBuffer.wrap(new byte[] {HEARTBEAT_KIND, 0, 0, 0, 0}).asReadOnlyBuffer();
+    public static final ByteBuffer CAUGHT_UP = ByteBuffer.wrap(new byte[] {CAUGHT_UP_KIND, 0, 0, 0, 0}).asReadOnlyBuffer();
 
     private PeerFrames() {
     }

@@ -22,7 +22,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * This relay following one peer: one persistent HTTP/1.1 connection on which the peer sends
@@ -35,9 +39,16 @@ import java.util.concurrent.ThreadLocalRandom;
  * or aborts them. A peer of an earlier version refuses the {@code POST} (405); the link then
  * follows it with the older {@code GET} and receives committed events only.
  *
+ * <p>A peer that leaves the peer set is not dropped at once: it may be alive (the operator takes
+ * a relay out of the set as soon as its deletion starts) and deciding publishes this relay
+ * holds. The link {@link #leave leaves}: it holds no new publish, and follows on until what it
+ * holds is decided, or until the peer cannot be reached, when its origin counts as gone
+ * ({@link HeldFromPeer}).
+ *
  * <p>Threads: one thread per link runs the connection with blocking IO and a read timeout, and
  * writes the acknowledgements; {@link #stop} closes the socket from any thread, which ends a
- * blocked read at once.
+ * blocked read at once. Blocking writes have no timeout of their own: a shared watchdog closes
+ * the socket of a write that has waited longer than the read timeout.
  */
 final class PeerLink {
 
@@ -48,6 +59,16 @@ final class PeerLink {
     private static final int MAX_BATCH = 512;
     private static final int MAX_HEAD_BYTES = 16 * 1024;
     private static final byte[] CRLF = {'\r', '\n'};
+    /**
+     * The longest a leaving link waits for its peer to decide what it holds: beyond the longest
+     * acknowledgement timeout an SseRelay allows (one minute), so an alive peer always decides first.
+     */
+    static final long LEAVING_LIMIT_NANOS = TimeUnit.MINUTES.toNanos(2);
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "peer-link-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final PeerAddress peer;
     private final PeerAddress selfAddress;
@@ -57,17 +78,22 @@ final class PeerLink {
     private final HeldFromPeer held;
     private final Thread thread;
     private volatile boolean stopped;
-    /** Set with {@link #stop}: the peer left the peer set, so its origin decides nothing more. */
-    private volatile boolean peerGone;
+    /** Since {@link #leave}, when the peer left the peer set; 0 before. */
+    private volatile long leftAtNanos;
+    /** How many pending events the link holds, for {@link #leave} to read from another thread. */
+    private volatile int holding;
+    /** When a blocking write began, 0 when none is under way: for the watchdog. */
+    private volatile long writingSinceNanos;
+    private ScheduledFuture<?> watchdog;
     /** The peer refused the POST: it is of an earlier version, and is followed with GET. */
-    private boolean olderPeer;
+    private volatile boolean olderPeer;
     /** Set when the peer's HELLO named this relay's own origin. */
     private volatile boolean self;
     private volatile Socket socket;
     private volatile boolean connected;
     private String lastRefusal;
-    /** The last connection's POST was refused; the next one comes at once, with GET. */
-    private boolean refusedPost;
+    /** The next connection comes at once: with GET after a refused POST, or with POST after a restart. */
+    private boolean reconnectAtOnce;
     /** The peer's origin as of its last HELLO; it changes when the peer restarts. */
     private volatile String peerOrigin;
 
@@ -85,19 +111,34 @@ final class PeerLink {
     }
 
     void start() {
+        long period = Math.max(100, settings.readTimeout().toMillis() / 4);
+        watchdog = WATCHDOG.scheduleWithFixedDelay(this::checkWrite, period, period, TimeUnit.MILLISECONDS);
         thread.start();
     }
 
-    /**
-     * @param gone whether the peer left the peer set (rather than this relay stopping): the
-     *             events it holds of the peer are then delivered, see {@link HeldFromPeer}
-     */
-    void stop(boolean gone) {
-        peerGone = gone;
+    /** This relay stops: what the link holds is dropped, as the peer may still decide it. */
+    void stop() {
         stopped = true;
-        hub.releaseOrigin(this);
         closeQuietly(socket);
         thread.interrupt();
+    }
+
+    /** The peer left the peer set: see the class comment. */
+    void leave() {
+        leftAtNanos = System.nanoTime() | 1;
+        if (holding == 0) {
+            // Nothing to wait for; a pending event held meanwhile is resolved by reconnecting.
+            closeQuietly(socket);
+        }
+    }
+
+    private boolean leaving() {
+        return leftAtNanos != 0;
+    }
+
+    /** Whether the peer was found to be of a version that cannot acknowledge publishes. */
+    boolean olderPeer() {
+        return olderPeer;
     }
 
     /** Whether the peer turned out to be this relay itself. */
@@ -111,6 +152,15 @@ final class PeerLink {
     }
 
     private void run() {
+        try {
+            followUntilDone();
+        } finally {
+            watchdog.cancel(false);
+            hub.releaseOrigin(this);
+        }
+    }
+
+    private void followUntilDone() {
         long backoff = FIRST_BACKOFF_MILLIS;
         while (!stopped) {
             boolean followed = false;
@@ -132,9 +182,15 @@ final class PeerLink {
             if (stopped) {
                 break;
             }
-            if (olderPeer && !followed && refusedPost) {
-                refusedPost = false;
-                continue; // at once, with GET
+            if (leaving() && (held.isEmpty() || System.nanoTime() - leftAtNanos > LEAVING_LIMIT_NANOS
+                    || (!followed && !reconnectAtOnce))) {
+                // Nothing held, or the peer that left cannot be reached or did not decide in time.
+                held.originGone(System.nanoTime());
+                return;
+            }
+            if (reconnectAtOnce) {
+                reconnectAtOnce = false;
+                continue;
             }
             backoff = followed ? FIRST_BACKOFF_MILLIS : Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
             try {
@@ -144,11 +200,8 @@ final class PeerLink {
                 break;
             }
         }
-        if (peerGone) {
-            held.originGone(System.nanoTime());
-        } else {
-            held.clear();
-        }
+        held.clear();
+        holding = 0;
     }
 
     /** Runs one connection; returns true when a stream was established. */
@@ -169,7 +222,7 @@ final class PeerLink {
             if (head.status() == 405 && !olderPeer) {
                 LOG.info("peer {} does not take acknowledgements (an earlier version); following it without", peer);
                 olderPeer = true;
-                refusedPost = true;
+                reconnectAtOnce = true;
                 return false;
             }
             if (head.status() != 200) {
@@ -194,11 +247,16 @@ final class PeerLink {
                 stopped = true;
                 return false;
             }
-            if (peerOrigin != null && !hello.origin().equals(peerOrigin)) {
-                olderPeer = false; // a restarted peer may be a newer version: try POST next time
-            }
-            held.hello(hello.origin(), System.nanoTime());
+            held.hello(hello.origin(), hello.twoPhase(), System.nanoTime());
+            holding = held.size();
+            boolean restarted = peerOrigin != null && !hello.origin().equals(peerOrigin);
             peerOrigin = hello.origin();
+            if (restarted && olderPeer) {
+                // A restarted peer may be a newer version, which acknowledges: ask it with POST.
+                olderPeer = false;
+                reconnectAtOnce = true;
+                return false;
+            }
             hub.claimOrigin(this, hello.origin(), hello.startedAt(), System.nanoTime());
             if (stopped) {
                 // stop() ran meanwhile and may have released before this claim.
@@ -227,6 +285,14 @@ final class PeerLink {
             do {
                 frames++;
                 PeerFrame frame = reader.next();
+                if (held.syncing()) {
+                    // A replayed event this relay holds is committed from what it holds, with its key.
+                    if (frame instanceof PeerFrame.EventFrame event && held.replayed(event.event().seq())) {
+                        applyBatch(origin, batch);
+                        continue;
+                    }
+                    held.commitConfirmed(System.nanoTime());
+                }
                 if (frame instanceof PeerFrame.EventFrame event && event.event().data().length > settings.maxEventBytes()) {
                     // Larger than this relay takes (the peer is configured with a higher limit):
                     // skip it, and tell the stream's subscribers they missed an event.
@@ -251,42 +317,67 @@ final class PeerLink {
                 }
             } while (frames < MAX_BATCH && batch.size() < MAX_BATCH && reader.ready());
             applyBatch(origin, batch);
-            long holding = held.highest();
-            if (holding > acknowledged) {
-                writeAck(out, holding);
-                acknowledged = holding;
+            held.commitConfirmed(System.nanoTime());
+            holding = held.size();
+            long highest = held.highest();
+            if (highest > acknowledged) {
+                writeAck(out, highest);
+                acknowledged = highest;
+            }
+            if (leaving() && (held.isEmpty() || System.nanoTime() - leftAtNanos > LEAVING_LIMIT_NANOS)) {
+                return; // the run loop decides what becomes of anything still held
             }
         }
     }
 
-    /** PENDING, KEY, COMMIT and ABORT; committed events follow the events that came before them. */
+    /**
+     * PENDING, KEY, COMMIT, ABORT and CAUGHT_UP; committed events follow the events that came
+     * before them. A leaving link holds no new publish.
+     */
     private void applyTwoPhase(String origin, PeerFrame frame, List<RemoteEvent> batch) throws PeerProtocolException {
         try {
             if (frame instanceof PeerFrame.Pending pending) {
-                held.hold(pending.event());
+                held.hold(pending.event(), !leaving());
             } else if (frame instanceof PeerFrame.Key key) {
-                held.tag(key.lastSeq(), key.count(), key.tag());
+                held.tag(key.lastSeq(), key.count(), key.tag(), !leaving(), System.nanoTime());
             } else if (frame instanceof PeerFrame.Commit commit) {
                 applyBatch(origin, batch);
                 held.commit(commit.upTo(), System.nanoTime());
             } else if (frame instanceof PeerFrame.Abort abort) {
                 held.abort(abort.firstSeq(), abort.lastSeq());
+            } else if (frame instanceof PeerFrame.CaughtUp) {
+                applyBatch(origin, batch);
+                held.caughtUp(System.nanoTime());
             }
         } catch (IllegalStateException e) {
             throw new PeerProtocolException("malformed", e.getMessage());
         }
     }
 
-    /** One ACK frame as one chunk of the request body, in one write. */
-    private static void writeAck(OutputStream out, long seq) throws IOException {
+    /** One ACK frame as one chunk of the request body, in one write, under the watchdog. */
+    private void writeAck(OutputStream out, long seq) throws IOException {
         ByteBuffer frame = PeerFrames.ack(seq);
         byte[] size = (Integer.toHexString(frame.remaining()) + "\r\n").getBytes(StandardCharsets.US_ASCII);
         byte[] chunk = new byte[size.length + frame.remaining() + CRLF.length];
         System.arraycopy(size, 0, chunk, 0, size.length);
         frame.get(chunk, size.length, frame.remaining());
         System.arraycopy(CRLF, 0, chunk, chunk.length - CRLF.length, CRLF.length);
-        out.write(chunk);
-        out.flush();
+        writingSinceNanos = System.nanoTime() | 1;
+        try {
+            out.write(chunk);
+            out.flush();
+        } finally {
+            writingSinceNanos = 0;
+        }
+    }
+
+    /** The watchdog: a write the peer has not taken for the read timeout ends the connection. */
+    private void checkWrite() {
+        long since = writingSinceNanos;
+        if (since != 0 && System.nanoTime() - since > settings.readTimeout().toNanos()) {
+            LOG.warn("peer {} took no acknowledgement for {} ms; reconnecting", peer, settings.readTimeout().toMillis());
+            closeQuietly(socket);
+        }
     }
 
     private void applyBatch(String origin, List<RemoteEvent> batch) {

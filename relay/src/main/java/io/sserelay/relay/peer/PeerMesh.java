@@ -67,7 +67,7 @@ public final class PeerMesh implements AutoCloseable {
         peers = Set.copyOf(others);
         for (PeerAddress gone : new HashSet<>(links.keySet())) {
             if (!others.contains(gone)) {
-                links.remove(gone).stop(true);
+                links.remove(gone).leave();
                 metrics.peerRemoved(gone.toString());
                 LOG.info("peer {} removed", gone);
             }
@@ -100,12 +100,15 @@ public final class PeerMesh implements AutoCloseable {
     }
 
     /**
-     * Whether the peer set holds a relay other than this one, so that a replicated publish has
-     * someone to wait for. A peer address found to be this relay itself does not count.
+     * Whether the peer set holds a relay other than this one that can acknowledge, so that a
+     * replicated publish has someone to wait for. A peer address found to be this relay itself
+     * does not count, nor a peer of an earlier version, which follows without acknowledging: in a
+     * rolling update from such a version, the first new relay publishes as in local mode until a
+     * second one follows it.
      */
     public synchronized boolean hasOtherPeers() {
         for (PeerLink link : links.values()) {
-            if (!link.isSelf()) {
+            if (!link.isSelf() && !link.olderPeer()) {
                 return true;
             }
         }
@@ -140,7 +143,7 @@ public final class PeerMesh implements AutoCloseable {
         PeerSource toClose;
         synchronized (this) {
             closed = true;
-            links.values().forEach(link -> link.stop(false));
+            links.values().forEach(PeerLink::stop);
             links.clear();
             toClose = source;
         }

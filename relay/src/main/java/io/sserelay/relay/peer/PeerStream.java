@@ -86,6 +86,10 @@ final class PeerStream extends StreamingResponse implements PeerSubscriber {
             offerFrame(frameOf(event).duplicate());
         }
         catchUp.held().forEach(this::onHeld);
+        if (holdsPending()) {
+            // Tells the follower that what it held before and was sent neither way was aborted.
+            offerFrame(PeerFrames.CAUGHT_UP.duplicate());
+        }
         flushSoon();
     }
 

@@ -5,11 +5,15 @@ import io.sserelay.relay.stream.IdempotencyTag;
 import io.sserelay.relay.stream.RemoteEvent;
 import io.sserelay.relay.stream.StreamHub;
 
-import java.util.ArrayDeque;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
  * A follower's side of one peer's replicated publishes: the peer's pending events, held (not
@@ -17,24 +21,34 @@ import java.util.Map;
  * them, and what becomes of them when the link to the peer breaks:
  *
  * <ul>
- *   <li>the peer says HELLO again with the same origin: it is alive and decides; the held events
- *       are dropped and the peer sends again what it committed (from its history) and what it
- *       still holds;</li>
- *   <li>the peer says HELLO with another origin (it restarted) or leaves the peer set: its origin
- *       is gone and can decide nothing more. The held events are committed, because the origin
- *       may have answered 202 for any of them on this relay's acknowledgement or on another
- *       peer's, and every relay that held them must then deliver them alike.</li>
+ *   <li>the peer says HELLO again with the same origin: it is alive and decided meanwhile. The
+ *       held events become <em>stale</em> and wait for the peer's catch-up, which ends with
+ *       CAUGHT_UP: a stale event the catch-up replays (the peer committed it) is committed here,
+ *       one it sends as PENDING again (the peer still holds it) is held again, and one it sends
+ *       neither way was aborted and is dropped at CAUGHT_UP. A committed event the peer no longer
+ *       retains comes as a GAP instead, which tells the subscribers what they missed;</li>
+ *   <li>the peer says HELLO with another origin (it restarted), or cannot be reached after it
+ *       left the peer set: its origin is gone and can decide nothing more. The held events are
+ *       committed, because this relay acknowledged them, so the origin may have answered 202 for
+ *       any of them, and every relay that held them must then deliver them alike.</li>
  * </ul>
  *
- * <p>Memory: the held events are at most what the origin holds, which its publish budget bounds;
- * {@code maxBytes} guards against a peer that breaks that rule, and exceeding it fails the link.
+ * <p>A held publish with an Idempotency-Key claims the key here too until it is decided, so a
+ * retry sent to this relay meanwhile is told the key is in use instead of publishing it twice.
+ *
+ * <p>Memory: the held events are bounded by what the origin may hold, in the origin's own
+ * measure. The origin reserves twice a publish body's bytes from its publish budget until the
+ * publish is answered, and a body holds at least each event's stream, type and data, and at
+ * least {@value #MIN_EVENT_BODY} bytes an event. So with the same budget here, an origin that keeps
+ * its bound never reaches {@code maxBytes}; a peer that does breaks the protocol, and its link
+ * fails. Keys are at most one per held event.
  *
  * <p>Threads: the peer link's thread only.
  */
 public final class HeldFromPeer {
 
-    /** An event's bytes beyond its data: the record, its array and stream name, a queue slot. */
-    private static final long EVENT_OVERHEAD = 160;
+    /** The smallest JSON a publish body spends on one event: {@code {"stream":"a","data":""}}. */
+    static final int MIN_EVENT_BODY = 24;
 
     private final StreamHub hub;
     private final IdempotencyKeys keys;
@@ -42,9 +56,13 @@ public final class HeldFromPeer {
     private final int maxEventBytes;
     private final Runnable skippedTooLarge;
     private String origin;
-    private final ArrayDeque<RemoteEvent> events = new ArrayDeque<>();
-    private final ArrayDeque<Tagged> tags = new ArrayDeque<>();
+    /** By sequence number. */
+    private final NavigableMap<Long, Held> events = new TreeMap<>();
+    /** By the sequence number of their publishes' last events. */
+    private final NavigableMap<Long, Tagged> tags = new TreeMap<>();
     private long bytes;
+    /** Since a HELLO of the same origin found events held, until its CAUGHT_UP. */
+    private boolean syncing;
 
     /**
      * @param maxEventBytes   this relay's own limit: a larger event (its peer is configured with a
@@ -61,125 +79,209 @@ public final class HeldFromPeer {
         this.skippedTooLarge = skippedTooLarge;
     }
 
-    /** A HELLO from the peer: see the class comment. */
-    public void hello(String peerOrigin, long nowNanos) {
+    /**
+     * A HELLO from the peer: see the class comment.
+     *
+     * @param twoPhase whether the peer's stream holds pending events; a stream that does not
+     *                 cannot resolve stale ones, so they are dropped as the peer stopped sending them
+     */
+    public void hello(String peerOrigin, boolean twoPhase, long nowNanos) {
         if (origin != null && !origin.equals(peerOrigin)) {
             originGone(nowNanos);
+        } else if (twoPhase && !events.isEmpty()) {
+            events.values().forEach(event -> event.state = State.STALE);
+            syncing = true;
         } else {
             clear();
         }
         origin = peerOrigin;
     }
 
+    /** Whether stale events wait for the peer's catch-up to say what became of them. */
+    public boolean syncing() {
+        return syncing;
+    }
+
     /**
-     * Holds a pending event; the peer sends them in sequence order.
+     * Holds a pending event; the peer sends them in sequence order. While syncing, an event held
+     * before is held again instead.
      *
+     * @param acceptNew false when the link is leaving: a new event is then neither held nor
+     *                  acknowledged, so that what it holds can only shrink
      * @throws IllegalStateException when the peer breaks the protocol (order, or more than the bound)
      */
-    public void hold(RemoteEvent event) {
-        RemoteEvent last = events.peekLast();
-        if (last != null && event.seq() <= last.seq()) {
-            throw new IllegalStateException("pending event " + event.seq() + " after " + last.seq());
+    public void hold(RemoteEvent event, boolean acceptNew) {
+        Held known = syncing ? events.get(event.seq()) : null;
+        if (known != null && known.state == State.STALE) {
+            known.state = State.HELD;
+            return;
         }
-        long cost = event.data().length + EVENT_OVERHEAD;
+        if (!events.isEmpty() && event.seq() <= events.lastKey()) {
+            throw new IllegalStateException("pending event " + event.seq() + " after " + events.lastKey());
+        }
+        if (!acceptNew) {
+            return;
+        }
+        long cost = cost(event);
         if (bytes + cost > maxBytes) {
             throw new IllegalStateException("pending events would hold more than " + maxBytes + " bytes");
         }
-        events.addLast(event);
+        events.put(event.seq(), new Held(event));
         bytes += cost;
     }
 
     /**
      * The idempotency key of the held events {@code lastSeq - count + 1 .. lastSeq}, which the
-     * peer sends right after their PENDING frames.
+     * peer sends right after their PENDING frames (again after a reconnect: then it is known).
      *
-     * @throws IllegalStateException when those events are not the last held, or the bound is passed
+     * @param acceptNew false when the link is leaving: a key of events it did not hold is ignored
+     * @throws IllegalStateException when those events are not the last held
      */
-    public void tag(long lastSeq, int count, IdempotencyTag tag) {
-        RemoteEvent last = events.peekLast();
-        if (last == null || last.seq() != lastSeq || count > events.size()) {
+    public void tag(long lastSeq, int count, IdempotencyTag tag, boolean acceptNew, long nowNanos) {
+        if (tags.containsKey(lastSeq)) {
+            return; // sent again after a reconnect
+        }
+        long highest = highest();
+        if (!acceptNew && lastSeq > highest) {
+            return; // the key of a publish this leaving link did not hold
+        }
+        if (lastSeq != highest || count < 1 || count > events.size()
+                || (!tags.isEmpty() && tags.lastKey() > lastSeq)) {
             throw new IllegalStateException("KEY for events " + (lastSeq - count + 1) + ".." + lastSeq
                     + ", which are not the last held");
         }
-        long cost = tagCost(tag);
-        if (bytes + cost > maxBytes) {
-            throw new IllegalStateException("pending events would hold more than " + maxBytes + " bytes");
-        }
-        tags.addLast(new Tagged(lastSeq, count, tag));
-        bytes += cost;
+        IdempotencyKeys.Claim claim = keys.claim(tag.key(), tag.digest(), nowNanos);
+        tags.put(lastSeq, new Tagged(lastSeq, count, tag,
+                claim instanceof IdempotencyKeys.Claim.Granted granted ? granted : null));
     }
 
-    /** A key's heap: its characters, its digest, and the objects around them, rounded up. */
-    private static long tagCost(IdempotencyTag tag) {
-        return 2L * tag.key().length() + tag.digest().length + EVENT_OVERHEAD;
-    }
-
-    /** The highest sequence number held, 0 when none: what to acknowledge. */
+    /**
+     * The highest sequence number held and not stale, 0 when none: what to acknowledge. A stale
+     * event is not acknowledged until the peer sends it again: the peer may have aborted it.
+     */
     public long highest() {
-        RemoteEvent last = events.peekLast();
-        return last == null ? 0 : last.seq();
+        Iterator<Held> newestFirst = events.descendingMap().values().iterator();
+        while (newestFirst.hasNext()) {
+            Held held = newestFirst.next();
+            if (held.state != State.STALE) {
+                return held.event.seq();
+            }
+        }
+        return 0;
     }
 
     public int size() {
         return events.size();
     }
 
-    /** Delivers the held events up to {@code upTo}, as the peer committed them. */
-    public void commit(long upTo, long nowNanos) {
-        List<RemoteEvent> committed = new ArrayList<>();
-        while (!events.isEmpty() && events.peekFirst().seq() <= upTo) {
-            committed.add(take());
+    public boolean isEmpty() {
+        return events.isEmpty();
+    }
+
+    /**
+     * While syncing: the peer's catch-up replays its committed event {@code seq}. Stale events
+     * before it were not committed (or come as a GAP) and are dropped; a stale event {@code seq}
+     * is confirmed, to be committed by {@link #commitConfirmed} with its key.
+     *
+     * @return whether event {@code seq} is held here: then it is not applied from the replay
+     */
+    public boolean replayed(long seq) {
+        if (!syncing) {
+            return false;
         }
-        apply(committed, upTo, nowNanos);
+        for (Iterator<Held> it = events.values().iterator(); it.hasNext(); ) {
+            Held held = it.next();
+            if (held.state == State.CONFIRMED) {
+                continue;
+            }
+            if (held.state != State.STALE || held.event.seq() > seq) {
+                return false;
+            }
+            if (held.event.seq() == seq) {
+                held.state = State.CONFIRMED;
+                return true;
+            }
+            drop(it, held);
+        }
+        return false;
+    }
+
+    /** Commits the events {@link #replayed} confirmed; call before applying anything after them. */
+    public void commitConfirmed(long nowNanos) {
+        long upTo = 0;
+        for (Held held : events.values()) {
+            if (held.state != State.CONFIRMED) {
+                break;
+            }
+            upTo = held.event.seq();
+        }
+        if (upTo > 0) {
+            commitUpTo(upTo, nowNanos);
+        }
+    }
+
+    /** The peer's catch-up ended: what is still stale was aborted while the link was down. */
+    public void caughtUp(long nowNanos) {
+        commitConfirmed(nowNanos);
+        dropWhere(held -> held.state == State.STALE);
+        syncing = false;
+    }
+
+    /**
+     * Delivers the held events up to {@code upTo}, as the peer committed them.
+     *
+     * @throws IllegalStateException while syncing: the peer commits only after its catch-up
+     */
+    public void commit(long upTo, long nowNanos) {
+        if (syncing) {
+            throw new IllegalStateException("COMMIT " + upTo + " before the catch-up ended");
+        }
+        commitUpTo(upTo, nowNanos);
     }
 
     /** Drops the held events {@code firstSeq..lastSeq}: they never exist. */
     public void abort(long firstSeq, long lastSeq) {
-        events.removeIf(event -> {
-            boolean aborted = event.seq() >= firstSeq && event.seq() <= lastSeq;
-            if (aborted) {
-                bytes -= event.data().length + EVENT_OVERHEAD;
-            }
-            return aborted;
-        });
-        tags.removeIf(tagged -> {
-            boolean aborted = tagged.lastSeq >= firstSeq && tagged.lastSeq <= lastSeq;
-            if (aborted) {
-                bytes -= tagCost(tagged.tag);
-            }
-            return aborted;
-        });
+        if (firstSeq <= lastSeq) {
+            dropAll(events.subMap(firstSeq, true, lastSeq, true).values().iterator(), held -> true);
+        }
     }
 
     /** The peer's origin is gone: deliver everything held (see the class comment). */
     public void originGone(long nowNanos) {
+        syncing = false;
         if (origin == null || events.isEmpty()) {
             clear();
             return;
         }
-        commit(Long.MAX_VALUE, nowNanos);
+        commitUpTo(Long.MAX_VALUE, nowNanos);
     }
 
-    /** Drops everything held; the peer will send what still matters again. */
+    /** Drops everything held, freeing the keys it claimed. */
     public void clear() {
-        events.clear();
+        dropWhere(held -> true);
+        tags.values().forEach(this::release);
         tags.clear();
-        bytes = 0;
+        syncing = false;
     }
 
-    private RemoteEvent take() {
-        RemoteEvent event = events.pollFirst();
-        bytes -= event.data().length + EVENT_OVERHEAD;
-        return event;
-    }
-
-    private void apply(List<RemoteEvent> committed, long upTo, long nowNanos) {
-        if (committed.isEmpty()) {
-            while (!tags.isEmpty() && tags.peekFirst().lastSeq <= upTo) {
-                bytes -= tagCost(tags.pollFirst().tag);
-            }
-            return;
+    private void commitUpTo(long upTo, long nowNanos) {
+        List<RemoteEvent> committed = new ArrayList<>();
+        while (!events.isEmpty() && events.firstKey() <= upTo) {
+            Held held = events.pollFirstEntry().getValue();
+            bytes -= cost(held.event);
+            committed.add(held.event);
         }
+        List<Event> applied = apply(committed, nowNanos);
+        Map<Long, Event> bySeq = new HashMap<>();
+        for (Event event : applied) {
+            bySeq.put(event.seq(), event);
+        }
+        while (!tags.isEmpty() && tags.firstKey() <= upTo) {
+            remember(tags.pollFirstEntry().getValue(), bySeq, nowNanos);
+        }
+    }
+
+    private List<Event> apply(List<RemoteEvent> committed, long nowNanos) {
         List<Event> applied = new ArrayList<>(committed.size());
         List<RemoteEvent> run = new ArrayList<>(committed.size());
         for (RemoteEvent event : committed) {
@@ -193,15 +295,7 @@ public final class HeldFromPeer {
             }
         }
         hub.applyRemote(origin, run, nowNanos, applied);
-        Map<Long, Event> bySeq = new HashMap<>();
-        for (Event event : applied) {
-            bySeq.put(event.seq(), event);
-        }
-        while (!tags.isEmpty() && tags.peekFirst().lastSeq <= upTo) {
-            Tagged tagged = tags.pollFirst();
-            bytes -= tagCost(tagged.tag);
-            remember(tagged, bySeq, nowNanos);
-        }
+        return applied;
     }
 
     /**
@@ -213,13 +307,75 @@ public final class HeldFromPeer {
         for (long seq = tagged.lastSeq - tagged.count + 1; seq <= tagged.lastSeq; seq++) {
             Event event = bySeq.get(seq);
             if (event == null) {
-                return; // applied before (a duplicate) or aborted in part: no answer to give
+                release(tagged); // applied before (a duplicate) or aborted in part: no answer to give
+                return;
             }
             batch.add(event);
         }
-        keys.remember(tagged.tag.key(), tagged.tag.digest(), PublishAnswer.of(tagged.tag.single(), batch), nowNanos);
+        String answer = PublishAnswer.of(tagged.tag.single(), batch);
+        if (tagged.claim != null) {
+            keys.complete(tagged.tag.key(), tagged.claim, answer, nowNanos);
+        } else {
+            keys.remember(tagged.tag.key(), tagged.tag.digest(), answer, nowNanos);
+        }
     }
 
-    private record Tagged(long lastSeq, int count, IdempotencyTag tag) {
+    private void dropWhere(Predicate<Held> dropped) {
+        dropAll(events.values().iterator(), dropped);
+    }
+
+    private void dropAll(Iterator<Held> it, Predicate<Held> dropped) {
+        while (it.hasNext()) {
+            Held held = it.next();
+            if (dropped.test(held)) {
+                drop(it, held);
+            }
+        }
+    }
+
+    /** Removes {@code held} and the key of its publish, whose answer can no longer be known here. */
+    private void drop(Iterator<Held> it, Held held) {
+        it.remove();
+        bytes -= cost(held.event);
+        long seq = held.event.seq();
+        Map.Entry<Long, Tagged> covering = tags.ceilingEntry(seq);
+        if (covering != null && seq > covering.getKey() - covering.getValue().count) {
+            tags.remove(covering.getKey());
+            release(covering.getValue());
+        }
+    }
+
+    private void release(Tagged tagged) {
+        if (tagged.claim != null) {
+            keys.release(tagged.tag.key(), tagged.claim);
+        }
+    }
+
+    /** An event in the origin's measure: see the class comment. */
+    private static long cost(RemoteEvent event) {
+        long strings = event.stream().length() + (event.type() == null ? 0
+                : event.type().getBytes(StandardCharsets.UTF_8).length);
+        return Math.max(MIN_EVENT_BODY, strings + event.data().length);
+    }
+
+    private enum State {
+        /** Pending at the peer: wait for its COMMIT or ABORT. */
+        HELD,
+        /** Held before the peer's latest HELLO: wait for its catch-up to say what became of it. */
+        STALE,
+        /** Stale, and the catch-up replayed it: committed at the peer. */
+        CONFIRMED
+    }
+
+    private static final class Held {
+        final RemoteEvent event;
+        State state = State.HELD;
+
+        Held(RemoteEvent event) {
+            this.event = event;
+        }
+    }
+
+    private record Tagged(long lastSeq, int count, IdempotencyTag tag, IdempotencyKeys.Claim.Granted claim) {
     }
 }

@@ -25,14 +25,14 @@ class HeldFromPeerTest {
 
     HeldFromPeerTest() {
         hub.subscribe(List.of("s"), null, subscriber);
-        held.hello("origin01", 0);
+        held.hello("origin01", true, 0);
     }
 
     @Test
     void pendingEventsAreDeliveredOnlyWhenCommittedAndNeverWhenAborted() {
-        held.hold(event(1, "a"));
-        held.hold(event(2, "b"));
-        held.hold(event(3, "c"));
+        held.hold(event(1, "a"), true);
+        held.hold(event(2, "b"), true);
+        held.hold(event(3, "c"), true);
         assertThat(held.highest()).isEqualTo(3);
         assertThat(subscriber.data).isEmpty();
         assertThat(hub.head().seqOf("origin01")).as("not in this relay's position").isZero();
@@ -48,36 +48,81 @@ class HeldFromPeerTest {
     }
 
     @Test
-    void theSameOriginSayingHelloAgainDropsWhatIsHeldForItToSendAgain() {
-        held.hold(event(1, "a"));
-        held.hello("origin01", 0);
-        assertThat(held.size()).isZero();
-        held.hold(event(1, "a"));
-        held.commit(1, 0);
-        assertThat(subscriber.data).containsExactly("a");
+    void afterTheSameOriginSaysHelloAgainItsCatchUpSaysWhatBecameOfEachHeldEvent() {
+        byte[] digest = {7};
+        held.hold(event(1, "a"), true);
+        held.hold(event(2, "b"), true);
+        held.tag(2, 2, new IdempotencyTag("committed", digest, false), true, 0);
+        held.hold(event(3, "c"), true);
+        held.tag(3, 1, new IdempotencyTag("aborted", digest, true), true, 0);
+        held.hold(event(4, "d"), true);
+        held.tag(4, 1, new IdempotencyTag("waiting", digest, true), true, 0);
+
+        // The link broke; the COMMIT of 1..2 and the ABORT of 3 were lost with it.
+        held.hello("origin01", true, 0);
+        assertThat(held.size()).as("kept until the origin says").isEqualTo(4);
+        assertThat(held.highest()).as("nothing stale is acknowledged").isZero();
+        assertThat(held.replayed(1)).as("the catch-up replays what the origin committed").isTrue();
+        assertThat(held.replayed(2)).isTrue();
+        held.commitConfirmed(0);
+        held.hold(event(4, "d"), true); // the origin still holds 4
+        held.tag(4, 1, new IdempotencyTag("waiting", digest, true), true, 0);
+        assertThat(held.highest()).isEqualTo(4);
+        held.caughtUp(0);
+        assertThat(subscriber.data).as("3 was sent neither way: aborted").containsExactly("a", "b");
+        assertThat(keys.claim("committed", digest, 0)).isEqualTo(new IdempotencyKeys.Claim.Replay(
+                "{\"ids\":[\"follower-0.origin01-1\",\"follower-0.origin01-2\"]}"));
+        assertThat(keys.claim("aborted", digest, 0)).isInstanceOf(IdempotencyKeys.Claim.Granted.class);
+        assertThat(keys.claim("waiting", digest, 0)).isInstanceOf(IdempotencyKeys.Claim.InProgress.class);
+
+        held.commit(4, 0);
+        assertThat(subscriber.data).containsExactly("a", "b", "d");
+        assertThat(subscriber.gaps).isEmpty();
+    }
+
+    @Test
+    void aHeldEventTheCatchUpSkipsOverWasNotCommitted() {
+        held.hold(event(1, "a"), true);
+        held.hold(event(2, "b"), true);
+        held.hello("origin01", true, 0);
+        assertThat(held.replayed(2)).isTrue();
+        held.caughtUp(0);
+        assertThat(subscriber.data).containsExactly("b");
+        assertThat(held.isEmpty()).isTrue();
+    }
+
+    @Test
+    void aCommitBeforeTheCatchUpEndsBreaksTheProtocol() {
+        held.hold(event(1, "a"), true);
+        held.hello("origin01", true, 0);
+        assertThatThrownBy(() -> held.commit(1, 0)).hasMessage("COMMIT 1 before the catch-up ended");
     }
 
     @Test
     void anOriginThatIsGoneHasEverythingHeldDelivered() {
-        held.hold(event(1, "a"));
-        held.hold(event(2, "b"));
-        held.hello("restart1", 0);
+        held.hold(event(1, "a"), true);
+        held.hold(event(2, "b"), true);
+        held.hello("restart1", true, 0);
         assertThat(subscriber.data).as("the old origin restarted").containsExactly("a", "b");
 
-        held.hold(event(1, "c"));
+        held.hold(event(1, "c"), true);
+        held.hello("restart1", true, 0);
         held.originGone(0);
-        assertThat(subscriber.data).as("the peer left the peer set").containsExactly("a", "b", "c");
+        assertThat(subscriber.data).as("stale or not, the peer cannot be reached after leaving the set")
+                .containsExactly("a", "b", "c");
         assertThat(hub.head().seqOf("restart1")).isEqualTo(1);
     }
 
     @Test
     void aCommittedPublishWithAKeyIsRememberedWithTheIdsItHasHere() {
         byte[] digest = {9};
-        held.hold(event(1, "a"));
-        held.hold(event(2, "b"));
-        held.tag(2, 2, new IdempotencyTag("key-1", digest, false));
-        held.hold(event(3, "c"));
-        held.tag(3, 1, new IdempotencyTag("key-2", digest, true));
+        held.hold(event(1, "a"), true);
+        held.hold(event(2, "b"), true);
+        held.tag(2, 2, new IdempotencyTag("key-1", digest, false), true, 0);
+        held.hold(event(3, "c"), true);
+        held.tag(3, 1, new IdempotencyTag("key-2", digest, true), true, 0);
+        assertThat(keys.claim("key-1", digest, 0)).as("a retry here while the origin waits is no new publish")
+                .isInstanceOf(IdempotencyKeys.Claim.InProgress.class);
         held.abort(3, 3);
         held.commit(2, 0);
         assertThat(keys.claim("key-1", digest, 0)).isEqualTo(new IdempotencyKeys.Claim.Replay(
@@ -87,40 +132,59 @@ class HeldFromPeerTest {
     }
 
     @Test
-    void aPeerThatHoldsMoreThanTheBoundOrOutOfOrderBreaksTheProtocol() {
-        HeldFromPeer small = new HeldFromPeer(hub, keys, 400, 1024, () -> { });
-        small.hello("origin01", 0);
-        small.hold(event(1, "a"));
-        assertThatThrownBy(() -> small.hold(event(2, "x".repeat(300)))).isInstanceOf(IllegalStateException.class)
-                .hasMessage("pending events would hold more than 400 bytes");
-        assertThatThrownBy(() -> small.hold(event(1, "again"))).hasMessage("pending event 1 after 1");
+    void aLeavingLinkHoldsNothingNewButStillTakesBackWhatItHeld() {
+        held.hold(event(1, "a"), true);
+        held.hello("origin01", true, 0);
+        held.hold(event(1, "a"), false);
+        held.hold(event(2, "b"), false);
+        held.tag(2, 1, new IdempotencyTag("new", new byte[] {1}, true), false, 0);
+        held.caughtUp(0);
+        assertThat(held.size()).isEqualTo(1);
+        assertThat(held.highest()).isEqualTo(1);
+        assertThat(keys.claim("new", new byte[] {1}, 0)).isInstanceOf(IdempotencyKeys.Claim.Granted.class);
+        held.commit(2, 0);
+        assertThat(subscriber.data).containsExactly("a");
     }
 
     @Test
-    void aKeyMustNameTheLastHeldEventsAndCountsTowardsTheBound() {
-        IdempotencyTag tag = new IdempotencyTag("key-1", new byte[32], false);
-        assertThatThrownBy(() -> held.tag(5, 1, tag)).as("nothing held")
-                .hasMessage("KEY for events 5..5, which are not the last held");
-        held.hold(event(1, "a"));
-        held.hold(event(2, "b"));
-        assertThatThrownBy(() -> held.tag(2, Integer.MAX_VALUE, tag)).as("a count far beyond what is held")
-                .hasMessage("KEY for events -2147483644..2, which are not the last held");
-        assertThatThrownBy(() -> held.tag(1, 1, tag)).as("not the last held")
-                .hasMessage("KEY for events 1..1, which are not the last held");
+    void aPeerThatHoldsMoreThanItsPublishBudgetAllowsOrOutOfOrderBreaksTheProtocol() {
+        HeldFromPeer small = new HeldFromPeer(hub, keys, 100, 1024, () -> { });
+        small.hello("origin01", true, 0);
+        small.hold(event(1, "x".repeat(59)), true); // 60 bytes with its stream's name
+        assertThatThrownBy(() -> small.hold(event(2, "x".repeat(40)), true)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("pending events would hold more than 100 bytes");
+        assertThatThrownBy(() -> small.hold(event(1, "again"), true)).hasMessage("pending event 1 after 1");
 
-        HeldFromPeer small = new HeldFromPeer(hub, keys, 600, 1024, () -> { });
-        small.hello("origin01", 0);
-        small.hold(event(1, "a"));
-        small.tag(1, 1, tag);
-        small.hold(event(2, "b"));
-        assertThatThrownBy(() -> small.tag(2, 1, new IdempotencyTag("k".repeat(100), new byte[32], true)))
-                .hasMessage("pending events would hold more than 600 bytes");
+        HeldFromPeer tiny = new HeldFromPeer(hub, keys, 100, 1024, () -> { });
+        tiny.hello("origin01", true, 0);
+        for (int seq = 1; seq <= 4; seq++) {
+            tiny.hold(event(seq, ""), true);
+        }
+        assertThatThrownBy(() -> tiny.hold(event(5, ""), true)).as("a body spends at least 24 bytes an event")
+                .hasMessage("pending events would hold more than 100 bytes");
+    }
+
+    @Test
+    void aKeyMustNameTheLastHeldEvents() {
+        IdempotencyTag tag = new IdempotencyTag("key-1", new byte[32], false);
+        assertThatThrownBy(() -> held.tag(5, 1, tag, true, 0)).as("nothing held")
+                .hasMessage("KEY for events 5..5, which are not the last held");
+        held.hold(event(1, "a"), true);
+        held.hold(event(2, "b"), true);
+        assertThatThrownBy(() -> held.tag(2, Integer.MAX_VALUE, tag, true, 0)).as("a count far beyond what is held")
+                .hasMessage("KEY for events -2147483644..2, which are not the last held");
+        assertThatThrownBy(() -> held.tag(1, 1, tag, true, 0)).as("not the last held")
+                .hasMessage("KEY for events 1..1, which are not the last held");
+        held.tag(2, 2, tag, true, 0);
+        held.tag(2, 2, tag, true, 0); // sent again after a reconnect
+        held.commit(2, 0);
+        assertThat(keys.claim("key-1", new byte[32], 0)).isInstanceOf(IdempotencyKeys.Claim.Replay.class);
     }
 
     @Test
     void anEventLargerThanThisRelayTakesIsSkippedWithAGapWhenItCommits() {
-        held.hold(event(1, "x".repeat(17)));
-        held.hold(event(2, "small"));
+        held.hold(event(1, "x".repeat(17)), true);
+        held.hold(event(2, "small"), true);
         held.commit(2, 0);
         assertThat(subscriber.data).containsExactly("small");
         assertThat(subscriber.gaps).containsExactly("s");
