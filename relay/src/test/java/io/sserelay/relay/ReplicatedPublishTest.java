@@ -307,12 +307,12 @@ class ReplicatedPublishTest {
 
     /**
      * As when Kubernetes starts deleting the origin's pod: it leaves the peer set while alive and
-     * still deciding. The follower holds no new publish, waits for the decision on what it
-     * holds (here an ABORT), and only then stops following.
+     * still deciding. The follower follows on until the origin has decided everything it holds
+     * (here an ABORT, then a publish that came meanwhile and commits), and only then hangs up.
      */
     @Test
     void aLiveOriginLeavingThePeerSetStillDecidesWhatItsFollowerHolds() throws Exception {
-        List<byte[]> pending = pendingFrames("aborted by its origin", "published while leaving");
+        List<byte[]> pending = pendingFrames("aborted by its origin", "committed while leaving");
         CountDownLatch acknowledged = new CountDownLatch(1);
         CountDownLatch left = new CountDownLatch(1);
         CountDownLatch ended = new CountDownLatch(1);
@@ -332,7 +332,9 @@ class ReplicatedPublishTest {
                 await().until(() -> left.getCount() == 0);
                 out.write(bytes(PeerFrames.abort(1, 1)));
                 out.write(pending.get(1));
-                out.write(bytes(PeerFrames.key(2, 1, new IdempotencyTag("k", new byte[32], true))));
+                out.flush();
+                acks.add(awaitAck(in, 2));
+                out.write(bytes(PeerFrames.commit(2)));
                 out.flush();
                 byte[] ack = new byte[13];
                 while (in.readNBytes(ack, 0, 13) == 13) {
@@ -355,14 +357,74 @@ class ReplicatedPublishTest {
             cluster.peerSource(0).set(Set.of(cluster.peerAddress(0)));
             left.countDown();
             assertThat(ended.await(30, TimeUnit.SECONDS)).as("the follower hangs up once nothing is held").isTrue();
-            assertThat(acks).as("nothing acknowledged after leaving").containsExactly(1L);
+            assertThat(acks).containsExactly(1L, 2L);
             assertThat(connections.get()).isEqualTo(1);
             await().until(() -> follower.metric("sserelay_peer_links_connected") == 0);
 
             follower.publish("s", "after");
             subscriber.awaitEvents(1);
-            assertThat(subscriber.data()).as("neither the aborted event nor the unacknowledged one").containsExactly("after");
-            assertThat(publish(follower, "s", "k-free", "k").statusCode()).as("the key was never held here").isEqualTo(202);
+            assertThat(subscriber.data()).as("never the aborted event").containsExactly("committed while leaving", "after");
+            subscriber.close();
+        } finally {
+            fakeOrigin.stop(0);
+        }
+    }
+
+    /**
+     * The connection to an origin that left the peer set breaks while the follower holds one of
+     * its events: the follower asks again instead of taking the origin for gone, and the origin,
+     * which aborted the event meanwhile, says so by not sending it back before CAUGHT_UP.
+     */
+    @Test
+    void aLeavingOriginsBrokenConnectionIsFollowedAgainBeforeAnythingIsDelivered() throws Exception {
+        List<byte[]> pending = pendingFrames("aborted while the link was down");
+        CountDownLatch acknowledged = new CountDownLatch(1);
+        CountDownLatch left = new CountDownLatch(1);
+        CountDownLatch settled = new CountDownLatch(1);
+        AtomicInteger connections = new AtomicInteger();
+        HttpServer fakeOrigin = HttpServer.create(new InetSocketAddress("127.0.0.27", 0), 0);
+        fakeOrigin.createContext("/peer/v1/log", exchange -> {
+            int connection = connections.incrementAndGet();
+            try (OutputStream out = exchange.getResponseBody(); InputStream in = exchange.getRequestBody()) {
+                exchange.sendResponseHeaders(200, 0);
+                if (connection == 1) {
+                    out.write(bytes(PeerFrames.hello("fakeorig", 0, 1_790_000_000L, true)));
+                    out.write(bytes(PeerFrames.CAUGHT_UP));
+                    out.write(pending.get(0));
+                    out.flush();
+                    awaitAck(in, 1);
+                    acknowledged.countDown();
+                    await().until(() -> left.getCount() == 0);
+                    return; // the connection breaks with event 1 undecided for the follower
+                }
+                out.write(bytes(PeerFrames.hello("fakeorig", 1, 1_790_000_000L, true)));
+                out.write(bytes(PeerFrames.CAUGHT_UP));
+                out.flush();
+                awaitAck(in, Long.MAX_VALUE); // until the follower hangs up
+            } catch (IOException ignored) {
+                // the follower hung up
+            } finally {
+                if (connection > 1) {
+                    settled.countDown();
+                }
+            }
+        });
+        fakeOrigin.start();
+        try (TestCluster cluster = TestCluster.start(1, Map.of())) {
+            TestRelay follower = cluster.relay(0);
+            SseClient subscriber = follower.subscribe("/streams/s");
+            await().until(() -> subscriber.lastEventId() != null);
+            cluster.peerSource(0).set(Set.of(cluster.peerAddress(0),
+                    new PeerAddress("127.0.0.27", fakeOrigin.getAddress().getPort())));
+            assertThat(acknowledged.await(30, TimeUnit.SECONDS)).isTrue();
+            cluster.peerSource(0).set(Set.of(cluster.peerAddress(0)));
+            left.countDown();
+            assertThat(settled.await(30, TimeUnit.SECONDS)).as("followed again, then hung up").isTrue();
+            assertThat(connections.get()).isEqualTo(2);
+
+            follower.publish("s", "after");
+            subscriber.awaitEvents(1);
+            assertThat(subscriber.data()).as("the aborted event is never delivered").containsExactly("after");
             subscriber.close();
         } finally {
             fakeOrigin.stop(0);

@@ -41,9 +41,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A peer that leaves the peer set is not dropped at once: it may be alive (the operator takes
  * a relay out of the set as soon as its deletion starts) and deciding publishes this relay
- * holds. The link {@link #leave leaves}: it holds no new publish, and follows on until what it
- * holds is decided, or until the peer cannot be reached, when its origin counts as gone
- * ({@link HeldFromPeer}).
+ * holds. The link {@link #leave leaves}: it follows on, as before, until it holds nothing (or
+ * for {@link #LEAVING_LIMIT_NANOS} at most), reconnecting if the connection breaks, and counts
+ * the peer's origin as gone ({@link HeldFromPeer}) only when the peer cannot be reached.
  *
  * <p>Threads: one thread per link runs the connection with blocking IO and a read timeout, and
  * writes the acknowledgements; {@link #stop} closes the socket from any thread, which ends a
@@ -85,6 +85,10 @@ final class PeerLink {
     /** When a blocking write began, 0 when none is under way: for the watchdog. */
     private volatile long writingSinceNanos;
     private ScheduledFuture<?> watchdog;
+    /** Set when the link has decided to end; guarded by this. */
+    private boolean ended;
+    /** Whether the current attempt reached the peer: it answered 200 and said HELLO. */
+    private boolean reached;
     /** The peer refused the POST: it is of an earlier version, and is followed with GET. */
     private volatile boolean olderPeer;
     /** Set when the peer's HELLO named this relay's own origin. */
@@ -124,12 +128,40 @@ final class PeerLink {
     }
 
     /** The peer left the peer set: see the class comment. */
-    void leave() {
+    synchronized void leave() {
         leftAtNanos = System.nanoTime() | 1;
         if (holding == 0) {
-            // Nothing to wait for; a pending event held meanwhile is resolved by reconnecting.
+            // Nothing to wait for. Should an event be held meanwhile, the link reconnects and the
+            // peer's catch-up settles it.
             closeQuietly(socket);
         }
+    }
+
+    /**
+     * The peer is back in the peer set before its leaving link ended: the link follows on.
+     *
+     * @return false when the link has ended already; then a new one must follow the peer
+     */
+    synchronized boolean rejoin() {
+        if (ended) {
+            return false;
+        }
+        leftAtNanos = 0;
+        return true;
+    }
+
+    /** Whether the link has ended for good (stopped, or left and done). */
+    synchronized boolean ended() {
+        return ended;
+    }
+
+    /** Ends a leaving link, unless it rejoined meanwhile. */
+    private synchronized boolean endLeaving() {
+        if (!leaving()) {
+            return false;
+        }
+        ended = true;
+        return true;
     }
 
     private boolean leaving() {
@@ -155,7 +187,12 @@ final class PeerLink {
         try {
             followUntilDone();
         } finally {
+            synchronized (this) {
+                ended = true;
+            }
             watchdog.cancel(false);
+            held.clear(); // frees the keys of anything still held, whatever ended the link
+            holding = 0;
             hub.releaseOrigin(this);
         }
     }
@@ -163,9 +200,9 @@ final class PeerLink {
     private void followUntilDone() {
         long backoff = FIRST_BACKOFF_MILLIS;
         while (!stopped) {
-            boolean followed = false;
+            reached = false;
             try {
-                followed = follow();
+                follow();
             } catch (PeerProtocolException e) {
                 metrics.peerFrameRejected(e.reason());
                 LOG.warn("dropped the stream from peer {}: {}", peer, e.getMessage());
@@ -173,6 +210,9 @@ final class PeerLink {
                 if (!stopped) {
                     LOG.debug("stream from peer {} ended: {}", peer, e.toString());
                 }
+            } catch (RuntimeException e) {
+                // A broken invariant here must not end the link for good, with keys still claimed.
+                LOG.error("following peer {} failed; following it again", peer, e);
             } finally {
                 if (connected) {
                     connected = false;
@@ -182,8 +222,9 @@ final class PeerLink {
             if (stopped) {
                 break;
             }
+            boolean followed = reached;
             if (leaving() && (held.isEmpty() || System.nanoTime() - leftAtNanos > LEAVING_LIMIT_NANOS
-                    || (!followed && !reconnectAtOnce))) {
+                    || (!followed && !reconnectAtOnce)) && endLeaving()) {
                 // Nothing held, or the peer that left cannot be reached or did not decide in time.
                 held.originGone(System.nanoTime());
                 return;
@@ -204,12 +245,12 @@ final class PeerLink {
         holding = 0;
     }
 
-    /** Runs one connection; returns true when a stream was established. */
-    private boolean follow() throws IOException, PeerProtocolException {
+    /** Runs one connection; {@link #reached} says whether the peer was reached. */
+    private void follow() throws IOException, PeerProtocolException {
         try (Socket connection = new Socket()) {
             socket = connection;
             if (stopped) {
-                return false;
+                return;
             }
             connection.connect(new InetSocketAddress(peer.host(), peer.port()), CONNECT_TIMEOUT_MILLIS);
             connection.setSoTimeout((int) settings.readTimeout().toMillis());
@@ -223,7 +264,7 @@ final class PeerLink {
                 LOG.info("peer {} does not take acknowledgements (an earlier version); following it without", peer);
                 olderPeer = true;
                 reconnectAtOnce = true;
-                return false;
+                return;
             }
             if (head.status() != 200) {
                 String refusal = head.status() + " " + new String(in.readNBytes(2048), StandardCharsets.UTF_8).trim();
@@ -231,7 +272,7 @@ final class PeerLink {
                     LOG.info("peer {} refused to be followed: {}", peer, refusal);
                     lastRefusal = refusal;
                 }
-                return false;
+                return;
             }
             lastRefusal = null;
             // Frames are bounded by what the protocol allows, not by this relay's own limit: an
@@ -245,8 +286,9 @@ final class PeerLink {
                 LOG.info("peer address {} is this relay itself; not following it", peer);
                 self = true;
                 stopped = true;
-                return false;
+                return;
             }
+            reached = true;
             held.hello(hello.origin(), hello.twoPhase(), System.nanoTime());
             holding = held.size();
             boolean restarted = peerOrigin != null && !hello.origin().equals(peerOrigin);
@@ -255,19 +297,18 @@ final class PeerLink {
                 // A restarted peer may be a newer version, which acknowledges: ask it with POST.
                 olderPeer = false;
                 reconnectAtOnce = true;
-                return false;
+                return;
             }
             hub.claimOrigin(this, hello.origin(), hello.startedAt(), System.nanoTime());
             if (stopped) {
                 // stop() ran meanwhile and may have released before this claim.
                 hub.releaseOrigin(this);
-                return false;
+                return;
             }
             connected = true;
             metrics.peerLinkUp();
             LOG.info("following peer {} (origin {}, at {})", peer, hello.origin(), hello.lastSeq());
             apply(hello.origin(), hello.twoPhase(), reader, out);
-            return true;
         }
     }
 
@@ -316,30 +357,28 @@ final class PeerLink {
                     applyTwoPhase(origin, frame, batch);
                 }
             } while (frames < MAX_BATCH && batch.size() < MAX_BATCH && reader.ready());
-            applyBatch(origin, batch);
-            held.commitConfirmed(System.nanoTime());
+            // Acknowledged before the batch is applied: the origin's publisher waits for the ACK,
+            // and what is held is held whatever the delivery of the batch costs.
             holding = held.size();
             long highest = held.highest();
             if (highest > acknowledged) {
                 writeAck(out, highest);
                 acknowledged = highest;
             }
+            applyBatch(origin, batch);
             if (leaving() && (held.isEmpty() || System.nanoTime() - leftAtNanos > LEAVING_LIMIT_NANOS)) {
                 return; // the run loop decides what becomes of anything still held
             }
         }
     }
 
-    /**
-     * PENDING, KEY, COMMIT, ABORT and CAUGHT_UP; committed events follow the events that came
-     * before them. A leaving link holds no new publish.
-     */
+    /** PENDING, KEY, COMMIT, ABORT and CAUGHT_UP; committed events follow the events that came before them. */
     private void applyTwoPhase(String origin, PeerFrame frame, List<RemoteEvent> batch) throws PeerProtocolException {
         try {
             if (frame instanceof PeerFrame.Pending pending) {
-                held.hold(pending.event(), !leaving());
+                held.hold(pending.event());
             } else if (frame instanceof PeerFrame.Key key) {
-                held.tag(key.lastSeq(), key.count(), key.tag(), !leaving(), System.nanoTime());
+                held.tag(key.lastSeq(), key.count(), key.tag(), System.nanoTime());
             } else if (frame instanceof PeerFrame.Commit commit) {
                 applyBatch(origin, batch);
                 held.commit(commit.upTo(), System.nanoTime());

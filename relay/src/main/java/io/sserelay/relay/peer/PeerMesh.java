@@ -32,6 +32,8 @@ public final class PeerMesh implements AutoCloseable {
     private final RelayMetrics metrics;
     private final IdempotencyKeys keys;
     private final Map<PeerAddress, PeerLink> links = new HashMap<>();
+    /** Links to peers that left the set, following on until what they hold is decided. */
+    private final Map<PeerAddress, PeerLink> leaving = new HashMap<>();
     private final Set<PeerStream> followers = ConcurrentHashMap.newKeySet();
     private volatile Set<PeerAddress> peers = Set.of();
     private PeerSource source;
@@ -65,19 +67,26 @@ public final class PeerMesh implements AutoCloseable {
         Set<PeerAddress> others = new HashSet<>(newPeers);
         others.remove(self);
         peers = Set.copyOf(others);
+        leaving.values().removeIf(PeerLink::ended);
         for (PeerAddress gone : new HashSet<>(links.keySet())) {
             if (!others.contains(gone)) {
-                links.remove(gone).leave();
+                PeerLink link = links.remove(gone);
+                link.leave();
+                leaving.put(gone, link);
                 metrics.peerRemoved(gone.toString());
                 LOG.info("peer {} removed", gone);
             }
         }
         for (PeerAddress added : others) {
             if (!links.containsKey(added)) {
-                PeerLink link = new PeerLink(added, self, hub, settings, metrics, keys);
+                PeerLink left = leaving.remove(added);
+                PeerLink link = left != null && left.rejoin() ? left
+                        : new PeerLink(added, self, hub, settings, metrics, keys);
                 links.put(added, link);
                 metrics.peerAdded(added.toString(), link::connected);
-                link.start();
+                if (link != left) {
+                    link.start();
+                }
                 LOG.info("peer {} added", added);
             }
         }
@@ -144,7 +153,9 @@ public final class PeerMesh implements AutoCloseable {
         synchronized (this) {
             closed = true;
             links.values().forEach(PeerLink::stop);
+            leaving.values().forEach(PeerLink::stop);
             links.clear();
+            leaving.clear();
             toClose = source;
         }
         if (toClose != null) {

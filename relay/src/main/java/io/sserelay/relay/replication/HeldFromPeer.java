@@ -5,7 +5,6 @@ import io.sserelay.relay.stream.IdempotencyTag;
 import io.sserelay.relay.stream.RemoteEvent;
 import io.sserelay.relay.stream.StreamHub;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -38,10 +37,12 @@ import java.util.function.Predicate;
  *
  * <p>Memory: the held events are bounded by what the origin may hold, in the origin's own
  * measure. The origin reserves twice a publish body's bytes from its publish budget until the
- * publish is answered, and a body holds at least each event's stream, type and data, and at
- * least {@value #MIN_EVENT_BODY} bytes an event. So with the same budget here, an origin that keeps
- * its bound never reaches {@code maxBytes}; a peer that does breaks the protocol, and its link
- * fails. Keys are at most one per held event.
+ * publish is answered, and a body holds at least its events' data. So with the same budget here,
+ * an origin that keeps its bound never reaches {@code maxBytes} of data; a peer that does breaks
+ * the protocol, and its link fails. Their number is bounded too, by {@code maxBytes} /
+ * {@value #MIN_EVENT_BODY} (the least JSON a batch spends on an event) and at least
+ * {@value #MIN_MAX_EVENTS}, for the single-event publishes in flight, whose bodies may be empty.
+ * Keys are at most one per held event.
  *
  * <p>Threads: the peer link's thread only.
  */
@@ -49,10 +50,13 @@ public final class HeldFromPeer {
 
     /** The smallest JSON a publish body spends on one event: {@code {"stream":"a","data":""}}. */
     static final int MIN_EVENT_BODY = 24;
+    /** The fewest events a follower may hold of one peer, whatever its budget. */
+    static final int MIN_MAX_EVENTS = 100_000;
 
     private final StreamHub hub;
     private final IdempotencyKeys keys;
     private final long maxBytes;
+    private final long maxEvents;
     private final int maxEventBytes;
     private final Runnable skippedTooLarge;
     private String origin;
@@ -75,6 +79,7 @@ public final class HeldFromPeer {
         this.hub = hub;
         this.keys = keys;
         this.maxBytes = maxBytes;
+        this.maxEvents = Math.max(MIN_MAX_EVENTS, maxBytes / MIN_EVENT_BODY);
         this.maxEventBytes = maxEventBytes;
         this.skippedTooLarge = skippedTooLarge;
     }
@@ -106,11 +111,9 @@ public final class HeldFromPeer {
      * Holds a pending event; the peer sends them in sequence order. While syncing, an event held
      * before is held again instead.
      *
-     * @param acceptNew false when the link is leaving: a new event is then neither held nor
-     *                  acknowledged, so that what it holds can only shrink
      * @throws IllegalStateException when the peer breaks the protocol (order, or more than the bound)
      */
-    public void hold(RemoteEvent event, boolean acceptNew) {
+    public void hold(RemoteEvent event) {
         Held known = syncing ? events.get(event.seq()) : null;
         if (known != null && known.state == State.STALE) {
             known.state = State.HELD;
@@ -119,12 +122,12 @@ public final class HeldFromPeer {
         if (!events.isEmpty() && event.seq() <= events.lastKey()) {
             throw new IllegalStateException("pending event " + event.seq() + " after " + events.lastKey());
         }
-        if (!acceptNew) {
-            return;
-        }
         long cost = cost(event);
         if (bytes + cost > maxBytes) {
             throw new IllegalStateException("pending events would hold more than " + maxBytes + " bytes");
+        }
+        if (events.size() >= maxEvents) {
+            throw new IllegalStateException("pending events would be more than " + maxEvents);
         }
         events.put(event.seq(), new Held(event));
         bytes += cost;
@@ -134,17 +137,13 @@ public final class HeldFromPeer {
      * The idempotency key of the held events {@code lastSeq - count + 1 .. lastSeq}, which the
      * peer sends right after their PENDING frames (again after a reconnect: then it is known).
      *
-     * @param acceptNew false when the link is leaving: a key of events it did not hold is ignored
      * @throws IllegalStateException when those events are not the last held
      */
-    public void tag(long lastSeq, int count, IdempotencyTag tag, boolean acceptNew, long nowNanos) {
+    public void tag(long lastSeq, int count, IdempotencyTag tag, long nowNanos) {
         if (tags.containsKey(lastSeq)) {
             return; // sent again after a reconnect
         }
         long highest = highest();
-        if (!acceptNew && lastSeq > highest) {
-            return; // the key of a publish this leaving link did not hold
-        }
         if (lastSeq != highest || count < 1 || count > events.size()
                 || (!tags.isEmpty() && tags.lastKey() > lastSeq)) {
             throw new IllegalStateException("KEY for events " + (lastSeq - count + 1) + ".." + lastSeq
@@ -156,14 +155,16 @@ public final class HeldFromPeer {
     }
 
     /**
-     * The highest sequence number held and not stale, 0 when none: what to acknowledge. A stale
-     * event is not acknowledged until the peer sends it again: the peer may have aborted it.
+     * The highest sequence number held as pending at the peer now, 0 when none: what to
+     * acknowledge. A stale event is not acknowledged until the peer sends it again (the peer may
+     * have aborted it), nor a confirmed one (the peer committed it, and never sent it as PENDING
+     * on this connection).
      */
     public long highest() {
         Iterator<Held> newestFirst = events.descendingMap().values().iterator();
         while (newestFirst.hasNext()) {
             Held held = newestFirst.next();
-            if (held.state != State.STALE) {
+            if (held.state == State.HELD) {
                 return held.event.seq();
             }
         }
@@ -206,7 +207,11 @@ public final class HeldFromPeer {
         return false;
     }
 
-    /** Commits the events {@link #replayed} confirmed; call before applying anything after them. */
+    /**
+     * Commits the events {@link #replayed} confirmed; call before applying anything after them,
+     * and not merely at the end of a read: a publish's events are replayed together, and
+     * committing part of them would lose the answer its key is remembered with.
+     */
     public void commitConfirmed(long nowNanos) {
         long upTo = 0;
         for (Held held : events.values()) {
@@ -353,9 +358,7 @@ public final class HeldFromPeer {
 
     /** An event in the origin's measure: see the class comment. */
     private static long cost(RemoteEvent event) {
-        long strings = event.stream().length() + (event.type() == null ? 0
-                : event.type().getBytes(StandardCharsets.UTF_8).length);
-        return Math.max(MIN_EVENT_BODY, strings + event.data().length);
+        return event.data().length;
     }
 
     private enum State {

@@ -30,9 +30,9 @@ class HeldFromPeerTest {
 
     @Test
     void pendingEventsAreDeliveredOnlyWhenCommittedAndNeverWhenAborted() {
-        held.hold(event(1, "a"), true);
-        held.hold(event(2, "b"), true);
-        held.hold(event(3, "c"), true);
+        held.hold(event(1, "a"));
+        held.hold(event(2, "b"));
+        held.hold(event(3, "c"));
         assertThat(held.highest()).isEqualTo(3);
         assertThat(subscriber.data).isEmpty();
         assertThat(hub.head().seqOf("origin01")).as("not in this relay's position").isZero();
@@ -50,13 +50,13 @@ class HeldFromPeerTest {
     @Test
     void afterTheSameOriginSaysHelloAgainItsCatchUpSaysWhatBecameOfEachHeldEvent() {
         byte[] digest = {7};
-        held.hold(event(1, "a"), true);
-        held.hold(event(2, "b"), true);
-        held.tag(2, 2, new IdempotencyTag("committed", digest, false), true, 0);
-        held.hold(event(3, "c"), true);
-        held.tag(3, 1, new IdempotencyTag("aborted", digest, true), true, 0);
-        held.hold(event(4, "d"), true);
-        held.tag(4, 1, new IdempotencyTag("waiting", digest, true), true, 0);
+        held.hold(event(1, "a"));
+        held.hold(event(2, "b"));
+        held.tag(2, 2, new IdempotencyTag("committed", digest, false), 0);
+        held.hold(event(3, "c"));
+        held.tag(3, 1, new IdempotencyTag("aborted", digest, true), 0);
+        held.hold(event(4, "d"));
+        held.tag(4, 1, new IdempotencyTag("waiting", digest, true), 0);
 
         // The link broke; the COMMIT of 1..2 and the ABORT of 3 were lost with it.
         held.hello("origin01", true, 0);
@@ -64,9 +64,10 @@ class HeldFromPeerTest {
         assertThat(held.highest()).as("nothing stale is acknowledged").isZero();
         assertThat(held.replayed(1)).as("the catch-up replays what the origin committed").isTrue();
         assertThat(held.replayed(2)).isTrue();
+        assertThat(held.highest()).as("committed at the origin, never pending on this connection").isZero();
         held.commitConfirmed(0);
-        held.hold(event(4, "d"), true); // the origin still holds 4
-        held.tag(4, 1, new IdempotencyTag("waiting", digest, true), true, 0);
+        held.hold(event(4, "d")); // the origin still holds 4
+        held.tag(4, 1, new IdempotencyTag("waiting", digest, true), 0);
         assertThat(held.highest()).isEqualTo(4);
         held.caughtUp(0);
         assertThat(subscriber.data).as("3 was sent neither way: aborted").containsExactly("a", "b");
@@ -82,8 +83,8 @@ class HeldFromPeerTest {
 
     @Test
     void aHeldEventTheCatchUpSkipsOverWasNotCommitted() {
-        held.hold(event(1, "a"), true);
-        held.hold(event(2, "b"), true);
+        held.hold(event(1, "a"));
+        held.hold(event(2, "b"));
         held.hello("origin01", true, 0);
         assertThat(held.replayed(2)).isTrue();
         held.caughtUp(0);
@@ -93,19 +94,19 @@ class HeldFromPeerTest {
 
     @Test
     void aCommitBeforeTheCatchUpEndsBreaksTheProtocol() {
-        held.hold(event(1, "a"), true);
+        held.hold(event(1, "a"));
         held.hello("origin01", true, 0);
         assertThatThrownBy(() -> held.commit(1, 0)).hasMessage("COMMIT 1 before the catch-up ended");
     }
 
     @Test
     void anOriginThatIsGoneHasEverythingHeldDelivered() {
-        held.hold(event(1, "a"), true);
-        held.hold(event(2, "b"), true);
+        held.hold(event(1, "a"));
+        held.hold(event(2, "b"));
         held.hello("restart1", true, 0);
         assertThat(subscriber.data).as("the old origin restarted").containsExactly("a", "b");
 
-        held.hold(event(1, "c"), true);
+        held.hold(event(1, "c"));
         held.hello("restart1", true, 0);
         held.originGone(0);
         assertThat(subscriber.data).as("stale or not, the peer cannot be reached after leaving the set")
@@ -116,11 +117,11 @@ class HeldFromPeerTest {
     @Test
     void aCommittedPublishWithAKeyIsRememberedWithTheIdsItHasHere() {
         byte[] digest = {9};
-        held.hold(event(1, "a"), true);
-        held.hold(event(2, "b"), true);
-        held.tag(2, 2, new IdempotencyTag("key-1", digest, false), true, 0);
-        held.hold(event(3, "c"), true);
-        held.tag(3, 1, new IdempotencyTag("key-2", digest, true), true, 0);
+        held.hold(event(1, "a"));
+        held.hold(event(2, "b"));
+        held.tag(2, 2, new IdempotencyTag("key-1", digest, false), 0);
+        held.hold(event(3, "c"));
+        held.tag(3, 1, new IdempotencyTag("key-2", digest, true), 0);
         assertThat(keys.claim("key-1", digest, 0)).as("a retry here while the origin waits is no new publish")
                 .isInstanceOf(IdempotencyKeys.Claim.InProgress.class);
         held.abort(3, 3);
@@ -132,59 +133,45 @@ class HeldFromPeerTest {
     }
 
     @Test
-    void aLeavingLinkHoldsNothingNewButStillTakesBackWhatItHeld() {
-        held.hold(event(1, "a"), true);
-        held.hello("origin01", true, 0);
-        held.hold(event(1, "a"), false);
-        held.hold(event(2, "b"), false);
-        held.tag(2, 1, new IdempotencyTag("new", new byte[] {1}, true), false, 0);
-        held.caughtUp(0);
-        assertThat(held.size()).isEqualTo(1);
-        assertThat(held.highest()).isEqualTo(1);
-        assertThat(keys.claim("new", new byte[] {1}, 0)).isInstanceOf(IdempotencyKeys.Claim.Granted.class);
-        held.commit(2, 0);
-        assertThat(subscriber.data).containsExactly("a");
-    }
-
-    @Test
     void aPeerThatHoldsMoreThanItsPublishBudgetAllowsOrOutOfOrderBreaksTheProtocol() {
         HeldFromPeer small = new HeldFromPeer(hub, keys, 100, 1024, () -> { });
         small.hello("origin01", true, 0);
-        small.hold(event(1, "x".repeat(59)), true); // 60 bytes with its stream's name
-        assertThatThrownBy(() -> small.hold(event(2, "x".repeat(40)), true)).isInstanceOf(IllegalStateException.class)
+        small.hold(event(1, "x".repeat(60)));
+        assertThatThrownBy(() -> small.hold(event(2, "x".repeat(41)))).isInstanceOf(IllegalStateException.class)
                 .hasMessage("pending events would hold more than 100 bytes");
-        assertThatThrownBy(() -> small.hold(event(1, "again"), true)).hasMessage("pending event 1 after 1");
+        assertThatThrownBy(() -> small.hold(event(1, "again"))).hasMessage("pending event 1 after 1");
 
-        HeldFromPeer tiny = new HeldFromPeer(hub, keys, 100, 1024, () -> { });
-        tiny.hello("origin01", true, 0);
-        for (int seq = 1; seq <= 4; seq++) {
-            tiny.hold(event(seq, ""), true);
+        HeldFromPeer many = new HeldFromPeer(hub, keys, 100, 1024, () -> { });
+        many.hello("origin01", true, 0);
+        for (int seq = 1; seq <= HeldFromPeer.MIN_MAX_EVENTS; seq++) {
+            many.hold(event(seq, ""));
         }
-        assertThatThrownBy(() -> tiny.hold(event(5, ""), true)).as("a body spends at least 24 bytes an event")
-                .hasMessage("pending events would hold more than 100 bytes");
+        assertThatThrownBy(() -> many.hold(event(HeldFromPeer.MIN_MAX_EVENTS + 1, "")))
+                .as("empty events cost no budget, but their number is bounded")
+                .hasMessage("pending events would be more than 100000");
     }
 
     @Test
     void aKeyMustNameTheLastHeldEvents() {
         IdempotencyTag tag = new IdempotencyTag("key-1", new byte[32], false);
-        assertThatThrownBy(() -> held.tag(5, 1, tag, true, 0)).as("nothing held")
+        assertThatThrownBy(() -> held.tag(5, 1, tag, 0)).as("nothing held")
                 .hasMessage("KEY for events 5..5, which are not the last held");
-        held.hold(event(1, "a"), true);
-        held.hold(event(2, "b"), true);
-        assertThatThrownBy(() -> held.tag(2, Integer.MAX_VALUE, tag, true, 0)).as("a count far beyond what is held")
+        held.hold(event(1, "a"));
+        held.hold(event(2, "b"));
+        assertThatThrownBy(() -> held.tag(2, Integer.MAX_VALUE, tag, 0)).as("a count far beyond what is held")
                 .hasMessage("KEY for events -2147483644..2, which are not the last held");
-        assertThatThrownBy(() -> held.tag(1, 1, tag, true, 0)).as("not the last held")
+        assertThatThrownBy(() -> held.tag(1, 1, tag, 0)).as("not the last held")
                 .hasMessage("KEY for events 1..1, which are not the last held");
-        held.tag(2, 2, tag, true, 0);
-        held.tag(2, 2, tag, true, 0); // sent again after a reconnect
+        held.tag(2, 2, tag, 0);
+        held.tag(2, 2, tag, 0); // sent again after a reconnect
         held.commit(2, 0);
         assertThat(keys.claim("key-1", new byte[32], 0)).isInstanceOf(IdempotencyKeys.Claim.Replay.class);
     }
 
     @Test
     void anEventLargerThanThisRelayTakesIsSkippedWithAGapWhenItCommits() {
-        held.hold(event(1, "x".repeat(17)), true);
-        held.hold(event(2, "small"), true);
+        held.hold(event(1, "x".repeat(17)));
+        held.hold(event(2, "small"));
         held.commit(2, 0);
         assertThat(subscriber.data).containsExactly("small");
         assertThat(subscriber.gaps).containsExactly("s");
