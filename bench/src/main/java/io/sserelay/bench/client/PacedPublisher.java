@@ -15,8 +15,10 @@ import java.util.function.LongFunction;
 /**
  * Publishes benchmark events at a fixed rate on a fixed schedule: event {@code i} (numbered
  * from 1) is due at {@code start + (i - 1) / rate} and carries that due time in its data.
- * Events go to the relays round-robin, each relay from its own thread and connection, so that
- * one slow relay delays only its own share; {@code streamOf} names each event's stream by its
+ * Events go to the relays round-robin, each relay from its own threads and connections (one
+ * by default, which keeps a relay's events in order; more let a publisher keep its schedule
+ * when each answer takes longer than its period, as one that waits for replication may), so
+ * that one slow relay delays only its own share; {@code streamOf} names each event's stream by its
  * sequence number. A publisher that falls behind sends at once and
  * does not skip: the delay shows up in the subscribers' latencies.
  */
@@ -38,14 +40,25 @@ public final class PacedPublisher implements AutoCloseable {
      */
     public PacedPublisher(List<InetSocketAddress> relays, String token, LongFunction<String> streamOf,
                           double ratePerSecond, int payloadBytes, long maxEvents) {
+        this(relays, 1, token, streamOf, ratePerSecond, payloadBytes, maxEvents);
+    }
+
+    /**
+     * @param connectionsPerRelay connections (each with its own thread, one request at a time)
+     *                            that share each relay's events in turn
+     */
+    public PacedPublisher(List<InetSocketAddress> relays, int connectionsPerRelay, String token,
+                          LongFunction<String> streamOf, double ratePerSecond, int payloadBytes, long maxEvents) {
         long periodNanos = Math.round(TimeUnit.SECONDS.toNanos(1) / ratePerSecond);
         long start = EventPayload.now() + TimeUnit.MILLISECONDS.toNanos(10);
-        for (int r = 0; r < relays.size(); r++) {
-            int first = r;
-            InetSocketAddress relay = relays.get(r);
+        int lanes = relays.size() * connectionsPerRelay;
+        for (int lane = 0; lane < lanes; lane++) {
+            // Lane i mod lanes publishes event i: to relay i mod relays, as lanes is a multiple of relays.
+            long first = lane;
+            InetSocketAddress relay = relays.get(lane % relays.size());
             Thread thread = new Thread(() -> {
                 try (HttpPublisher publisher = new HttpPublisher(relay, token)) {
-                    for (long i = first; i < maxEvents && !stopped; i += relays.size()) {
+                    for (long i = first; i < maxEvents && !stopped; i += lanes) {
                         long due = start + i * periodNanos;
                         long wait;
                         while ((wait = due - EventPayload.now()) > 0 && !stopped) {
@@ -68,7 +81,7 @@ public final class PacedPublisher implements AutoCloseable {
                 } catch (IOException | RuntimeException e) {
                     failure.compareAndSet(null, e);
                 }
-            }, "paced-publisher-" + r);
+            }, "paced-publisher-" + lane);
             thread.setDaemon(true);
             threads.add(thread);
         }
