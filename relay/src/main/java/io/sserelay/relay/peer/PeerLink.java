@@ -64,6 +64,14 @@ final class PeerLink {
      * acknowledgement timeout an SseRelay allows (one minute), so an alive peer always decides first.
      */
     static final long LEAVING_LIMIT_NANOS = TimeUnit.MINUTES.toNanos(2);
+    /** Beyond the limit, how long a catch-up under way may still settle what a leaving link holds. */
+    static final long CATCH_UP_GRACE_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /**
+     * How long attempts to reach a peer that left must fail before its origin counts as gone: a
+     * few attempts, so that one refused connection (a restarting listener, a closed socket) is
+     * not taken for a dead relay.
+     */
+    static final long UNREACHABLE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "peer-link-watchdog");
         t.setDaemon(true);
@@ -89,6 +97,12 @@ final class PeerLink {
     private boolean ended;
     /** Whether the current attempt reached the peer: it answered 200 and said HELLO. */
     private boolean reached;
+    /** Set by {@link #leave} when it closes the socket itself: that is no sign of an unreachable peer. */
+    private volatile boolean closedByLeave;
+    /** Since when attempts to reach the peer have failed, 0 while they succeed. */
+    private long failingSinceNanos;
+    /** The link this one replaces, whose thread may still be ending: it ends before this one follows. */
+    private final PeerLink previous;
     /** The peer refused the POST: it is of an earlier version, and is followed with GET. */
     private volatile boolean olderPeer;
     /** Set when the peer's HELLO named this relay's own origin. */
@@ -102,8 +116,9 @@ final class PeerLink {
     private volatile String peerOrigin;
 
     PeerLink(PeerAddress peer, PeerAddress selfAddress, StreamHub hub, PeerSettings settings, RelayMetrics metrics,
-            IdempotencyKeys keys) {
+            IdempotencyKeys keys, PeerLink previous) {
         this.peer = peer;
+        this.previous = previous;
         this.selfAddress = selfAddress;
         this.hub = hub;
         this.settings = settings;
@@ -133,6 +148,7 @@ final class PeerLink {
         if (holding == 0) {
             // Nothing to wait for. Should an event be held meanwhile, the link reconnects and the
             // peer's catch-up settles it.
+            closedByLeave = true;
             closeQuietly(socket);
         }
     }
@@ -168,6 +184,25 @@ final class PeerLink {
         return leftAtNanos != 0;
     }
 
+    /**
+     * Whether a leaving link has waited long enough for its peer to decide: the limit, and a
+     * little longer while a catch-up is settling stale events (ending then would deliver events
+     * the catch-up is about to report aborted).
+     */
+    private boolean leftTooLongAgo() {
+        long left = leftAtNanos;
+        if (left == 0) {
+            return false;
+        }
+        long waited = System.nanoTime() - left;
+        return waited > LEAVING_LIMIT_NANOS + (held.syncing() ? CATCH_UP_GRACE_NANOS : 0);
+    }
+
+    /** Waits for this link's thread to end, after {@link #ended()}. */
+    void awaitEnd() throws InterruptedException {
+        thread.join();
+    }
+
     /** Whether the peer was found to be of a version that cannot acknowledge publishes. */
     boolean olderPeer() {
         return olderPeer;
@@ -185,7 +220,13 @@ final class PeerLink {
 
     private void run() {
         try {
+            if (previous != null) {
+                // The link this one replaces may still be delivering what it held.
+                previous.awaitEnd();
+            }
             followUntilDone();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             synchronized (this) {
                 ended = true;
@@ -223,8 +264,15 @@ final class PeerLink {
                 break;
             }
             boolean followed = reached;
-            if (leaving() && (held.isEmpty() || System.nanoTime() - leftAtNanos > LEAVING_LIMIT_NANOS
-                    || (!followed && !reconnectAtOnce)) && endLeaving()) {
+            boolean closedHere = closedByLeave;
+            closedByLeave = false;
+            if (followed || reconnectAtOnce || closedHere) {
+                failingSinceNanos = 0;
+            } else if (failingSinceNanos == 0) {
+                failingSinceNanos = System.nanoTime() | 1;
+            }
+            boolean unreachable = failingSinceNanos != 0 && System.nanoTime() - failingSinceNanos > UNREACHABLE_AFTER_NANOS;
+            if (leaving() && (held.isEmpty() || unreachable || leftTooLongAgo()) && endLeaving()) {
                 // Nothing held, or the peer that left cannot be reached or did not decide in time.
                 held.originGone(System.nanoTime());
                 return;
@@ -366,7 +414,7 @@ final class PeerLink {
                 acknowledged = highest;
             }
             applyBatch(origin, batch);
-            if (leaving() && (held.isEmpty() || System.nanoTime() - leftAtNanos > LEAVING_LIMIT_NANOS)) {
+            if (leaving() && (held.isEmpty() || leftTooLongAgo())) {
                 return; // the run loop decides what becomes of anything still held
             }
         }
@@ -388,6 +436,7 @@ final class PeerLink {
                 applyBatch(origin, batch);
                 held.caughtUp(System.nanoTime());
             }
+            holding = held.size();
         } catch (IllegalStateException e) {
             throw new PeerProtocolException("malformed", e.getMessage());
         }

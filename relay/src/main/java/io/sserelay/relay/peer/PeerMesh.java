@@ -81,7 +81,7 @@ public final class PeerMesh implements AutoCloseable {
             if (!links.containsKey(added)) {
                 PeerLink left = leaving.remove(added);
                 PeerLink link = left != null && left.rejoin() ? left
-                        : new PeerLink(added, self, hub, settings, metrics, keys);
+                        : new PeerLink(added, self, hub, settings, metrics, keys, left);
                 links.put(added, link);
                 metrics.peerAdded(added.toString(), link::connected);
                 if (link != left) {

@@ -67,6 +67,9 @@ public final class HeldFromPeer {
     private long bytes;
     /** Since a HELLO of the same origin found events held, until its CAUGHT_UP. */
     private boolean syncing;
+    /** While syncing: the events up to here are confirmed (a prefix), and the highest held again. */
+    private long confirmedThrough;
+    private long highestHeldAgain;
 
     /**
      * @param maxEventBytes   this relay's own limit: a larger event (its peer is configured with a
@@ -96,6 +99,8 @@ public final class HeldFromPeer {
         } else if (twoPhase && !events.isEmpty()) {
             events.values().forEach(event -> event.state = State.STALE);
             syncing = true;
+            confirmedThrough = 0;
+            highestHeldAgain = 0;
         } else {
             clear();
         }
@@ -117,6 +122,7 @@ public final class HeldFromPeer {
         Held known = syncing ? events.get(event.seq()) : null;
         if (known != null && known.state == State.STALE) {
             known.state = State.HELD;
+            highestHeldAgain = Math.max(highestHeldAgain, event.seq());
             return;
         }
         if (!events.isEmpty() && event.seq() <= events.lastKey()) {
@@ -131,6 +137,9 @@ public final class HeldFromPeer {
         }
         events.put(event.seq(), new Held(event));
         bytes += cost;
+        if (syncing) {
+            highestHeldAgain = event.seq();
+        }
     }
 
     /**
@@ -161,14 +170,12 @@ public final class HeldFromPeer {
      * on this connection).
      */
     public long highest() {
-        Iterator<Held> newestFirst = events.descendingMap().values().iterator();
-        while (newestFirst.hasNext()) {
-            Held held = newestFirst.next();
-            if (held.state == State.HELD) {
-                return held.event.seq();
-            }
+        if (syncing) {
+            // Nothing held again is committed or aborted before CAUGHT_UP; only stale events go.
+            return highestHeldAgain;
         }
-        return 0;
+        // Outside a catch-up every event held is pending at the peer.
+        return events.isEmpty() ? 0 : events.lastKey();
     }
 
     public int size() {
@@ -190,16 +197,15 @@ public final class HeldFromPeer {
         if (!syncing) {
             return false;
         }
-        for (Iterator<Held> it = events.values().iterator(); it.hasNext(); ) {
+        // Confirmed events are a prefix: look only after them.
+        for (Iterator<Held> it = events.tailMap(confirmedThrough, false).values().iterator(); it.hasNext(); ) {
             Held held = it.next();
-            if (held.state == State.CONFIRMED) {
-                continue;
-            }
             if (held.state != State.STALE || held.event.seq() > seq) {
                 return false;
             }
             if (held.event.seq() == seq) {
                 held.state = State.CONFIRMED;
+                confirmedThrough = seq;
                 return true;
             }
             drop(it, held);
@@ -213,14 +219,9 @@ public final class HeldFromPeer {
      * committing part of them would lose the answer its key is remembered with.
      */
     public void commitConfirmed(long nowNanos) {
-        long upTo = 0;
-        for (Held held : events.values()) {
-            if (held.state != State.CONFIRMED) {
-                break;
-            }
-            upTo = held.event.seq();
-        }
-        if (upTo > 0) {
+        if (confirmedThrough > 0) {
+            long upTo = confirmedThrough;
+            confirmedThrough = 0;
             commitUpTo(upTo, nowNanos);
         }
     }
@@ -230,6 +231,7 @@ public final class HeldFromPeer {
         commitConfirmed(nowNanos);
         dropWhere(held -> held.state == State.STALE);
         syncing = false;
+        confirmedThrough = 0;
     }
 
     /**
@@ -254,6 +256,7 @@ public final class HeldFromPeer {
     /** The peer's origin is gone: deliver everything held (see the class comment). */
     public void originGone(long nowNanos) {
         syncing = false;
+        confirmedThrough = 0;
         if (origin == null || events.isEmpty()) {
             clear();
             return;
@@ -267,6 +270,7 @@ public final class HeldFromPeer {
         tags.values().forEach(this::release);
         tags.clear();
         syncing = false;
+        confirmedThrough = 0;
     }
 
     private void commitUpTo(long upTo, long nowNanos) {
