@@ -78,6 +78,52 @@ class ClusterTest {
         }
     }
 
+    /**
+     * Relay 1 publishes, then stops for good; relay 2 is replaced by a relay that never knew
+     * relay 1. It learns of relay 1 from relay 0, so a subscriber that missed relay 1's last events
+     * and resumes there is told so, and an id it gives names relay 1, so resuming with it on
+     * relay 0, which still has relay 1's events, sends none of them.
+     */
+    @Test
+    void aRelayThatJoinedAfterAnotherStoppedReportsWhatItCannotHaveAndResendsNothingOld() {
+        try (TestCluster cluster = TestCluster.start(3, Map.of())) {
+            SseClient onZero = cluster.relay(0).subscribe("/streams/s");
+            SseClient onOne = cluster.relay(1).subscribe("/streams/s");
+            await().until(() -> onZero.lastEventId() != null && onOne.lastEventId() != null);
+            cluster.relay(1).publish("s", "r0");
+            onOne.awaitEvents(1);
+            String seenR0 = onOne.lastEventId();
+            onOne.closeAndWait();
+            publish(cluster.relay(1), "r", 1, 3);
+            onZero.awaitEvents(3);
+            onZero.close();
+            cluster.stop(1);
+            cluster.stop(2);
+            await().until(() -> cluster.relay(0).relay().mesh().leavingLinks() == 0);
+            cluster.restart(2, Map.of());
+            TestRelay joined = cluster.relay(2);
+            await().until(() -> joined.metric("sserelay_origins_adopted_total") == 1);
+
+            try (SseClient behind = joined.subscribe("/streams/s", Map.of("Last-Event-ID", seenR0))) {
+                // r1 and r2 are not on this relay: it says so rather than waiting for them.
+                await().until(() -> behind.frames().stream().anyMatch(f -> "reset".equals(f.event())));
+            }
+            try (SseClient fresh = joined.subscribe("/streams/s")) {
+                await().until(() -> fresh.lastEventId() != null);
+                joined.publish("s", "n0");
+                fresh.awaitEvents(1);
+                try (SseClient moved = cluster.relay(0).subscribe("/streams/s",
+                        Map.of("Last-Event-ID", fresh.lastEventId()))) {
+                    await().until(() -> !moved.frames().isEmpty());
+                    cluster.relay(0).publish("s", "a0");
+                    moved.awaitEvents(1);
+                    assertThat(moved.data()).as("relay 1's events are older than this subscriber").containsExactly("a0");
+                    assertThat(moved.frames()).noneMatch(f -> "reset".equals(f.event()));
+                }
+            }
+        }
+    }
+
     @Test
     void aSubscriberThatMovesToARelayBehindSeesNothingTwice() {
         // Local acknowledgements: relay 0 publishes while its peer does not follow it, which a

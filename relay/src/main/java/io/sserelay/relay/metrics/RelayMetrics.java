@@ -100,6 +100,9 @@ public final class RelayMetrics implements AutoCloseable {
         FunctionCounter.builder("sserelay.origins.retired", hub, StreamHub::retiredOrigins)
                 .description("Origins of stopped relays that left the ids once silent for the history's maximum"
                         + " age").register(registry);
+        FunctionCounter.builder("sserelay.origins.adopted", hub, StreamHub::adoptedOrigins)
+                .description("Origins of relays that stopped before this one joined, learned from a peer")
+                .register(registry);
         Gauge.builder("sserelay.streams", hub, StreamHub::liveStreams)
                 .description("Streams known now: with retained events or with subscribers").register(registry);
         for (String reason : List.of("memory", "per_address")) {

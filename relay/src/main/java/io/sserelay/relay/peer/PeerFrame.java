@@ -2,6 +2,9 @@ package io.sserelay.relay.peer;
 
 import io.sserelay.relay.stream.IdempotencyTag;
 import io.sserelay.relay.stream.RemoteEvent;
+import io.sserelay.relay.stream.StoppedOrigin;
+
+import java.util.List;
 
 /** A decoded peer frame. */
 sealed interface PeerFrame {
@@ -42,6 +45,10 @@ sealed interface PeerFrame {
     }
 
     record Heartbeat() implements PeerFrame {
+    }
+
+    /** Origins the peer knows and no longer follows. */
+    record Stopped(List<StoppedOrigin> origins) implements PeerFrame {
     }
 
     /** The catch-up after HELLO is complete; the frames after it are live. */

@@ -4,6 +4,7 @@ import io.sserelay.relay.replication.IdempotencyKeys;
 import io.sserelay.relay.stream.IdempotencyTag;
 import io.sserelay.relay.stream.Position;
 import io.sserelay.relay.stream.RemoteEvent;
+import io.sserelay.relay.stream.StoppedOrigin;
 import io.sserelay.relay.stream.StreamName;
 
 import java.io.DataInputStream;
@@ -12,6 +13,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Decodes {@link PeerFrames} from a peer's stream and validates everything a peer could get
@@ -63,6 +66,7 @@ final class PeerFrameReader {
                 case PeerFrames.GAP -> gap(body);
                 case PeerFrames.HEARTBEAT_KIND -> new PeerFrame.Heartbeat();
                 case PeerFrames.CAUGHT_UP_KIND -> new PeerFrame.CaughtUp();
+                case PeerFrames.STOPPED -> stopped(body);
                 case PeerFrames.HORIZON -> horizon(body);
                 default -> throw new PeerProtocolException("malformed", "unknown frame kind " + kind);
             };
@@ -93,6 +97,28 @@ final class PeerFrameReader {
         // The flags byte is sent only on protocol 3, to followers that can acknowledge.
         boolean twoPhase = body.hasRemaining() && (body.get() & PeerFrames.HELLO_TWO_PHASE) != 0;
         return new PeerFrame.Hello(origin, lastSeq, startedAt, twoPhase);
+    }
+
+    private static PeerFrame stopped(ByteBuffer body) throws PeerProtocolException {
+        int count = body.getShort() & 0xFFFF;
+        if (count > PeerFrames.MAX_STOPPED) {
+            throw new PeerProtocolException("malformed", "STOPPED names " + count + " origins, more than "
+                    + PeerFrames.MAX_STOPPED);
+        }
+        List<StoppedOrigin> origins = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            String origin = ascii(body, body.get() & 0xFF);
+            if (!Position.isValidOrigin(origin)) {
+                throw new PeerProtocolException("malformed", "STOPPED names an invalid origin '" + origin + "'");
+            }
+            long lastSeq = body.getLong();
+            long startedAt = body.getLong();
+            if (lastSeq < 0 || startedAt < 0) {
+                throw new PeerProtocolException("malformed", "STOPPED has a negative number for origin " + origin);
+            }
+            origins.add(new StoppedOrigin(origin, lastSeq, startedAt));
+        }
+        return new PeerFrame.Stopped(List.copyOf(origins));
     }
 
     private static PeerFrame horizon(ByteBuffer body) throws PeerProtocolException {

@@ -3,9 +3,11 @@ package io.sserelay.relay.peer;
 import io.sserelay.relay.stream.Event;
 import io.sserelay.relay.stream.HeldEvent;
 import io.sserelay.relay.stream.IdempotencyTag;
+import io.sserelay.relay.stream.StoppedOrigin;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * The frames of the peer stream a relay sends to a peer that follows it. Big-endian:
@@ -27,6 +29,9 @@ import java.nio.charset.StandardCharsets;
  *                                                           the pending events lastSeq-count+1..lastSeq
  * ACK       = seq:i64                                       follower to origin: it holds every
  *                                                           pending event up to seq
+ * STOPPED   = count:u16 (originLength:u8 origin lastSeq:i64 startedAt:i64)*   protocol 3: right
+ *             after HELLO, when the origin knows other origins that none of its links follows
+ *             (relays that stopped), so that a follower that never knew them learns of them
  * CAUGHT_UP = (empty)                                       protocol 3, two-phase: the catch-up
  *                                                           (gaps, replayed events, and the PENDING
  *                                                           and KEY frames of what the origin still
@@ -53,6 +58,9 @@ public final class PeerFrames {
     public static final byte KEY = 9;
     public static final byte ACK = 10;
     public static final byte CAUGHT_UP_KIND = 11;
+    public static final byte STOPPED = 12;
+    /** The most origins one STOPPED frame names; a relay retires stopped origins beyond 64. */
+    static final int MAX_STOPPED = 1024;
     static final int HELLO_TWO_PHASE = 1;
     static final int DIGEST_BYTES = 32;
     public static final int HEADER_BYTES = 5;
@@ -113,6 +121,21 @@ public final class PeerFrames {
 
     public static ByteBuffer horizon(long horizon) {
         return finish(header(HORIZON, 8).putLong(horizon));
+    }
+
+    /** The origins in {@code stopped}, at most {@link #MAX_STOPPED} of them. */
+    public static ByteBuffer stopped(List<StoppedOrigin> stopped) {
+        List<StoppedOrigin> sent = stopped.size() > MAX_STOPPED ? stopped.subList(0, MAX_STOPPED) : stopped;
+        int length = 2;
+        for (StoppedOrigin known : sent) {
+            length += 1 + known.origin().length() + 16;
+        }
+        ByteBuffer out = header(STOPPED, length).putShort((short) sent.size());
+        for (StoppedOrigin known : sent) {
+            byte[] origin = known.origin().getBytes(StandardCharsets.US_ASCII);
+            out.put((byte) origin.length).put(origin).putLong(known.lastSeq()).putLong(known.startedAt());
+        }
+        return finish(out);
     }
 
     public static ByteBuffer commit(long upTo) {

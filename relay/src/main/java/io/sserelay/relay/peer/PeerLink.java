@@ -95,6 +95,8 @@ final class PeerLink {
     private ScheduledFuture<?> watchdog;
     /** Set when the link has decided to end; guarded by this. */
     private boolean ended;
+    /** Set last, once the link's thread has let go of everything, its origin included. */
+    private volatile boolean finished;
     /** Whether the current attempt reached the peer: it answered 200 and said HELLO. */
     private boolean reached;
     /** Set by {@link #leave} when it closes the socket itself: that is no sign of an unreachable peer. */
@@ -166,6 +168,11 @@ final class PeerLink {
         return true;
     }
 
+    /** Whether the link's thread has ended and released the origin it followed. */
+    boolean finished() {
+        return finished;
+    }
+
     /** Whether the link has ended for good (stopped, or left and done). */
     synchronized boolean ended() {
         return ended;
@@ -235,6 +242,7 @@ final class PeerLink {
             held.clear(); // frees the keys of anything still held, whatever ended the link
             holding = 0;
             hub.releaseOrigin(this);
+            finished = true;
         }
     }
 
@@ -399,6 +407,9 @@ final class PeerLink {
                     hub.raiseHorizon(horizon.horizon(), System.currentTimeMillis() / 1000);
                 } else if (frame instanceof PeerFrame.Hello) {
                     throw new PeerProtocolException("unexpected", "a second HELLO");
+                } else if (frame instanceof PeerFrame.Stopped stopped) {
+                    applyBatch(origin, batch);
+                    hub.adoptStopped(stopped.origins(), System.nanoTime());
                 } else if (!twoPhase && !(frame instanceof PeerFrame.Heartbeat)) {
                     throw new PeerProtocolException("unexpected", "a two-phase frame after a one-phase HELLO");
                 } else {

@@ -124,6 +124,11 @@ public final class PeerMesh implements AutoCloseable {
         return false;
     }
 
+    /** Links to peers that left the set and are still following them (see {@link PeerLink#leave}). */
+    public synchronized int leavingLinks() {
+        return (int) leaving.values().stream().filter(link -> !link.finished()).count();
+    }
+
     /** Links whose stream from their peer is open now. */
     public synchronized int connectedLinks() {
         return (int) links.values().stream().filter(PeerLink::connected).count();

@@ -78,6 +78,10 @@ final class PeerStream extends StreamingResponse implements PeerSubscriber {
         offerFrame(acknowledges()
                 ? PeerFrames.hello(catchUp.origin(), catchUp.lastSeq(), catchUp.startedAt(), holdsPending())
                 : PeerFrames.hello(catchUp.origin(), catchUp.lastSeq(), protocol >= 2 ? catchUp.startedAt() : 0));
+        if (acknowledges() && !catchUp.stopped().isEmpty()) {
+            // Relays that stopped before the follower joined: it learns of them only here.
+            offerFrame(PeerFrames.stopped(catchUp.stopped()));
+        }
         if (catchUp.evictedAnyStream() > 0) {
             offerFrame(PeerFrames.gap("", catchUp.evictedAnyStream()));
         }

@@ -16,7 +16,8 @@ import java.util.Map;
  * @param held           replicated publishes not yet committed, in order, for a follower that
  *                       holds pending events; empty for others
  * @param startedAt      when this relay started, seconds since the epoch
+ * @param stopped        the other origins this relay knows that no link of it follows
  */
 public record OriginCatchUp(String origin, long lastSeq, Map<String, Long> evictedStreams, long evictedAnyStream,
-        List<Event> replay, List<HeldBatch> held, long startedAt) {
+        List<Event> replay, List<HeldBatch> held, long startedAt, List<StoppedOrigin> stopped) {
 }

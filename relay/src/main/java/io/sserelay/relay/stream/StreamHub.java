@@ -111,6 +111,8 @@ public final class StreamHub {
     private volatile int tombstoneCount;
     private volatile int liveStreams;
     private volatile long resets;
+    /** Guarded by the lock. */
+    private long adopted;
     private volatile long accepted;
     private volatile long applied;
     private volatile long duplicates;
@@ -343,7 +345,8 @@ public final class StreamHub {
             // Publishes still waiting for an acknowledgement go to a follower that can give one.
             List<HeldBatch> pending = follower.holdsPending() ? List.copyOf(held) : List.of();
             follower.onCatchUp(new OriginCatchUp(origin, lastSeq, Collections.unmodifiableMap(evicted),
-                    evictedAny > from ? evictedAny : 0, Collections.unmodifiableList(replay), pending, startedAt));
+                    evictedAny > from ? evictedAny : 0, Collections.unmodifiableList(replay), pending, startedAt,
+                    stoppedOriginsLocked()));
             follower.onHorizon(horizon);
             followers.add(follower);
         } finally {
@@ -645,6 +648,67 @@ public final class StreamHub {
             state.startedAt = startedAt;
         }
         return state;
+    }
+
+    /** The origins this relay knows that no link follows and that it has not retired. */
+    private List<StoppedOrigin> stoppedOriginsLocked() {
+        if (foreign.isEmpty()) {
+            return List.of();
+        }
+        Set<String> running = new HashSet<>(claims.values());
+        List<StoppedOrigin> stopped = new ArrayList<>();
+        foreign.forEach((o, state) -> {
+            if (!running.contains(o) && head.seqOf(o) > 0) {
+                stopped.add(new StoppedOrigin(o, head.seqOf(o), state.startedAt));
+            }
+        });
+        return stopped;
+    }
+
+    /**
+     * Learns origins a peer knows and this relay never followed: relays that stopped before this
+     * one joined. Each is named in this relay's ids from now on at the peer's sequence number, so
+     * a reader that got its id here is not sent the origin's old events on the peer; and its
+     * events up to that number are recorded as lost here (this relay never had them), so a reader
+     * that resumes here from before them gets a {@code reset} instead of waiting for events that
+     * will not come. Known, retired and horizon-covered origins are left alone, as is this
+     * relay's own.
+     */
+    public void adoptStopped(List<StoppedOrigin> stopped, long nowNanos) {
+        lock.lock();
+        try {
+            for (StoppedOrigin known : stopped) {
+                String o = known.origin();
+                boolean covered = known.startedAt() > 0 && known.startedAt() <= horizon;
+                if (o.equals(origin) || foreign.containsKey(o) || retired.containsKey(o) || covered
+                        || known.lastSeq() <= 0) {
+                    continue;
+                }
+                knownOrigin(o, known.startedAt(), nowNanos);
+                head = head.with(o, known.lastSeq());
+                idOrigins = head.size();
+                forget(Map.of(o, known.lastSeq()));
+                for (StreamLog log : logs.values()) {
+                    if (log.lostUpTo(o) < known.lastSeq()) {
+                        log.evictedUpTo.put(o, known.lastSeq());
+                    }
+                }
+                adopted++;
+            }
+            retireStoppedBeyondLimit();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Origins learned from peers rather than followed ({@link #adoptStopped}). */
+    public long adoptedOrigins() {
+        lock.lock();
+        try {
+            return adopted;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** When this relay started, in seconds since the epoch. */

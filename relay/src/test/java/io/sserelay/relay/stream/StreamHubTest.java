@@ -300,6 +300,73 @@ class StreamHubTest {
     }
 
     @Test
+    void aFollowerLearnsTheOriginsNoLinkFollowsAnyMore() {
+        StreamHub hub = clustered(Duration.ofMinutes(10));
+        Object stoppedLink = new Object();
+        Object runningLink = new Object();
+        hub.claimOrigin(stoppedLink, "p2", START, T0);
+        hub.applyRemote("p2", List.of(remote(1, "a", "x1"), remote(2, "a", "x2")), T0);
+        hub.claimOrigin(runningLink, "p3", START, T0);
+        hub.applyRemote("p3", List.of(remote(1, "a", "y1")), T0);
+        hub.releaseOrigin(stoppedLink);
+        List<OriginCatchUp> caughtUp = new ArrayList<>();
+        hub.follow(Position.of(ORIGIN, 0), new PeerSubscriber() {
+            @Override
+            public void onCatchUp(OriginCatchUp catchUp) {
+                caughtUp.add(catchUp);
+            }
+
+            @Override
+            public void onEvent(Event event) {
+            }
+
+            @Override
+            public void onHorizon(long horizon) {
+            }
+
+            @Override
+            public void onRelayClosing() {
+            }
+        });
+        assertThat(caughtUp.get(0).stopped()).as("p3 is followed: it is running")
+                .containsExactly(new StoppedOrigin("p2", 2, START));
+    }
+
+    @Test
+    void anOriginLearnedFromAPeerIsNamedInIdsAndAResumeFromBeforeItsLastEventIsReset() {
+        StreamHub hub = clustered(Duration.ofMinutes(10));
+        hub.publish(List.of(request("a", "1")), T0);
+        Recorder waiting = new Recorder();
+        hub.subscribe(List.of("a"), null, waiting);
+        hub.adoptStopped(List.of(new StoppedOrigin("p2", 3, START)), T0);
+        assertThat(hub.head().format()).isEqualTo("o1-1.p2-3");
+        assertThat(hub.adoptedOrigins()).isEqualTo(1);
+        assertThat(waiting.gaps).as("a live subscriber missed nothing").isEmpty();
+
+        Recorder behind = new Recorder();
+        hub.subscribe(List.of("a", "new"), Position.parse("o1-1.p2-1"), behind);
+        assertThat(behind.catchUp.resetStreams()).as("p2's events 2 and 3 are not here").containsExactly("a", "new");
+        Recorder level = new Recorder();
+        hub.subscribe(List.of("a", "new"), Position.parse("o1-1.p2-3"), level);
+        assertThat(level.catchUp.resetStreams()).isEmpty();
+        Recorder fresh = new Recorder();
+        hub.subscribe(List.of("a"), null, fresh);
+        assertThat(fresh.catchUp.position().format()).as("an id from here says p2 was seen").isEqualTo("o1-1.p2-3");
+    }
+
+    @Test
+    void anOriginThisRelayKnowsIsNeverAdopted() {
+        StreamHub hub = clustered(Duration.ofMinutes(10));
+        Object link = new Object();
+        hub.claimOrigin(link, "p2", START, T0);
+        hub.applyRemote("p2", List.of(remote(1, "a", "x1")), T0);
+        hub.adoptStopped(List.of(new StoppedOrigin("p2", 9, START), new StoppedOrigin(ORIGIN, 5, START),
+                new StoppedOrigin("p4", 0, START)), T0);
+        assertThat(hub.head().format()).isEqualTo("o1-0.p2-1");
+        assertThat(hub.adoptedOrigins()).isZero();
+    }
+
+    @Test
     void aPositionBehindARetiredOriginGetsAResetThatMovesItOn() {
         StreamHub hub = retiredP2At(3);
         Recorder r = new Recorder();
