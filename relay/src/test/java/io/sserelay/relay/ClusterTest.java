@@ -124,6 +124,49 @@ class ClusterTest {
         }
     }
 
+    /**
+     * As above, but the subscriber reaches the new relay before it has heard from any peer: it
+     * waits on a floor for the stopped relay's events, and is told they will not come as soon as
+     * a peer names the stopped relay; without any such peer, once the history's age has passed.
+     */
+    @Test
+    void aSubscriberWaitingForAStoppedRelaysEventsIsToldOnceTheyCannotCome() {
+        try (TestCluster cluster = TestCluster.start(3, Map.of())) {
+            SseClient onOne = cluster.relay(1).subscribe("/streams/s");
+            await().until(() -> onOne.lastEventId() != null);
+            cluster.relay(1).publish("s", "r0");
+            onOne.awaitEvents(1);
+            String seenR0 = onOne.lastEventId();
+            onOne.closeAndWait();
+            publish(cluster.relay(1), "r", 1, 3);
+            awaitApplied(cluster, 0, 3);
+            cluster.stop(1);
+            cluster.stop(2);
+            await().until(() -> cluster.relay(0).relay().mesh().leavingLinks() == 0);
+
+            cluster.restartAlone(2, Map.of());
+            try (SseClient early = cluster.relay(2).subscribe("/streams/s", Map.of("Last-Event-ID", seenR0))) {
+                await().until(() -> early.lastEventId() != null);
+                assertThat(early.frames()).as("this relay knows nothing of relay 1 yet").noneMatch(f -> "reset".equals(f.event()));
+                cluster.connectAll();
+                await().until(() -> early.frames().stream().anyMatch(f -> "reset".equals(f.event())));
+            }
+
+            // Alone, with a short history: no peer ever names relay 1, and the floor's age runs out.
+            cluster.stop(2);
+            cluster.restartAlone(2, Map.of("RELAY_HISTORY_MAX_AGE", "1s"));
+            TestRelay alone = cluster.relay(2);
+            try (SseClient waiting = alone.subscribe("/streams/s", Map.of("Last-Event-ID", seenR0))) {
+                await().until(() -> waiting.lastEventId() != null);
+                await().until(() -> {
+                    alone.publish("s", "tick");
+                    return waiting.frames().stream().anyMatch(f -> "reset".equals(f.event()));
+                });
+                assertThat(alone.metric("sserelay_history_resets_total")).isGreaterThanOrEqualTo(1);
+            }
+        }
+    }
+
     @Test
     void aSubscriberThatMovesToARelayBehindSeesNothingTwice() {
         // Local acknowledgements: relay 0 publishes while its peer does not follow it, which a

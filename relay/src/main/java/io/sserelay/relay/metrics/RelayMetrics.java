@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
@@ -54,6 +55,7 @@ public final class RelayMetrics implements AutoCloseable {
     private final Map<String, Gauge> peerLinks = new ConcurrentHashMap<>();
     private final AtomicInteger peersConfigured = new AtomicInteger();
     private final AtomicInteger peerLinksConnected = new AtomicInteger();
+    private final AtomicLong floorResets = new AtomicLong();
     private final Map<String, Counter> peerFramesRejected = new ConcurrentHashMap<>();
     private final Map<String, Counter> refused = new ConcurrentHashMap<>();
 
@@ -77,7 +79,7 @@ public final class RelayMetrics implements AutoCloseable {
                 .description("Subscribers disconnected for being too slow").register(registry);
         stalledDisconnects = Counter.builder("sserelay.subscribers.disconnected").tag("reason", "stalled")
                 .description("Subscribers disconnected for being too slow").register(registry);
-        FunctionCounter.builder("sserelay.history.resets", hub, StreamHub::resets)
+        FunctionCounter.builder("sserelay.history.resets", hub, h -> h.resets() + floorResets.get())
                 .description("Resumes whose position was older than the retained history").register(registry);
         Gauge.builder("sserelay.history.events", hub, StreamHub::retainedEvents)
                 .description("Events retained for resume").register(registry);
@@ -236,6 +238,11 @@ public final class RelayMetrics implements AutoCloseable {
             delivered.increment(events);
         }
         bytesWritten.increment(bytes);
+    }
+
+    /** A subscriber was told it missed events when its floor expired (see SseConnection). */
+    public void floorExpiredUnknown() {
+        floorResets.incrementAndGet();
     }
 
     public void replayed(int events) {

@@ -126,6 +126,12 @@ public final class SseConnection extends StreamingResponse implements Subscriber
                 return; // seen on the relay this subscriber came from
             }
             if (event.position().dominates(floor) || System.nanoTime() - floorDeadlineNanos > 0) {
+                if (!event.position().dominates(floor) && namesOriginUnknownHere(event.position())) {
+                    // The floor waited the history's whole age for a relay this one never learned
+                    // of: whatever that relay published after what the subscriber saw is gone.
+                    offerFrame(SseEncoder.historyReset(streams, null));
+                    metrics.floorExpiredUnknown();
+                }
                 floor = null;
             } else {
                 offerOwnFrame(event.frameWithId(floor.merge(event.position()), multiStream));
@@ -133,6 +139,31 @@ public final class SseConnection extends StreamingResponse implements Subscriber
             }
         }
         offerEvent(event);
+    }
+
+    /**
+     * A subscriber that resumed here from an id naming a relay this one never knew waits, with
+     * a floor, for that relay's events; once this relay learns the relay stopped before its
+     * events up to {@code lastSeq} could reach it, those the subscriber had not seen will not come.
+     */
+    @Override
+    public boolean onOriginLearned(String origin, long lastSeq) {
+        long seen = floor == null ? 0 : floor.seqOf(origin);
+        if (seen == 0 || seen >= lastSeq) {
+            return false;
+        }
+        offerFrame(SseEncoder.historyReset(streams, null));
+        flushSoon();
+        return true;
+    }
+
+    private boolean namesOriginUnknownHere(Position here) {
+        for (int i = 0; i < floor.size(); i++) {
+            if (here.seqOf(floor.origin(i)) == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

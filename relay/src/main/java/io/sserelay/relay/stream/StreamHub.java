@@ -688,9 +688,15 @@ public final class StreamHub {
                 head = head.with(o, known.lastSeq());
                 idOrigins = head.size();
                 forget(Map.of(o, known.lastSeq()));
+                Set<Subscriber> told = Collections.newSetFromMap(new IdentityHashMap<>());
                 for (StreamLog log : logs.values()) {
                     if (log.lostUpTo(o) < known.lastSeq()) {
                         log.evictedUpTo.put(o, known.lastSeq());
+                    }
+                    for (Subscriber subscriber : log.subscribers) {
+                        if (told.add(subscriber) && subscriber.onOriginLearned(o, known.lastSeq())) {
+                            resets++;
+                        }
                     }
                 }
                 adopted++;

@@ -23,4 +23,15 @@ public interface Subscriber {
 
     /** Once, when the relay shuts down; no event follows. */
     void onRelayClosing();
+
+    /**
+     * This relay learned of {@code origin}, a relay that stopped before it joined, whose events
+     * up to {@code lastSeq} it never had ({@link StreamHub#adoptStopped}). A subscriber that
+     * resumed here waiting for some of them should be told they will not come.
+     *
+     * @return whether the subscriber was told it missed events
+     */
+    default boolean onOriginLearned(String origin, long lastSeq) {
+        return false;
+    }
 }

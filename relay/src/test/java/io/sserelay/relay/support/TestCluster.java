@@ -73,6 +73,14 @@ public final class TestCluster implements AutoCloseable {
         connectAll();
     }
 
+    /**
+     * Starts node {@code i} again, as a new process at the same address, with no peers: it
+     * follows nobody and nobody follows it until {@link #connectAll()}.
+     */
+    public void restartAlone(int i, Map<String, String> extraEnv) {
+        nodes.set(i, startNode(i, extraEnv));
+    }
+
     /** Gives every running node the full set of running nodes and waits until all follow each other. */
     public void connectAll() {
         publishPeerSets();
