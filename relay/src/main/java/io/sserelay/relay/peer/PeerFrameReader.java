@@ -113,10 +113,11 @@ final class PeerFrameReader {
             }
             long lastSeq = body.getLong();
             long startedAt = body.getLong();
-            if (lastSeq < 0 || startedAt < 0) {
+            long silentFor = body.getLong();
+            if (lastSeq < 0 || startedAt < 0 || silentFor < 0) {
                 throw new PeerProtocolException("malformed", "STOPPED has a negative number for origin " + origin);
             }
-            origins.add(new StoppedOrigin(origin, lastSeq, startedAt));
+            origins.add(new StoppedOrigin(origin, lastSeq, startedAt, silentFor));
         }
         return new PeerFrame.Stopped(List.copyOf(origins));
     }

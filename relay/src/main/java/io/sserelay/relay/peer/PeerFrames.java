@@ -29,7 +29,8 @@ import java.util.List;
  *                                                           the pending events lastSeq-count+1..lastSeq
  * ACK       = seq:i64                                       follower to origin: it holds every
  *                                                           pending event up to seq
- * STOPPED   = count:u16 (originLength:u8 origin lastSeq:i64 startedAt:i64)*   protocol 3: right
+ * STOPPED   = count:u16 (originLength:u8 origin lastSeq:i64 startedAt:i64 silentForMillis:i64)*
+ *             protocol 3: right
  *             after HELLO, when the origin knows other origins that none of its links follows
  *             (relays that stopped), so that a follower that never knew them learns of them
  * CAUGHT_UP = (empty)                                       protocol 3, two-phase: the catch-up
@@ -128,12 +129,13 @@ public final class PeerFrames {
         List<StoppedOrigin> sent = stopped.size() > MAX_STOPPED ? stopped.subList(0, MAX_STOPPED) : stopped;
         int length = 2;
         for (StoppedOrigin known : sent) {
-            length += 1 + known.origin().length() + 16;
+            length += 1 + known.origin().length() + 24;
         }
         ByteBuffer out = header(STOPPED, length).putShort((short) sent.size());
         for (StoppedOrigin known : sent) {
             byte[] origin = known.origin().getBytes(StandardCharsets.US_ASCII);
-            out.put((byte) origin.length).put(origin).putLong(known.lastSeq()).putLong(known.startedAt());
+            out.put((byte) origin.length).put(origin).putLong(known.lastSeq()).putLong(known.startedAt())
+                    .putLong(known.silentForMillis());
         }
         return finish(out);
     }

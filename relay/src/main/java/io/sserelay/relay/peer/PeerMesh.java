@@ -67,7 +67,7 @@ public final class PeerMesh implements AutoCloseable {
         Set<PeerAddress> others = new HashSet<>(newPeers);
         others.remove(self);
         peers = Set.copyOf(others);
-        leaving.values().removeIf(PeerLink::ended);
+        leaving.values().removeIf(PeerLink::finished);
         for (PeerAddress gone : new HashSet<>(links.keySet())) {
             if (!others.contains(gone)) {
                 PeerLink link = links.remove(gone);

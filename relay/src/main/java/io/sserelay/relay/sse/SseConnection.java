@@ -157,9 +157,19 @@ public final class SseConnection extends StreamingResponse implements Subscriber
         return true;
     }
 
+    /** Whether the floor names an origin that {@code here}, this relay's position, does not name at all. */
     private boolean namesOriginUnknownHere(Position here) {
         for (int i = 0; i < floor.size(); i++) {
-            if (here.seqOf(floor.origin(i)) == 0) {
+            if (!names(here, floor.origin(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean names(Position position, String origin) {
+        for (int i = 0; i < position.size(); i++) {
+            if (position.origin(i).equals(origin)) {
                 return true;
             }
         }

@@ -8,6 +8,9 @@ package io.sserelay.relay.stream;
  * @param origin    the origin
  * @param lastSeq   the highest of its sequence numbers the relay has applied
  * @param startedAt when its relay started, seconds since the epoch; 0 when unknown
+ * @param silentForMillis how long the relay has heard nothing of it: a relay that learns of it
+ *                  continues this clock rather than starting its own, or an origin passed from
+ *                  relay to relay would never be retired
  */
-public record StoppedOrigin(String origin, long lastSeq, long startedAt) {
+public record StoppedOrigin(String origin, long lastSeq, long startedAt, long silentForMillis) {
 }

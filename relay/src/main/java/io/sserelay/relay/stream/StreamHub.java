@@ -656,10 +656,12 @@ public final class StreamHub {
             return List.of();
         }
         Set<String> running = new HashSet<>(claims.values());
+        long now = System.nanoTime();
         List<StoppedOrigin> stopped = new ArrayList<>();
         foreign.forEach((o, state) -> {
             if (!running.contains(o) && head.seqOf(o) > 0) {
-                stopped.add(new StoppedOrigin(o, head.seqOf(o), state.startedAt));
+                long silentFor = Math.max(0, TimeUnit.NANOSECONDS.toMillis(now - state.lastHeardNanos));
+                stopped.add(new StoppedOrigin(o, head.seqOf(o), state.startedAt, silentFor));
             }
         });
         return stopped;
@@ -677,33 +679,63 @@ public final class StreamHub {
     public void adoptStopped(List<StoppedOrigin> stopped, long nowNanos) {
         lock.lock();
         try {
+            Set<String> running = new HashSet<>(claims.values());
+            Set<Subscriber> told = Collections.newSetFromMap(new IdentityHashMap<>());
             for (StoppedOrigin known : stopped) {
                 String o = known.origin();
                 boolean covered = known.startedAt() > 0 && known.startedAt() <= horizon;
-                if (o.equals(origin) || foreign.containsKey(o) || retired.containsKey(o) || covered
-                        || known.lastSeq() <= 0) {
+                if (o.equals(origin) || retired.containsKey(o) || covered || known.lastSeq() <= head.seqOf(o)) {
                     continue;
                 }
-                knownOrigin(o, known.startedAt(), nowNanos);
-                head = head.with(o, known.lastSeq());
-                idOrigins = head.size();
-                forget(Map.of(o, known.lastSeq()));
-                Set<Subscriber> told = Collections.newSetFromMap(new IdentityHashMap<>());
-                for (StreamLog log : logs.values()) {
-                    if (log.lostUpTo(o) < known.lastSeq()) {
-                        log.evictedUpTo.put(o, known.lastSeq());
-                    }
-                    for (Subscriber subscriber : log.subscribers) {
-                        if (told.add(subscriber) && subscriber.onOriginLearned(o, known.lastSeq())) {
-                            resets++;
-                        }
-                    }
+                OriginState state = foreign.get(o);
+                if (state != null && (running.contains(o) || state.retainedEvents > 0)) {
+                    continue; // followed here, or its events are here: this relay knows better
                 }
-                adopted++;
+                if (state == null) {
+                    state = knownOrigin(o, known.startedAt(), nowNanos);
+                    adopted++;
+                }
+                // Silent for as long as the peer says, so that the origin retires on time here too.
+                long heardNanos = nowNanos - TimeUnit.MILLISECONDS.toNanos(known.silentForMillis());
+                if (heardNanos - state.lastHeardNanos < 0) {
+                    state.lastHeardNanos = heardNanos;
+                }
+                learnedUpTo(o, known.lastSeq(), told);
+            }
+            if (!told.isEmpty()) {
+                resets += told.size();
             }
             retireStoppedBeyondLimit();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * {@code o}'s events up to {@code lastSeq} exist, and this relay never had those after what it
+     * names: it names them from now on, as lost on every stream, and subscribers waiting for
+     * some of them are told (added to {@code told}).
+     */
+    private void learnedUpTo(String o, long lastSeq, Set<Subscriber> told) {
+        head = head.with(o, lastSeq);
+        idOrigins = head.size();
+        forget(Map.of(o, lastSeq));
+        // Every log's record of what was forgotten before it was made gains the same entry;
+        // logs made together share one map, so this costs a map per distinct record, not per log.
+        Map<Map<String, Long>, Map<String, Long>> raised = new IdentityHashMap<>();
+        for (StreamLog log : logs.values()) {
+            if (log.lostUpTo(o) < lastSeq) {
+                log.forgottenBefore = raised.computeIfAbsent(log.forgottenBefore, before -> {
+                    Map<String, Long> with = new HashMap<>(before);
+                    with.put(o, lastSeq);
+                    return Map.copyOf(with);
+                });
+            }
+            for (Subscriber subscriber : log.subscribers) {
+                if (!told.contains(subscriber) && subscriber.onOriginLearned(o, lastSeq)) {
+                    told.add(subscriber);
+                }
+            }
         }
     }
 

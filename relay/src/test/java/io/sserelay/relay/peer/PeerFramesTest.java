@@ -93,14 +93,15 @@ class PeerFramesTest {
 
     @Test
     void theStoppedOriginsRoundTripAndTheirCountIsBounded() throws Exception {
-        List<StoppedOrigin> stopped = List.of(new StoppedOrigin("gone0001", 17, 1_790_000_000L),
-                new StoppedOrigin("gone0002", 3, 0));
+        List<StoppedOrigin> stopped = List.of(new StoppedOrigin("gone0001", 17, 1_790_000_000L, 42_000),
+                new StoppedOrigin("gone0002", 3, 0, 0));
         assertThat(reader(1024, PeerFrames.stopped(stopped)).next()).isEqualTo(new PeerFrame.Stopped(stopped));
 
         ByteBuffer tooMany = ByteBuffer.allocate(5 + 2).put(PeerFrames.STOPPED).putInt(2).putShort((short) 1025).flip();
         assertThatThrownBy(reader(1024, tooMany)::next).hasMessage("STOPPED names 1025 origins, more than 1024");
-        ByteBuffer badOrigin = ByteBuffer.allocate(5 + 2 + 1 + 3 + 16).put(PeerFrames.STOPPED).putInt(2 + 1 + 3 + 16)
-                .putShort((short) 1).put((byte) 3).put("a:b".getBytes(StandardCharsets.US_ASCII)).putLong(1).putLong(0).flip();
+        ByteBuffer badOrigin = ByteBuffer.allocate(5 + 2 + 1 + 3 + 24).put(PeerFrames.STOPPED).putInt(2 + 1 + 3 + 24)
+                .putShort((short) 1).put((byte) 3).put("a:b".getBytes(StandardCharsets.US_ASCII)).putLong(1).putLong(0)
+                .putLong(0).flip();
         assertThatThrownBy(reader(1024, badOrigin)::next).hasMessage("STOPPED names an invalid origin 'a:b'");
     }
 

@@ -329,7 +329,8 @@ class StreamHubTest {
             }
         });
         assertThat(caughtUp.get(0).stopped()).as("p3 is followed: it is running")
-                .containsExactly(new StoppedOrigin("p2", 2, START));
+                .extracting(StoppedOrigin::origin, StoppedOrigin::lastSeq, StoppedOrigin::startedAt)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("p2", 2L, START));
     }
 
     @Test
@@ -338,7 +339,7 @@ class StreamHubTest {
         hub.publish(List.of(request("a", "1")), T0);
         Recorder waiting = new Recorder();
         hub.subscribe(List.of("a"), null, waiting);
-        hub.adoptStopped(List.of(new StoppedOrigin("p2", 3, START)), T0);
+        hub.adoptStopped(List.of(new StoppedOrigin("p2", 3, START, 0)), T0);
         assertThat(hub.head().format()).isEqualTo("o1-1.p2-3");
         assertThat(hub.adoptedOrigins()).isEqualTo(1);
         assertThat(waiting.gaps).as("a live subscriber missed nothing").isEmpty();
@@ -355,13 +356,35 @@ class StreamHubTest {
     }
 
     @Test
+    void aPeerThatHasMoreOfALearnedOriginRaisesIt() {
+        StreamHub hub = clustered(Duration.ofMinutes(10));
+        hub.adoptStopped(List.of(new StoppedOrigin("p2", 3, START, 0)), T0);
+        hub.adoptStopped(List.of(new StoppedOrigin("p2", 5, START, 0)), T0);
+        hub.adoptStopped(List.of(new StoppedOrigin("p2", 4, START, 0)), T0);
+        assertThat(hub.head().format()).isEqualTo("o1-0.p2-5");
+        assertThat(hub.adoptedOrigins()).isEqualTo(1);
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a"), Position.parse("o1-0.p2-4"), r);
+        assertThat(r.catchUp.resetStreams()).containsExactly("a");
+    }
+
+    @Test
+    void aLearnedOriginRetiresWhenItHasBeenSilentForTheHistorysAgeWhereverThatBegan() {
+        StreamHub hub = clustered(Duration.ofSeconds(10));
+        hub.adoptStopped(List.of(new StoppedOrigin("p2", 3, START, 9_000)), T0);
+        hub.evictExpired(T0 + seconds(2));
+        assertThat(hub.head().format()).as("silent 11 s by then").doesNotContain("p2");
+        assertThat(hub.retiredOrigins()).isEqualTo(1);
+    }
+
+    @Test
     void anOriginThisRelayKnowsIsNeverAdopted() {
         StreamHub hub = clustered(Duration.ofMinutes(10));
         Object link = new Object();
         hub.claimOrigin(link, "p2", START, T0);
         hub.applyRemote("p2", List.of(remote(1, "a", "x1")), T0);
-        hub.adoptStopped(List.of(new StoppedOrigin("p2", 9, START), new StoppedOrigin(ORIGIN, 5, START),
-                new StoppedOrigin("p4", 0, START)), T0);
+        hub.adoptStopped(List.of(new StoppedOrigin("p2", 9, START, 0), new StoppedOrigin(ORIGIN, 5, START, 0),
+                new StoppedOrigin("p4", 0, START, 0)), T0);
         assertThat(hub.head().format()).isEqualTo("o1-0.p2-1");
         assertThat(hub.adoptedOrigins()).isZero();
     }
