@@ -209,11 +209,7 @@ class ReplicatedPublishTest {
         });
         fakeOrigin.start();
         try (TestCluster cluster = TestCluster.start(1, Map.of())) {
-            TestRelay follower = cluster.relay(0);
-            SseClient subscriber = follower.subscribe("/streams/s");
-            await().until(() -> subscriber.lastEventId() != null);
-            PeerAddress fake = new PeerAddress("127.0.0.21", fakeOrigin.getAddress().getPort());
-            cluster.peerSource(0).set(Set.of(cluster.peerAddress(0), fake));
+            SseClient subscriber = subscribeThenFollow(cluster, fakeOrigin);
             subscriber.awaitEvents(1);
             assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
             assertThat(acknowledged.get()).as("it acknowledged what it held").isGreaterThanOrEqualTo(2);
@@ -276,10 +272,7 @@ class ReplicatedPublishTest {
         // Local: the fake origin follows nobody, so the follower's own publishes need no peer.
         try (TestCluster cluster = TestCluster.start(1, Map.of("RELAY_PUBLISH_ACK", "local"))) {
             TestRelay follower = cluster.relay(0);
-            SseClient subscriber = follower.subscribe("/streams/s");
-            await().until(() -> subscriber.lastEventId() != null);
-            cluster.peerSource(0).set(Set.of(cluster.peerAddress(0),
-                    new PeerAddress("127.0.0.24", fakeOrigin.getAddress().getPort())));
+            SseClient subscriber = subscribeThenFollow(cluster, fakeOrigin);
             assertThat(acknowledged.await(30, TimeUnit.SECONDS)).isTrue();
             HttpResponse<String> early = publish(follower, "s", "committed", "order-1");
             assertThat(early.statusCode()).as("the origin's publish may still commit").isEqualTo(409);
@@ -349,10 +342,7 @@ class ReplicatedPublishTest {
         fakeOrigin.start();
         try (TestCluster cluster = TestCluster.start(1, Map.of())) {
             TestRelay follower = cluster.relay(0);
-            SseClient subscriber = follower.subscribe("/streams/s");
-            await().until(() -> subscriber.lastEventId() != null);
-            cluster.peerSource(0).set(Set.of(cluster.peerAddress(0),
-                    new PeerAddress("127.0.0.25", fakeOrigin.getAddress().getPort())));
+            SseClient subscriber = subscribeThenFollow(cluster, fakeOrigin);
             assertThat(acknowledged.await(30, TimeUnit.SECONDS)).isTrue();
             cluster.peerSource(0).set(Set.of(cluster.peerAddress(0)));
             left.countDown();
@@ -412,10 +402,7 @@ class ReplicatedPublishTest {
         fakeOrigin.start();
         try (TestCluster cluster = TestCluster.start(1, Map.of())) {
             TestRelay follower = cluster.relay(0);
-            SseClient subscriber = follower.subscribe("/streams/s");
-            await().until(() -> subscriber.lastEventId() != null);
-            cluster.peerSource(0).set(Set.of(cluster.peerAddress(0),
-                    new PeerAddress("127.0.0.27", fakeOrigin.getAddress().getPort())));
+            SseClient subscriber = subscribeThenFollow(cluster, fakeOrigin);
             assertThat(acknowledged.await(30, TimeUnit.SECONDS)).isTrue();
             cluster.peerSource(0).set(Set.of(cluster.peerAddress(0)));
             left.countDown();
@@ -553,6 +540,15 @@ class ReplicatedPublishTest {
         StreamHub older = new StreamHub("olderrel", new HistoryLimits(10, Duration.ofMinutes(1), 1 << 20), true);
         return older.publish(List.of(new PublishRequest("s", null,
                 "from an older relay".getBytes(StandardCharsets.UTF_8))), 0).get(0);
+    }
+
+    /** Relay 0 of {@code cluster} takes a subscriber on stream {@code s}, then follows {@code fakeOrigin}. */
+    private static SseClient subscribeThenFollow(TestCluster cluster, HttpServer fakeOrigin) {
+        SseClient subscriber = cluster.relay(0).subscribe("/streams/s");
+        await().until(() -> subscriber.lastEventId() != null);
+        InetSocketAddress at = fakeOrigin.getAddress();
+        cluster.peerSource(0).set(Set.of(cluster.peerAddress(0), new PeerAddress(at.getHostString(), at.getPort())));
+        return subscriber;
     }
 
     /** Reads ACK frames from a follower's request body until one reaches {@code seq}; returns the last. */

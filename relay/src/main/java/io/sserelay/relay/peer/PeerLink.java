@@ -173,11 +173,6 @@ final class PeerLink {
         return finished;
     }
 
-    /** Whether the link has ended for good (stopped, or left and done). */
-    synchronized boolean ended() {
-        return ended;
-    }
-
     /** Ends a leaving link, unless it rejoined meanwhile. */
     private synchronized boolean endLeaving() {
         if (!leaving()) {
