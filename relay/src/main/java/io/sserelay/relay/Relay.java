@@ -18,6 +18,7 @@ import io.sserelay.relay.peer.SseRelayStatusPeerSource;
 import io.sserelay.relay.peer.StaticPeerSource;
 import io.sserelay.relay.replication.IdempotencyKeys;
 import io.sserelay.relay.replication.ReplicationGate;
+import io.sserelay.relay.sse.SseFrames;
 import io.sserelay.relay.sse.SseWriters;
 import io.sserelay.relay.stream.StreamHub;
 import io.undertow.UndertowOptions;
@@ -97,7 +98,7 @@ public final class Relay {
     public Relay(RelayConfig config, PeerSource peerSource) {
         this.config = config;
         this.peerSource = peerSource;
-        this.hub = new StreamHub(StreamHub.newOrigin(), config.history(), config.clustered());
+        this.hub = new StreamHub(StreamHub.newOrigin(), config.history(), config.clustered(), SseFrames.ENCODER);
         this.metrics = new RelayMetrics(hub);
         this.writers = new SseWriters(config.sse(), metrics);
         metrics.bindQueueBudget(writers::queuedBytes, config.sse().queuesMaxBytes());

@@ -5,6 +5,7 @@ import io.sserelay.relay.peer.PeerAddress;
 import io.sserelay.relay.peer.ChunkedInputStream;
 import io.sserelay.relay.peer.PeerFrames;
 import io.sserelay.relay.replication.PublishDigest;
+import io.sserelay.relay.sse.SseFrames;
 import io.sserelay.relay.stream.IdempotencyTag;
 import io.sserelay.relay.stream.HeldBatch;
 import io.sserelay.relay.stream.HistoryLimits;
@@ -537,7 +538,7 @@ class ReplicatedPublishTest {
     }
 
     private static io.sserelay.relay.stream.Event olderEvent() {
-        StreamHub older = new StreamHub("olderrel", new HistoryLimits(10, Duration.ofMinutes(1), 1 << 20), true);
+        StreamHub older = new StreamHub("olderrel", new HistoryLimits(10, Duration.ofMinutes(1), 1 << 20), true, SseFrames.ENCODER);
         return older.publish(List.of(new PublishRequest("s", null,
                 "from an older relay".getBytes(StandardCharsets.UTF_8))), 0).get(0);
     }
@@ -596,7 +597,7 @@ class ReplicatedPublishTest {
 
     /** An event of a fake origin's numbering, as its hub makes it: numbered 1. */
     private static io.sserelay.relay.stream.Event eventOf(String origin, String data) {
-        StreamHub hub = new StreamHub(origin, new HistoryLimits(10, Duration.ofMinutes(1), 1 << 20), true);
+        StreamHub hub = new StreamHub(origin, new HistoryLimits(10, Duration.ofMinutes(1), 1 << 20), true, SseFrames.ENCODER);
         return hub.publish(List.of(new PublishRequest("s", null, bytes(data))), 0).get(0);
     }
 
@@ -645,7 +646,7 @@ class ReplicatedPublishTest {
 
     /** The PENDING frames of events numbered 1, 2, ... by a hub of the fake origin. */
     private static List<byte[]> pendingFrames(String... data) {
-        StreamHub origin = new StreamHub("fakeorig", new HistoryLimits(10, Duration.ofMinutes(1), 1 << 20), true);
+        StreamHub origin = new StreamHub("fakeorig", new HistoryLimits(10, Duration.ofMinutes(1), 1 << 20), true, SseFrames.ENCODER);
         List<byte[]> frames = new ArrayList<>();
         for (String d : data) {
             HeldBatch batch = origin.hold(List.of(new PublishRequest("s", null, d.getBytes(StandardCharsets.UTF_8))), null, 0);

@@ -1,5 +1,6 @@
 package io.sserelay.bench.scenario;
 
+import io.sserelay.relay.sse.SseFrames;
 import io.sserelay.relay.stream.HistoryLimits;
 import io.sserelay.relay.stream.InvalidPositionException;
 import io.sserelay.relay.stream.Position;
@@ -70,7 +71,7 @@ public final class IdSize implements Scenario {
 
     /** The id on one relay of {@code relays}, each of which has accepted a million events. */
     private static Position cluster(int relays) {
-        StreamHub hub = new StreamHub(origin(0), limits(), true);
+        StreamHub hub = new StreamHub(origin(0), limits(), true, SseFrames.ENCODER);
         long now = 0;
         for (int r = 1; r < relays; r++) {
             hub.claimOrigin("link" + r, origin(r), START, now);
@@ -97,7 +98,7 @@ public final class IdSize implements Scenario {
      * then living {@link #RUN_BETWEEN_RESTARTS}; A sweeps its history as the relay does.
      */
     private static Churn churn(int restarts) {
-        StreamHub hub = new StreamHub(origin(0), limits(), true);
+        StreamHub hub = new StreamHub(origin(0), limits(), true, SseFrames.ENCODER);
         long now = 0;
         hub.claimOrigin("link-b", origin(1), START, now);
         hub.applyRemote(origin(1), List.of(event(EVENTS_PER_RELAY)), now);

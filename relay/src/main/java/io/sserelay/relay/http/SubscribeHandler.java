@@ -4,9 +4,9 @@ import io.sserelay.relay.metrics.RelayMetrics;
 import io.sserelay.relay.sse.SseConnection;
 import io.sserelay.relay.sse.SseEncoder;
 import io.sserelay.relay.sse.SseWriters;
-import io.sserelay.relay.stream.InvalidPositionException;
 import io.sserelay.relay.stream.Position;
 import io.sserelay.relay.stream.RelayClosingException;
+import io.sserelay.relay.stream.ResumeRequest;
 import io.sserelay.relay.stream.StreamHub;
 import io.sserelay.relay.stream.StreamName;
 import io.undertow.server.HttpServerExchange;
@@ -80,23 +80,15 @@ public final class SubscribeHandler {
             streams = streamsFromQuery(target);
         }
         access.checkSubscribe(exchange, target);
-        String lastEventId = lastEventId(exchange, target);
-        Position parsed = null;
-        String unusable = null;
-        if (lastEventId != null) {
-            try {
-                parsed = Position.parse(lastEventId);
-            } catch (InvalidPositionException e) {
-                unusable = e.getMessage();
-            }
-        }
-        Position from = parsed;
+        // A position that cannot be resumed from is answered with the live stream and a reset,
+        // never an error status: that would make a browser's EventSource give up for good.
+        ResumeRequest resume = ResumeRequest.parse(lastEventId(exchange, target));
         ConnectionLimits.Admission admission;
         try {
             admission = limits.admit(exchange.getSourceAddress().getAddress(), streams.size(), headLength(exchange));
         } catch (ConnectionLimits.Refused refused) {
             metrics.subscriberRefused(refused.reason().name().toLowerCase(Locale.ROOT));
-            refuse(exchange, from, refused);
+            refuse(exchange, resume.position(), refused);
             return;
         }
         SseConnection connection = new SseConnection(exchange, writers, streams, stream == null, floorLifetime,
@@ -104,26 +96,15 @@ public final class SubscribeHandler {
                     hub.unsubscribe(closed.streams(), closed);
                     admission.release();
                 });
-        // A position that cannot be resumed from is answered with the live stream and a reset,
-        // never an error status: that would make a browser's EventSource give up for good.
-        if (unusable != null) {
-            connection.resumeRefused("invalid_last_event_id", unusable + "; continuing from the current position");
-        }
         // Registering takes the hub's lock, which an IO thread must not wait for: register on a
         // worker, then start writing back on the connection's IO thread. Dispatching keeps
         // Undertow from ending the exchange when this handler returns.
         exchange.dispatch(() -> {
             try {
-                try {
-                    hub.subscribe(streams, from, connection);
-                } catch (InvalidPositionException ahead) {
-                    connection.resumeRefused("ahead_of_relay", ahead.getMessage()
-                            + "; continuing from the current position");
-                    hub.subscribe(streams, null, connection);
-                }
+                hub.subscribe(streams, resume, connection);
             } catch (RelayClosingException e) {
                 admission.release();
-                sendReconnectLater(exchange, from, shutdownRetry, null);
+                sendReconnectLater(exchange, resume.position(), shutdownRetry, null);
                 return;
             } catch (RuntimeException e) {
                 admission.release();

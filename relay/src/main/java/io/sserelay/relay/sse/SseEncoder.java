@@ -1,6 +1,7 @@
 package io.sserelay.relay.sse;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.sserelay.relay.stream.ResetReason;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -25,30 +26,20 @@ public final class SseEncoder {
     private SseEncoder() {
     }
 
-    private static final String HISTORY = "history";
-    private static final String HISTORY_MESSAGE = "events after the last event id are no longer retained; some were missed";
-
-    /**
-     * The notice that events of these streams after the subscriber's position are no longer
-     * retained; {@code id} as for {@link #reset(List, String, String, String)}.
-     */
-    public static ByteBuffer historyReset(List<String> streams, String id) {
-        return reset(streams, HISTORY, HISTORY_MESSAGE, id);
-    }
-
     /**
      * The notice that the subscriber cannot get everything after its position: {@code reason}
-     * is a code, {@code message} says it in words, {@code id} (or null) is where the subscriber
-     * continues from, so that its next reconnect starts there.
+     * says why (its code is the event's {@code reason}), {@code message} says it in words, and
+     * {@code id} (or null) is where the subscriber continues from, so that its next reconnect
+     * starts there.
      */
-    public static ByteBuffer reset(List<String> streams, String reason, String message, String id) {
+    public static ByteBuffer reset(List<String> streams, ResetReason reason, String message, String id) {
         // Stream names are [A-Za-z0-9._:-], so they need no JSON escaping; a message may echo
         // what a client sent and is escaped.
         StringBuilder json = new StringBuilder("{\"streams\":[");
         for (int i = 0; i < streams.size(); i++) {
             json.append(i == 0 ? "\"" : ",\"").append(streams.get(i)).append('"');
         }
-        json.append("],\"reason\":\"").append(reason).append("\",\"message\":\"");
+        json.append("],\"reason\":\"").append(reason.code()).append("\",\"message\":\"");
         JsonStringEncoder.getInstance().quoteAsString(message, json);
         json.append("\"}");
         return event(id, RESET_TYPE, json.toString().getBytes(StandardCharsets.UTF_8));

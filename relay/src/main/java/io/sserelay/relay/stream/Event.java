@@ -1,13 +1,12 @@
 package io.sserelay.relay.stream;
 
-import io.sserelay.relay.sse.SseEncoder;
-
 import java.nio.ByteBuffer;
 import java.util.function.Function;
 
 /**
- * One accepted event, encoded once. Every connection that sends it writes a duplicate of the
- * same read-only frame, so fan-out never re-encodes.
+ * One accepted event: its data, where it stands in the log, and its encoded form
+ * ({@link #encoded()}), made once by the hub's {@link EventEncoder} and shared by every
+ * connection that sends it.
  *
  * <p>{@link #position()} is where a reader stands after this event on this relay: the relay's
  * position over all streams when it accepted (or received) the event. It is the event's id.
@@ -22,8 +21,7 @@ public final class Event {
     private final byte[] data;
     private final Position position;
     private final long acceptedNanos;
-    private final ByteBuffer frame;
-    private final ByteBuffer multiStreamFrame;
+    private final EventEncoder.Encoded encoded;
     /** The frame peers are sent, encoded on first use; see {@link #peerFrame}. */
     private volatile ByteBuffer peerFrame;
     /** Set by the hub, under its lock, once the event has left the history. */
@@ -35,7 +33,7 @@ public final class Event {
      *                    first use) is counted in its heap from the start
      */
     Event(String stream, String origin, long seq, long index, String type, byte[] data, Position position,
-            long acceptedNanos, boolean sentToPeers) {
+            long acceptedNanos, EventEncoder encoder, boolean sentToPeers) {
         this.stream = stream;
         this.origin = origin;
         this.seq = seq;
@@ -44,12 +42,8 @@ public final class Event {
         this.data = data;
         this.position = position;
         this.acceptedNanos = acceptedNanos;
-        String id = position.format();
-        this.frame = SseEncoder.event(id, type, data);
-        // On a connection that carries several streams, an event without a type of its own is
-        // typed with its stream name, so a browser can tell streams apart with addEventListener.
-        this.multiStreamFrame = type == null ? SseEncoder.event(id, stream, data) : frame;
-        this.heapBytes = heapBytes(id, sentToPeers);
+        this.encoded = encoder.encode(stream, type, data, position);
+        this.heapBytes = heapBytes(sentToPeers);
     }
 
     public String stream() {
@@ -91,17 +85,9 @@ public final class Event {
         return acceptedNanos;
     }
 
-    /** The shared frame; callers write a duplicate and never change it. */
-    public ByteBuffer frame(boolean multiStream) {
-        return multiStream ? multiStreamFrame : frame;
-    }
-
-    /**
-     * This event's frame with another id, for the rare subscriber whose position is ahead of
-     * this relay's on some origin (it resumed here from a relay that was further along).
-     */
-    public ByteBuffer frameWithId(Position id, boolean multiStream) {
-        return SseEncoder.event(id.format(), type == null && multiStream ? stream : type, data);
+    /** The encoded form the hub's {@link EventEncoder} made; shared, never changed. */
+    public EventEncoder.Encoded encoded() {
+        return encoded;
     }
 
     /**
@@ -123,17 +109,14 @@ public final class Event {
     }
 
     /**
-     * The event, its data and frames, its position (whose origins array it shares with the
-     * relay's head) and id text, its type, and its queue slots. The stream name is shared with
-     * the stream's log and counted there.
+     * The event, its data and encoded form, its position (whose origins array it shares with
+     * the relay's head) and id text, its type, and its queue slots. The stream name is shared
+     * with the stream's log and counted there.
      */
-    private long heapBytes(String id, boolean sentToPeers) {
-        long bytes = HeapCost.EVENT + HeapCost.byteArray(data.length) + HeapCost.buffer(frame.capacity())
-                + HeapCost.POSITION + HeapCost.longArray(position.size()) + HeapCost.string(id)
+    private long heapBytes(boolean sentToPeers) {
+        long bytes = HeapCost.EVENT + HeapCost.byteArray(data.length) + encoded.heapBytes()
+                + HeapCost.POSITION + HeapCost.longArray(position.size()) + HeapCost.string(position.format())
                 + HeapCost.string(type) + HeapCost.QUEUE_SLOTS;
-        if (multiStreamFrame != frame) {
-            bytes += HeapCost.buffer(multiStreamFrame.capacity());
-        }
         if (sentToPeers) {
             // The peer frame carries the stream, type, data and a header of a few dozen bytes.
             bytes += HeapCost.buffer(64 + stream.length() + (type == null ? 0 : 4 * type.length()) + data.length);

@@ -10,7 +10,7 @@ package io.sserelay.relay.stream;
  * on the high side. The benchmark's {@code memory} scenario measures the heap per retained
  * event and per retained stream and compares it with these estimates (docs/benchmarks.md).
  */
-final class HeapCost {
+public final class HeapCost {
 
     /** An {@link Event}: its 12 fields, with padding. */
     static final long EVENT = 72;
@@ -46,6 +46,11 @@ final class HeapCost {
     private HeapCost() {
     }
 
+    /** An object with {@code references} reference fields and nothing else. */
+    public static long object(int references) {
+        return align(12L + 4L * references);
+    }
+
     /** A {@code byte[]} of {@code length} bytes. */
     static long byteArray(int length) {
         return align(16L + length);
@@ -69,7 +74,7 @@ final class HeapCost {
     }
 
     /** A heap buffer with its array. */
-    static long buffer(int capacity) {
+    public static long buffer(int capacity) {
         return BYTE_BUFFER + byteArray(capacity);
     }
 

@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * in base 36 ({@code k3f9a2x1-16.~rxk2a1}): the reader has seen every event of every origin
  * that started at or before that time (seconds since the epoch) and that the position does
  * not name. Relays write it once they retire origins of stopped relays from their ids (see
- * {@code StreamHub}), so an id need not name an origin whose events are gone everywhere, and
+ * {@code Origins}), so an id need not name an origin whose events are gone everywhere, and
  * yet a reader that never saw an origin is told apart from one that saw all of it. Immutable.
  */
 public final class Position {

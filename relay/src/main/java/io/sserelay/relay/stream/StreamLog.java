@@ -10,7 +10,7 @@ import java.util.Set;
 
 /**
  * One stream's retained events, what has been evicted from it, and its subscribers. Only the
- * {@link StreamHub} touches it, under the hub's lock.
+ * {@link History} and the {@link StreamHub} (its subscribers) touch it, under the hub's lock.
  */
 final class StreamLog {
 

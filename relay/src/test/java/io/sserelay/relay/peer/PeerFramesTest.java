@@ -1,5 +1,6 @@
 package io.sserelay.relay.peer;
 
+import io.sserelay.relay.sse.SseFrames;
 import io.sserelay.relay.stream.Event;
 import io.sserelay.relay.stream.HeldBatch;
 import io.sserelay.relay.stream.HistoryLimits;
@@ -55,7 +56,7 @@ class PeerFramesTest {
 
     @Test
     void twoPhaseFramesRoundTripThroughTheReader() throws Exception {
-        StreamHub hub = new StreamHub("origin1", new HistoryLimits(10, Duration.ofMinutes(1), 1 << 20), true);
+        StreamHub hub = new StreamHub("origin1", new HistoryLimits(10, Duration.ofMinutes(1), 1 << 20), true, SseFrames.ENCODER);
         byte[] digest = new byte[32];
         digest[31] = 7;
         HeldBatch batch = hub.hold(List.of(new PublishRequest("orders", "created", "one".getBytes(StandardCharsets.UTF_8)),
@@ -163,7 +164,7 @@ class PeerFramesTest {
     }
 
     private static Event event(String stream, String type, String data) {
-        StreamHub hub = new StreamHub("origin1", new HistoryLimits(10, Duration.ofMinutes(1), 1 << 20), true);
+        StreamHub hub = new StreamHub("origin1", new HistoryLimits(10, Duration.ofMinutes(1), 1 << 20), true, SseFrames.ENCODER);
         return hub.publish(List.of(new PublishRequest(stream, type, data.getBytes(StandardCharsets.UTF_8))), 0).get(0);
     }
 

@@ -1,8 +1,10 @@
 package io.sserelay.relay.replication;
 
+import io.sserelay.relay.sse.SseFrames;
 import io.sserelay.relay.stream.HistoryLimits;
 import io.sserelay.relay.stream.IdempotencyTag;
 import io.sserelay.relay.stream.RemoteEvent;
+import io.sserelay.relay.stream.ResumeRequest;
 import io.sserelay.relay.stream.StreamHub;
 import org.junit.jupiter.api.Test;
 
@@ -17,14 +19,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** A follower's side of a peer's replicated publishes, on a real hub without sockets. */
 class HeldFromPeerTest {
 
-    private final StreamHub hub = new StreamHub("follower", new HistoryLimits(100, Duration.ofMinutes(1), 1 << 20), true);
+    private final StreamHub hub = new StreamHub("follower", new HistoryLimits(100, Duration.ofMinutes(1), 1 << 20), true, SseFrames.ENCODER);
     private final IdempotencyKeys keys = new IdempotencyKeys(Duration.ofMinutes(1), 1 << 20, 100);
     private final AtomicInteger tooLarge = new AtomicInteger();
     private final HeldFromPeer held = new HeldFromPeer(hub, keys, 1 << 20, 16, tooLarge::incrementAndGet);
     private final RecordingSubscriber subscriber = new RecordingSubscriber();
 
     HeldFromPeerTest() {
-        hub.subscribe(List.of("s"), null, subscriber);
+        hub.subscribe(List.of("s"), ResumeRequest.NONE, subscriber);
         held.hello("origin01", true, 0);
     }
 

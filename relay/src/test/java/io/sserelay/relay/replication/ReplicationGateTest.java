@@ -1,9 +1,11 @@
 package io.sserelay.relay.replication;
 
+import io.sserelay.relay.sse.SseFrames;
 import io.sserelay.relay.stream.Event;
 import io.sserelay.relay.stream.HistoryLimits;
 import io.sserelay.relay.stream.Position;
 import io.sserelay.relay.stream.PublishRequest;
+import io.sserelay.relay.stream.ResumeRequest;
 import io.sserelay.relay.stream.StreamHub;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -22,7 +24,7 @@ import static org.awaitility.Awaitility.await;
 /** The origin's side of replicated publishes, on a real hub without sockets. */
 class ReplicationGateTest {
 
-    private final StreamHub hub = new StreamHub("origin01", new HistoryLimits(100, Duration.ofMinutes(1), 1 << 20), true);
+    private final StreamHub hub = new StreamHub("origin01", new HistoryLimits(100, Duration.ofMinutes(1), 1 << 20), true, SseFrames.ENCODER);
     private final RecordingFollower follower = new RecordingFollower();
     private final RecordingSubscriber subscriber = new RecordingSubscriber();
     private final AtomicBoolean hasPeers = new AtomicBoolean(true);
@@ -30,7 +32,7 @@ class ReplicationGateTest {
 
     ReplicationGateTest() {
         hub.follow(Position.EMPTY, follower);
-        hub.subscribe(List.of("s"), null, subscriber);
+        hub.subscribe(List.of("s"), ResumeRequest.NONE, subscriber);
     }
 
     @AfterEach

@@ -1,5 +1,6 @@
 package io.sserelay.relay.stream;
 
+import io.sserelay.relay.sse.SseFrames;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -31,7 +32,7 @@ class StreamHubTest {
         StreamHub hub = hub(100);
         publish(hub, "a", "1", "2");
         Recorder r = new Recorder();
-        hub.subscribe(List.of("a"), null, r);
+        hub.subscribe(List.of("a"), ResumeRequest.NONE, r);
         assertThat(r.catchUp.resumed()).isFalse();
         assertThat(r.catchUp.replay()).isEmpty();
         assertThat(r.catchUp.position().format()).isEqualTo("o1-2");
@@ -86,7 +87,7 @@ class StreamHubTest {
 
     @Test
     void evictsByAgeAndThenReportsAReset() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(10), 1 << 20), false);
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(10), 1 << 20), false, SseFrames.ENCODER);
         long t0 = 1_000_000_000L;
         hub.publish(List.of(request("a", "old")), t0);
         hub.publish(List.of(request("a", "new")), t0 + Duration.ofSeconds(8).toNanos());
@@ -100,7 +101,7 @@ class StreamHubTest {
 
     @Test
     void evictsTheOldestEventsOfAllStreamsWhenOverTheByteLimit() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(1000, Duration.ofMinutes(10), 1 << 20), false);
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(1000, Duration.ofMinutes(10), 1 << 20), false, SseFrames.ENCODER);
         String kb = "x".repeat(1024);
         for (int i = 0; i < 2000; i++) {
             hub.publish(List.of(request(i % 2 == 0 ? "a" : "b", kb)), System.nanoTime());
@@ -129,7 +130,7 @@ class StreamHubTest {
 
     @Test
     void aStreamDroppedWhileIdleStillReportsThatItsEventsAreGone() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 1 << 20), false);
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 1 << 20), false, SseFrames.ENCODER);
         hub.publish(List.of(request("a", "1")), 0);
         hub.evictExpired(Duration.ofSeconds(5).toNanos());
         Recorder r = new Recorder();
@@ -139,7 +140,7 @@ class StreamHubTest {
 
     @Test
     void beyondItsTombstoneLimitTheHubIsCautiousNeverSilent() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 64L << 20), false);
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 64L << 20), false, SseFrames.ENCODER);
         for (int i = 0; i <= HistoryLimits.DEFAULT_MAX_TOMBSTONES; i++) {
             hub.publish(List.of(request("s" + i, "x")), 0);
         }
@@ -169,12 +170,30 @@ class StreamHubTest {
     }
 
     @Test
-    void rejectsAPositionAheadOfWhatThisRelayAccepted() {
+    void refusesAPositionAheadOfWhatThisRelayAcceptedAndStartsTheSubscriberFromNow() {
         StreamHub hub = hub(10);
         publish(hub, "a", "1");
-        assertThatThrownBy(() -> hub.subscribe(List.of("a"), Position.of(ORIGIN, 5), new Recorder()))
-                .isInstanceOf(InvalidPositionException.class)
-                .hasMessage("event id 'o1-5' is ahead of this relay: origin o1 has accepted events up to 1 only");
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a"), Position.of(ORIGIN, 5), r);
+        assertThat(r.catchUp.refused()).isEqualTo(new CatchUp.Refusal(ResetReason.AHEAD_OF_RELAY,
+                "event id 'o1-5' is ahead of this relay: origin o1 has accepted events up to 1 only"));
+        assertThat(r.catchUp.resumed()).isFalse();
+        assertThat(r.catchUp.replay()).isEmpty();
+        publish(hub, "a", "2");
+        assertThat(r.data()).containsExactly("2");
+    }
+
+    @Test
+    void refusesAnUnreadableIdAndStartsTheSubscriberFromNow() {
+        StreamHub hub = hub(10);
+        publish(hub, "a", "1");
+        Recorder r = new Recorder();
+        hub.subscribe(List.of("a"), ResumeRequest.parse("42"), r);
+        assertThat(r.catchUp.refused().reason()).isEqualTo(ResetReason.INVALID_LAST_EVENT_ID);
+        assertThat(r.catchUp.refused().message()).startsWith("event id '42' is invalid");
+        assertThat(r.catchUp.position().format()).isEqualTo("o1-1");
+        publish(hub, "a", "2");
+        assertThat(r.data()).containsExactly("2");
     }
 
     @Test
@@ -189,7 +208,7 @@ class StreamHubTest {
 
     @Test
     void aClusteredRelayWaitsForPeersToDeliverOriginsItDoesNotKnowYet() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(10, Duration.ofMinutes(10), 1 << 20), true);
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(10, Duration.ofMinutes(10), 1 << 20), true, SseFrames.ENCODER);
         publish(hub, "a", "1", "2");
         Recorder r = new Recorder();
         hub.subscribe(List.of("a"), Position.of("peer", 40), r);
@@ -199,9 +218,9 @@ class StreamHubTest {
 
     @Test
     void aQuietStreamIsNotResetBecauseOtherStreamsLostEvents() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 1 << 20), false);
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 1 << 20), false, SseFrames.ENCODER);
         Recorder quiet = new Recorder();
-        hub.subscribe(List.of("quiet"), null, quiet);
+        hub.subscribe(List.of("quiet"), ResumeRequest.NONE, quiet);
         hub.publish(List.of(request("busy", "1"), request("busy", "2")), 0);
         hub.unsubscribe(List.of("quiet"), quiet); // the quiet stream is dropped while idle
         hub.evictExpired(Duration.ofSeconds(5).toNanos()); // and so is everything on the busy one
@@ -215,9 +234,9 @@ class StreamHubTest {
 
     @Test
     void appliesPeerEventsOnceInTheirOriginsOrderAndFansThemOut() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(10, Duration.ofMinutes(10), 1 << 20), true);
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(10, Duration.ofMinutes(10), 1 << 20), true, SseFrames.ENCODER);
         Recorder r = new Recorder();
-        hub.subscribe(List.of("a"), null, r);
+        hub.subscribe(List.of("a"), ResumeRequest.NONE, r);
         assertThat(hub.applyRemote("p2", List.of(remote(1, "a", "x1"), remote(2, "a", "x2")), 0)).isEqualTo(2);
         assertThat(hub.applyRemote("p2", List.of(remote(2, "a", "x2"), remote(3, "a", "x3")), 0)).isEqualTo(1);
         publish(hub, "a", "own");
@@ -230,7 +249,7 @@ class StreamHubTest {
 
     @Test
     void aFollowingPeerGetsOnlyThisOriginsEventsAfterItsPositionWithTheGapsBefore() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(2, Duration.ofMinutes(10), 1 << 20), true);
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(2, Duration.ofMinutes(10), 1 << 20), true, SseFrames.ENCODER);
         publish(hub, "a", "1", "2", "3");
         publish(hub, "b", "4");
         hub.applyRemote("p2", List.of(remote(1, "r", "remote")), 0);
@@ -247,9 +266,9 @@ class StreamHubTest {
 
     @Test
     void tellsSubscribersWhenAPeerLostEventsTheyHadNotReceived() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(10, Duration.ofMinutes(10), 1 << 20), true);
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(10, Duration.ofMinutes(10), 1 << 20), true, SseFrames.ENCODER);
         Recorder a = new Recorder();
-        hub.subscribe(List.of("a", "b"), null, a);
+        hub.subscribe(List.of("a", "b"), ResumeRequest.NONE, a);
         hub.applyRemote("p2", List.of(remote(1, "a", "x")), 0);
         hub.applyGaps("p2", java.util.Map.of("a", 1L, "b", 5L), 0);
         assertThat(a.gaps).containsExactly(List.of("b"));
@@ -296,7 +315,7 @@ class StreamHubTest {
         assertThat(r.catchUp.resetStreams()).isEmpty();
         assertThat(r.catchUp.from().format()).isEqualTo("o1-1");
         assertThat(r.data()).containsExactly("after");
-        assertThat(r.catchUp.resetId()).isNull();
+        assertThat(resetTo(r.catchUp)).as("its id stays right").isNull();
     }
 
     @Test
@@ -338,7 +357,7 @@ class StreamHubTest {
         StreamHub hub = clustered(Duration.ofMinutes(10));
         hub.publish(List.of(request("a", "1")), T0);
         Recorder waiting = new Recorder();
-        hub.subscribe(List.of("a"), null, waiting);
+        hub.subscribe(List.of("a"), ResumeRequest.NONE, waiting);
         hub.adoptStopped(List.of(new StoppedOrigin("p2", 3, START, 0)), T0);
         assertThat(hub.head().format()).isEqualTo("o1-1.p2-3");
         assertThat(hub.adoptedOrigins()).isEqualTo(1);
@@ -351,7 +370,7 @@ class StreamHubTest {
         hub.subscribe(List.of("a", "new"), Position.parse("o1-1.p2-3"), level);
         assertThat(level.catchUp.resetStreams()).isEmpty();
         Recorder fresh = new Recorder();
-        hub.subscribe(List.of("a"), null, fresh);
+        hub.subscribe(List.of("a"), ResumeRequest.NONE, fresh);
         assertThat(fresh.catchUp.position().format()).as("an id from here says p2 was seen").isEqualTo("o1-1.p2-3");
     }
 
@@ -395,7 +414,7 @@ class StreamHubTest {
         Recorder r = new Recorder();
         hub.subscribe(List.of("a", "quiet"), Position.parse("o1-1.p2-2"), r);
         assertThat(r.catchUp.resetStreams()).containsExactly("a", "quiet");
-        assertThat(r.catchUp.resetId().format()).isEqualTo("o1-1");
+        assertThat(resetTo(r.catchUp).format()).as("the reset moves it on").isEqualTo("o1-1");
     }
 
     @Test
@@ -485,12 +504,12 @@ class StreamHubTest {
 
     @Test
     void retiringAnOriginDropsItFromEveryEvictionRecord() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(1, Duration.ofSeconds(10), 1 << 20), true);
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(1, Duration.ofSeconds(10), 1 << 20), true, SseFrames.ENCODER);
         Object link = new Object();
         hub.claimOrigin(link, "p2", START, T0);
         hub.applyRemote("p2", List.of(remote(1, "a", "x1"), remote(2, "a", "x2"), remote(3, "b", "y")), T0);
         Recorder r = new Recorder();
-        hub.subscribe(List.of("b"), null, r);
+        hub.subscribe(List.of("b"), ResumeRequest.NONE, r);
         hub.unsubscribe(List.of("b"), r);
         hub.releaseOrigin(link);
         hub.evictExpired(T0 + seconds(11));
@@ -506,11 +525,11 @@ class StreamHubTest {
     void stopsAcceptingAndTellsEverySubscriberOnceWhenClosed() {
         StreamHub hub = hub(10);
         Recorder both = new Recorder();
-        hub.subscribe(List.of("a", "b"), null, both);
+        hub.subscribe(List.of("a", "b"), ResumeRequest.NONE, both);
         hub.close();
         assertThat(both.closings).isEqualTo(1);
         assertThatThrownBy(() -> publish(hub, "a", "x")).isInstanceOf(RelayClosingException.class);
-        assertThatThrownBy(() -> hub.subscribe(List.of("a"), null, new Recorder()))
+        assertThatThrownBy(() -> hub.subscribe(List.of("a"), ResumeRequest.NONE, new Recorder()))
                 .isInstanceOf(RelayClosingException.class);
     }
 
@@ -518,7 +537,7 @@ class StreamHubTest {
     void unsubscribedSubscribersGetNothingMore() {
         StreamHub hub = hub(10);
         Recorder r = new Recorder();
-        hub.subscribe(List.of("a"), null, r);
+        hub.subscribe(List.of("a"), ResumeRequest.NONE, r);
         publish(hub, "a", "1");
         hub.unsubscribe(List.of("a"), r);
         publish(hub, "a", "2");
@@ -527,7 +546,7 @@ class StreamHubTest {
 
     @Test
     void subscribingToStreamsWithoutEventsAndLeavingAgainLeavesNothingBehind() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 64L << 20, 1000, 10), false);
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 64L << 20, 1000, 10), false, SseFrames.ENCODER);
         // Something has been forgotten already, so every stream may have lost events: that must
         // not make each stream a subscriber names leave a record behind.
         for (int i = 0; i < 20; i++) {
@@ -549,7 +568,7 @@ class StreamHubTest {
 
     @Test
     void theByteBudgetCountsWhatEachEventAndStreamHoldsNotOnlyItsData() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofMinutes(10), 1 << 20), false);
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofMinutes(10), 1 << 20), false, SseFrames.ENCODER);
         for (int i = 0; i < 100_000; i++) {
             hub.publish(List.of(request("user." + i, "{}")), System.nanoTime());
         }
@@ -568,7 +587,7 @@ class StreamHubTest {
 
     @Test
     void keepsAtMostTheConfiguredNumberOfStreamsDroppingTheOldestFirst() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofMinutes(10), 64L << 20, 100, 1000), false);
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofMinutes(10), 64L << 20, 100, 1000), false, SseFrames.ENCODER);
         for (int i = 0; i < 1000; i++) {
             publish(hub, "s" + i, "a", "b");
         }
@@ -585,7 +604,7 @@ class StreamHubTest {
 
     @Test
     void keepsAtMostTheConfiguredNumberOfTombstonesAndStaysCautiousBeyondThem() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 64L << 20, 1000, 50), false);
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 64L << 20, 1000, 50), false, SseFrames.ENCODER);
         for (int i = 0; i < 200; i++) {
             hub.publish(List.of(request("s" + i, "x")), 0);
         }
@@ -602,7 +621,7 @@ class StreamHubTest {
 
     @Test
     void foldingAwayOtherStreamsRecordsDoesNotResetAStreamThatLostNothing() {
-        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 64L << 20, 1000, 1), false);
+        StreamHub hub = new StreamHub(ORIGIN, new HistoryLimits(100, Duration.ofSeconds(1), 64L << 20, 1000, 1), false, SseFrames.ENCODER);
         long t0 = Duration.ofSeconds(100).toNanos();
         hub.publish(List.of(request("gone1", "x")), 0);
         hub.publish(List.of(request("gone2", "x")), 0);
@@ -632,7 +651,7 @@ class StreamHubTest {
                 }
             }
         };
-        hub.subscribe(List.of("a"), null, stuck);
+        hub.subscribe(List.of("a"), ResumeRequest.NONE, stuck);
         Thread publisher = new Thread(() -> publish(hub, "a", "1"));
         publisher.start();
         inside.await();
@@ -653,7 +672,7 @@ class StreamHubTest {
     }
 
     private static StreamHub clustered(Duration maxAge) {
-        return new StreamHub(ORIGIN, new HistoryLimits(100, maxAge, 64L << 20), true);
+        return new StreamHub(ORIGIN, new HistoryLimits(100, maxAge, 64L << 20), true, SseFrames.ENCODER);
     }
 
     /** A hub that applied p2's events 1-3 on stream a after its own event 1, and then retired p2. */
@@ -672,7 +691,7 @@ class StreamHubTest {
     }
 
     private static StreamHub hub(int maxEvents) {
-        return new StreamHub(ORIGIN, new HistoryLimits(maxEvents, Duration.ofMinutes(10), 64L << 20), false);
+        return new StreamHub(ORIGIN, new HistoryLimits(maxEvents, Duration.ofMinutes(10), 64L << 20), false, SseFrames.ENCODER);
     }
 
     private static List<Event> publish(StreamHub hub, String stream, String... data) {
@@ -689,6 +708,13 @@ class StreamHubTest {
 
     private static PublishRequest request(String stream, String data) {
         return new PublishRequest(stream, null, data.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Where the cursor of a subscriber that got {@code catchUp} moves it with its reset, or null. */
+    private static Position resetTo(CatchUp catchUp) {
+        RecordingDelivery out = new RecordingDelivery();
+        new Cursor(List.of("a"), Duration.ofMinutes(10), System::nanoTime).start(catchUp, out);
+        return out.resetTo;
     }
 
     /** Records what the hub hands a subscriber: the catch-up's replay followed by live events. */
