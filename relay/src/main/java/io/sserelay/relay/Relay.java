@@ -102,7 +102,8 @@ public final class Relay {
         this.metrics = new RelayMetrics(hub);
         this.writers = new SseWriters(config.sse(), metrics);
         metrics.bindQueueBudget(writers::queuedBytes, config.sse().queuesMaxBytes());
-        AccessControl access = new AccessControl(config);
+        // Without a publish token publishing is open, which the configuration allows only when asked to.
+        AccessControl access = new AccessControl(config.publishToken(), config.subscribeToken());
         ConnectionLimits connectionLimits = new ConnectionLimits(config.connectionsMaxBytes(),
                 config.maxConnectionsPerAddress());
         metrics.bindConnectionBudget(connectionLimits::usedBytes, connectionLimits.budgetBytes());

@@ -85,7 +85,6 @@ public record RelayConfig(
         LOCAL
     }
 
-    public static final int MAX_EVENT_BYTES_LIMIT = 1024 * 1024;
     private static final int MIN_TOKEN_LENGTH = 16;
     private static final Pattern ORIGIN = Pattern.compile("https?://[^/\\s?#]+");
 
@@ -138,7 +137,7 @@ public record RelayConfig(
                 in.integer("RELAY_HISTORY_MAX_STREAMS", HistoryLimits.DEFAULT_MAX_STREAMS, 1, 100_000_000),
                 in.integer("RELAY_HISTORY_MAX_TOMBSTONES", HistoryLimits.DEFAULT_MAX_TOMBSTONES, 0, 100_000_000));
 
-        int maxEventBytes = (int) in.bytes("RELAY_MAX_EVENT_BYTES", 64 << 10, 1, MAX_EVENT_BYTES_LIMIT);
+        int maxEventBytes = (int) in.bytes("RELAY_MAX_EVENT_BYTES", 64 << 10, 1, PublishLimits.MAX_EVENT_BYTES);
         PublishLimits publish = new PublishLimits(
                 maxEventBytes,
                 in.integer("RELAY_MAX_BATCH_EVENTS", 1000, 1, 100_000),

@@ -1,6 +1,5 @@
 package io.sserelay.relay.http;
 
-import io.sserelay.relay.config.RelayConfig;
 import io.undertow.server.HttpServerExchange;
 
 /** Who may publish and who may subscribe, as configured. */
@@ -9,10 +8,13 @@ public final class AccessControl {
     private final BearerToken publish;
     private final BearerToken subscribe;
 
-    public AccessControl(RelayConfig config) {
-        this.publish = config.publishAuthDisabled() ? null : new BearerToken("publishing", config.publishToken(), false);
-        this.subscribe = config.subscribeToken() == null ? null
-                : new BearerToken("subscribing", config.subscribeToken(), true);
+    /**
+     * @param publishToken   the token publishers must present, or null when publishing is open
+     * @param subscribeToken the token subscribers must present, or null when subscribing is open
+     */
+    public AccessControl(String publishToken, String subscribeToken) {
+        this.publish = publishToken == null ? null : new BearerToken("publishing", publishToken, false);
+        this.subscribe = subscribeToken == null ? null : new BearerToken("subscribing", subscribeToken, true);
     }
 
     void checkPublish(HttpServerExchange exchange, RequestTarget target) {

@@ -9,6 +9,12 @@ package io.sserelay.relay.http;
  */
 public record PublishLimits(int maxEventBytes, int maxBatchEvents, int maxBatchBytes) {
 
+    /**
+     * The most {@code maxEventBytes} may be configured to: so also the largest event a peer of
+     * any configuration may send.
+     */
+    public static final int MAX_EVENT_BYTES = 1024 * 1024;
+
     /** A JSON body may escape its data, so it may be larger than the data it carries. */
     int maxSingleJsonBodyBytes() {
         return maxEventBytes * 2 + 4096;

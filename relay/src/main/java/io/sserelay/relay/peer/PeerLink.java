@@ -1,6 +1,6 @@
 package io.sserelay.relay.peer;
 
-import io.sserelay.relay.config.RelayConfig;
+import io.sserelay.relay.http.PublishLimits;
 import io.sserelay.relay.metrics.RelayMetrics;
 import io.sserelay.relay.replication.HeldFromPeer;
 import io.sserelay.relay.replication.IdempotencyKeys;
@@ -329,7 +329,7 @@ final class PeerLink {
             // Frames are bounded by what the protocol allows, not by this relay's own limit: an
             // event this relay will not take is skipped below, not a reason to drop the stream.
             PeerFrameReader reader = new PeerFrameReader(head.chunked() ? new ChunkedInputStream(in) : in,
-                    RelayConfig.MAX_EVENT_BYTES_LIMIT);
+                    PublishLimits.MAX_EVENT_BYTES);
             if (!(reader.next() instanceof PeerFrame.Hello hello)) {
                 throw new PeerProtocolException("unexpected", "the stream does not start with HELLO");
             }
