@@ -37,8 +37,6 @@ public final class SseConnection extends StreamingResponse implements Subscriber
     private final SseSettings settings;
     private final RelayMetrics metrics;
     private final Cursor cursor;
-    /** Writes a catch-up: outside the buffer's bound. */
-    private final Cursor.Delivery catchUpFrames = new Frames(false);
     /** Writes live events: within the buffer's bound. */
     private final Cursor.Delivery liveFrames = new Frames(true);
 
@@ -68,7 +66,8 @@ public final class SseConnection extends StreamingResponse implements Subscriber
     @Override
     public void onCatchUp(CatchUp catchUp) {
         offerFrame(SseEncoder.retry(settings.retry().toMillis()));
-        cursor.start(catchUp, catchUpFrames);
+        // A catch-up is written outside the buffer's bound, and only once.
+        cursor.start(catchUp, new Frames(false));
         if (!catchUp.replay().isEmpty()) {
             metrics.replayed(catchUp.replay().size());
         }

@@ -53,6 +53,7 @@ class CursorTest {
         cursor.start(new CatchUp(null, null, List.of(), List.of(), pos("o1-3"),
                 new CatchUp.Refusal(ResetReason.INVALID_LAST_EVENT_ID, "event id '42' is invalid")), out);
         assertThat(out.steps).containsExactly("reset [a] INVALID_LAST_EVENT_ID -> o1-3");
+        assertThat(out.resetMessages).containsExactly("event id '42' is invalid; continuing from the current position");
     }
 
     @Test
@@ -60,6 +61,7 @@ class CursorTest {
         Event e5 = event("o1", 5, "e5", "o1-5");
         cursor.start(new CatchUp(pos("o1-1"), pos("o1-1"), List.of("a"), List.of(e5), pos("o1-5"), null), out);
         assertThat(out.steps).containsExactly("reset [a] HISTORY", "event e5 o1-5");
+        assertThat(out.resetMessages).containsExactly(ResetReason.HISTORY_MESSAGE);
     }
 
     @Test

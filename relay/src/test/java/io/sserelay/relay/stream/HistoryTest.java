@@ -130,6 +130,7 @@ class HistoryTest {
         history.retain(log, event("a", OWN, 1, 0));
         history.retain(log, event("a", "p2", 2, 0));
         assertThat(history.retainedOf("p2")).isEqualTo(2);
+        assertThat(history.retainedOf(OWN)).as("this relay's own events are not counted per origin").isZero();
         assertThat(history.retainedAfter("p2", 1)).extracting(Event::seq).containsExactly(2L);
         history.evictOrigin("p2");
         assertThat(history.retainedOf("p2")).isZero();

@@ -8,12 +8,15 @@ import java.util.List;
 final class RecordingDelivery implements Cursor.Delivery {
 
     final List<String> steps = new ArrayList<>();
+    /** What each reset said in words, in order. */
+    final List<String> resetMessages = new ArrayList<>();
     /** The id the last reset moved the subscriber to, or null. */
     Position resetTo;
 
     @Override
     public void reset(List<String> streams, ResetReason reason, String message, Position continueFrom) {
         resetTo = continueFrom;
+        resetMessages.add(message);
         steps.add("reset " + streams + " " + reason + (continueFrom == null ? "" : " -> " + continueFrom));
     }
 
