@@ -173,7 +173,8 @@ public final class FanOutThroughput implements Scenario {
             double perSecond = (publisher.completed() - before) * (double) count * 1e9 / (System.nanoTime() - start);
             failIfFailed(publisher.failure());
             if (group.ended() > 0) {
-                throw new IllegalStateException(group.ended() + " sweep subscribers were disconnected");
+                throw new IllegalStateException(group.ended() + " of " + count + " sweep subscribers were disconnected;"
+                        + " the first ended " + group.firstEnded());
             }
             return perSecond;
         } finally {

@@ -82,6 +82,12 @@ final class SubscriberGroup {
         return subscriptions.stream().filter(s -> s.state() != Subscription.State.OPEN).count();
     }
 
+    /** How the first subscription that is no longer open ended, for an error message; null when all are open. */
+    String firstEnded() {
+        return subscriptions.stream().filter(s -> s.state() != Subscription.State.OPEN).findFirst()
+                .map(s -> s.state() + (s.failure() == null ? "" : ": " + s.failure())).orElse(null);
+    }
+
     long sum(ToLongFunction<Subscription> figure) {
         return subscriptions.stream().mapToLong(figure).sum();
     }
