@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -97,6 +98,68 @@ class SlowSubscriberTest {
                     socket.close();
                 }
             }
+        }
+    }
+
+    @Test
+    void aBurstToManySubscribersSharesItsFramesWithinTheQueuesBudget() {
+        int subscribers = 100;
+        int events = 500;
+        // Each subscriber queues 500 events of 2 KB: 1 MB each, 100 MB if every queue counted the
+        // frames it shares. The queues share each frame with the history, so they hold 500 entries
+        // each: 1.6 MB together, within the budget of 4 MiB.
+        try (TestRelay relay = TestRelay.start(Map.of(
+                "RELAY_SUBSCRIBER_BUFFER_BYTES", "2Mi",
+                "RELAY_SUBSCRIBER_QUEUES_MAX_BYTES", "4Mi",
+                "RELAY_HISTORY_MAX_EVENTS", "1000"))) {
+            List<SseClient> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < subscribers; i++) {
+                    clients.add(SseClient.connect(relay.url("/streams/burst"), Map.of(), false));
+                }
+                await().until(() -> relay.metric("sserelay_connections") == subscribers);
+                String data = "y".repeat(2000);
+                StringBuilder batch = new StringBuilder("[");
+                for (int i = 0; i < events; i++) {
+                    batch.append(i == 0 ? "" : ",").append("{\"stream\":\"burst\",\"data\":\"").append(data).append("\"}");
+                }
+                HttpResponse<String> published = relay.post("/publish", "application/json", batch.append(']').toString(),
+                        Map.of());
+                assertThat(published.statusCode()).isEqualTo(202);
+                for (SseClient client : clients) {
+                    client.awaitEvents(events);
+                    assertThat(client.ended()).isFalse();
+                }
+                assertThat(relay.metric("sserelay_subscribers_disconnected_total{reason=\"backlog\"}")).isZero();
+                await().until(() -> relay.metric("sserelay_subscriber_queues_bytes") == 0);
+            } finally {
+                clients.forEach(SseClient::close);
+            }
+        }
+    }
+
+    @Test
+    void aSlowClientStillHoldingEventsTheHistoryDroppedIsClosedWhileOthersGetEverything() throws IOException {
+        int events = 2000;
+        // Its buffer alone would let it hold 64 MiB; but once the history (10 events) has let go of
+        // what it still has queued, only its queue keeps those frames, and it is closed as slow.
+        try (TestRelay relay = TestRelay.start(Map.of(
+                "RELAY_SUBSCRIBER_BUFFER_BYTES", "64Mi",
+                "RELAY_SUBSCRIBER_QUEUES_MAX_BYTES", "64Mi",
+                "RELAY_HISTORY_MAX_EVENTS", "10",
+                "RELAY_WRITE_TIMEOUT", "1h"));
+             Socket stalled = neverReadingSubscriber(relay, "/streams/far");
+             SseClient reader = SseClient.connect(relay.url("/streams/far"), Map.of(), false)) {
+            await().until(() -> relay.metric("sserelay_connections") == 2);
+            String payload = "z".repeat(4000); // 8 MB in all: more than both ends' socket buffers hold
+            for (int i = 1; i <= events; i++) {
+                relay.publish("far", payload);
+            }
+            reader.awaitEvents(events);
+            await().until(() -> relay.metric("sserelay_subscribers_disconnected_total{reason=\"backlog\"}") == 1);
+            assertThat(reader.ended()).isFalse();
+            assertThat(relay.metric("sserelay_connections")).isEqualTo(1);
+            await().until(() -> relay.metric("sserelay_subscriber_queues_bytes") == 0);
         }
     }
 

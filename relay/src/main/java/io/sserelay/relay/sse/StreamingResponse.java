@@ -29,10 +29,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Memory: events (and frames made for this response alone) count against the response's
  * buffer, each with the queue entry that holds it; past it the response is closed and the
- * client catches up by position when it reconnects. All responses' bounded bytes together also
- * count against one {@link QueueBudget}, so that many slow clients cannot fill the heap. Frames
- * offered without a bound (a catch-up, control frames) share memory with the history and are
- * allowed on top. The bounded bytes are guarded by a lock of their own, which producers (one
+ * client catches up by position when it reconnects. All responses together also count against
+ * one {@link QueueBudget}, so that many slow clients cannot fill the heap. It counts what they
+ * really hold: an event the history kept shares its frame with the history and with every
+ * other queue, so it counts its queue entry only; a frame made for one response, or an event
+ * the history did not keep, counts whole. A response that makes no progress for a second past
+ * an event the history has evicted is closed as slow, so that frames counted nowhere do not
+ * pile up behind it. Frames offered without a bound (a catch-up, control frames) share memory
+ * with the history and are allowed on top. The bounded bytes are guarded by a lock of their own, which producers (one
  * at a time, under the hub's lock) and the IO thread hold for a few instructions: producers
  * add an entry's size when they queue it, the IO thread subtracts it once the entry is
  * written, and closing gives back what is left.
@@ -47,12 +51,19 @@ public abstract class StreamingResponse {
     private final long bufferBytes;
     /** A queue entry and its node, counted with each bounded frame. */
     static final int ENTRY_BYTES = 32;
+    /**
+     * How long an event the history has evicted may wait at the head of the queue: a connection
+     * that makes no progress past it for that long is closed as slow.
+     */
+    private static final long EVICTED_HEAD_GRACE_NANOS = 1_000_000_000L;
 
     private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
     private final QueueBudget queues;
     private final Object accounting = new Object();
-    /** Guarded by {@link #accounting}. */
+    /** Guarded by {@link #accounting}: bytes against this response's buffer. */
     private long boundedBytes;
+    /** Guarded by {@link #accounting}: bytes against the shared {@link QueueBudget}. */
+    private long budgetBytes;
     private boolean ended;
     private final AtomicBoolean flushMarked = new AtomicBoolean();
     private volatile boolean overflowed;
@@ -65,6 +76,9 @@ public abstract class StreamingResponse {
     private long lastWriteNanos;
     private long stalledSinceNanos;
     private boolean writesShutDown;
+    /** The queue's head when a tick found it was an event the history had evicted, and since when; or null. */
+    private Object evictedHead;
+    private long evictedHeadSinceNanos;
     private boolean closed;
 
     protected StreamingResponse(HttpServerExchange exchange, SseWriters writers) {
@@ -89,19 +103,26 @@ public abstract class StreamingResponse {
 
     /** Queues an event within the buffer; past it the response is closed as too slow. */
     protected final void offerEvent(Event event) {
-        offerBounded(event, frameOf(event).remaining() + ENTRY_BYTES);
+        int bytes = frameOf(event).remaining() + ENTRY_BYTES;
+        offerBounded(event, bytes, budgetCharge(event, bytes));
+    }
+
+    /** What a queued event counts against the shared budget; the same when it is queued and when it is written. */
+    private static int budgetCharge(Event event, int bytes) {
+        return event.wasRetained() ? ENTRY_BYTES : bytes;
     }
 
     /** Queues a frame made for this response alone, within the buffer like an event. */
     protected final void offerOwnFrame(ByteBuffer frame) {
-        offerBounded(new OwnFrame(frame, frame.remaining() + ENTRY_BYTES), frame.remaining() + ENTRY_BYTES);
+        int bytes = frame.remaining() + ENTRY_BYTES;
+        offerBounded(new OwnFrame(frame, bytes), bytes, bytes);
     }
 
     /** A frame that counts against the buffer, with the size it had when it was queued. */
     private record OwnFrame(ByteBuffer frame, int bytes) {
     }
 
-    private void offerBounded(Object entry, int bytes) {
+    private void offerBounded(Object entry, int bytes, int charge) {
         if (overflowed || finishing) {
             return;
         }
@@ -112,10 +133,11 @@ public abstract class StreamingResponse {
             long total = boundedBytes + bytes;
             // One frame larger than the buffer is still sent when nothing else bounded is waiting.
             boolean overBuffer = total > bufferBytes && total != bytes;
-            if (overBuffer || !queues.tryTake(bytes, total)) {
+            if (overBuffer || !queues.tryTake(charge, budgetBytes + charge)) {
                 overflowed = true;
             } else {
                 boundedBytes = total;
+                budgetBytes += charge;
                 queue.offer(entry);
             }
         }
@@ -205,7 +227,20 @@ public abstract class StreamingResponse {
             abort(Disconnect.STALLED);
             return;
         }
-        if (queue.isEmpty() && now - lastWriteNanos >= heartbeatNanos) {
+        Object head = queue.peek();
+        if (head instanceof Event event && event.evicted()) {
+            if (head != evictedHead) {
+                evictedHead = head;
+                evictedHeadSinceNanos = now;
+            } else if (now - evictedHeadSinceNanos >= EVICTED_HEAD_GRACE_NANOS) {
+                // Only this queue keeps the event's frame now, and no budget counts it.
+                abort(Disconnect.BACKLOG);
+                return;
+            }
+        } else {
+            evictedHead = null;
+        }
+        if (head == null && now - lastWriteNanos >= heartbeatNanos) {
             offerFrame(heartbeatFrame().duplicate());
             flush();
         }
@@ -335,6 +370,7 @@ public abstract class StreamingResponse {
         int done = 0;
         int events = 0;
         long boundedWritten = 0;
+        long chargeWritten = 0;
         while (done < count && !gather[done].hasRemaining()) {
             Object entry = queue.poll();
             if (entry instanceof Event event) {
@@ -342,9 +378,12 @@ public abstract class StreamingResponse {
                     metrics.publishToWrite(now - event.acceptedNanos());
                 }
                 events++;
-                boundedWritten += frameOf(event).remaining() + ENTRY_BYTES;
+                int bytes = frameOf(event).remaining() + ENTRY_BYTES;
+                boundedWritten += bytes;
+                chargeWritten += budgetCharge(event, bytes);
             } else if (entry instanceof OwnFrame own) {
                 boundedWritten += own.bytes();
+                chargeWritten += own.bytes();
             }
             done++;
         }
@@ -352,7 +391,8 @@ public abstract class StreamingResponse {
             synchronized (accounting) {
                 if (!ended) {
                     boundedBytes -= boundedWritten;
-                    queues.release(boundedWritten);
+                    budgetBytes -= chargeWritten;
+                    queues.release(chargeWritten);
                 }
             }
         }
@@ -393,8 +433,9 @@ public abstract class StreamingResponse {
         writer.unregister(this);
         synchronized (accounting) {
             ended = true;
-            queues.release(boundedBytes);
+            queues.release(budgetBytes);
             boundedBytes = 0;
+            budgetBytes = 0;
             queue.clear();
         }
         queues.closed(); // close() runs only for a response that started

@@ -24,8 +24,10 @@ public final class Event {
     private final EventEncoder.Encoded encoded;
     /** The frame peers are sent, encoded on first use; see {@link #peerFrame}. */
     private volatile ByteBuffer peerFrame;
-    /** Set by the hub, under its lock, once the event has left the history. */
-    boolean evicted;
+    /** Set by the history, under the hub's lock, when it keeps the event; never cleared. */
+    boolean retained;
+    /** Set by the history, under the hub's lock, once the event has left it. */
+    volatile boolean evicted;
     private final long heapBytes;
 
     /**
@@ -83,6 +85,19 @@ public final class Event {
 
     public long acceptedNanos() {
         return acceptedNanos;
+    }
+
+    /**
+     * Whether the history kept this event when it was accepted, so that its memory was counted
+     * there; decided before anyone is handed the event, and never changed.
+     */
+    public boolean wasRetained() {
+        return retained;
+    }
+
+    /** Whether the event has left the history since; any thread. */
+    public boolean evicted() {
+        return evicted;
     }
 
     /** The encoded form the hub's {@link EventEncoder} made; shared, never changed. */

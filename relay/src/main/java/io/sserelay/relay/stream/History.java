@@ -104,6 +104,7 @@ final class History {
             streamBytes += log.chargedBytes;
             retainedStreams++;
         }
+        event.retained = true;
         log.history.addLast(event);
         retained.addLast(event);
         retainedBytes += event.retainedBytes();
