@@ -1,5 +1,7 @@
 package io.sserelay.relay;
 
+import io.sserelay.relay.auth.JwtAuthenticator;
+import io.sserelay.relay.auth.StaticToken;
 import io.sserelay.relay.config.RelayConfig;
 import io.sserelay.relay.http.AccessControl;
 import io.sserelay.relay.http.ConnectionLimits;
@@ -95,6 +97,23 @@ public final class Relay {
     }
 
     /** A relay that learns its peers from {@code peerSource} (used only when clustered). */
+    /**
+     * Who may publish and subscribe: a static token grants every stream; a signed token the
+     * streams its claims list. Publishing is open only when the configuration says so.
+     */
+    private static AccessControl accessControl(RelayConfig config, RelayMetrics metrics) {
+        JwtAuthenticator jwt = config.jwt() == null ? null : new JwtAuthenticator(config.jwt());
+        AccessControl.Rule publish = config.publishJwt() ? new AccessControl.Rule("publishing", jwt, null, false)
+                : config.publishToken() == null ? null
+                : new AccessControl.Rule("publishing", new StaticToken("publishing", config.publishToken()), null, false);
+        AccessControl.Rule subscribe = config.subscribeJwt()
+                ? new AccessControl.Rule("subscribing", jwt, config.jwt().cookie(), config.jwt().queryParameter())
+                : config.subscribeToken() == null ? null
+                : new AccessControl.Rule("subscribing", new StaticToken("subscribing", config.subscribeToken()), null,
+                        true);
+        return new AccessControl(publish, subscribe, metrics::authRefused);
+    }
+
     public Relay(RelayConfig config, PeerSource peerSource) {
         this.config = config;
         this.peerSource = peerSource;
@@ -102,8 +121,7 @@ public final class Relay {
         this.metrics = new RelayMetrics(hub);
         this.writers = new SseWriters(config.sse(), metrics);
         metrics.bindQueueBudget(writers::queuedBytes, config.sse().queuesMaxBytes());
-        // Without a publish token publishing is open, which the configuration allows only when asked to.
-        AccessControl access = new AccessControl(config.publishToken(), config.subscribeToken());
+        AccessControl access = accessControl(config, metrics);
         ConnectionLimits connectionLimits = new ConnectionLimits(config.connectionsMaxBytes(),
                 config.maxConnectionsPerAddress());
         metrics.bindConnectionBudget(connectionLimits::usedBytes, connectionLimits.budgetBytes());
@@ -124,7 +142,8 @@ public final class Relay {
         metrics.bindPublishBudget(publish::pendingBytes, publish.pendingBudget());
         RelayRouter router = new RelayRouter(
                 new SubscribeHandler(hub, writers, access, connectionLimits, config.maxStreamsPerConnection(),
-                        config.sse().shutdownRetry(), config.history().maxAge()),
+                        config.sse().shutdownRetry(), config.history().maxAge(),
+                        config.subscribeJwt() && config.jwt().endStreamAtExpiry()),
                 publish,
                 metrics,
                 () -> !draining && (!config.clustered() || peerSource.ready()),
@@ -146,7 +165,8 @@ public final class Relay {
         // Answers "Expect: 100-continue" when a handler starts reading the body, so a request
         // refused before that gets its final status at once instead.
         listeners.add(new RelayServer.Listener(config.bindAddress(), config.httpPort(),
-                new CorsHandler(config.corsAllowedOrigins(), new HttpContinueReadHandler(router)),
+                new CorsHandler(config.corsAllowedOrigins(), config.jwt() != null && config.jwt().cookie() != null,
+                        new HttpContinueReadHandler(router)),
                 config.maxConnections()));
         if (mesh != null) {
             listeners.add(new RelayServer.Listener(config.bindAddress(), config.peerPort(),

@@ -1,5 +1,6 @@
 package io.sserelay.relay.config;
 
+import io.sserelay.relay.auth.JwtSettings;
 import io.sserelay.relay.http.PublishLimits;
 import io.sserelay.relay.peer.PeerAddress;
 import io.sserelay.relay.sse.SseSettings;
@@ -45,6 +46,9 @@ import java.util.regex.Pattern;
  *                              them ({@link PublishAck#LOCAL})
  * @param publishAckTimeout     how long a replicated publish waits for a peer before it is
  *                              answered 503 and its events are dropped everywhere
+ * @param publishJwt            whether publishers authenticate with signed tokens ({@code jwt})
+ * @param subscribeJwt          whether subscribers authenticate with signed tokens ({@code jwt})
+ * @param jwt                   how signed tokens are checked, or null when neither side uses them
  */
 public record RelayConfig(
         String bindAddress,
@@ -75,7 +79,10 @@ public record RelayConfig(
         int maxConnections,
         Duration idleTimeout,
         PublishAck publishAck,
-        Duration publishAckTimeout) {
+        Duration publishAckTimeout,
+        boolean publishJwt,
+        boolean subscribeJwt,
+        JwtSettings jwt) {
 
     /** When a clustered relay answers a publish; see {@code RELAY_PUBLISH_ACK} in docs/relay.md. */
     public enum PublishAck {
@@ -189,23 +196,31 @@ public record RelayConfig(
         }
 
         boolean publishAuthDisabled = in.bool("RELAY_PUBLISH_AUTH_DISABLED", false);
+        boolean publishJwt = in.choice("RELAY_PUBLISH_AUTH", "token", "token", "jwt").equals("jwt");
         String publishToken = token(in, "RELAY_PUBLISH_TOKEN");
         boolean generated = false;
-        if (publishAuthDisabled && publishToken != null) {
+        if (publishAuthDisabled && publishJwt) {
+            in.problem("RELAY_PUBLISH_AUTH=jwt and RELAY_PUBLISH_AUTH_DISABLED=true: set one or the other");
+        } else if (publishJwt && publishToken != null) {
+            in.problem("RELAY_PUBLISH_TOKEN is set but RELAY_PUBLISH_AUTH is jwt: publishers present signed tokens;"
+                    + " unset it, or use RELAY_PUBLISH_AUTH=token");
+        } else if (publishAuthDisabled && publishToken != null) {
             in.problem("RELAY_PUBLISH_TOKEN is set and RELAY_PUBLISH_AUTH_DISABLED=true: set one or the other");
-        } else if (!publishAuthDisabled && publishToken == null) {
+        } else if (!publishAuthDisabled && !publishJwt && publishToken == null) {
             publishToken = generateToken();
             generated = true;
         }
 
-        String subscribeAuth = in.choice("RELAY_SUBSCRIBE_AUTH", "none", "none", "token");
+        String subscribeAuth = in.choice("RELAY_SUBSCRIBE_AUTH", "none", "none", "token", "jwt");
         String subscribeToken = token(in, "RELAY_SUBSCRIBE_TOKEN");
         if (subscribeAuth.equals("token") && subscribeToken == null) {
             in.problem("RELAY_SUBSCRIBE_AUTH=token needs RELAY_SUBSCRIBE_TOKEN");
         }
-        if (subscribeAuth.equals("none") && subscribeToken != null) {
+        if (!subscribeAuth.equals("token") && subscribeToken != null) {
             in.problem("RELAY_SUBSCRIBE_TOKEN is set but RELAY_SUBSCRIBE_AUTH is not 'token': set both or neither");
         }
+        boolean subscribeJwt = subscribeAuth.equals("jwt");
+        JwtSettings jwt = JwtConfig.read(in, publishJwt, subscribeJwt);
 
         int peerPort = in.integer("RELAY_PEER_PORT", 7070, 0, 65535);
         String peerToken = token(in, "RELAY_PEER_TOKEN");
@@ -261,6 +276,10 @@ public record RelayConfig(
                         "is not an origin: use scheme://host[:port] without a path, e.g. https://app.example.com, or *");
             }
         }
+        if (jwt != null && jwt.cookie() != null && origins.contains("*")) {
+            in.problem("RELAY_CORS_ALLOWED_ORIGINS is * while subscribers' tokens come in the cookie RELAY_JWT_COOKIE:"
+                    + " any site could then read a signed-in user's streams; list the exact origins of your pages");
+        }
 
         Duration shutdownDelay = in.duration("RELAY_SHUTDOWN_DELAY", Duration.ZERO, Duration.ZERO, Duration.ofMinutes(5));
         Duration drainTimeout = in.duration("RELAY_DRAIN_TIMEOUT", Duration.ofSeconds(10), Duration.ZERO,
@@ -289,7 +308,7 @@ public record RelayConfig(
                 List.copyOf(peers), advertise, sseRelayNamespace, sseRelayName, List.copyOf(origins),
                 shutdownDelay, drainTimeout, requestTimeout, ioThreads, workerThreads, connectionsMaxBytes,
                 maxConnectionsPerAddress, publishMaxPendingBytes, maxConnections, idleTimeout, publishAck,
-                publishAckTimeout);
+                publishAckTimeout, publishJwt, subscribeJwt, jwt);
     }
 
     private static String mebibytes(long bytes) {
@@ -341,8 +360,9 @@ public record RelayConfig(
         // Never print tokens.
         return "RelayConfig[bind=" + bindAddress + ":" + httpPort + ", history=" + history + ", sse=" + sse
                 + ", publish=" + publish + ", maxStreamsPerConnection=" + maxStreamsPerConnection
-                + ", publishAuth=" + (publishAuthDisabled ? "disabled" : "token")
-                + ", subscribeAuth=" + (subscribeToken == null ? "none" : "token")
+                + ", publishAuth=" + (publishAuthDisabled ? "disabled" : publishJwt ? "jwt" : "token")
+                + ", subscribeAuth=" + (subscribeJwt ? "jwt" : subscribeToken == null ? "none" : "token")
+                + (jwt == null ? "" : ", jwt=" + JwtConfig.describe(jwt))
                 + ", peers=" + (peerToken == null ? "none (not clustered)"
                         : (sseRelayName == null ? peers.toString() : "from SseRelay " + sseRelayNamespace + "/" + sseRelayName)
                         + " on port " + peerPort

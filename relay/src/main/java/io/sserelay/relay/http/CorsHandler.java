@@ -23,13 +23,21 @@ public final class CorsHandler implements HttpHandler {
     private static final HttpString MAX_AGE = new HttpString("Access-Control-Max-Age");
     private static final HttpString REQUEST_METHOD = new HttpString("Access-Control-Request-Method");
 
+    private static final HttpString ALLOW_CREDENTIALS = new HttpString("Access-Control-Allow-Credentials");
+
     private final Set<String> allowedOrigins;
     private final boolean anyOrigin;
+    private final boolean allowCredentials;
     private final HttpHandler next;
 
-    public CorsHandler(List<String> allowedOrigins, HttpHandler next) {
+    /**
+     * @param allowCredentials whether allowed origins may send cookies (subscribers' tokens come
+     *                         in one); the configuration then lists exact origins, never {@code *}
+     */
+    public CorsHandler(List<String> allowedOrigins, boolean allowCredentials, HttpHandler next) {
         this.anyOrigin = allowedOrigins.contains("*");
         this.allowedOrigins = Set.copyOf(allowedOrigins);
+        this.allowCredentials = allowCredentials;
         this.next = next;
     }
 
@@ -68,7 +76,10 @@ public final class CorsHandler implements HttpHandler {
         next.handleRequest(exchange);
     }
 
-    private static void allow(HttpServerExchange exchange, String origin) {
+    private void allow(HttpServerExchange exchange, String origin) {
         exchange.getResponseHeaders().put(ALLOW_ORIGIN, origin);
+        if (allowCredentials) {
+            exchange.getResponseHeaders().put(ALLOW_CREDENTIALS, "true");
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.sserelay.relay.http;
 
+import io.sserelay.relay.auth.Grant;
 import io.sserelay.relay.metrics.RelayMetrics;
 import io.sserelay.relay.replication.IdempotencyKeys;
 import io.sserelay.relay.replication.PublishDigest;
@@ -78,14 +79,18 @@ public final class PublishHandler {
             target.acceptOnly("POST /streams/{stream}", Set.of(EVENT_PARAMETER));
         }
         String eventType = stream == null ? null : target.single(EVENT_PARAMETER);
-        access.checkPublish(exchange, target);
+        Grant grant = access.checkPublish(exchange, target);
+        if (stream != null && !grant.mayPublish(stream)) {
+            throw access.publishForbidden(stream);
+        }
         String key = idempotencyKey(exchange);
         MediaType mediaType = MediaType.of(exchange.getRequestHeaders().getFirst(Headers.CONTENT_TYPE));
         if (stream == null) {
             if (!mediaType.isJson()) {
                 throw mediaType.unsupported("application/json for a batch");
             }
-            receive(exchange, limits.maxBatchBytes(), "batch_too_large", "the batch", stream, key, parser::batch);
+            receive(exchange, limits.maxBatchBytes(), "batch_too_large", "the batch", stream, key,
+                    body -> permitted(grant, parser.batch(body)));
         } else if (mediaType.isJson()) {
             if (eventType != null) {
                 throw ApiError.badRequest("unexpected_parameter",
@@ -99,6 +104,16 @@ public final class PublishHandler {
         } else {
             throw mediaType.unsupported("text/plain or application/json");
         }
+    }
+
+    /** {@code requests}, when the grant reaches every stream they name; else 403 naming the first it does not. */
+    private List<PublishRequest> permitted(Grant grant, List<PublishRequest> requests) {
+        for (PublishRequest request : requests) {
+            if (!grant.mayPublish(request.stream())) {
+                throw access.publishForbidden(request.stream());
+            }
+        }
+        return requests;
     }
 
     /** The request's {@code Idempotency-Key}, or null; refused here, before the body, when invalid. */

@@ -1,5 +1,7 @@
 package io.sserelay.relay.http;
 
+import io.sserelay.relay.auth.AuthFailure;
+import io.sserelay.relay.auth.Grant;
 import io.sserelay.relay.metrics.RelayMetrics;
 import io.sserelay.relay.sse.SseConnection;
 import io.sserelay.relay.sse.SseEncoder;
@@ -37,9 +39,9 @@ public final class SubscribeHandler {
 
     private static final HttpString LAST_EVENT_ID = new HttpString("Last-Event-ID");
     private static final String LAST_EVENT_ID_PARAMETER = "lastEventId";
-    private static final Set<String> STREAM_PARAMETERS = Set.of(LAST_EVENT_ID_PARAMETER, BearerToken.QUERY_PARAMETER);
+    private static final Set<String> STREAM_PARAMETERS = Set.of(LAST_EVENT_ID_PARAMETER, AccessControl.QUERY_PARAMETER);
     private static final Set<String> EVENTS_PARAMETERS =
-            Set.of("stream", LAST_EVENT_ID_PARAMETER, BearerToken.QUERY_PARAMETER);
+            Set.of("stream", LAST_EVENT_ID_PARAMETER, AccessControl.QUERY_PARAMETER);
     /**
      * How long a refused subscriber is asked to wait. An EventSource is told by {@code retry}
      * (with jitter, so refused browsers do not return all at once), others by Retry-After.
@@ -54,11 +56,16 @@ public final class SubscribeHandler {
     private final int maxStreamsPerConnection;
     private final Duration shutdownRetry;
     private final Duration floorLifetime;
+    private final boolean endStreamAtExpiry;
     private final ConnectionLimits limits;
     private final RelayMetrics metrics;
 
+    /**
+     * @param endStreamAtExpiry whether a subscriber's stream ends, telling it to reconnect, when
+     *                          the token it subscribed with expires
+     */
     public SubscribeHandler(StreamHub hub, SseWriters writers, AccessControl access, ConnectionLimits limits,
-            int maxStreamsPerConnection, Duration shutdownRetry, Duration floorLifetime) {
+            int maxStreamsPerConnection, Duration shutdownRetry, Duration floorLifetime, boolean endStreamAtExpiry) {
         this.hub = hub;
         this.writers = writers;
         this.access = access;
@@ -67,6 +74,7 @@ public final class SubscribeHandler {
         this.maxStreamsPerConnection = maxStreamsPerConnection;
         this.shutdownRetry = shutdownRetry;
         this.floorLifetime = floorLifetime;
+        this.endStreamAtExpiry = endStreamAtExpiry;
     }
 
     /** {@code stream} is the validated name from the path, or null for {@code /events}. */
@@ -79,7 +87,25 @@ public final class SubscribeHandler {
             target.acceptOnly("GET /events", EVENTS_PARAMETERS);
             streams = streamsFromQuery(target);
         }
-        access.checkSubscribe(exchange, target);
+        Grant grant;
+        try {
+            grant = access.checkSubscribe(exchange, target);
+        } catch (AuthFailure failure) {
+            if (failure.mayPassLater() && isEventSource(exchange)) {
+                // An EventSource gives up for good on an error status. A token that expired (its
+                // page refreshes it) or keys that could not be fetched may pass later: come back.
+                Position from = ResumeRequest.parse(lastEventId(exchange, target)).position();
+                exchange.dispatch(() -> sendReconnectLater(exchange, from, jittered(),
+                        failure.getMessage() + "; reconnect with a valid token"));
+                return;
+            }
+            throw AccessControl.refusal(failure);
+        }
+        for (String name : streams) {
+            if (!grant.maySubscribe(name)) {
+                throw access.subscribeForbidden(name);
+            }
+        }
         // A position that cannot be resumed from is answered with the live stream and a reset,
         // never an error status: that would make a browser's EventSource give up for good.
         ResumeRequest resume = ResumeRequest.parse(lastEventId(exchange, target));
@@ -96,6 +122,9 @@ public final class SubscribeHandler {
                     hub.unsubscribe(closed.streams(), closed);
                     admission.release();
                 });
+        if (endStreamAtExpiry && grant.expiresAtMillis() != 0) {
+            connection.endWhenCredentialExpires(grant.expiresAtMillis());
+        }
         // Registering takes the hub's lock, which an IO thread must not wait for: register on a
         // worker, then start writing back on the connection's IO thread. Dispatching keeps
         // Undertow from ending the exchange when this handler returns.
@@ -132,9 +161,8 @@ public final class SubscribeHandler {
      * 503 with Retry-After.
      */
     private void refuse(HttpServerExchange exchange, Position from, ConnectionLimits.Refused refused) {
-        String accept = exchange.getRequestHeaders().getFirst(Headers.ACCEPT);
-        if (accept != null && accept.contains("text/event-stream")) {
-            Duration retry = REFUSED_RETRY.plusMillis(ThreadLocalRandom.current().nextLong(REFUSED_RETRY.toMillis() + 1));
+        if (isEventSource(exchange)) {
+            Duration retry = jittered();
             // The current position comes from the hub, whose lock an IO thread must not wait for.
             exchange.dispatch(() -> sendReconnectLater(exchange, from, retry, refused.getMessage() + "; reconnect later"));
             return;
@@ -144,6 +172,17 @@ public final class SubscribeHandler {
                 refused.getMessage() + "; retry after " + REFUSED_RETRY.toSeconds() + " s")
                 .withHeader("Retry-After", Long.toString(REFUSED_RETRY.toSeconds()))
                 .send(exchange);
+    }
+
+    /** Whether the client is an EventSource, or says it reads an event stream like one. */
+    private static boolean isEventSource(HttpServerExchange exchange) {
+        String accept = exchange.getRequestHeaders().getFirst(Headers.ACCEPT);
+        return accept != null && accept.contains("text/event-stream");
+    }
+
+    /** {@link #REFUSED_RETRY} and up to as much again, so that refused browsers do not return all at once. */
+    private static Duration jittered() {
+        return REFUSED_RETRY.plusMillis(ThreadLocalRandom.current().nextLong(REFUSED_RETRY.toMillis() + 1));
     }
 
     private List<String> streamsFromQuery(RequestTarget target) {

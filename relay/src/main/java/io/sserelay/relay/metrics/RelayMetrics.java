@@ -57,6 +57,7 @@ public final class RelayMetrics implements AutoCloseable {
     private final AtomicInteger peerLinksConnected = new AtomicInteger();
     private final AtomicLong floorResets = new AtomicLong();
     private final Map<String, Counter> peerFramesRejected = new ConcurrentHashMap<>();
+    private final Map<String, Counter> authRefusals = new ConcurrentHashMap<>();
     private final Map<String, Counter> refused = new ConcurrentHashMap<>();
 
     public RelayMetrics(StreamHub hub) {
@@ -219,6 +220,17 @@ public final class RelayMetrics implements AutoCloseable {
     private Counter subscriberRefusedCounter(String reason) {
         return refused.computeIfAbsent(reason, r -> Counter.builder("sserelay.subscribers.refused").tag("reason", r)
                 .description("Subscribers turned away at a connection limit").register(registry));
+    }
+
+    /**
+     * A request was refused for its credential or its rights:
+     * {@code sserelay_auth_refusals_total{action="publish"|"subscribe", reason}}.
+     */
+    public void authRefused(String action, String reason) {
+        authRefusals.computeIfAbsent(action + " " + reason, key -> Counter.builder("sserelay.auth.refusals")
+                .tag("action", action).tag("reason", reason)
+                .description("Publishers and subscribers refused for their token or its rights").register(registry))
+                .increment();
     }
 
     public void connectionOpened() {

@@ -1,9 +1,10 @@
 package io.sserelay.relay.peer;
 
+import io.sserelay.relay.auth.StaticToken;
+import io.sserelay.relay.http.AccessControl;
 import io.sserelay.relay.http.ApiError;
-import io.sserelay.relay.http.RequestTarget;
-import io.sserelay.relay.http.BearerToken;
 import io.sserelay.relay.http.IoThreadAnswer;
+import io.sserelay.relay.http.RequestTarget;
 import io.sserelay.relay.sse.SseWriters;
 import io.sserelay.relay.stream.InvalidPositionException;
 import io.sserelay.relay.stream.Position;
@@ -47,7 +48,7 @@ public final class PeerHandler implements HttpHandler {
     private final StreamHub hub;
     private final SseWriters writers;
     private final PeerMesh mesh;
-    private final BearerToken token;
+    private final AccessControl token;
     private final ReplicationGate gate;
 
     /** @param gate where followers' acknowledgements go, or null when publishes are not replicated */
@@ -55,7 +56,8 @@ public final class PeerHandler implements HttpHandler {
         this.hub = hub;
         this.writers = writers;
         this.mesh = mesh;
-        this.token = new BearerToken("peer traffic", peerToken, false);
+        this.token = new AccessControl(new AccessControl.Rule("peer traffic", new StaticToken("peer traffic", peerToken),
+                null, false), null, (action, reason) -> { });
         this.gate = gate;
     }
 
@@ -79,7 +81,7 @@ public final class PeerHandler implements HttpHandler {
                     .withHeader("Allow", "POST, GET");
         }
         target.acceptOnly(exchange.getRequestMethod() + " " + PATH, Set.of(AFTER));
-        token.check(exchange, target);
+        token.checkPublish(exchange, target);
         String identity = exchange.getRequestHeaders().getFirst(X_RELAY_PEER);
         if (identity == null) {
             throw ApiError.badRequest("missing_peer_address", "send your own peer address in X-Relay-Peer");

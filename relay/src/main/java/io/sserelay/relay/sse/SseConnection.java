@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -30,6 +31,8 @@ public final class SseConnection extends StreamingResponse implements Subscriber
     static final HttpString X_ACCEL_BUFFERING = new HttpString("X-Accel-Buffering");
     private static final ByteBuffer HEARTBEAT = SseEncoder.comment("");
     private static final ByteBuffer SHUTTING_DOWN = SseEncoder.comment("relay shutting down; reconnect to resume");
+    private static final ByteBuffer CREDENTIAL_EXPIRED =
+            SseEncoder.comment("token expired; reconnect with a fresh token to resume");
 
     private final List<String> streams;
     private final boolean multiStream;
@@ -88,6 +91,23 @@ public final class SseConnection extends StreamingResponse implements Subscriber
     public void onGap(List<String> gapStreams) {
         offerFrame(SseEncoder.reset(gapStreams, ResetReason.HISTORY, ResetReason.HISTORY_MESSAGE, null));
         flushSoon();
+    }
+
+    /**
+     * Ends this stream when the credential it was opened with expires, at {@code expiresAtMillis}
+     * (milliseconds since the epoch): the client is told to reconnect, with the fresh credential
+     * its page has by then, and resumes from its last event id.
+     */
+    public void endWhenCredentialExpires(long expiresAtMillis) {
+        endAt(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(expiresAtMillis - System.currentTimeMillis()));
+    }
+
+    @Override
+    protected void deadlineReached() {
+        long base = settings.retry().toMillis();
+        offerFrame(CREDENTIAL_EXPIRED.duplicate());
+        offerFrame(SseEncoder.retry(base + ThreadLocalRandom.current().nextLong(base + 1)));
+        finish();
     }
 
     @Override

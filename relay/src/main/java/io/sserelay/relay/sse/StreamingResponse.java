@@ -76,6 +76,8 @@ public abstract class StreamingResponse {
     private long lastWriteNanos;
     private long stalledSinceNanos;
     private boolean writesShutDown;
+    /** When the response is to end ({@link #endAt}), {@link System#nanoTime()}; 0 for never. */
+    private volatile long deadlineNanos;
     /** The queue's head when a tick found it was an event the history had evicted, and since when; or null. */
     private Object evictedHead;
     private long evictedHeadSinceNanos;
@@ -218,10 +220,27 @@ public abstract class StreamingResponse {
         flush();
     }
 
+    /**
+     * Any thread: at {@code nanos} ({@link System#nanoTime()}), or at the first tick after it,
+     * {@link #deadlineReached()} runs on the IO thread.
+     */
+    protected final void endAt(long nanos) {
+        deadlineNanos = nanos == 0 ? 1 : nanos;
+    }
+
+    /** IO thread: the time given to {@link #endAt} has come. */
+    protected void deadlineReached() {
+    }
+
     /** IO thread: heartbeat and stall checks. */
     final void tick(long now, long heartbeatNanos, long writeTimeoutNanos) {
         if (closed || channel == null) {
             return;
+        }
+        long deadline = deadlineNanos;
+        if (deadline != 0 && now - deadline >= 0) {
+            deadlineNanos = 0;
+            deadlineReached();
         }
         if (stalledSinceNanos != 0 && now - stalledSinceNanos > writeTimeoutNanos) {
             abort(Disconnect.STALLED);

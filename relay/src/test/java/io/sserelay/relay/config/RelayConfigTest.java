@@ -54,7 +54,7 @@ class RelayConfigTest {
                 "RELAY_MAX_EVENT_BYTES", "2Mi",
                 "RELAY_HISTORY_MAX_EVENTS", "-1",
                 "RELAY_PUBLISH_AUTH_DISABLED", "yes",
-                "RELAY_SUBSCRIBE_AUTH", "jwt",
+                "RELAY_SUBSCRIBE_AUTH", "oauth",
                 "RELAY_CORS_ALLOWED_ORIGINS", "https://app.example.com/path")));
         assertThat(e.problems()).containsExactlyInAnyOrder(
                 "RELAY_HTTP_PORT='http' is not a whole number",
@@ -62,7 +62,7 @@ class RelayConfigTest {
                 "RELAY_MAX_EVENT_BYTES='2Mi' must be between 1 and 1Mi",
                 "RELAY_HISTORY_MAX_EVENTS='-1' must be between 0 and 1000000",
                 "RELAY_PUBLISH_AUTH_DISABLED='yes' must be true or false",
-                "RELAY_SUBSCRIBE_AUTH='jwt' must be one of none, token",
+                "RELAY_SUBSCRIBE_AUTH='oauth' must be one of none, token, jwt",
                 "RELAY_CORS_ALLOWED_ORIGINS='https://app.example.com/path' is not an origin: use scheme://host[:port]"
                         + " without a path, e.g. https://app.example.com, or *");
     }

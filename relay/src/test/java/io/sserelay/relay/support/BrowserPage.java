@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 
 /**
  * Serves a test page from the test resources and collects what the page reports back with
@@ -39,6 +40,13 @@ public final class BrowserPage implements AutoCloseable {
             respond(exchange, 204, null, null);
         });
         server.start();
+    }
+
+    /** Also serves {@code path}, answering each request with what {@code body} gives then. */
+    public BrowserPage serve(String path, String contentType, Supplier<String> body) {
+        server.createContext(path, exchange -> respond(exchange, 200, contentType,
+                body.get().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        return this;
     }
 
     public String origin() {

@@ -1,0 +1,303 @@
+package io.sserelay.relay.auth;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.KeySourceException;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.crypto.Ed25519Verifier;
+import com.nimbusds.jose.crypto.MACVerifier;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKMatcher;
+import com.nimbusds.jose.jwk.JWKSelector;
+import com.nimbusds.jose.jwk.OctetKeyPair;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.jwk.source.RateLimitReachedException;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.JWT;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.JWTParser;
+import com.nimbusds.jwt.PlainJWT;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.BadJWTException;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+
+import java.text.ParseException;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Checks signed tokens (JWS-signed JWTs) with Nimbus JOSE+JWT: the algorithm against an
+ * allow-list (never {@code none}), the signature with a configured key, and {@code exp},
+ * {@code nbf}, {@code iss} and {@code aud} within a small clock skew. What the holder may do
+ * comes from its claims: {@code sserelay.subscribe} and {@code sserelay.publish}, or Mercure's
+ * {@code mercure.subscribe} and {@code mercure.publish}, lists of {@link StreamPatterns}; both
+ * are read, and the holder gets the union. Every token must carry {@code exp}.
+ *
+ * <p>Keys: one HMAC secret; or public keys (RSA, EC, Ed25519) given as a JWK set or PEM; or a
+ * JWK set fetched from a URL, cached, and fetched again (at a bounded rate) when a token names
+ * a key id it does not have, which is how an issuer's key rotation arrives. A key without an
+ * id (a PEM key) verifies tokens whatever id they name.
+ *
+ * <p>Refusals name what is wrong (expired, wrong audience, unknown key, ...) and never quote
+ * the token. Thread-safe.
+ */
+public final class JwtAuthenticator implements Authenticator {
+
+    /** The claims a token's rights are read from. */
+    static final List<String> RIGHTS_CLAIMS = List.of("sserelay", "mercure");
+
+    private final JwtSettings settings;
+    private final Set<JWSAlgorithm> algorithms;
+    /** The HMAC verifier, or null for public keys. */
+    private final JWSVerifier hmac;
+    /** The public keys, or null for an HMAC secret. */
+    private final JWKSource<SecurityContext> publicKeys;
+    private final DefaultJWTClaimsVerifier<SecurityContext> claimsVerifier;
+
+    /** @throws IllegalArgumentException when the keys or algorithms cannot be used; the message says why */
+    public JwtAuthenticator(JwtSettings settings) {
+        this.settings = settings;
+        this.algorithms = algorithms(settings);
+        if (settings.keys() instanceof JwtSettings.HmacSecret secret) {
+            if (secret.secret().length < 32) {
+                throw new IllegalArgumentException("the HMAC secret is " + secret.secret().length
+                        + " bytes; HS256 needs at least 32 (RFC 7518, section 3.2)");
+            }
+            try {
+                this.hmac = new MACVerifier(secret.secret());
+            } catch (JOSEException e) {
+                throw new IllegalArgumentException("the HMAC secret cannot be used: " + e.getMessage(), e);
+            }
+            this.publicKeys = null;
+        } else if (settings.keys() instanceof JwtSettings.PublicKeys keys) {
+            this.hmac = null;
+            this.publicKeys = new ImmutableJWKSet<>(PublicKeyText.parse(keys.text()));
+        } else {
+            JwtSettings.JwksUrl jwks = (JwtSettings.JwksUrl) settings.keys();
+            this.hmac = null;
+            this.publicKeys = JWKSourceBuilder.<SecurityContext>create(jwks.url())
+                    .cache(jwks.cacheFor().toMillis(), JWKSourceBuilder.DEFAULT_CACHE_REFRESH_TIMEOUT)
+                    .rateLimited(jwks.minRefresh().toMillis())
+                    .build();
+        }
+        Set<String> audience = settings.audience() == null ? null : Set.of(settings.audience());
+        JWTClaimsSet.Builder exact = new JWTClaimsSet.Builder();
+        if (settings.issuer() != null) {
+            exact.issuer(settings.issuer());
+        }
+        this.claimsVerifier = new DefaultJWTClaimsVerifier<>(audience, exact.build(), Set.of("exp"), null);
+        claimsVerifier.setMaxClockSkew((int) settings.clockSkew().toSeconds());
+    }
+
+    /** The algorithms accepted: those configured, or every one the kind of key can verify. */
+    private static Set<JWSAlgorithm> algorithms(JwtSettings settings) {
+        boolean hmacKey = settings.keys() instanceof JwtSettings.HmacSecret;
+        Set<JWSAlgorithm> accepted = new LinkedHashSet<>();
+        if (settings.algorithms().isEmpty()) {
+            if (hmacKey) {
+                accepted.addAll(JWSAlgorithm.Family.HMAC_SHA);
+            } else {
+                accepted.addAll(JWSAlgorithm.Family.RSA);
+                accepted.addAll(JWSAlgorithm.Family.EC);
+                accepted.addAll(JWSAlgorithm.Family.ED);
+            }
+            return Set.copyOf(accepted);
+        }
+        for (String name : settings.algorithms()) {
+            JWSAlgorithm algorithm = JWSAlgorithm.parse(name);
+            boolean hmac = JWSAlgorithm.Family.HMAC_SHA.contains(algorithm);
+            boolean known = hmac || JWSAlgorithm.Family.SIGNATURE.contains(algorithm);
+            if (!known) {
+                throw new IllegalArgumentException("'" + name + "' is not a JWS signature algorithm this relay knows;"
+                        + " use HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512,"
+                        + " EdDSA or Ed25519");
+            }
+            if (hmac != hmacKey) {
+                throw new IllegalArgumentException("'" + name + "' does not go with "
+                        + (hmac ? "public keys: HS algorithms need an HMAC secret"
+                                : "an HMAC secret, which verifies HS256, HS384 and HS512 only"));
+            }
+            accepted.add(algorithm);
+        }
+        return Set.copyOf(accepted);
+    }
+
+    @Override
+    public Grant authenticate(String credential) throws AuthFailure {
+        JWT jwt;
+        try {
+            jwt = JWTParser.parse(credential);
+        } catch (ParseException e) {
+            throw new AuthFailure(AuthFailure.Reason.INVALID, "the token is not a JWT (" + e.getMessage() + ")");
+        }
+        if (jwt instanceof PlainJWT) {
+            throw new AuthFailure(AuthFailure.Reason.ALGORITHM, "the token is unsigned (alg none), which is never accepted");
+        }
+        if (!(jwt instanceof SignedJWT signed)) {
+            throw new AuthFailure(AuthFailure.Reason.INVALID, "the token is encrypted; send a signed token (JWS)");
+        }
+        JWSHeader header = signed.getHeader();
+        if (!algorithms.contains(header.getAlgorithm())) {
+            throw new AuthFailure(AuthFailure.Reason.ALGORITHM, "the token is signed with " + header.getAlgorithm()
+                    + ", which this relay does not accept; it accepts " + sorted(algorithms));
+        }
+        List<JWSVerifier> verifiers = verifiers(header);
+        if (verifiers.isEmpty()) {
+            throw new AuthFailure(AuthFailure.Reason.UNKNOWN_KEY, "no key of this relay matches the token's "
+                    + (header.getKeyID() == null ? "algorithm " + header.getAlgorithm()
+                            : "key id '" + header.getKeyID() + "' and algorithm " + header.getAlgorithm()));
+        }
+        if (!verifiesWithAny(signed, verifiers)) {
+            throw new AuthFailure(AuthFailure.Reason.SIGNATURE, "the token's signature does not verify");
+        }
+        JWTClaimsSet claims;
+        try {
+            claims = signed.getJWTClaimsSet();
+        } catch (ParseException e) {
+            throw new AuthFailure(AuthFailure.Reason.INVALID, "the token's claims are not a JSON object");
+        }
+        try {
+            claimsVerifier.verify(claims, null);
+        } catch (BadJWTException e) {
+            throw claimsRefusal(claims, e);
+        }
+        return grant(claims);
+    }
+
+    /** Verifiers for the keys that may have signed a token with {@code header}. */
+    private List<JWSVerifier> verifiers(JWSHeader header) throws AuthFailure {
+        if (hmac != null) {
+            return List.of(hmac);
+        }
+        JWKMatcher matcher = JWKMatcher.forJWSHeader(header);
+        if (matcher == null) {
+            return List.of();
+        }
+        List<JWK> keys;
+        try {
+            keys = publicKeys.get(new JWKSelector(matcher), null);
+            if (keys.isEmpty() && header.getKeyID() != null) {
+                // Keys without an id (given as PEM) verify tokens whatever id they name.
+                JWKMatcher anyId = JWKMatcher.forJWSHeader(new JWSHeader.Builder(header).keyID(null).build());
+                keys = publicKeys.get(new JWKSelector(anyId), null).stream().filter(k -> k.getKeyID() == null).toList();
+            }
+        } catch (RateLimitReachedException e) {
+            // Fetched again for another unknown key id moments ago; the keys on hand do not match.
+            return List.of();
+        } catch (KeySourceException e) {
+            throw new AuthFailure(AuthFailure.Reason.KEYS_UNAVAILABLE, "the keys that verify tokens could not be"
+                    + " fetched; try again later");
+        }
+        List<JWSVerifier> verifiers = new ArrayList<>(keys.size());
+        for (JWK key : keys) {
+            try {
+                if (key instanceof RSAKey rsa) {
+                    verifiers.add(new RSASSAVerifier(rsa));
+                } else if (key instanceof ECKey ec) {
+                    verifiers.add(new ECDSAVerifier(ec));
+                } else if (key instanceof OctetKeyPair okp) {
+                    verifiers.add(new Ed25519Verifier(okp.toPublicJWK()));
+                }
+            } catch (JOSEException e) {
+                // A key that cannot verify (an unsupported curve) is no candidate.
+            }
+        }
+        return verifiers;
+    }
+
+    private static boolean verifiesWithAny(SignedJWT signed, List<JWSVerifier> verifiers) {
+        for (JWSVerifier verifier : verifiers) {
+            try {
+                if (signed.verify(verifier)) {
+                    return true;
+                }
+            } catch (JOSEException e) {
+                // This key cannot check this signature; another may.
+            }
+        }
+        return false;
+    }
+
+    /** Why claims that did not pass are refused, in the words of the check that failed. */
+    private AuthFailure claimsRefusal(JWTClaimsSet claims, BadJWTException failure) {
+        long now = System.currentTimeMillis();
+        long skew = settings.clockSkew().toMillis();
+        Date exp = claims.getExpirationTime();
+        Date nbf = claims.getNotBeforeTime();
+        if (exp == null) {
+            return new AuthFailure(AuthFailure.Reason.INVALID, "the token has no exp claim; every token must say"
+                    + " when it expires");
+        }
+        if (exp.getTime() + skew < now) {
+            return new AuthFailure(AuthFailure.Reason.EXPIRED, "the token expired at " + exp.toInstant());
+        }
+        if (nbf != null && nbf.getTime() - skew > now) {
+            return new AuthFailure(AuthFailure.Reason.NOT_YET_VALID, "the token is not valid before " + nbf.toInstant());
+        }
+        if (settings.issuer() != null && !settings.issuer().equals(claims.getIssuer())) {
+            return new AuthFailure(AuthFailure.Reason.ISSUER, "the token's issuer (iss) is not the one this relay"
+                    + " trusts, '" + settings.issuer() + "'");
+        }
+        if (settings.audience() != null
+                && (claims.getAudience() == null || !claims.getAudience().contains(settings.audience()))) {
+            return new AuthFailure(AuthFailure.Reason.AUDIENCE, "the token's audience (aud) does not include '"
+                    + settings.audience() + "'");
+        }
+        return new AuthFailure(AuthFailure.Reason.INVALID, "the token's claims are not valid: " + failure.getMessage());
+    }
+
+    private static Grant grant(JWTClaimsSet claims) throws AuthFailure {
+        StreamPatterns subscribe = StreamPatterns.NONE;
+        StreamPatterns publish = StreamPatterns.NONE;
+        for (String name : RIGHTS_CLAIMS) {
+            Map<String, Object> rights;
+            try {
+                rights = claims.getJSONObjectClaim(name);
+            } catch (ParseException e) {
+                throw new AuthFailure(AuthFailure.Reason.INVALID, "the token's " + name
+                        + " claim must be an object with subscribe and publish lists");
+            }
+            if (rights != null) {
+                subscribe = subscribe.or(patterns(rights, name, "subscribe"));
+                publish = publish.or(patterns(rights, name, "publish"));
+            }
+        }
+        Date exp = claims.getExpirationTime();
+        return new Grant(subscribe, publish, exp == null ? 0 : Math.max(1, exp.getTime()));
+    }
+
+    private static StreamPatterns patterns(Map<String, Object> rights, String claim, String right) throws AuthFailure {
+        Object value = rights.get(right);
+        if (value == null) {
+            return StreamPatterns.NONE;
+        }
+        if (!(value instanceof List<?> list)) {
+            throw new AuthFailure(AuthFailure.Reason.INVALID, "the token's " + claim + "." + right
+                    + " claim must be a list of stream names and patterns");
+        }
+        List<String> patterns = new ArrayList<>(list.size());
+        for (Object item : list) {
+            if (!(item instanceof String pattern)) {
+                throw new AuthFailure(AuthFailure.Reason.INVALID, "the token's " + claim + "." + right
+                        + " claim must list strings only");
+            }
+            patterns.add(pattern);
+        }
+        return StreamPatterns.of(patterns);
+    }
+
+    private static List<String> sorted(Set<JWSAlgorithm> algorithms) {
+        return algorithms.stream().map(JWSAlgorithm::getName).sorted().toList();
+    }
+}

@@ -1,0 +1,111 @@
+package io.sserelay.relay.config;
+
+import io.sserelay.relay.auth.JwtAuthenticator;
+import io.sserelay.relay.auth.JwtSettings;
+
+import java.net.MalformedURLException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** Reads the {@code RELAY_JWT_*} variables: how signed tokens are checked (docs/auth.md). */
+final class JwtConfig {
+
+    /** A cookie name is an HTTP token (RFC 6265, section 4.1.1). */
+    private static final Pattern COOKIE_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}");
+    private static final List<String> VARIABLES = List.of("RELAY_JWT_HMAC_SECRET", "RELAY_JWT_PUBLIC_KEYS",
+            "RELAY_JWT_JWKS_URL", "RELAY_JWT_ISSUER", "RELAY_JWT_AUDIENCE", "RELAY_JWT_ALGORITHMS",
+            "RELAY_JWT_CLOCK_SKEW", "RELAY_JWT_COOKIE", "RELAY_JWT_QUERY_PARAMETER", "RELAY_JWT_END_STREAM_AT_EXPIRY",
+            "RELAY_JWT_JWKS_CACHE", "RELAY_JWT_JWKS_MIN_REFRESH");
+
+    private JwtConfig() {
+    }
+
+    /** The settings, or null when neither side uses signed tokens; problems go to {@code in}. */
+    static JwtSettings read(EnvironmentReader in, boolean publishJwt, boolean subscribeJwt) {
+        if (!publishJwt && !subscribeJwt) {
+            for (String name : VARIABLES) {
+                if (in.string(name) != null) {
+                    in.problem(name + " is set but neither RELAY_PUBLISH_AUTH nor RELAY_SUBSCRIBE_AUTH is jwt");
+                }
+            }
+            return null;
+        }
+        String hmac = in.string("RELAY_JWT_HMAC_SECRET");
+        String publicKeys = in.string("RELAY_JWT_PUBLIC_KEYS");
+        String jwksUrl = in.string("RELAY_JWT_JWKS_URL");
+        int given = (hmac == null ? 0 : 1) + (publicKeys == null ? 0 : 1) + (jwksUrl == null ? 0 : 1);
+        Duration cacheFor = in.duration("RELAY_JWT_JWKS_CACHE", Duration.ofMinutes(5), Duration.ofSeconds(1),
+                Duration.ofDays(1));
+        Duration minRefresh = in.duration("RELAY_JWT_JWKS_MIN_REFRESH", Duration.ofSeconds(30), Duration.ofMillis(100),
+                Duration.ofHours(1));
+        JwtSettings.Keys keys = null;
+        if (given != 1) {
+            in.problem("signed tokens need exactly one of RELAY_JWT_HMAC_SECRET (a shared secret),"
+                    + " RELAY_JWT_PUBLIC_KEYS (PEM or JWK set) and RELAY_JWT_JWKS_URL; "
+                    + (given == 0 ? "none is set" : given + " are set"));
+        } else if (hmac != null) {
+            keys = new JwtSettings.HmacSecret(hmac.getBytes(StandardCharsets.UTF_8));
+        } else if (publicKeys != null) {
+            keys = new JwtSettings.PublicKeys(publicKeys);
+        } else {
+            keys = jwks(in, jwksUrl, cacheFor, minRefresh);
+        }
+        List<String> algorithms = new ArrayList<>(in.list("RELAY_JWT_ALGORITHMS"));
+        if (algorithms.stream().anyMatch(a -> a.equalsIgnoreCase("none"))) {
+            in.problem("RELAY_JWT_ALGORITHMS", "none", "is never accepted: unsigned tokens prove nothing");
+        }
+        Duration skew = in.duration("RELAY_JWT_CLOCK_SKEW", Duration.ofSeconds(30), Duration.ZERO, Duration.ofMinutes(5));
+        String cookie = in.string("RELAY_JWT_COOKIE");
+        if (cookie != null && !COOKIE_NAME.matcher(cookie).matches()) {
+            in.problem("RELAY_JWT_COOKIE", cookie, "is not a cookie name: use letters, digits and !#$%&'*+.^_`|~-");
+        }
+        if (cookie != null && !subscribeJwt) {
+            in.problem("RELAY_JWT_COOKIE is set but RELAY_SUBSCRIBE_AUTH is not jwt: the cookie carries subscribers' tokens");
+        }
+        boolean query = in.bool("RELAY_JWT_QUERY_PARAMETER", false);
+        boolean endAtExpiry = in.bool("RELAY_JWT_END_STREAM_AT_EXPIRY", true);
+        JwtSettings settings = new JwtSettings(keys, in.string("RELAY_JWT_ISSUER"), in.string("RELAY_JWT_AUDIENCE"),
+                Set.copyOf(algorithms), skew, cookie, query, endAtExpiry);
+        if (keys != null) {
+            try {
+                new JwtAuthenticator(settings); // refuses keys and algorithms it cannot use, saying why
+            } catch (IllegalArgumentException e) {
+                in.problem("signed tokens: " + e.getMessage());
+            }
+        }
+        return settings;
+    }
+
+    private static JwtSettings.Keys jwks(EnvironmentReader in, String text, Duration cacheFor, Duration minRefresh) {
+        try {
+            URI uri = new URI(text);
+            if (!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme()) || uri.getHost() == null) {
+                in.problem("RELAY_JWT_JWKS_URL", text, "is not an http(s) URL");
+                return null;
+            }
+            URL url = uri.toURL();
+            return new JwtSettings.JwksUrl(url, cacheFor, minRefresh);
+        } catch (URISyntaxException | MalformedURLException | IllegalArgumentException e) {
+            in.problem("RELAY_JWT_JWKS_URL", text, "is not a URL: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** The settings for a log line: never a secret or a key. */
+    static String describe(JwtSettings settings) {
+        String keys = settings.keys() instanceof JwtSettings.HmacSecret ? "hmac"
+                : settings.keys() instanceof JwtSettings.JwksUrl jwks ? "jwks " + jwks.url() : "public keys";
+        return "[keys=" + keys + ", issuer=" + settings.issuer() + ", audience=" + settings.audience()
+                + ", algorithms=" + (settings.algorithms().isEmpty() ? "by key" : settings.algorithms())
+                + ", clockSkew=" + settings.clockSkew() + ", cookie=" + settings.cookie()
+                + ", queryParameter=" + settings.queryParameter() + ", endStreamAtExpiry=" + settings.endStreamAtExpiry()
+                + "]";
+    }
+}
