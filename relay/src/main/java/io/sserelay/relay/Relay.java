@@ -80,6 +80,8 @@ public final class Relay {
     private final RelayServer server;
     private final PeerMesh mesh;
     private final ReplicationGate gate;
+    /** Checks signed tokens, or null when neither side uses them. */
+    private final JwtAuthenticator jwt;
     private final IdempotencyKeys keys;
     private final PeerSource peerSource;
     private final ScheduledExecutorService sweeper;
@@ -101,8 +103,7 @@ public final class Relay {
      * Who may publish and subscribe: a static token grants every stream; a signed token the
      * streams its claims list. Publishing is open only when the configuration says so.
      */
-    private static AccessControl accessControl(RelayConfig config, RelayMetrics metrics) {
-        JwtAuthenticator jwt = config.jwt() == null ? null : new JwtAuthenticator(config.jwt());
+    private static AccessControl accessControl(RelayConfig config, JwtAuthenticator jwt, RelayMetrics metrics) {
         AccessControl.Rule publish = config.publishJwt() ? new AccessControl.Rule("publishing", jwt, null, false)
                 : config.publishToken() == null ? null
                 : new AccessControl.Rule("publishing", new StaticToken("publishing", config.publishToken()), null, false);
@@ -121,7 +122,8 @@ public final class Relay {
         this.metrics = new RelayMetrics(hub);
         this.writers = new SseWriters(config.sse(), metrics);
         metrics.bindQueueBudget(writers::queuedBytes, config.sse().queuesMaxBytes());
-        AccessControl access = accessControl(config, metrics);
+        this.jwt = config.jwt() == null ? null : new JwtAuthenticator(config.jwt());
+        AccessControl access = accessControl(config, jwt, metrics);
         ConnectionLimits connectionLimits = new ConnectionLimits(config.connectionsMaxBytes(),
                 config.maxConnectionsPerAddress());
         metrics.bindConnectionBudget(connectionLimits::usedBytes, connectionLimits.budgetBytes());
@@ -292,6 +294,9 @@ public final class Relay {
         writers.stop();
         server.stop();
         sweeper.shutdownNow();
+        if (jwt != null) {
+            jwt.close();
+        }
         metrics.close();
         LOG.info("relay {} stopped", hub.origin());
     }

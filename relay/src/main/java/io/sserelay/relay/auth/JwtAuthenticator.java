@@ -4,7 +4,6 @@ import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSVerifier;
-import com.nimbusds.jose.KeySourceException;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.crypto.Ed25519Verifier;
 import com.nimbusds.jose.crypto.MACVerifier;
@@ -12,13 +11,10 @@ import com.nimbusds.jose.crypto.RSASSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKMatcher;
+import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.OctetKeyPair;
 import com.nimbusds.jose.jwk.RSAKey;
-import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
-import com.nimbusds.jose.jwk.source.JWKSource;
-import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
-import com.nimbusds.jose.jwk.source.RateLimitReachedException;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWT;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -45,14 +41,15 @@ import java.util.Set;
  * are read, and the holder gets the union. Every token must carry {@code exp}.
  *
  * <p>Keys: one HMAC secret; or public keys (RSA, EC, Ed25519) given as a JWK set or PEM; or a
- * JWK set fetched from a URL, cached, and fetched again (at a bounded rate) when a token names
- * a key id it does not have, which is how an issuer's key rotation arrives. A key without an
- * id (a PEM key) verifies tokens whatever id they name.
+ * JWK set fetched from a URL by a {@link JwksFetcher}, off the request threads, and fetched
+ * again (at a bounded rate) when a token names a key id it does not have, which is how an
+ * issuer's key rotation arrives. A key without an id (a PEM key) verifies tokens whatever id
+ * they name. Checking a token never waits for the network.
  *
  * <p>Refusals name what is wrong (expired, wrong audience, unknown key, ...) and never quote
  * the token. Thread-safe.
  */
-public final class JwtAuthenticator implements Authenticator {
+public final class JwtAuthenticator implements Authenticator, AutoCloseable {
 
     /** The claims a token's rights are read from. */
     static final List<String> RIGHTS_CLAIMS = List.of("sserelay", "mercure");
@@ -61,8 +58,10 @@ public final class JwtAuthenticator implements Authenticator {
     private final Set<JWSAlgorithm> algorithms;
     /** The HMAC verifier, or null for public keys. */
     private final JWSVerifier hmac;
-    /** The public keys, or null for an HMAC secret. */
-    private final JWKSource<SecurityContext> publicKeys;
+    /** Fixed public keys, or null. */
+    private final JWKSet publicKeys;
+    /** The keys of a JWK set URL, or null. */
+    private final JwksFetcher jwks;
     private final DefaultJWTClaimsVerifier<SecurityContext> claimsVerifier;
 
     /** @throws IllegalArgumentException when the keys or algorithms cannot be used; the message says why */
@@ -80,16 +79,16 @@ public final class JwtAuthenticator implements Authenticator {
                 throw new IllegalArgumentException("the HMAC secret cannot be used: " + e.getMessage(), e);
             }
             this.publicKeys = null;
+            this.jwks = null;
         } else if (settings.keys() instanceof JwtSettings.PublicKeys keys) {
             this.hmac = null;
-            this.publicKeys = new ImmutableJWKSet<>(PublicKeyText.parse(keys.text()));
+            this.publicKeys = PublicKeyText.parse(keys.text());
+            this.jwks = null;
         } else {
-            JwtSettings.JwksUrl jwks = (JwtSettings.JwksUrl) settings.keys();
+            JwtSettings.JwksUrl url = (JwtSettings.JwksUrl) settings.keys();
             this.hmac = null;
-            this.publicKeys = JWKSourceBuilder.<SecurityContext>create(jwks.url())
-                    .cache(jwks.cacheFor().toMillis(), JWKSourceBuilder.DEFAULT_CACHE_REFRESH_TIMEOUT)
-                    .rateLimited(jwks.minRefresh().toMillis())
-                    .build();
+            this.publicKeys = null;
+            this.jwks = new JwksFetcher(url.url(), url.cacheFor(), url.minRefresh());
         }
         Set<String> audience = settings.audience() == null ? null : Set.of(settings.audience());
         JWTClaimsSet.Builder exact = new JWTClaimsSet.Builder();
@@ -180,24 +179,28 @@ public final class JwtAuthenticator implements Authenticator {
         if (hmac != null) {
             return List.of(hmac);
         }
+        JWKSet candidates = publicKeys;
+        if (jwks != null) {
+            List<JWK> fetched = jwks.keys();
+            if (fetched == null) {
+                jwks.missing();
+                throw new AuthFailure(AuthFailure.Reason.KEYS_UNAVAILABLE, "the keys that verify tokens have not been"
+                        + " fetched yet; try again later");
+            }
+            candidates = new JWKSet(fetched);
+        }
         JWKMatcher matcher = JWKMatcher.forJWSHeader(header);
         if (matcher == null) {
             return List.of();
         }
-        List<JWK> keys;
-        try {
-            keys = publicKeys.get(new JWKSelector(matcher), null);
-            if (keys.isEmpty() && header.getKeyID() != null) {
-                // Keys without an id (given as PEM) verify tokens whatever id they name.
-                JWKMatcher anyId = JWKMatcher.forJWSHeader(new JWSHeader.Builder(header).keyID(null).build());
-                keys = publicKeys.get(new JWKSelector(anyId), null).stream().filter(k -> k.getKeyID() == null).toList();
-            }
-        } catch (RateLimitReachedException e) {
-            // Fetched again for another unknown key id moments ago; the keys on hand do not match.
-            return List.of();
-        } catch (KeySourceException e) {
-            throw new AuthFailure(AuthFailure.Reason.KEYS_UNAVAILABLE, "the keys that verify tokens could not be"
-                    + " fetched; try again later");
+        List<JWK> keys = new JWKSelector(matcher).select(candidates);
+        if (keys.isEmpty() && header.getKeyID() != null) {
+            // Keys without an id (given as PEM) verify tokens whatever id they name.
+            JWKMatcher anyId = JWKMatcher.forJWSHeader(new JWSHeader.Builder(header).keyID(null).build());
+            keys = new JWKSelector(anyId).select(candidates).stream().filter(k -> k.getKeyID() == null).toList();
+        }
+        if (keys.isEmpty() && jwks != null) {
+            jwks.missing(); // perhaps a key the issuer added since the last fetch
         }
         List<JWSVerifier> verifiers = new ArrayList<>(keys.size());
         for (JWK key : keys) {
@@ -214,6 +217,14 @@ public final class JwtAuthenticator implements Authenticator {
             }
         }
         return verifiers;
+    }
+
+    /** Stops fetching a JWK set, if it does. */
+    @Override
+    public void close() {
+        if (jwks != null) {
+            jwks.close();
+        }
     }
 
     private static boolean verifiesWithAny(SignedJWT signed, List<JWSVerifier> verifiers) {

@@ -75,7 +75,12 @@ final class JwtConfig {
                 Set.copyOf(algorithms), skew, cookie, query, endAtExpiry);
         if (keys != null) {
             try {
-                new JwtAuthenticator(settings); // refuses keys and algorithms it cannot use, saying why
+                // Refuses keys and algorithms it cannot use, saying why; a JWK set is not fetched yet.
+                new JwtAuthenticator(settings.keys() instanceof JwtSettings.JwksUrl
+                        ? new JwtSettings(new JwtSettings.PublicKeys("{\"keys\":[]}"), settings.issuer(),
+                                settings.audience(), settings.algorithms(), settings.clockSkew(), settings.cookie(),
+                                settings.queryParameter(), settings.endStreamAtExpiry())
+                        : settings).close();
             } catch (IllegalArgumentException e) {
                 in.problem("signed tokens: " + e.getMessage());
             }

@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 /** Signed tokens, checked without a relay: each key type, each refusal, the rights they carry. */
@@ -155,22 +156,18 @@ class JwtAuthenticatorTest {
         try {
             URL url = new URL("http://127.0.0.1:" + jwks.getAddress().getPort() + "/.well-known/jwks.json");
             JwtAuthenticator keys = new JwtAuthenticator(new JwtSettings(new JwtSettings.JwksUrl(url,
-                    Duration.ofMinutes(5), Duration.ofMillis(100)), null, null, Set.of(), Duration.ofSeconds(5), null,
+                    Duration.ofMinutes(5), Duration.ofSeconds(1)), null, null, Set.of(), Duration.ofSeconds(5), null,
                     false, true));
             JWTClaimsSet claims = Tokens.claims(MINE, List.of()).build();
-            assertThat(authenticates(keys, Tokens.signed(first, claims))).isTrue();
+            String signedByFirst = Tokens.signed(first, claims);
+            // The set is fetched off the request thread: until it arrives, tokens are told to come back.
+            await().atMost(Duration.ofSeconds(5)).until(() -> passes(keys, signedByFirst));
             assertRefused(keys, Tokens.signed(second, claims), AuthFailure.Reason.UNKNOWN_KEY);
 
             served.set(new JWKSet(List.of(first.toPublicJWK(), second.toPublicJWK())).toString());
             String rotated = Tokens.signed(second, claims);
             // Fetched again for the new key id, once the minimum interval since the last fetch has passed.
-            await().atMost(Duration.ofSeconds(5)).until(() -> {
-                try {
-                    return keys.authenticate(rotated).maySubscribe("user.42");
-                } catch (AuthFailure e) {
-                    return false;
-                }
-            });
+            await().atMost(Duration.ofSeconds(5)).until(() -> passes(keys, rotated));
             RSAKey bogus = Tokens.rsaKey("bogus");
             List<String> madeUp = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
@@ -180,9 +177,33 @@ class JwtAuthenticatorTest {
             for (String token : madeUp) {
                 assertRefused(keys, token, AuthFailure.Reason.UNKNOWN_KEY);
             }
-            assertThat(fetches.get() - afterRotation).as("unknown key ids do not make it fetch at will").isLessThan(20);
+            assertThat(fetches.get() - afterRotation).as("unknown key ids do not make it fetch at will").isLessThan(5);
+            keys.close();
         } finally {
             jwks.stop(0);
+        }
+    }
+
+    @Test
+    void aJwksUrlThatDoesNotAnswerMakesTokensComeBackLater() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        try (JwtAuthenticator keys = new JwtAuthenticator(new JwtSettings(new JwtSettings.JwksUrl(
+                new URL("http://127.0.0.1:" + closedPort + "/jwks.json"), Duration.ofMinutes(5), Duration.ofSeconds(1)),
+                null, null, Set.of(), Duration.ofSeconds(5), null, false, true))) {
+            String token = Tokens.signed(Tokens.rsaKey("k"), Tokens.claims(MINE, List.of()).build());
+            assertRefused(keys, token, AuthFailure.Reason.KEYS_UNAVAILABLE);
+            assertThat(catchThrowableOfType(AuthFailure.class, () -> keys.authenticate(token)).mayPassLater()).isTrue();
+        }
+    }
+
+    private static boolean passes(JwtAuthenticator keys, String token) {
+        try {
+            return keys.authenticate(token).maySubscribe("user.42");
+        } catch (AuthFailure e) {
+            return false;
         }
     }
 

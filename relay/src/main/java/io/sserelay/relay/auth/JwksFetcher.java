@@ -1,0 +1,88 @@
+package io.sserelay.relay.auth;
+
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.URL;
+import java.text.ParseException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A JWK set fetched from a URL on a thread of its own: at start, every {@code cacheFor}, and
+ * when a token names a key id the set lacks (at most once per {@code minRefresh}). Requests
+ * only read the last set fetched, so no request thread ever waits for the network; a token
+ * whose key has not arrived yet is refused as unknown, and one that comes later passes. A
+ * failed fetch keeps the set fetched before.
+ */
+final class JwksFetcher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JwksFetcher.class);
+    private static final int TIMEOUT_MILLIS = 5_000;
+    private static final int SIZE_LIMIT = 512 * 1024;
+
+    private final URL url;
+    private final long minRefreshNanos;
+    private final ScheduledExecutorService thread;
+    private final AtomicBoolean refreshQueued = new AtomicBoolean();
+    private volatile List<JWK> keys;
+    private volatile long lastFetchNanos = System.nanoTime() - Long.MAX_VALUE / 2;
+    private volatile boolean failing;
+
+    JwksFetcher(URL url, Duration cacheFor, Duration minRefresh) {
+        this.url = url;
+        this.minRefreshNanos = minRefresh.toNanos();
+        this.thread = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread t = new Thread(task, "jwks-fetch");
+            t.setDaemon(true);
+            return t;
+        });
+        thread.scheduleWithFixedDelay(this::fetch, 0, cacheFor.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The keys of the last set fetched, or null before any fetch succeeded. */
+    List<JWK> keys() {
+        return keys;
+    }
+
+    /** A token named a key id the set lacks: fetch again soon, unless a fetch was made moments ago. */
+    void missing() {
+        if (System.nanoTime() - lastFetchNanos >= minRefreshNanos && refreshQueued.compareAndSet(false, true)) {
+            thread.execute(() -> {
+                refreshQueued.set(false);
+                if (System.nanoTime() - lastFetchNanos >= minRefreshNanos) {
+                    fetch();
+                }
+            });
+        }
+    }
+
+    private void fetch() {
+        lastFetchNanos = System.nanoTime();
+        try {
+            keys = List.copyOf(JWKSet.load(url, TIMEOUT_MILLIS, TIMEOUT_MILLIS, SIZE_LIMIT).toPublicJWKSet().getKeys());
+            if (failing) {
+                LOG.info("the JWK set at {} is fetched again", url);
+                failing = false;
+            }
+        } catch (IOException | ParseException | RuntimeException e) {
+            if (!failing) {
+                LOG.warn("cannot fetch the JWK set at {} ({}); tokens are checked with the keys fetched before, if any",
+                        url, e.getMessage());
+                failing = true;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+    }
+}
