@@ -69,8 +69,13 @@ public final class SseLoadClient implements AutoCloseable {
      * when it is not null. Returns at once; the connection is made on a selector thread.
      */
     public Subscription subscribe(InetSocketAddress relay, String path, String lastEventId) {
+        return subscribe(relay, path, lastEventId, null);
+    }
+
+    /** As {@link #subscribe(InetSocketAddress, String, String)}, presenting {@code token} (or none when null). */
+    public Subscription subscribe(InetSocketAddress relay, String path, String lastEventId, String token) {
         Worker worker = workers.get(Math.floorMod(nextWorker.getAndIncrement(), workers.size()));
-        Subscription subscription = new Subscription(worker, relay, path, lastEventId);
+        Subscription subscription = new Subscription(worker, relay, path, lastEventId, token);
         InetAddress source = sourceAddresses.get(Math.floorMod(nextSource.getAndIncrement(), sourceAddresses.size()));
         worker.run(() -> worker.connect(subscription, source));
         return subscription;

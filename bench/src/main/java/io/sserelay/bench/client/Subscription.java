@@ -23,6 +23,7 @@ public final class Subscription implements SseResponseDecoder.Listener {
     private final InetSocketAddress relay;
     private final String path;
     private final String resumeFrom;
+    private final String token;
     private final SseResponseDecoder decoder = new SseResponseDecoder(this);
     private final BitSet seen = new BitSet();
 
@@ -37,11 +38,13 @@ public final class Subscription implements SseResponseDecoder.Listener {
     private long outOfOrder;
     private long resets;
 
-    Subscription(SseLoadClient.Worker worker, InetSocketAddress relay, String path, String resumeFrom) {
+    /** @param token a bearer token to subscribe with, or null */
+    Subscription(SseLoadClient.Worker worker, InetSocketAddress relay, String path, String resumeFrom, String token) {
         this.worker = worker;
         this.relay = relay;
         this.path = path;
         this.resumeFrom = resumeFrom;
+        this.token = token;
     }
 
     InetSocketAddress relay() {
@@ -55,6 +58,9 @@ public final class Subscription implements SseResponseDecoder.Listener {
                 .append("Accept: text/event-stream\r\n");
         if (resumeFrom != null) {
             head.append("Last-Event-ID: ").append(resumeFrom).append("\r\n");
+        }
+        if (token != null) {
+            head.append("Authorization: Bearer ").append(token).append("\r\n");
         }
         return ByteBuffer.wrap(head.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
     }

@@ -26,9 +26,15 @@ final class SubscriberGroup {
      */
     static SubscriberGroup open(SseLoadClient client, int count, IntFunction<InetSocketAddress> relays,
                                 IntFunction<String> paths, IntFunction<String> lastIds) {
+        return open(client, count, relays, paths, lastIds, i -> null);
+    }
+
+    /** Subscriber {@code i} presents {@code tokens.apply(i)}, or no token when that is null. */
+    static SubscriberGroup open(SseLoadClient client, int count, IntFunction<InetSocketAddress> relays,
+                                IntFunction<String> paths, IntFunction<String> lastIds, IntFunction<String> tokens) {
         List<Subscription> subscriptions = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            subscriptions.add(client.subscribe(relays.apply(i), paths.apply(i), lastIds.apply(i)));
+            subscriptions.add(client.subscribe(relays.apply(i), paths.apply(i), lastIds.apply(i), tokens.apply(i)));
         }
         return new SubscriberGroup(subscriptions);
     }
