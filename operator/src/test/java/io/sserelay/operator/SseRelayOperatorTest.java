@@ -192,6 +192,7 @@ class SseRelayOperatorTest {
         operator.create(relay);
         await().untilAsserted(() -> {
             var degraded = StatusAggregator.find(operator.get(SseRelay.class, "secretive").getStatus(), "Degraded");
+            assertThat(degraded).as("the Degraded condition, once the operator has written a status").isNotNull();
             assertThat(degraded.getStatus()).isEqualTo("True");
             assertThat(degraded.getMessage()).isEqualTo("publishAuth.secretRef names Secret 'publishers', which does"
                     + " not exist in namespace '" + operator.getNamespace() + "'");

@@ -163,11 +163,17 @@ class JwtAuthTest {
     @Test
     void aStreamEndsWhenItsTokenExpiresAndTheBrowserResumesWithAFreshOne() {
         String backend = token(List.of(), List.of("*"));
-        JWTClaimsSet shortLived = Tokens.claims(List.of("user.42"), List.of())
-                .expirationTime(Date.from(Instant.now().plusSeconds(2))).build();
-        try (TestRelay relay = TestRelay.start(jwtRelay("RELAY_JWT_CLOCK_SKEW", "0s"));
-             SseClient first = SseClient.connect(relay.url("/streams/user.42"),
-                     Map.of("Cookie", "sse_token=" + Tokens.hmac(shortLived)), true)) {
+        try (TestRelay relay = TestRelay.start(jwtRelay("RELAY_JWT_CLOCK_SKEW", "0s"))) {
+            // Made once the relay is up, so that it is still valid when the stream opens.
+            JWTClaimsSet shortLived = Tokens.claims(List.of("user.42"), List.of())
+                    .expirationTime(Date.from(Instant.now().plusSeconds(4))).build();
+            expireAndResume(relay, backend, shortLived);
+        }
+    }
+
+    private static void expireAndResume(TestRelay relay, String backend, JWTClaimsSet shortLived) {
+        try (SseClient first = SseClient.connect(relay.url("/streams/user.42"),
+                Map.of("Cookie", "sse_token=" + Tokens.hmac(shortLived)), true)) {
             assertThat(relay.post("/streams/user.42", "text/plain", "before", bearer(backend)).statusCode()).isEqualTo(202);
             first.awaitEvents(1);
             first.awaitEnded();
@@ -185,6 +191,8 @@ class JwtAuthTest {
                 assertThat(stale.status()).isEqualTo(200);
                 stale.awaitEnded();
                 assertThat(stale.events()).isEmpty();
+                assertThat(stale.frames()).as("nothing of the relay is told, not even its position")
+                        .allSatisfy(f -> assertThat(f.id()).isNull());
                 assertThat(stale.frames().stream().map(SseFrame::retry)).anyMatch(r -> r != null);
             }
             String fresh = token(List.of("user.42"), List.of());
@@ -195,6 +203,24 @@ class JwtAuthTest {
             }
             assertThat(relay.metric("sserelay_auth_refusals_total{action=\"subscribe\",reason=\"token_expired\"}"))
                     .isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aTokenThatExpiredWithinTheClockSkewOpensNoStreamThatWouldEndAtOnce() {
+        JWTClaimsSet justExpired = Tokens.claims(List.of("user.42"), List.of())
+                .expirationTime(Date.from(Instant.now().minusSeconds(5))).build();
+        try (TestRelay relay = TestRelay.start(jwtRelay("RELAY_JWT_CLOCK_SKEW", "60s"))) {
+            HttpResponse<String> plain = relay.get("/streams/user.42", bearer(Tokens.hmac(justExpired)));
+            assertThat(plain.statusCode()).isEqualTo(401);
+            assertThat(plain.body()).contains("\"error\":\"token_expired\"");
+            try (SseClient browser = SseClient.connect(relay.url("/streams/user.42"),
+                    Map.of("Accept", "text/event-stream", "Cookie", "sse_token=" + Tokens.hmac(justExpired)), true)) {
+                assertThat(browser.status()).isEqualTo(200);
+                browser.awaitEnded();
+                assertThat(browser.frames().stream().map(SseFrame::retry)).anyMatch(r -> r != null);
+            }
+            assertThat(relay.metric("sserelay_connections")).isZero();
         }
     }
 

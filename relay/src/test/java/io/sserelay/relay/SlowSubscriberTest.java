@@ -142,7 +142,8 @@ class SlowSubscriberTest {
     void aSlowClientStillHoldingEventsTheHistoryDroppedIsClosedWhileOthersGetEverything() throws IOException {
         int events = 2000;
         // Its buffer alone would let it hold 64 MiB; but once the history (10 events) has let go of
-        // what it still has queued, only its queue keeps those frames, and it is closed as slow.
+        // what it still has queued, only its queue keeps those frames, and it is closed as slow
+        // when they have been gone from the history for 10 s.
         try (TestRelay relay = TestRelay.start(Map.of(
                 "RELAY_SUBSCRIBER_BUFFER_BYTES", "64Mi",
                 "RELAY_SUBSCRIBER_QUEUES_MAX_BYTES", "64Mi",
@@ -156,7 +157,9 @@ class SlowSubscriberTest {
                 relay.publish("far", payload);
             }
             reader.awaitEvents(events);
-            await().until(() -> relay.metric("sserelay_subscribers_disconnected_total{reason=\"backlog\"}") == 1);
+            // Closed once its next event has been out of the history for 10 s.
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> relay.metric("sserelay_subscribers_disconnected_total{reason=\"backlog\"}") == 1);
             assertThat(reader.ended()).isFalse();
             assertThat(relay.metric("sserelay_connections")).isEqualTo(1);
             await().until(() -> relay.metric("sserelay_subscriber_queues_bytes") == 0);

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * whose key has not arrived yet is refused as unknown, and one that comes later passes. A
  * failed fetch keeps the set fetched before.
  */
-final class JwksFetcher implements AutoCloseable {
+public final class JwksFetcher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(JwksFetcher.class);
     private static final int TIMEOUT_MILLIS = 5_000;
@@ -69,13 +69,13 @@ final class JwksFetcher implements AutoCloseable {
         try {
             keys = List.copyOf(JWKSet.load(url, TIMEOUT_MILLIS, TIMEOUT_MILLIS, SIZE_LIMIT).toPublicJWKSet().getKeys());
             if (failing) {
-                LOG.info("the JWK set at {} is fetched again", url);
+                LOG.info("the JWK set at {} is fetched again", redacted(url));
                 failing = false;
             }
         } catch (IOException | ParseException | RuntimeException e) {
             if (!failing) {
                 LOG.warn("cannot fetch the JWK set at {} ({}); tokens are checked with the keys fetched before, if any",
-                        url, e.getMessage());
+                        redacted(url), e.getClass().getSimpleName());
                 failing = true;
             }
         }
@@ -84,5 +84,10 @@ final class JwksFetcher implements AutoCloseable {
     @Override
     public void close() {
         thread.shutdownNow();
+    }
+
+    /** {@code url} for a log line: without user info or query, which may hold credentials. */
+    public static String redacted(URL url) {
+        return url.getProtocol() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort()) + url.getPath();
     }
 }

@@ -138,7 +138,8 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
         try {
             jwt = JWTParser.parse(credential);
         } catch (ParseException e) {
-            throw new AuthFailure(AuthFailure.Reason.INVALID, "the token is not a JWT (" + e.getMessage() + ")");
+            throw new AuthFailure(AuthFailure.Reason.INVALID, "the token is not a JWT: three base64url parts, a JSON"
+                    + " header and claims");
         }
         if (jwt instanceof PlainJWT) {
             throw new AuthFailure(AuthFailure.Reason.ALGORITHM, "the token is unsigned (alg none), which is never accepted");

@@ -1,5 +1,6 @@
 package io.sserelay.relay.config;
 
+import io.sserelay.relay.auth.JwksFetcher;
 import io.sserelay.relay.auth.JwtAuthenticator;
 import io.sserelay.relay.auth.JwtSettings;
 
@@ -106,7 +107,7 @@ final class JwtConfig {
     /** The settings for a log line: never a secret or a key. */
     static String describe(JwtSettings settings) {
         String keys = settings.keys() instanceof JwtSettings.HmacSecret ? "hmac"
-                : settings.keys() instanceof JwtSettings.JwksUrl jwks ? "jwks " + jwks.url() : "public keys";
+                : settings.keys() instanceof JwtSettings.JwksUrl jwks ? "jwks " + JwksFetcher.redacted(jwks.url()) : "public keys";
         return "[keys=" + keys + ", issuer=" + settings.issuer() + ", audience=" + settings.audience()
                 + ", algorithms=" + (settings.algorithms().isEmpty() ? "by key" : settings.algorithms())
                 + ", clockSkew=" + settings.clockSkew() + ", cookie=" + settings.cookie()

@@ -75,6 +75,12 @@ public final class AccessControl {
         }
     }
 
+    /** Counts a subscriber's refusal found after its credential was checked, and returns it. */
+    AuthFailure subscribeRefused(AuthFailure failure) {
+        refused.accept("subscribe", failure.reason().code());
+        return failure;
+    }
+
     /** The publisher's grant does not reach {@code stream}: 403, naming it. */
     ApiError publishForbidden(String stream) {
         refused.accept("publish", "forbidden_stream");

@@ -18,6 +18,7 @@ import io.undertow.util.HttpString;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -90,13 +91,18 @@ public final class SubscribeHandler {
         Grant grant;
         try {
             grant = access.checkSubscribe(exchange, target);
+            if (endStreamAtExpiry && grant.expiresAtMillis() != 0 && grant.expiresAtMillis() <= System.currentTimeMillis()) {
+                // Accepted within the clock skew, but its stream would end at once: ask for a fresh one.
+                throw access.subscribeRefused(new AuthFailure(AuthFailure.Reason.EXPIRED, "the token expired at "
+                        + Instant.ofEpochMilli(grant.expiresAtMillis())));
+            }
         } catch (AuthFailure failure) {
             if (failure.mayPassLater() && isEventSource(exchange)) {
                 // An EventSource gives up for good on an error status. A token that expired (its
                 // page refreshes it) or keys that could not be fetched may pass later: come back.
-                Position from = ResumeRequest.parse(lastEventId(exchange, target)).position();
-                exchange.dispatch(() -> sendReconnectLater(exchange, from, jittered(),
-                        failure.getMessage() + "; reconnect with a valid token"));
+                // Nothing about the relay is told to a client that is not let in, not even its position.
+                exchange.dispatch(() -> sendReconnectLater(exchange, null, jittered(),
+                        failure.getMessage() + "; reconnect with a valid token", false));
                 return;
             }
             throw AccessControl.refusal(failure);
@@ -133,7 +139,7 @@ public final class SubscribeHandler {
                 hub.subscribe(streams, resume, connection);
             } catch (RelayClosingException e) {
                 admission.release();
-                sendReconnectLater(exchange, resume.position(), shutdownRetry, null);
+                sendReconnectLater(exchange, resume.position(), shutdownRetry, null, true);
                 return;
             } catch (RuntimeException e) {
                 admission.release();
@@ -164,7 +170,8 @@ public final class SubscribeHandler {
         if (isEventSource(exchange)) {
             Duration retry = jittered();
             // The current position comes from the hub, whose lock an IO thread must not wait for.
-            exchange.dispatch(() -> sendReconnectLater(exchange, from, retry, refused.getMessage() + "; reconnect later"));
+            exchange.dispatch(() -> sendReconnectLater(exchange, from, retry, refused.getMessage() + "; reconnect later",
+                    true));
             return;
         }
         boolean perAddress = refused.reason() == ConnectionLimits.Refusal.PER_ADDRESS;
@@ -222,16 +229,18 @@ public final class SubscribeHandler {
     /**
      * A well-formed stream that ends at once, so that the client's EventSource reconnects after
      * {@code retry} (perhaps to another replica) instead of failing as it would on a 503. A new
-     * subscriber is given the current position, so it misses nothing in between. On a worker
+     * subscriber is given the current position, so it misses nothing in between, when
+     * {@code tellPosition} (not to one refused for its token). On a worker
      * (the position takes the hub's lock); the answer goes out on the IO thread.
      */
-    private void sendReconnectLater(HttpServerExchange exchange, Position from, Duration retry, String why) {
+    private void sendReconnectLater(HttpServerExchange exchange, Position from, Duration retry, String why,
+            boolean tellPosition) {
         List<ByteBuffer> frames = new ArrayList<>();
         if (why != null) {
             frames.add(SseEncoder.comment(why));
         }
         frames.add(SseEncoder.retry(retry.toMillis()));
-        if (from == null) {
+        if (from == null && tellPosition) {
             frames.add(SseEncoder.id(hub.head().format()));
         }
         IoThreadAnswer.send(exchange, () -> {

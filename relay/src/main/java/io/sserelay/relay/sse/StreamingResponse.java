@@ -33,9 +33,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * one {@link QueueBudget}, so that many slow clients cannot fill the heap. It counts what they
  * really hold: an event the history kept shares its frame with the history and with every
  * other queue, so it counts its queue entry only; a frame made for one response, or an event
- * the history did not keep, counts whole. A response that makes no progress for a second past
- * an event the history has evicted is closed as slow, so that frames counted nowhere do not
- * pile up behind it. Frames offered without a bound (a catch-up, control frames) share memory
+ * the history did not keep, counts whole. A response whose next event left the history more
+ * than 10 s ago is closed as slow, so that frames counted nowhere do not pile up behind it. Frames offered without a bound (a catch-up, control frames) share memory
  * with the history and are allowed on top. The bounded bytes are guarded by a lock of their own, which producers (one
  * at a time, under the hub's lock) and the IO thread hold for a few instructions: producers
  * add an entry's size when they queue it, the IO thread subtracts it once the entry is
@@ -52,10 +51,11 @@ public abstract class StreamingResponse {
     /** A queue entry and its node, counted with each bounded frame. */
     static final int ENTRY_BYTES = 32;
     /**
-     * How long an event the history has evicted may wait at the head of the queue: a connection
-     * that makes no progress past it for that long is closed as slow.
+     * How long after the history evicted it an event may still wait to be written: a connection
+     * that far behind is closed as slow. Long enough for a client on a poor network to catch up
+     * on a busy stream; short enough that frames no budget counts stay few.
      */
-    private static final long EVICTED_HEAD_GRACE_NANOS = 1_000_000_000L;
+    static final long EVICTED_HEAD_GRACE_NANOS = 10_000_000_000L;
 
     private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
     private final QueueBudget queues;
@@ -78,9 +78,6 @@ public abstract class StreamingResponse {
     private boolean writesShutDown;
     /** When the response is to end ({@link #endAt}), {@link System#nanoTime()}; 0 for never. */
     private volatile long deadlineNanos;
-    /** The queue's head when a tick found it was an event the history had evicted, and since when; or null. */
-    private Object evictedHead;
-    private long evictedHeadSinceNanos;
     private boolean closed;
 
     protected StreamingResponse(HttpServerExchange exchange, SseWriters writers) {
@@ -247,17 +244,10 @@ public abstract class StreamingResponse {
             return;
         }
         Object head = queue.peek();
-        if (head instanceof Event event && event.evicted()) {
-            if (head != evictedHead) {
-                evictedHead = head;
-                evictedHeadSinceNanos = now;
-            } else if (now - evictedHeadSinceNanos >= EVICTED_HEAD_GRACE_NANOS) {
-                // Only this queue keeps the event's frame now, and no budget counts it.
-                abort(Disconnect.BACKLOG);
-                return;
-            }
-        } else {
-            evictedHead = null;
+        if (head instanceof Event event && event.evicted() && now - event.evictedAtNanos() >= EVICTED_HEAD_GRACE_NANOS) {
+            // Only queues keep the event's frame now, and no budget counts it.
+            abort(Disconnect.BACKLOG);
+            return;
         }
         if (head == null && now - lastWriteNanos >= heartbeatNanos) {
             offerFrame(heartbeatFrame().duplicate());

@@ -26,6 +26,8 @@ public final class Event {
     private volatile ByteBuffer peerFrame;
     /** Set by the history, under the hub's lock, when it keeps the event; never cleared. */
     boolean retained;
+    /** When the history let the event go ({@link System#nanoTime()}); written before {@link #evicted}. */
+    long evictedAtNanos;
     /** Set by the history, under the hub's lock, once the event has left it. */
     volatile boolean evicted;
     private final long heapBytes;
@@ -98,6 +100,11 @@ public final class Event {
     /** Whether the event has left the history since; any thread. */
     public boolean evicted() {
         return evicted;
+    }
+
+    /** When the event left the history ({@link System#nanoTime()}); any thread, once {@link #evicted()} is true. */
+    public long evictedAtNanos() {
+        return evictedAtNanos;
     }
 
     /** The encoded form the hub's {@link EventEncoder} made; shared, never changed. */

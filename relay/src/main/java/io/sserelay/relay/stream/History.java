@@ -395,6 +395,7 @@ final class History {
     }
 
     private void markEvicted(StreamLog log, Event event) {
+        event.evictedAtNanos = System.nanoTime();
         event.evicted = true;
         if (event.origin() != origin) {
             Count count = retainedByOrigin.get(event.origin());
