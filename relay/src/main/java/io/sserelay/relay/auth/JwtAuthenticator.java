@@ -103,9 +103,17 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
     private static Set<JWSAlgorithm> algorithms(JwtSettings settings) {
         boolean hmacKey = settings.keys() instanceof JwtSettings.HmacSecret;
         Set<JWSAlgorithm> accepted = new LinkedHashSet<>();
+        int secretBits = hmacKey ? 8 * ((JwtSettings.HmacSecret) settings.keys()).secret().length : 0;
         if (settings.algorithms().isEmpty()) {
             if (hmacKey) {
-                accepted.addAll(JWSAlgorithm.Family.HMAC_SHA);
+                // Each HS algorithm needs a secret at least as long as its hash (RFC 7518, section 3.2).
+                accepted.add(JWSAlgorithm.HS256);
+                if (secretBits >= 384) {
+                    accepted.add(JWSAlgorithm.HS384);
+                }
+                if (secretBits >= 512) {
+                    accepted.add(JWSAlgorithm.HS512);
+                }
             } else {
                 accepted.addAll(JWSAlgorithm.Family.RSA);
                 accepted.addAll(JWSAlgorithm.Family.EC);
@@ -126,6 +134,11 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
                 throw new IllegalArgumentException("'" + name + "' does not go with "
                         + (hmac ? "public keys: HS algorithms need an HMAC secret"
                                 : "an HMAC secret, which verifies HS256, HS384 and HS512 only"));
+            }
+            int needed = hmac ? Integer.parseInt(algorithm.getName().substring(2)) : 0;
+            if (secretBits < needed) {
+                throw new IllegalArgumentException("'" + name + "' needs an HMAC secret of at least " + needed / 8
+                        + " bytes; this one has " + secretBits / 8 + " (RFC 7518, section 3.2)");
             }
             accepted.add(algorithm);
         }
@@ -165,7 +178,8 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
         try {
             claims = signed.getJWTClaimsSet();
         } catch (ParseException e) {
-            throw new AuthFailure(AuthFailure.Reason.INVALID, "the token's claims are not a JSON object");
+            throw new AuthFailure(AuthFailure.Reason.INVALID, "the token's claims are not valid JWT claims: a JSON"
+                    + " object whose exp, nbf and iat are numbers and whose aud is a string or a list of strings");
         }
         try {
             claimsVerifier.verify(claims, null);

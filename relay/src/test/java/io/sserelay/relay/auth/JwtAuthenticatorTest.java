@@ -215,6 +215,9 @@ class JwtAuthenticatorTest {
         assertThatThrownBy(() -> new JwtAuthenticator(new JwtSettings(new JwtSettings.HmacSecret(
                 Tokens.HMAC_SECRET.getBytes()), null, null, Set.of("RS256"), Duration.ZERO, null, false, true)))
                 .hasMessageContaining("'RS256' does not go with an HMAC secret");
+        assertThatThrownBy(() -> new JwtAuthenticator(new JwtSettings(new JwtSettings.HmacSecret(
+                Tokens.HMAC_SECRET.getBytes()), null, null, Set.of("HS512"), Duration.ZERO, null, false, true)))
+                .hasMessageContaining("'HS512' needs an HMAC secret of at least 64 bytes; this one has 32");
         assertThatThrownBy(() -> publicKeys("not a key"))
                 .hasMessageContaining("neither JSON (a JWK or JWK set) nor PEM");
     }
