@@ -31,14 +31,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * buffer, each with the queue entry that holds it; past it the response is closed and the
  * client catches up by position when it reconnects. All responses together also count against
  * one {@link QueueBudget}, so that many slow clients cannot fill the heap. It counts what they
- * really hold: an event the history kept shares its frame with the history and with every
- * other queue, so it counts its queue entry only; a frame made for one response, or an event
- * the history did not keep, counts whole. A response whose next event left the history more
- * than 10 s ago is closed as slow, so that frames counted nowhere do not pile up behind it. Frames offered without a bound (a catch-up, control frames) share memory
- * with the history and are allowed on top. The bounded bytes are guarded by a lock of their own, which producers (one
- * at a time, under the hub's lock) and the IO thread hold for a few instructions: producers
- * add an entry's size when they queue it, the IO thread subtracts it once the entry is
- * written, and closing gives back what is left.
+ * really hold: an event the history kept shares its frame with the history and with every other
+ * queue, so it counts its queue entry only; a frame made for one response, or an event the
+ * history did not keep, counts whole. A response whose next event left the history more than
+ * 10 seconds ago is closed as slow, so that frames counted nowhere do not pile up behind it. Frames
+ * offered without a bound (a catch-up, control frames) share memory with the history and are
+ * allowed on top. The bounded bytes are guarded by a lock of their own, which producers (one at
+ * a time, under the hub's lock) and the IO thread hold for a few instructions: producers add an
+ * entry's size when they queue it, the IO thread subtracts it once the entry is written, and
+ * closing gives back what is left.
  */
 public abstract class StreamingResponse {
 
