@@ -10,10 +10,16 @@ import io.fabric8.generator.annotation.ValidationRule;
  * {@code <name>-publish-token} and owns it.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@ValidationRule(value = "!(has(self.disabled) && self.disabled && has(self.secretRef))",
-        message = "publishAuth.disabled and publishAuth.secretRef exclude each other: either anyone may publish or"
-                + " publishers need the token in the Secret")
+@ValidationRule(value = "[has(self.secretRef), has(self.disabled) && self.disabled,"
+        + " has(self.mode) && self.mode == 'jwt'].filter(x, x).size() <= 1",
+        message = "publishAuth takes one of secretRef (publishers send that token), disabled: true (anyone may"
+                + " publish) and mode: jwt (publishers send signed tokens, checked as spec.jwt says)")
 public class PublishAuthSpec {
+
+    @JsonPropertyDescription("token: publishers send a static token (secretRef, or one the operator generates);"
+            + " jwt: publishers send a signed token listing their streams, checked as spec.jwt says.")
+    @Default("token")
+    private Mode mode;
 
     @JsonPropertyDescription("The Secret key holding the publishers' token (at least 16 characters).")
     private SecretKeyRef secretRef;
@@ -21,6 +27,19 @@ public class PublishAuthSpec {
     @JsonPropertyDescription("Let anyone who can reach the Service publish, without a token.")
     @Default("false")
     private Boolean disabled;
+
+    /** How publishers are authenticated. */
+    public enum Mode {
+        token, jwt
+    }
+
+    public Mode getMode() {
+        return mode;
+    }
+
+    public void setMode(Mode mode) {
+        this.mode = mode;
+    }
 
     public SecretKeyRef getSecretRef() {
         return secretRef;

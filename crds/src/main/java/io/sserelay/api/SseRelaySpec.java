@@ -16,6 +16,16 @@ import io.fabric8.kubernetes.model.annotation.SpecReplicas;
         + " || self.subscriberBufferBytes >= self.maxEventBytes",
         message = "subscriberBufferBytes must be at least maxEventBytes, or every subscriber would be cut off by one"
                 + " event of the largest size")
+@ValidationRule(value = "has(self.jwt) == ((has(self.publishAuth) && has(self.publishAuth.mode)"
+        + " && self.publishAuth.mode == 'jwt') || (has(self.subscribeAuth) && has(self.subscribeAuth.mode)"
+        + " && self.subscribeAuth.mode == 'jwt'))",
+        message = "jwt (how signed tokens are checked) goes with publishAuth.mode or subscribeAuth.mode 'jwt': set"
+                + " both, or neither")
+@ValidationRule(value = "!has(self.jwt) || !has(self.jwt.cookie) || (has(self.subscribeAuth)"
+        + " && has(self.subscribeAuth.mode) && self.subscribeAuth.mode == 'jwt' && !(has(self.cors)"
+        + " && has(self.cors.allowedOrigins) && '*' in self.cors.allowedOrigins))",
+        message = "jwt.cookie carries subscribers' tokens: it needs subscribeAuth.mode 'jwt', and cors.allowedOrigins"
+                + " must list your pages' exact origins, not *, or any site could read a signed-in user's streams")
 public class SseRelaySpec {
 
     @JsonPropertyDescription("Relay pods to run; also the scale subresource (kubectl scale, HPA).")
@@ -76,6 +86,9 @@ public class SseRelaySpec {
 
     @JsonPropertyDescription("Browser origins that may subscribe and publish cross-origin.")
     private CorsSpec cors;
+
+    @JsonPropertyDescription("How signed tokens (JWT) are checked, for publishAuth or subscribeAuth mode jwt.")
+    private JwtSpec jwt;
 
     @JsonPropertyDescription("The Service publishers and subscribers use.")
     private RelayServiceSpec service;
@@ -182,6 +195,14 @@ public class SseRelaySpec {
 
     public void setSubscribeAuth(SubscribeAuthSpec subscribeAuth) {
         this.subscribeAuth = subscribeAuth;
+    }
+
+    public JwtSpec getJwt() {
+        return jwt;
+    }
+
+    public void setJwt(JwtSpec jwt) {
+        this.jwt = jwt;
     }
 
     public CorsSpec getCors() {

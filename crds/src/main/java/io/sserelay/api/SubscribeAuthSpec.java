@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.ValidationRule;
 
-/** Who may subscribe: anyone, or holders of a bearer token. */
+/** Who may subscribe: anyone, holders of a bearer token, or holders of a signed token (JWT). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 // One rule, because the annotation processor cannot read a repeated @ValidationRule.
 @ValidationRule(value = "has(self.secretRef) == (has(self.mode) && self.mode == 'token')",
@@ -13,7 +13,8 @@ import io.fabric8.generator.annotation.ValidationRule;
                 + " subscribeAuth.mode 'token': set both, or neither to let anyone subscribe")
 public class SubscribeAuthSpec {
 
-    @JsonPropertyDescription("none: anyone may subscribe; token: subscribers send the token as a bearer token.")
+    @JsonPropertyDescription("none: anyone may subscribe; token: subscribers send the token as a bearer token;"
+            + " jwt: subscribers send a signed token listing their streams, checked as spec.jwt says.")
     @Default("none")
     private Mode mode;
 
@@ -22,7 +23,7 @@ public class SubscribeAuthSpec {
 
     /** How subscribers are authenticated. */
     public enum Mode {
-        none, token
+        none, token, jwt
     }
 
     public Mode getMode() {

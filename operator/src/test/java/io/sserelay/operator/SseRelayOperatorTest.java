@@ -16,12 +16,15 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.sserelay.api.CorsSpec;
+import io.sserelay.api.JwtSpec;
 import io.sserelay.api.PeerStatus;
 import io.sserelay.api.PublishAckSpec;
 import io.sserelay.api.PublishAuthSpec;
 import io.sserelay.api.SecretKeyRef;
 import io.sserelay.api.SseRelay;
 import io.sserelay.api.SseRelaySpec;
+import io.sserelay.api.SubscribeAuthSpec;
 import io.sserelay.operator.dependent.DeploymentDependent;
 import io.sserelay.operator.dependent.RelayNames;
 import io.sserelay.operator.status.StatusAggregator;
@@ -207,6 +210,44 @@ class SseRelayOperatorTest {
     }
 
     @Test
+    void aRelayInJwtModeIsDegradedUntilItsKeySecretHoldsALongEnoughSecret() {
+        SseRelay relay = relay("signed", 1);
+        relay.getSpec().setSubscribeAuth(new SubscribeAuthSpec());
+        relay.getSpec().getSubscribeAuth().setMode(SubscribeAuthSpec.Mode.jwt);
+        relay.getSpec().setJwt(new JwtSpec());
+        relay.getSpec().getJwt().setHmacSecretRef(new SecretKeyRef("signing", "hmac"));
+        operator.create(relay);
+        await().untilAsserted(() -> assertThat(degradedMessage("signed"))
+                .isEqualTo("jwt.hmacSecretRef names Secret 'signing', which does not exist in namespace '"
+                        + operator.getNamespace() + "'"));
+        operator.create(new SecretBuilder().withNewMetadata().withName("signing").endMetadata()
+                .addToStringData("hmac", "too-short").build());
+        // Secrets the SseRelay names are not watched (yet): a degraded relay is checked again periodically.
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(degradedMessage("signed")).isEqualTo("jwt.hmacSecretRef: the secret in"
+                + " Secret 'signing' key 'hmac' is 9 bytes long; HS256 needs at least 32"));
+        operator.replace(new SecretBuilder().withNewMetadata().withName("signing").endMetadata()
+                .addToStringData("hmac", "a-shared-secret-of-at-least-32-bytes").build());
+        await().atMost(Duration.ofSeconds(60)).until(() -> "False".equals(StatusAggregator.find(
+                operator.get(SseRelay.class, "signed").getStatus(), "Degraded").getStatus()));
+        await().until(() -> operator.get(Deployment.class, "signed") != null);
+        var env = operator.get(Deployment.class, "signed").getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+        assertThat(env).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("RELAY_SUBSCRIBE_AUTH");
+            assertThat(e.getValue()).isEqualTo("jwt");
+        });
+        assertThat(env).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("RELAY_JWT_HMAC_SECRET");
+            assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("signing");
+        });
+    }
+
+    private static String degradedMessage(String name) {
+        var degraded = StatusAggregator.find(operator.get(SseRelay.class, name).getStatus(), "Degraded");
+        assertThat(degraded).as("the Degraded condition, once the operator has written a status").isNotNull();
+        return degraded.getMessage();
+    }
+
+    @Test
     void invalidSseRelaysAreRejectedWithMessagesPeopleUnderstand() {
         assertRejected(relay("toomany", 101), "spec.replicas: Invalid value: 101: spec.replicas in body should be less"
                 + " than or equal to 100");
@@ -221,7 +262,23 @@ class SseRelayOperatorTest {
         both.getSpec().setPublishAuth(new PublishAuthSpec());
         both.getSpec().getPublishAuth().setDisabled(true);
         both.getSpec().getPublishAuth().setSecretRef(new SecretKeyRef("x", "token"));
-        assertRejected(both, "publishAuth.disabled and publishAuth.secretRef exclude each other");
+        assertRejected(both, "publishAuth takes one of secretRef (publishers send that token), disabled: true");
+        SseRelay jwtWithoutKeys = relay("nokeys", 1);
+        jwtWithoutKeys.getSpec().setSubscribeAuth(new SubscribeAuthSpec());
+        jwtWithoutKeys.getSpec().getSubscribeAuth().setMode(SubscribeAuthSpec.Mode.jwt);
+        assertRejected(jwtWithoutKeys, "jwt (how signed tokens are checked) goes with publishAuth.mode or"
+                + " subscribeAuth.mode 'jwt'");
+        jwtWithoutKeys.getSpec().setJwt(new JwtSpec());
+        assertRejected(jwtWithoutKeys, "jwt needs exactly one of hmacSecretRef");
+        SseRelay cookieForEveryone = relay("cookie", 1);
+        cookieForEveryone.getSpec().setSubscribeAuth(new SubscribeAuthSpec());
+        cookieForEveryone.getSpec().getSubscribeAuth().setMode(SubscribeAuthSpec.Mode.jwt);
+        cookieForEveryone.getSpec().setJwt(new JwtSpec());
+        cookieForEveryone.getSpec().getJwt().setJwksUrl("https://login.example.com/.well-known/jwks.json");
+        cookieForEveryone.getSpec().getJwt().setCookie("sse_token");
+        cookieForEveryone.getSpec().setCors(new CorsSpec());
+        cookieForEveryone.getSpec().getCors().setAllowedOrigins(List.of("*"));
+        assertRejected(cookieForEveryone, "cors.allowedOrigins must list your pages' exact origins, not *");
         SseRelay buffer = relay("buffer", 1);
         buffer.getSpec().setMaxEventBytes(1048576);
         buffer.getSpec().setSubscriberBufferBytes(65536);

@@ -17,6 +17,7 @@ public class GeneratedPublishTokenCondition implements Condition<Secret, SseRela
 
     static boolean generatesPublishToken(SseRelay relay) {
         PublishAuthSpec auth = relay.getSpec().getPublishAuth();
-        return auth == null || (auth.getSecretRef() == null && !Boolean.TRUE.equals(auth.getDisabled()));
+        return auth == null || (auth.getSecretRef() == null && !Boolean.TRUE.equals(auth.getDisabled())
+                && auth.getMode() != PublishAuthSpec.Mode.jwt);
     }
 }

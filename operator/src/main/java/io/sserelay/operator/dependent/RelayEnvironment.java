@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.sserelay.api.CorsSpec;
 import io.sserelay.api.HistorySpec;
+import io.sserelay.api.JwtSpec;
 import io.sserelay.api.PublishAckSpec;
 import io.sserelay.api.PublishAuthSpec;
 import io.sserelay.api.SecretKeyRef;
@@ -44,6 +45,8 @@ final class RelayEnvironment {
         PublishAuthSpec publish = spec.getPublishAuth();
         if (publish != null && Boolean.TRUE.equals(publish.getDisabled())) {
             env.add(value("RELAY_PUBLISH_AUTH_DISABLED", "true"));
+        } else if (publish != null && publish.getMode() == PublishAuthSpec.Mode.jwt) {
+            env.add(value("RELAY_PUBLISH_AUTH", "jwt"));
         } else if (publish != null && publish.getSecretRef() != null) {
             env.add(secret("RELAY_PUBLISH_TOKEN", publish.getSecretRef()));
         } else {
@@ -53,6 +56,28 @@ final class RelayEnvironment {
         if (subscribe != null && subscribe.getMode() == SubscribeAuthSpec.Mode.token) {
             env.add(value("RELAY_SUBSCRIBE_AUTH", "token"));
             env.add(secret("RELAY_SUBSCRIBE_TOKEN", subscribe.getSecretRef()));
+        } else if (subscribe != null && subscribe.getMode() == SubscribeAuthSpec.Mode.jwt) {
+            env.add(value("RELAY_SUBSCRIBE_AUTH", "jwt"));
+        }
+        JwtSpec jwt = spec.getJwt();
+        if (jwt != null) {
+            if (jwt.getHmacSecretRef() != null) {
+                env.add(secret("RELAY_JWT_HMAC_SECRET", jwt.getHmacSecretRef()));
+            }
+            if (jwt.getPublicKeysSecretRef() != null) {
+                env.add(secret("RELAY_JWT_PUBLIC_KEYS", jwt.getPublicKeysSecretRef()));
+            }
+            optional(env, "RELAY_JWT_JWKS_URL", jwt.getJwksUrl());
+            optional(env, "RELAY_JWT_ISSUER", jwt.getIssuer());
+            optional(env, "RELAY_JWT_AUDIENCE", jwt.getAudience());
+            if (jwt.getAlgorithms() != null && !jwt.getAlgorithms().isEmpty()) {
+                env.add(value("RELAY_JWT_ALGORITHMS",
+                        String.join(",", jwt.getAlgorithms().stream().map(Enum::name).toList())));
+            }
+            optional(env, "RELAY_JWT_COOKIE", jwt.getCookie());
+            optional(env, "RELAY_JWT_QUERY_PARAMETER", jwt.getQueryParameter());
+            optional(env, "RELAY_JWT_CLOCK_SKEW", jwt.getClockSkew());
+            optional(env, "RELAY_JWT_END_STREAM_AT_EXPIRY", jwt.getEndStreamAtExpiry());
         }
 
         HistorySpec history = spec.getHistory();

@@ -3,6 +3,7 @@ package io.sserelay.operator.dependent;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.sserelay.api.CorsSpec;
 import io.sserelay.api.HistorySpec;
+import io.sserelay.api.JwtSpec;
 import io.sserelay.api.PublishAckSpec;
 import io.sserelay.api.PublishAuthSpec;
 import io.sserelay.api.SecretKeyRef;
@@ -28,6 +29,33 @@ class RelayEnvironmentTest {
         assertThat(env.get("RELAY_PUBLISH_TOKEN").getValueFrom().getSecretKeyRef().getName()).isEqualTo("news-publish-token");
         assertThat(env.get("RELAY_PEER_TOKEN").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("token");
         assertThat(env.get("POD_NAMESPACE").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.namespace");
+    }
+
+    @Test
+    void signedTokensBecomeTheRelaysJwtSettingsWithTheKeyFromItsSecret() {
+        SseRelay relay = relay();
+        SseRelaySpec spec = relay.getSpec();
+        spec.setPublishAuth(new PublishAuthSpec());
+        spec.getPublishAuth().setMode(PublishAuthSpec.Mode.jwt);
+        spec.setSubscribeAuth(new SubscribeAuthSpec());
+        spec.getSubscribeAuth().setMode(SubscribeAuthSpec.Mode.jwt);
+        spec.setJwt(new JwtSpec());
+        spec.getJwt().setHmacSecretRef(new SecretKeyRef("signing", "hmac"));
+        spec.getJwt().setIssuer("https://login.example.com");
+        spec.getJwt().setAudience("sse");
+        spec.getJwt().setAlgorithms(List.of(JwtSpec.Algorithm.HS256));
+        spec.getJwt().setCookie("sse_token");
+        spec.getJwt().setClockSkew("10s");
+        spec.getJwt().setEndStreamAtExpiry(false);
+        Map<String, EnvVar> env = env(relay);
+        assertThat(env).doesNotContainKey("RELAY_PUBLISH_TOKEN");
+        assertThat(values(env, "RELAY_PUBLISH_AUTH", "RELAY_SUBSCRIBE_AUTH", "RELAY_JWT_ISSUER", "RELAY_JWT_AUDIENCE",
+                "RELAY_JWT_ALGORITHMS", "RELAY_JWT_COOKIE", "RELAY_JWT_CLOCK_SKEW", "RELAY_JWT_END_STREAM_AT_EXPIRY"))
+                .containsExactly("jwt", "jwt", "https://login.example.com", "sse", "HS256", "sse_token", "10s", "false");
+        assertThat(env.get("RELAY_JWT_HMAC_SECRET").getValue()).as("never the secret itself").isNull();
+        assertThat(env.get("RELAY_JWT_HMAC_SECRET").getValueFrom().getSecretKeyRef().getName()).isEqualTo("signing");
+        assertThat(env.get("RELAY_JWT_HMAC_SECRET").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("hmac");
+        assertThat(GeneratedPublishTokenCondition.generatesPublishToken(relay)).isFalse();
     }
 
     @Test

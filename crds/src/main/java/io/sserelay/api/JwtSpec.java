@@ -1,0 +1,139 @@
+package io.sserelay.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.ValidationRule;
+
+import java.util.List;
+
+/**
+ * How the relays check signed tokens (JWT) when {@code publishAuth.mode} or
+ * {@code subscribeAuth.mode} is {@code jwt}; docs/auth.md.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "(has(self.hmacSecretRef) ? 1 : 0) + (has(self.publicKeysSecretRef) ? 1 : 0)"
+        + " + (has(self.jwksUrl) ? 1 : 0) == 1",
+        message = "jwt needs exactly one of hmacSecretRef (a shared secret), publicKeysSecretRef (PEM or JWK public"
+                + " keys) and jwksUrl (the issuer's JWK set)")
+public class JwtSpec {
+
+    @JsonPropertyDescription("The Secret key holding the shared HMAC secret (HS256; at least 32 bytes).")
+    private SecretKeyRef hmacSecretRef;
+
+    @JsonPropertyDescription("The Secret key holding public keys: a JWK set, one JWK, or PEM RSA/EC public keys.")
+    private SecretKeyRef publicKeysSecretRef;
+
+    @JsonPropertyDescription("The issuer's JWK set URL, fetched by the relays and fetched again for new key ids.")
+    @Pattern("^https?://[^\\s/?#]+[^\\s]*$")
+    private String jwksUrl;
+
+    @JsonPropertyDescription("The iss tokens must carry; any when unset.")
+    private String issuer;
+
+    @JsonPropertyDescription("A value the tokens' aud must contain; any when unset.")
+    private String audience;
+
+    @JsonPropertyDescription("The alg values accepted; by default every one the keys can verify. Never none.")
+    private List<Algorithm> algorithms;
+
+    @JsonPropertyDescription("The cookie a browser's token comes in (subscribers).")
+    @Pattern("^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
+    private String cookie;
+
+    @JsonPropertyDescription("Accept a subscriber's token as ?access_token= too (it appears in access logs).")
+    private Boolean queryParameter;
+
+    @JsonPropertyDescription("How far exp and nbf may be off the relay's clock, e.g. 30s.")
+    @ValidationRule(value = Durations.RULE + " && duration(self) <= duration('5m')",
+            message = "jwt.clockSkew must be a duration of at most 5m, e.g. 30s")
+    private String clockSkew;
+
+    @JsonPropertyDescription("End a subscriber's stream, with retry, when its token expires (default true).")
+    private Boolean endStreamAtExpiry;
+
+    /** The JWS algorithms a relay can verify. */
+    public enum Algorithm {
+        HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519
+    }
+
+    public SecretKeyRef getHmacSecretRef() {
+        return hmacSecretRef;
+    }
+
+    public void setHmacSecretRef(SecretKeyRef hmacSecretRef) {
+        this.hmacSecretRef = hmacSecretRef;
+    }
+
+    public SecretKeyRef getPublicKeysSecretRef() {
+        return publicKeysSecretRef;
+    }
+
+    public void setPublicKeysSecretRef(SecretKeyRef publicKeysSecretRef) {
+        this.publicKeysSecretRef = publicKeysSecretRef;
+    }
+
+    public String getJwksUrl() {
+        return jwksUrl;
+    }
+
+    public void setJwksUrl(String jwksUrl) {
+        this.jwksUrl = jwksUrl;
+    }
+
+    public String getIssuer() {
+        return issuer;
+    }
+
+    public void setIssuer(String issuer) {
+        this.issuer = issuer;
+    }
+
+    public String getAudience() {
+        return audience;
+    }
+
+    public void setAudience(String audience) {
+        this.audience = audience;
+    }
+
+    public List<Algorithm> getAlgorithms() {
+        return algorithms;
+    }
+
+    public void setAlgorithms(List<Algorithm> algorithms) {
+        this.algorithms = algorithms;
+    }
+
+    public String getCookie() {
+        return cookie;
+    }
+
+    public void setCookie(String cookie) {
+        this.cookie = cookie;
+    }
+
+    public Boolean getQueryParameter() {
+        return queryParameter;
+    }
+
+    public void setQueryParameter(Boolean queryParameter) {
+        this.queryParameter = queryParameter;
+    }
+
+    public String getClockSkew() {
+        return clockSkew;
+    }
+
+    public void setClockSkew(String clockSkew) {
+        this.clockSkew = clockSkew;
+    }
+
+    public Boolean getEndStreamAtExpiry() {
+        return endStreamAtExpiry;
+    }
+
+    public void setEndStreamAtExpiry(Boolean endStreamAtExpiry) {
+        this.endStreamAtExpiry = endStreamAtExpiry;
+    }
+}
