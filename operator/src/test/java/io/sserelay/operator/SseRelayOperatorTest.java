@@ -239,6 +239,13 @@ class SseRelayOperatorTest {
             assertThat(e.getName()).isEqualTo("RELAY_JWT_HMAC_SECRET");
             assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("signing");
         });
+
+        // Rotating the key in the user's Secret rolls the relays onto it, without a manual restart.
+        String before = podTemplateHash("signed");
+        operator.replace(new SecretBuilder().withNewMetadata().withName("signing").endMetadata()
+                .addToStringData("hmac", "the-next-shared-secret-of-32-bytes-or-more").build());
+        await().atMost(Duration.ofSeconds(90)).until(() -> !podTemplateHash("signed").equals(before));
+        assertThat(podTemplateHash("signed")).as("a hash of versions, not of the secret").doesNotContain("next");
     }
 
     private static String degradedMessage(String name) {

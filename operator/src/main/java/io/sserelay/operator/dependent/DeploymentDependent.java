@@ -16,9 +16,11 @@ import io.sserelay.api.SseRelaySpec;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -33,7 +35,10 @@ import java.util.TreeMap;
 public class DeploymentDependent extends CRUDKubernetesDependentResource<Deployment, SseRelay> {
 
     static final int DEFAULT_REPLICAS = 2;
-    /** A hash of the generated tokens, so that a token Secret created anew rolls the pods onto it. */
+    /**
+     * A hash of the Secrets the relays read at start: a generated token Secret created anew, or
+     * a Secret of the user's that changed, rolls the pods onto it.
+     */
     public static final String TOKENS_ANNOTATION = "sserelay.io/tokens-hash";
     private static final long PRE_STOP_SECONDS = 5;
 
@@ -50,26 +55,46 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
     }
 
     /**
-     * Pods read their tokens from Secrets once, at start. A generated Secret that was deleted
-     * comes back with a new token, and pods started before would keep the old one: half the
-     * relays would refuse the other half's peer traffic, and publishers would be accepted or
-     * not depending on the pod. Hashing the tokens into the pod template rolls every pod onto
-     * the new ones.
+     * Pods read their tokens and keys from Secrets once, at start. A generated Secret that was
+     * deleted comes back with a new token, and pods started before would keep the old one: half
+     * the relays would refuse the other half's peer traffic, and publishers would be accepted or
+     * not depending on the pod. A Secret of the user's changes when a token or key is rotated.
+     * Hashing them into the pod template rolls every pod onto what the Secrets hold now. The
+     * user's Secrets are read here, on every reconciliation (the reconciler comes back to an
+     * SseRelay that names some at least every {@code SseRelayReconciler.SECRETS_RECHECK}).
      */
     static String tokensHash(SseRelay relay, Context<SseRelay> context) {
-        return tokensHash(relay, context.getSecondaryResources(Secret.class));
+        List<Secret> secrets = new ArrayList<>(context.getSecondaryResources(Secret.class));
+        for (String name : RelayNames.namedSecrets(relay)) {
+            Secret secret = context.getClient().secrets().inNamespace(relay.getMetadata().getNamespace())
+                    .withName(name).get();
+            if (secret != null) {
+                secrets.add(secret);
+            }
+        }
+        return tokensHash(relay, secrets);
     }
 
-    /** The hash of the generated token Secrets of {@code relay} among {@code secrets}. */
+    /**
+     * The hash of {@code relay}'s Secrets among {@code secrets}: the generated ones by their data
+     * (random tokens), the user's by their uid and resource version, so that a token a person
+     * chose never goes into a hash anyone who can read the pod could test guesses against.
+     */
     public static String tokensHash(SseRelay relay, Collection<Secret> secrets) {
-        Set<String> names = Set.of(RelayNames.peerTokenSecret(relay), RelayNames.publishTokenSecret(relay));
-        TreeMap<String, String> tokens = new TreeMap<>();
-        secrets.stream()
-                .filter(s -> names.contains(s.getMetadata().getName()))
-                .forEach(s -> tokens.put(s.getMetadata().getName(), String.valueOf(new TreeMap<>(s.getData()))));
+        Set<String> generated = Set.of(RelayNames.peerTokenSecret(relay), RelayNames.publishTokenSecret(relay));
+        Set<String> named = RelayNames.namedSecrets(relay);
+        TreeMap<String, String> state = new TreeMap<>();
+        for (Secret s : secrets) {
+            String name = s.getMetadata().getName();
+            if (named.contains(name)) {
+                state.put(name, s.getMetadata().getUid() + "/" + s.getMetadata().getResourceVersion());
+            } else if (generated.contains(name)) {
+                state.put(name, String.valueOf(new TreeMap<>(s.getData())));
+            }
+        }
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            tokens.forEach((name, data) -> sha.update((name + "=" + data + "\n").getBytes(StandardCharsets.UTF_8)));
+            state.forEach((name, data) -> sha.update((name + "=" + data + "\n").getBytes(StandardCharsets.UTF_8)));
             return HexFormat.of().formatHex(sha.digest(), 0, 12);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required of every Java runtime", e);

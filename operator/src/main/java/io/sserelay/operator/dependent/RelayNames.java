@@ -1,6 +1,10 @@
 package io.sserelay.operator.dependent;
 
+import java.util.Set;
+import java.util.TreeSet;
+
 import io.sserelay.api.SseRelay;
+import io.sserelay.api.SseRelaySpec;
 
 import java.util.Map;
 
@@ -33,6 +37,28 @@ public final class RelayNames {
 
     public static String publishTokenSecret(SseRelay relay) {
         return relay.getMetadata().getName() + "-publish-token";
+    }
+
+    /**
+     * The Secrets of the user's that the spec names (tokens and keys), in the SseRelay's
+     * namespace; the relays read them at start.
+     */
+    public static Set<String> namedSecrets(SseRelay relay) {
+        Set<String> names = new TreeSet<>();
+        SseRelaySpec spec = relay.getSpec();
+        if (spec.getPublishAuth() != null && spec.getPublishAuth().getSecretRef() != null) {
+            names.add(spec.getPublishAuth().getSecretRef().getName());
+        }
+        if (spec.getSubscribeAuth() != null && spec.getSubscribeAuth().getSecretRef() != null) {
+            names.add(spec.getSubscribeAuth().getSecretRef().getName());
+        }
+        if (spec.getJwt() != null && spec.getJwt().getHmacSecretRef() != null) {
+            names.add(spec.getJwt().getHmacSecretRef().getName());
+        }
+        if (spec.getJwt() != null && spec.getJwt().getPublicKeysSecretRef() != null) {
+            names.add(spec.getJwt().getPublicKeysSecretRef().getName());
+        }
+        return names;
     }
 
     /** ServiceAccount, Role and RoleBinding of the relay pods. */

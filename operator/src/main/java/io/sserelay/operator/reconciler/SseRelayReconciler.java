@@ -19,6 +19,7 @@ import io.sserelay.operator.dependent.GeneratedPublishTokenCondition;
 import io.sserelay.operator.dependent.NetworkPolicyDependent;
 import io.sserelay.operator.dependent.PeerTokenSecretDependent;
 import io.sserelay.operator.dependent.PublishTokenSecretDependent;
+import io.sserelay.operator.dependent.RelayNames;
 import io.sserelay.operator.dependent.RoleBindingDependent;
 import io.sserelay.operator.dependent.RoleDependent;
 import io.sserelay.operator.dependent.ServiceAccountDependent;
@@ -60,6 +61,12 @@ public class SseRelayReconciler implements Reconciler<SseRelay> {
 
     public static final String NAME = "sserelay";
     static final Duration RECHECK = Duration.ofSeconds(10);
+    /**
+     * How often an SseRelay that names Secrets of the user's is looked at again, so that a
+     * rotated token or key rolls the relays (see {@code DeploymentDependent.tokensHash}). The
+     * operator reads only the Secrets named, rather than watching every Secret it may read.
+     */
+    public static final Duration SECRETS_RECHECK = Duration.ofSeconds(30);
 
     private final Clock clock;
 
@@ -89,7 +96,10 @@ public class SseRelayReconciler implements Reconciler<SseRelay> {
         if (!StatusAggregator.sameAs(before, after)) {
             TransitionEvents.record(context.getClient(), relay, before, after, now);
         }
-        return problems.isEmpty() ? control : control.rescheduleAfter(RECHECK);
+        if (!problems.isEmpty()) {
+            return control.rescheduleAfter(RECHECK);
+        }
+        return RelayNames.namedSecrets(relay).isEmpty() ? control : control.rescheduleAfter(SECRETS_RECHECK);
     }
 
     @Override
