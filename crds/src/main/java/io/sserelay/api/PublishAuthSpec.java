@@ -6,8 +6,9 @@ import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.ValidationRule;
 
 /**
- * Who may publish. Without a {@code secretRef} the operator generates a token into the Secret
- * {@code <name>-publish-token} and owns it.
+ * Who may publish: holders of a static token, holders of a signed token ({@code mode: jwt}), or
+ * anyone ({@code disabled}). In token mode without a {@code secretRef} the operator generates a
+ * token into the Secret {@code <name>-publish-token} and owns it.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "[has(self.secretRef), has(self.disabled) && self.disabled,"
