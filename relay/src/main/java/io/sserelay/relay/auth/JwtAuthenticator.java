@@ -69,10 +69,7 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
         this.settings = settings;
         this.algorithms = algorithms(settings);
         if (settings.keys() instanceof JwtSettings.HmacSecret secret) {
-            if (secret.secret().length < 32) {
-                throw new IllegalArgumentException("the HMAC secret is " + secret.secret().length
-                        + " bytes; HS256 needs at least 32 (RFC 7518, section 3.2)");
-            }
+            requireLongEnough(secret);
             try {
                 this.hmac = new MACVerifier(secret.secret());
             } catch (JOSEException e) {
@@ -97,6 +94,28 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
         }
         this.claimsVerifier = new DefaultJWTClaimsVerifier<>(audience, exact.build(), Set.of("exp"), null);
         claimsVerifier.setMaxClockSkew((int) settings.clockSkew().toSeconds());
+    }
+
+    /**
+     * Refuses settings whose keys or algorithms cannot work, saying why, without starting to
+     * fetch a JWK set: what a relay checks at start, before it listens.
+     *
+     * @throws IllegalArgumentException naming the problem
+     */
+    public static void check(JwtSettings settings) {
+        algorithms(settings);
+        if (settings.keys() instanceof JwtSettings.HmacSecret secret) {
+            requireLongEnough(secret);
+        } else if (settings.keys() instanceof JwtSettings.PublicKeys keys) {
+            PublicKeyText.parse(keys.text());
+        }
+    }
+
+    private static void requireLongEnough(JwtSettings.HmacSecret secret) {
+        if (secret.secret().length < 32) {
+            throw new IllegalArgumentException("the HMAC secret is " + secret.secret().length
+                    + " bytes; HS256 needs at least 32 (RFC 7518, section 3.2)");
+        }
     }
 
     /** The algorithms accepted: those configured, or every one the kind of key can verify. */

@@ -76,12 +76,7 @@ final class JwtConfig {
                 Set.copyOf(algorithms), skew, cookie, query, endAtExpiry);
         if (keys != null) {
             try {
-                // Refuses keys and algorithms it cannot use, saying why; a JWK set is not fetched yet.
-                new JwtAuthenticator(settings.keys() instanceof JwtSettings.JwksUrl
-                        ? new JwtSettings(new JwtSettings.PublicKeys("{\"keys\":[]}"), settings.issuer(),
-                                settings.audience(), settings.algorithms(), settings.clockSkew(), settings.cookie(),
-                                settings.queryParameter(), settings.endStreamAtExpiry())
-                        : settings).close();
+                JwtAuthenticator.check(settings);
             } catch (IllegalArgumentException e) {
                 in.problem("signed tokens: " + e.getMessage());
             }
