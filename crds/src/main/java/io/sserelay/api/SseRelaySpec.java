@@ -96,6 +96,9 @@ public class SseRelaySpec {
     @JsonPropertyDescription("Labels, annotations and scheduling for the relay pods.")
     private PodOverrides pod;
 
+    @JsonPropertyDescription("Who may scrape the relays' metrics on their admin port, which the Service does not expose.")
+    private MetricsSpec metrics;
+
     /** Pull policies, as in a container spec. */
     public enum PullPolicy {
         Always, IfNotPresent, Never
@@ -227,5 +230,13 @@ public class SseRelaySpec {
 
     public void setPod(PodOverrides pod) {
         this.pod = pod;
+    }
+
+    public MetricsSpec getMetrics() {
+        return metrics;
+    }
+
+    public void setMetrics(MetricsSpec metrics) {
+        this.metrics = metrics;
     }
 }

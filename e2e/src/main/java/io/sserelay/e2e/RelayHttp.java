@@ -23,14 +23,18 @@ public final class RelayHttp {
     private RelayHttp() {
     }
 
-    /** Whether the relay is ready and follows, and is followed by, exactly {@code others} peers. */
-    public static boolean meshedWith(String baseUrl, int others) {
+    /**
+     * Whether the relay is ready and follows, and is followed by, exactly {@code others} peers.
+     *
+     * @param adminUrl the base URL of the relay's admin port, where its metrics are
+     */
+    public static boolean meshedWith(String adminUrl, int others) {
         try {
-            if (HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/readyz")).timeout(ANSWER_TIMEOUT).build(),
+            if (HTTP.send(HttpRequest.newBuilder(URI.create(adminUrl + "/readyz")).timeout(ANSWER_TIMEOUT).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode() != 200) {
                 return false;
             }
-            String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/metrics"))
+            String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(adminUrl + "/metrics"))
                     .timeout(ANSWER_TIMEOUT).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             return sample(metrics, "sserelay_peer_links_connected") == others

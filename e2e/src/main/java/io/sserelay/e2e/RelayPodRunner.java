@@ -60,6 +60,11 @@ public final class RelayPodRunner implements AutoCloseable {
         public String url() {
             return "http://" + ip + ":" + RelayNames.HTTP_PORT;
         }
+
+        /** The relay's admin base URL ({@code /metrics}), e.g. {@code http://127.0.1.3:9090}. */
+        public String adminUrl() {
+            return "http://" + ip + ":" + RelayNames.ADMIN_PORT;
+        }
     }
 
     /** Runs the relay pods of {@code namespace}, their logs in a new temporary directory. */
@@ -115,7 +120,7 @@ public final class RelayPodRunner implements AutoCloseable {
     public boolean meshed(int replicas) {
         Map<String, RunningRelay> running = relays();
         return running.size() == replicas
-                && running.values().stream().allMatch(r -> RelayHttp.meshedWith(r.url(), replicas - 1));
+                && running.values().stream().allMatch(r -> RelayHttp.meshedWith(r.adminUrl(), replicas - 1));
     }
 
     /** Where each relay process writes its output, one file per pod. */

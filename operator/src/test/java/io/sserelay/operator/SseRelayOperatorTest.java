@@ -11,6 +11,9 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
@@ -18,6 +21,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
 import io.sserelay.api.CorsSpec;
 import io.sserelay.api.JwtSpec;
+import io.sserelay.api.MetricsSpec;
 import io.sserelay.api.PeerStatus;
 import io.sserelay.api.PublishAckSpec;
 import io.sserelay.api.PublishAuthSpec;
@@ -104,6 +108,47 @@ class SseRelayOperatorTest {
         assertThat(policy.getSpec().getIngress().get(0).getPorts().get(0).getPort().getIntVal()).isEqualTo(7070);
         assertThat(policy.getSpec().getIngress().get(0).getFrom().get(0).getPodSelector().getMatchLabels())
                 .isEqualTo(Map.of(RelayNames.RELAY_LABEL, "news"));
+    }
+
+    @Test
+    void theMetricsPortIsOffTheServiceAndOpenOnlyToWherePrometheusRuns() {
+        SseRelay relay = operator.create(relay("scraped", 2));
+        var container = awaitOwned(Deployment.class, "scraped", relay).getSpec().getTemplate().getSpec()
+                .getContainers().get(0);
+        assertThat(container.getPorts()).extracting(p -> p.getName() + "=" + p.getContainerPort())
+                .containsExactly("http=8080", "peer=7070", "admin=9090");
+        assertThat(env(container.getEnv(), "RELAY_ADMIN_PORT").getValue()).isEqualTo("9090");
+        assertThat(awaitOwned(Service.class, "scraped", relay).getSpec().getPorts())
+                .extracting(p -> p.getName() + "->" + p.getTargetPort().getStrVal()).containsExactly("http->http");
+        // By default: the pods of the namespace "monitoring".
+        NetworkPolicy policy = awaitOwned(NetworkPolicy.class, "scraped-relay", relay);
+        assertThat(admitted(policy, 9090)).singleElement().satisfies(peer -> assertThat(
+                peer.getNamespaceSelector().getMatchLabels()).isEqualTo(Map.of("kubernetes.io/metadata.name", "monitoring")));
+        assertThat(admitted(policy, 8080)).isEmpty(); // a rule with no peers: open to all
+
+        SseRelay current = operator.get(SseRelay.class, "scraped");
+        current.getSpec().setMetrics(new MetricsSpec());
+        current.getSpec().getMetrics().setAllowedFrom(List.of(new NetworkPolicyPeerBuilder().withNewPodSelector()
+                .addToMatchLabels("app.kubernetes.io/name", "prometheus").endPodSelector().build()));
+        operator.replace(current);
+        await().untilAsserted(() -> assertThat(admitted(operator.get(NetworkPolicy.class, "scraped-relay"), 9090))
+                .singleElement().satisfies(peer -> assertThat(peer.getPodSelector().getMatchLabels())
+                        .isEqualTo(Map.of("app.kubernetes.io/name", "prometheus"))));
+
+        // An empty list admits nobody: no rule for the port at all, since a rule without peers admits everyone.
+        current = operator.get(SseRelay.class, "scraped");
+        current.getSpec().getMetrics().setAllowedFrom(List.of());
+        operator.replace(current);
+        await().untilAsserted(() -> assertThat(operator.get(NetworkPolicy.class, "scraped-relay").getSpec()
+                .getIngress()).noneMatch(rule -> rule.getPorts().get(0).getPort().getIntVal() == 9090));
+    }
+
+    /** The peers admitted to {@code port}, which has exactly one rule. */
+    private static List<NetworkPolicyPeer> admitted(NetworkPolicy policy, int port) {
+        List<NetworkPolicyIngressRule> rules = policy.getSpec().getIngress().stream()
+                .filter(rule -> rule.getPorts().get(0).getPort().getIntVal() == port).toList();
+        assertThat(rules).as("rules for port " + port).hasSize(1);
+        return rules.get(0).getFrom();
     }
 
     @Test
@@ -290,6 +335,10 @@ class SseRelayOperatorTest {
         buffer.getSpec().setMaxEventBytes(1048576);
         buffer.getSpec().setSubscriberBufferBytes(65536);
         assertRejected(buffer, "subscriberBufferBytes must be at least maxEventBytes");
+        SseRelay emptyScraper = relay("scraper", 1);
+        emptyScraper.getSpec().setMetrics(new MetricsSpec());
+        emptyScraper.getSpec().getMetrics().setAllowedFrom(List.of(new NetworkPolicyPeer()));
+        assertRejected(emptyScraper, "each entry of allowedFrom needs a podSelector, a namespaceSelector or an ipBlock");
         assertRejected(relay("Not_A_Name", 1), "metadata.name");
         assertRejected(relay("a-name-that-is-far-too-long-to-fit-in-pod-names-abcdef", 1),
                 "the name must be at most 45 characters");

@@ -4,8 +4,10 @@ import io.sserelay.relay.auth.JwtAuthenticator;
 import io.sserelay.relay.auth.StaticToken;
 import io.sserelay.relay.config.RelayConfig;
 import io.sserelay.relay.http.AccessControl;
+import io.sserelay.relay.http.AdminRouter;
 import io.sserelay.relay.http.ConnectionLimits;
 import io.sserelay.relay.http.CorsHandler;
+import io.sserelay.relay.http.OperationalEndpoints;
 import io.sserelay.relay.http.PublishHandler;
 import io.sserelay.relay.http.RelayServer;
 import io.sserelay.relay.http.RelayRouter;
@@ -69,6 +71,9 @@ public final class Relay {
      */
     static final double IDEMPOTENCY_HEAP_SHARE = 0.01;
     static final int MAX_IDEMPOTENCY_KEYS = 100_000;
+
+    /** Connections the admin port holds at most: scrapers and probes. */
+    static final int ADMIN_MAX_CONNECTIONS = 64;
 
     /** The largest request head (request line and headers); larger ones get 400 malformed_request. */
     public static final int MAX_REQUEST_HEAD_BYTES = 64 * 1024;
@@ -142,14 +147,15 @@ public final class Relay {
         PublishHandler publish = new PublishHandler(hub, access, config.publish(), config.requestTimeout(),
                 config.publishMaxPendingBytes(), gate, keys, metrics);
         metrics.bindPublishBudget(publish::pendingBytes, publish.pendingBudget());
+        OperationalEndpoints operational = new OperationalEndpoints(metrics,
+                () -> !draining && (!config.clustered() || peerSource.ready()),
+                () -> hub.responsive(LIVENESS_LOCK_TIMEOUT));
         RelayRouter router = new RelayRouter(
                 new SubscribeHandler(hub, writers, access, connectionLimits, config.maxStreamsPerConnection(),
                         config.sse().shutdownRetry(), config.history().maxAge(),
                         config.subscribeJwt() && config.jwt().endStreamAtExpiry()),
                 publish,
-                metrics,
-                () -> !draining && (!config.clustered() || peerSource.ready()),
-                () -> hub.responsive(LIVENESS_LOCK_TIMEOUT));
+                operational);
         OptionMap serverOptions = OptionMap.builder()
                 .set(UndertowOptions.ENABLE_HTTP2, false)
                 // A subscriber's request head stays on the heap while it streams; Undertow's
@@ -170,6 +176,10 @@ public final class Relay {
                 new CorsHandler(config.corsAllowedOrigins(), config.jwt() != null && config.jwt().cookie() != null,
                         new HttpContinueReadHandler(router)),
                 config.maxConnections()));
+        // Nobody but Prometheus and probes comes here; a few connections are plenty, and a client
+        // that opens many cannot take the relay's descriptors from subscribers.
+        listeners.add(new RelayServer.Listener(config.bindAddress(), config.adminPort(),
+                new AdminRouter(operational), ADMIN_MAX_CONNECTIONS));
         if (mesh != null) {
             listeners.add(new RelayServer.Listener(config.bindAddress(), config.peerPort(),
                     new PeerHandler(hub, writers, mesh, config.peerToken(), gate)));
@@ -194,7 +204,7 @@ public final class Relay {
         }
         long period = Math.max(100, Math.min(1000, config.history().maxAge().toMillis() / 10));
         sweeper.scheduleAtFixedRate(this::sweep, period, period, TimeUnit.MILLISECONDS);
-        LOG.info("relay {} listening on {} ({})", hub.origin(), address(), config);
+        LOG.info("relay {} listening on {}, metrics on {} ({})", hub.origin(), address(), adminAddress(), config);
         return this;
     }
 
@@ -203,9 +213,14 @@ public final class Relay {
         return server.address(0);
     }
 
+    /** The address of the admin listener ({@code /metrics}), with the real port when 0 was configured. */
+    public InetSocketAddress adminAddress() {
+        return server.address(1);
+    }
+
     /** The address of the peer listener, or null when the relay is not clustered. */
     public InetSocketAddress peerListenerAddress() {
-        return mesh == null ? null : server.address(1);
+        return mesh == null ? null : server.address(2);
     }
 
     /** How peers reach this relay, or null when it is not clustered. */

@@ -87,6 +87,8 @@ public final class RelayMain {
         out.append("  subscribe: curl -N ").append(base).append("/streams/demo\n");
         out.append("  publish:   curl ").append(auth).append("-d 'hello' ").append(base).append("/streams/demo\n");
         out.append("  watch:     open ").append(base).append("/?stream=demo in a browser\n");
+        out.append("  metrics:   curl http://").append(host).append(':').append(relay.adminAddress().getPort())
+                .append("/metrics (the admin port)\n");
         out.append("Ctrl-C stops the relay gracefully.\n");
         System.out.println(out);
     }

@@ -136,7 +136,7 @@ class BrowserResumeTest {
     }
 
     private static double metric(RelayProcess relay, String sample) {
-        String body = TestRelay.send(HttpRequest.newBuilder(URI.create(relay.url("/metrics"))).GET().build()).body();
+        String body = TestRelay.send(HttpRequest.newBuilder(URI.create(relay.adminUrl("/metrics"))).GET().build()).body();
         return Metrics.value(body, sample);
     }
 }

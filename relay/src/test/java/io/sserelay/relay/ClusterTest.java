@@ -290,7 +290,7 @@ class ClusterTest {
             await().until(() -> relay0.relay().mesh().connectedLinks() == 1 && relay0.relay().mesh().followerCount() == 1);
             assertThat(relay0.relay().mesh().peers()).doesNotContain(removed);
             assertThat(relay0.metric("sserelay_peer_link_up{peer=\"" + cluster.peerAddress(1) + "\"}")).isEqualTo(1);
-            assertThat(relay0.get("/metrics", Map.of()).body()).doesNotContain(removedLink);
+            assertThat(relay0.metrics()).doesNotContain(removedLink);
             assertThat(relay0.metric("sserelay_peer_followers")).isEqualTo(1);
             // Relay 2 still lists relay 0, but relay 0 refuses to be followed by it.
             await().until(() -> cluster.relay(2).relay().mesh().connectedLinks() == 1);
@@ -373,7 +373,7 @@ class ClusterTest {
     }
 
     private static double rejected(TestRelay relay, String reason) {
-        String exposition = relay.get("/metrics", Map.of()).body();
+        String exposition = relay.metrics();
         String sample = "sserelay_peer_frames_rejected_total{reason=\"" + reason + "\"}";
         return exposition.contains(sample) ? io.sserelay.relay.support.Metrics.value(exposition, sample) : 0;
     }

@@ -394,7 +394,7 @@ class MemoryBoundsTest {
 
     private static String metricsText(RelayProcess relay) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(relay.url("/metrics")))
+            return HTTP.send(HttpRequest.newBuilder(URI.create(relay.adminUrl("/metrics")))
                     .timeout(TestRelay.ANSWER_TIMEOUT).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException e) {

@@ -219,7 +219,7 @@ class PublishSubscribeTest {
         HttpResponse<String> page = relay.get("/", Map.of());
         assertThat(page.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
         assertThat(page.body()).contains("<title>SSE relay</title>", "fetch('/streams/'");
-        String metrics = relay.get("/metrics", Map.of()).body();
+        String metrics = relay.metrics();
         assertThat(metrics).contains("sserelay_connections ", "sserelay_events_published_total ",
                 "sserelay_events_delivered_total ", "sserelay_bytes_written_total ",
                 "sserelay_subscribers_disconnected_total{reason=\"backlog\"} ",

@@ -212,7 +212,7 @@ class SlowClientTest {
     }
 
     private static double metric(HttpClient http, RelayProcess relay, String sample) throws Exception {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(relay.url("/metrics")))
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(relay.adminUrl("/metrics")))
                 .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
         return Metrics.value(response.body(), sample);
     }

@@ -91,6 +91,7 @@ class SseRelayStatusPeersTest {
         Map<String, String> env = new HashMap<>();
         env.put("RELAY_BIND_ADDRESS", address);
         env.put("RELAY_HTTP_PORT", "0");
+        env.put("RELAY_ADMIN_PORT", "0");
         env.put("RELAY_PEER_PORT", Integer.toString(PEER_PORT));
         env.put("RELAY_PEER_TOKEN", TestCluster.PEER_TOKEN);
         env.put("RELAY_PUBLISH_TOKEN", TestRelay.TOKEN);

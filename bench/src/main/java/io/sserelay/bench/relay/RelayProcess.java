@@ -34,6 +34,8 @@ public final class RelayProcess implements AutoCloseable {
      */
     public static final List<String> JVM_OPTIONS = List.of("-Xms768m", "-Xmx768m", "-XX:MaxGCPauseMillis=20");
 
+    /** Where each benchmarked relay serves its metrics, on its own address. */
+    static final int ADMIN_PORT = 9090;
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     /**
      * How long a benchmark's request to a relay waits for its answer: a relay that stops
@@ -61,9 +63,11 @@ public final class RelayProcess implements AutoCloseable {
     /** Starts a relay with the given JVM options and waits until it is ready. */
     public static RelayProcess start(String name, Path jar, String bindAddress, int port, Map<String, String> env,
                                      Path logDirectory, List<String> jvmOptions) {
-        if (listening(new InetSocketAddress(bindAddress, port))) {
-            throw new IllegalStateException("something already listens on " + bindAddress + ":" + port
-                    + "; is an earlier benchmark still running?");
+        for (int taken : new int[] {port, ADMIN_PORT}) {
+            if (listening(new InetSocketAddress(bindAddress, taken))) {
+                throw new IllegalStateException("something already listens on " + bindAddress + ":" + taken
+                        + "; is an earlier benchmark still running?");
+            }
         }
         try {
             Files.createDirectories(logDirectory);
@@ -80,6 +84,7 @@ public final class RelayProcess implements AutoCloseable {
             builder.environment().keySet().removeIf(key -> key.startsWith("RELAY_"));
             builder.environment().put("RELAY_BIND_ADDRESS", bindAddress);
             builder.environment().put("RELAY_HTTP_PORT", Integer.toString(port));
+            builder.environment().put("RELAY_ADMIN_PORT", Integer.toString(ADMIN_PORT));
             builder.environment().putAll(env);
             RelayProcess relay = new RelayProcess(name, builder.start(), new InetSocketAddress(bindAddress, port));
             try {
@@ -136,7 +141,7 @@ public final class RelayProcess implements AutoCloseable {
     /** The relay's Prometheus exposition. */
     public String metrics() {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/metrics")).timeout(ANSWER_TIMEOUT).build(),
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://" + address.getHostString() + ":" + ADMIN_PORT + "/metrics")).timeout(ANSWER_TIMEOUT).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the metrics of " + name, e);

@@ -131,7 +131,7 @@ public final class PeerSetUpdate implements Scenario {
         Pod victim = pods.get(round % pods.size());
         String oldIp = victim.getStatus().getPodIP();
         List<String> survivors = pods.stream().filter(p -> p != victim)
-                .map(p -> "http://" + p.getStatus().getPodIP() + ":8080").toList();
+                .map(p -> "http://" + p.getStatus().getPodIP() + ":" + RelayNames.ADMIN_PORT).toList();
         List<String> before = pods.stream().map(p -> p.getMetadata().getName()).toList();
         // The simulated nodes hand a freed IP to the next pod; a finalizer keeps the old pod, and
         // so its IP, until the round is over, so that the replacement gets another address.

@@ -126,6 +126,7 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .withImagePullPolicy(spec.getImagePullPolicy() == null ? null : spec.getImagePullPolicy().name())
                 .addNewPort().withName("http").withContainerPort(RelayNames.HTTP_PORT).withProtocol("TCP").endPort()
                 .addNewPort().withName("peer").withContainerPort(RelayNames.PEER_PORT).withProtocol("TCP").endPort()
+                .addNewPort().withName("admin").withContainerPort(RelayNames.ADMIN_PORT).withProtocol("TCP").endPort()
                 .withEnv(RelayEnvironment.of(relay))
                 .withResources(spec.getResources())
                 .withNewReadinessProbe()

@@ -38,6 +38,7 @@ final class RelayEnvironment {
         env.add(value("RELAY_BIND_ADDRESS", "0.0.0.0"));
         env.add(value("RELAY_HTTP_PORT", Integer.toString(RelayNames.HTTP_PORT)));
         env.add(value("RELAY_PEER_PORT", Integer.toString(RelayNames.PEER_PORT)));
+        env.add(value("RELAY_ADMIN_PORT", Integer.toString(RelayNames.ADMIN_PORT)));
         // Kubernetes expands $(POD_IP) from the variable defined above.
         env.add(value("RELAY_ADVERTISE_ADDRESS", "$(POD_IP)"));
         env.add(secret("RELAY_PEER_TOKEN", RelayNames.peerTokenSecret(relay), GeneratedTokenSecretDependent.KEY));

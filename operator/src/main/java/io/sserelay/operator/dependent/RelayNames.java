@@ -19,6 +19,8 @@ public final class RelayNames {
     public static final String MANAGED_SELECTOR = MANAGED_BY_LABEL + "=" + MANAGED_BY;
     public static final int HTTP_PORT = 8080;
     public static final int PEER_PORT = 7070;
+    /** The relay's admin port: {@code /metrics} and health; not on the Service. */
+    public static final int ADMIN_PORT = 9090;
 
     private RelayNames() {
     }

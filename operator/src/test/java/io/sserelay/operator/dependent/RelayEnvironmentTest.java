@@ -24,7 +24,8 @@ class RelayEnvironmentTest {
     void aDefaultRelayGetsItsIdentityPortsAndGeneratedTokensAndNothingElse() {
         Map<String, EnvVar> env = env(relay());
         assertThat(env.keySet()).containsExactlyInAnyOrder("POD_NAME", "POD_NAMESPACE", "POD_IP", "RELAY_SSERELAY_NAME", "RELAY_SSERELAY_NAMESPACE",
-                "RELAY_BIND_ADDRESS", "RELAY_HTTP_PORT", "RELAY_PEER_PORT", "RELAY_ADVERTISE_ADDRESS", "RELAY_PEER_TOKEN",
+                "RELAY_BIND_ADDRESS", "RELAY_HTTP_PORT", "RELAY_PEER_PORT", "RELAY_ADMIN_PORT", "RELAY_ADVERTISE_ADDRESS",
+                "RELAY_PEER_TOKEN",
                 "RELAY_PUBLISH_TOKEN");
         assertThat(env.get("RELAY_PUBLISH_TOKEN").getValueFrom().getSecretKeyRef().getName()).isEqualTo("news-publish-token");
         assertThat(env.get("RELAY_PEER_TOKEN").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("token");

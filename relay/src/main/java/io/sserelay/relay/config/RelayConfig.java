@@ -22,6 +22,8 @@ import java.util.regex.Pattern;
  * environment variables (the container contract the operator fills in). Every variable is
  * optional; {@code docs/relay.md} lists them with their defaults and limits.
  *
+ * @param adminPort             the port of {@code /metrics} (and the health endpoints), which the
+ *                              public Service does not expose
  * @param publishToken          the token publishers present; generated when not configured
  * @param publishTokenGenerated true when no token was configured and one was made up
  * @param subscribeToken        the token subscribers present, or null when subscribing is open
@@ -53,6 +55,7 @@ import java.util.regex.Pattern;
 public record RelayConfig(
         String bindAddress,
         int httpPort,
+        int adminPort,
         HistoryLimits history,
         SseSettings sse,
         PublishLimits publish,
@@ -136,6 +139,7 @@ public record RelayConfig(
             }
         }
         int httpPort = in.integer("RELAY_HTTP_PORT", 8080, 0, 65535);
+        int adminPort = in.integer("RELAY_ADMIN_PORT", 9090, 0, 65535);
 
         HistoryLimits history = new HistoryLimits(
                 in.integer("RELAY_HISTORY_MAX_EVENTS", 1000, 0, 1_000_000),
@@ -302,8 +306,17 @@ public record RelayConfig(
         int ioThreads = in.integer("RELAY_IO_THREADS", Math.max(2, cores), 1, 256);
         int workerThreads = in.integer("RELAY_WORKER_THREADS", Math.max(8, ioThreads * 4), 1, 1024);
 
+        if (adminPort != 0 && (adminPort == httpPort || peerToken != null && adminPort == peerPort)) {
+            in.problem("RELAY_ADMIN_PORT", Integer.toString(adminPort), "is also the "
+                    + (adminPort == httpPort ? "public port (RELAY_HTTP_PORT)" : "peer port (RELAY_PEER_PORT)")
+                    + ": the admin port must be a port of its own, which the public Service does not expose");
+        }
+        if (httpPort != 0 && peerToken != null && httpPort == peerPort) {
+            in.problem("RELAY_PEER_PORT", Integer.toString(peerPort), "is also the public port (RELAY_HTTP_PORT)");
+        }
+
         in.throwIfProblems();
-        return new RelayConfig(bindAddress, httpPort, history, sse, publish, maxStreams, publishToken, generated,
+        return new RelayConfig(bindAddress, httpPort, adminPort, history, sse, publish, maxStreams, publishToken, generated,
                 publishAuthDisabled, subscribeAuth.equals("token") ? subscribeToken : null, peerPort, peerToken,
                 List.copyOf(peers), advertise, sseRelayNamespace, sseRelayName, List.copyOf(origins),
                 shutdownDelay, drainTimeout, requestTimeout, ioThreads, workerThreads, connectionsMaxBytes,
@@ -358,7 +371,7 @@ public record RelayConfig(
     @Override
     public String toString() {
         // Never print tokens.
-        return "RelayConfig[bind=" + bindAddress + ":" + httpPort + ", history=" + history + ", sse=" + sse
+        return "RelayConfig[bind=" + bindAddress + ":" + httpPort + ", admin port " + adminPort + ", history=" + history + ", sse=" + sse
                 + ", publish=" + publish + ", maxStreamsPerConnection=" + maxStreamsPerConnection
                 + ", publishAuth=" + (publishAuthDisabled ? "disabled" : publishJwt ? "jwt" : "token")
                 + ", subscribeAuth=" + (subscribeJwt ? "jwt" : subscribeToken == null ? "none" : "token")

@@ -25,11 +25,13 @@ import static org.awaitility.Awaitility.await;
 public final class RelayProcess implements AutoCloseable {
 
     private static final Pattern UP = Pattern.compile("is up at http://127\\.0\\.0\\.1:(\\d+)");
+    private static final Pattern ADMIN = Pattern.compile("metrics: +curl http://127\\.0\\.0\\.1:(\\d+)/metrics");
 
     private final Process process;
     private final List<String> output = new CopyOnWriteArrayList<>();
     private final Thread reader;
     private volatile int port;
+    private volatile int adminPort;
 
     private RelayProcess(Process process) {
         this.process = process;
@@ -52,14 +54,15 @@ public final class RelayProcess implements AutoCloseable {
         Map<String, String> all = new HashMap<>();
         all.put("RELAY_BIND_ADDRESS", "127.0.0.1");
         all.put("RELAY_HTTP_PORT", "0");
+        all.put("RELAY_ADMIN_PORT", "0");
         all.put("RELAY_PUBLISH_TOKEN", TestRelay.TOKEN);
         all.putAll(env);
         all.values().removeIf(value -> value == null); // a null value unsets a default
         builder.environment().putAll(all);
         try {
             RelayProcess relay = new RelayProcess(builder.start());
-            await().atMost(Duration.ofSeconds(30)).until(() -> relay.port != 0 || !relay.process.isAlive());
-            if (relay.port == 0) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> relay.adminPort != 0 || !relay.process.isAlive());
+            if (relay.adminPort == 0) {
                 throw new IllegalStateException("relay process exited during start:\n" + relay.output());
             }
             return relay;
@@ -74,6 +77,11 @@ public final class RelayProcess implements AutoCloseable {
 
     public String url(String path) {
         return "http://127.0.0.1:" + port + path;
+    }
+
+    /** A URL on the admin port, where {@code /metrics} is. */
+    public String adminUrl(String path) {
+        return "http://127.0.0.1:" + adminPort + path;
     }
 
     /**
@@ -133,6 +141,10 @@ public final class RelayProcess implements AutoCloseable {
                 Matcher up = UP.matcher(line);
                 if (port == 0 && up.find()) {
                     port = Integer.parseInt(up.group(1));
+                }
+                Matcher admin = ADMIN.matcher(line);
+                if (adminPort == 0 && admin.find()) {
+                    adminPort = Integer.parseInt(admin.group(1));
                 }
             }
         } catch (IOException ignored) {

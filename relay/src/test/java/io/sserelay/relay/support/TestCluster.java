@@ -115,6 +115,7 @@ public final class TestCluster implements AutoCloseable {
         Map<String, String> all = new HashMap<>();
         all.put("RELAY_BIND_ADDRESS", "127.0.0." + (11 + i));
         all.put("RELAY_HTTP_PORT", "0");
+        all.put("RELAY_ADMIN_PORT", "0");
         all.put("RELAY_PEER_PORT", "0");
         all.put("RELAY_PEER_TOKEN", PEER_TOKEN);
         all.put("RELAY_PUBLISH_TOKEN", TestRelay.TOKEN);

@@ -25,10 +25,12 @@ public final class TestRelay implements AutoCloseable {
 
     private final Relay relay;
     private final String base;
+    private final String adminBase;
 
     private TestRelay(Relay relay) {
         this.relay = relay;
         this.base = "http://" + relay.address().getHostString() + ":" + relay.address().getPort();
+        this.adminBase = "http://" + relay.adminAddress().getHostString() + ":" + relay.adminAddress().getPort();
     }
 
     /** Test helpers around a relay started elsewhere. */
@@ -41,6 +43,7 @@ public final class TestRelay implements AutoCloseable {
         Map<String, String> all = new HashMap<>();
         all.put("RELAY_BIND_ADDRESS", "127.0.0.1");
         all.put("RELAY_HTTP_PORT", "0");
+        all.put("RELAY_ADMIN_PORT", "0");
         all.put("RELAY_PUBLISH_TOKEN", TOKEN);
         all.put("RELAY_DRAIN_TIMEOUT", "2s");
         all.putAll(env);
@@ -58,6 +61,16 @@ public final class TestRelay implements AutoCloseable {
 
     public String url(String path) {
         return base + path;
+    }
+
+    /** A URL on the admin port, where {@code /metrics} is. */
+    public String adminUrl(String path) {
+        return adminBase + path;
+    }
+
+    /** The relay's Prometheus exposition, from its admin port. */
+    public String metrics() {
+        return send(HttpRequest.newBuilder(URI.create(adminUrl("/metrics"))).GET().build()).body();
     }
 
     public SseClient subscribe(String path) {
@@ -113,7 +126,7 @@ public final class TestRelay implements AutoCloseable {
 
     /** The value of one Prometheus sample, e.g. {@code sserelay_connections}. */
     public double metric(String sample) {
-        return Metrics.value(get("/metrics", Map.of()).body(), sample);
+        return Metrics.value(metrics(), sample);
     }
 
     /**
