@@ -4,6 +4,7 @@ import io.sserelay.bench.report.Machine;
 import io.sserelay.bench.report.Reports;
 import io.sserelay.bench.scenario.BenchContext;
 import io.sserelay.bench.scenario.ClusterLatency;
+import io.sserelay.bench.scenario.ContainerMemory;
 import io.sserelay.bench.scenario.HistoryMemory;
 import io.sserelay.bench.scenario.IdSize;
 import io.sserelay.bench.scenario.IdleConnectionMemory;
@@ -30,7 +31,7 @@ import java.util.Map;
  */
 public final class BenchMain {
 
-    private static final String USAGE = "usage: BenchMain [--out DIR] [--scale 0.01..1] [--relay-jar JAR] [S1 .. S6]";
+    private static final String USAGE = "usage: BenchMain [--out DIR] [--scale 0.01..1] [--relay-jar JAR] [S1 .. S8]";
 
     private BenchMain() {
     }
@@ -100,7 +101,7 @@ public final class BenchMain {
         Map<String, Scenario> all = new LinkedHashMap<>();
         for (Scenario s : List.of(new FanOutThroughput(), new ClusterLatency(), new IdleConnectionMemory(),
                 new ReconnectStorm(), new PeerSetUpdate(Path.of("crds", "sserelays.sserelay.io-v1.yml")),
-                new HistoryMemory(), new IdSize())) {
+                new HistoryMemory(), new IdSize(), new ContainerMemory(Path.of("relay", "jvm.options")))) {
             all.put(s.id(), s);
         }
         return all;

@@ -3,7 +3,9 @@ package io.sserelay.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 
 import java.util.List;
 import java.util.Map;
@@ -30,6 +32,12 @@ public class PodOverrides {
 
     @JsonPropertyDescription("The pods' PriorityClass.")
     private String priorityClassName;
+
+    @JsonPropertyDescription("How the pods spread over the cluster. Not set: at most one more relay pod on any node,"
+            + " and in any zone, than on another, where the scheduler can (ScheduleAnyway). Set, it replaces that"
+            + " (an empty list spreads nothing); select the pods by the label sserelay.io/relay: <name>.")
+    @Size(max = 8)
+    private List<TopologySpreadConstraint> topologySpreadConstraints;
 
     public Map<String, String> getLabels() {
         return labels;
@@ -77,5 +85,13 @@ public class PodOverrides {
 
     public void setPriorityClassName(String priorityClassName) {
         this.priorityClassName = priorityClassName;
+    }
+
+    public List<TopologySpreadConstraint> getTopologySpreadConstraints() {
+        return topologySpreadConstraints;
+    }
+
+    public void setTopologySpreadConstraints(List<TopologySpreadConstraint> topologySpreadConstraints) {
+        this.topologySpreadConstraints = topologySpreadConstraints;
     }
 }

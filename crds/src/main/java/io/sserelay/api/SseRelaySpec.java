@@ -41,7 +41,9 @@ public class SseRelaySpec {
     @JsonPropertyDescription("When the kubelet pulls the image.")
     private PullPolicy imagePullPolicy;
 
-    @JsonPropertyDescription("CPU and memory for each relay container.")
+    @JsonPropertyDescription("CPU and memory for each relay container; the JVM's heap is half the memory limit."
+            + " Not set: 320Mi memory requested and as the limit, 500m CPU requested and a limit of 2. A memory request"
+            + " or limit given alone stands for both; CPU is taken as given.")
     private ResourceRequirements resources;
 
     @JsonPropertyDescription("How much history each relay keeps so that subscribers can resume.")

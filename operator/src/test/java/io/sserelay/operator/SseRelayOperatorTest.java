@@ -5,6 +5,8 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
@@ -21,6 +23,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
 import io.sserelay.api.CorsSpec;
 import io.sserelay.api.JwtSpec;
+import io.sserelay.api.PodOverrides;
 import io.sserelay.api.MetricsSpec;
 import io.sserelay.api.PeerStatus;
 import io.sserelay.api.PublishAckSpec;
@@ -80,6 +83,15 @@ class SseRelayOperatorTest {
         assertThat(container.getImage()).isEqualTo(IMAGE);
         assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
         assertThat(container.getLifecycle().getPreStop().getSleep().getSeconds()).isEqualTo(5);
+        assertThat(container.getResources().getLimits()).containsEntry("memory", new Quantity("320Mi"))
+                .containsEntry("cpu", new Quantity("2"));
+        assertThat(container.getResources().getRequests()).containsEntry("memory", new Quantity("320Mi"))
+                .containsEntry("cpu", new Quantity("500m"));
+        assertThat(env(container.getEnv(), "JDK_JAVA_OPTIONS").getValue()).isEqualTo("-XX:ActiveProcessorCount=2");
+        assertThat(pod.getTopologySpreadConstraints()).extracting(c -> c.getTopologyKey() + "/" + c.getMaxSkew()
+                + "/" + c.getWhenUnsatisfiable() + "/" + c.getLabelSelector().getMatchLabels() + "/" + c.getMatchLabelKeys())
+                .containsExactly("kubernetes.io/hostname/1/ScheduleAnyway/{sserelay.io/relay=news}/[pod-template-hash]",
+                        "topology.kubernetes.io/zone/1/ScheduleAnyway/{sserelay.io/relay=news}/[pod-template-hash]");
         assertThat(env(container.getEnv(), "RELAY_ADVERTISE_ADDRESS").getValue()).isEqualTo("$(POD_IP)");
         assertThat(env(container.getEnv(), "POD_IP").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("status.podIP");
         assertThat(env(container.getEnv(), "RELAY_PEER_TOKEN").getValueFrom().getSecretKeyRef().getName())
@@ -160,6 +172,23 @@ class SseRelayOperatorTest {
         await().until(() -> "5s".equals(env(deployment("edits").getSpec().getTemplate().getSpec().getContainers().get(0)
                 .getEnv(), "RELAY_HEARTBEAT") == null ? null : env(deployment("edits").getSpec().getTemplate().getSpec()
                 .getContainers().get(0).getEnv(), "RELAY_HEARTBEAT").getValue()));
+
+        // Resources and spread given in the spec replace the defaults.
+        SseRelay sized = operator.get(SseRelay.class, "edits");
+        sized.getSpec().setResources(new ResourceRequirementsBuilder().addToRequests("cpu", new Quantity("3"))
+                .addToLimits("memory", new Quantity("1Gi")).build());
+        sized.getSpec().setPod(new PodOverrides());
+        sized.getSpec().getPod().setTopologySpreadConstraints(List.of());
+        operator.replace(sized);
+        await().untilAsserted(() -> {
+            var pod = deployment("edits").getSpec().getTemplate().getSpec();
+            assertThat(pod.getTopologySpreadConstraints()).isEmpty();
+            assertThat(pod.getContainers().get(0).getResources().getRequests())
+                    .containsEntry("memory", new Quantity("1Gi")).containsEntry("cpu", new Quantity("3"));
+            assertThat(pod.getContainers().get(0).getResources().getLimits()).doesNotContainKey("cpu");
+            assertThat(env(pod.getContainers().get(0).getEnv(), "JDK_JAVA_OPTIONS").getValue())
+                    .isEqualTo("-XX:ActiveProcessorCount=3");
+        });
 
         Deployment edited = deployment("edits");
         edited.getSpec().setReplicas(7);

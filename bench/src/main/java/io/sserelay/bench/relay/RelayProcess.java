@@ -122,6 +122,11 @@ public final class RelayProcess implements AutoCloseable {
         return "http://" + address.getHostString() + ":" + address.getPort();
     }
 
+    /** The base URL of the relay's admin port, where its metrics are. */
+    public String adminUrl() {
+        return "http://" + address.getHostString() + ":" + ADMIN_PORT;
+    }
+
     public long pid() {
         return process.pid();
     }
@@ -141,7 +146,7 @@ public final class RelayProcess implements AutoCloseable {
     /** The relay's Prometheus exposition. */
     public String metrics() {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create("http://" + address.getHostString() + ":" + ADMIN_PORT + "/metrics")).timeout(ANSWER_TIMEOUT).build(),
+            return HTTP.send(HttpRequest.newBuilder(URI.create(adminUrl() + "/metrics")).timeout(ANSWER_TIMEOUT).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the metrics of " + name, e);

@@ -100,7 +100,7 @@ public final class ClusterLatency implements Scenario {
                         Map.of("RELAY_PEERS", peers, "RELAY_PEER_TOKEN", BenchContext.PEER_TOKEN, "RELAY_PUBLISH_ACK", mode)));
             }
             Await.until("the relays to follow each other", Duration.ofSeconds(60),
-                    () -> relays.stream().allMatch(r -> RelayHttp.meshedWith(r.url(), RELAYS - 1)));
+                    () -> relays.stream().allMatch(r -> RelayHttp.meshedWith(r.adminUrl(), RELAYS - 1)));
             List<InetSocketAddress> addresses = relays.stream().map(RelayProcess::address).toList();
             warmUp(addresses);
 

@@ -62,7 +62,7 @@ public final class FanOutThroughput implements Scenario {
              SseLoadClient client = context.loadClient(2)) {
             InetSocketAddress address = relay.address();
             for (int count : sweep) {
-                double perSecond = maxThroughput(client, address, count, sweepTime);
+                double perSecond = maxThroughput(client, address, count, sweepTime, WINDOW);
                 throughput.add(new double[] {count, perSecond});
                 sweepFigures.add(Figure.info("max deliveries/s, " + Format.number(count) + " subscribers", perSecond, "/s"));
             }
@@ -156,14 +156,14 @@ public final class FanOutThroughput implements Scenario {
         return lastArrival;
     }
 
-    /** Deliveries per second with {@code count} subscribers and a windowed publisher. */
-    private static double maxThroughput(SseLoadClient client, InetSocketAddress relay, int count, Duration time)
+    /** Deliveries per second with {@code count} subscribers and a publisher that keeps {@code window} events out. */
+    static double maxThroughput(SseLoadClient client, InetSocketAddress relay, int count, Duration time, int window)
             throws InterruptedException {
         String stream = "sweep-" + count;
         SubscriberGroup group = SubscriberGroup.open(client, count, relay, "/streams/" + stream)
                 .awaitOpen(Duration.ofSeconds(60));
         try (WindowedPublisher publisher = new WindowedPublisher(relay, BenchContext.PUBLISH_TOKEN, stream,
-                BenchContext.EVENT_BYTES, BATCH, WINDOW, count)) {
+                BenchContext.EVENT_BYTES, BATCH, window, count)) {
             client.observeDeliveries(publisher::delivered);
             publisher.start();
             Thread.sleep(1_000); // warm-up

@@ -1,8 +1,13 @@
 package io.sserelay.operator.dependent;
 
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.PodSpecBuilder;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
@@ -30,6 +35,8 @@ import java.util.TreeMap;
  * configuration in their environment, probes on its health endpoints, and a short
  * {@code preStop} pause so that Services stop sending new connections before the relay drains.
  * Rolling updates add a pod before removing one, so subscribers always have somewhere to go.
+ * The pods are sized ({@link RelayResources}) and spread over nodes and zones
+ * ({@link #defaultSpread}) unless the spec says otherwise.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = RelayNames.MANAGED_SELECTOR))
 public class DeploymentDependent extends CRUDKubernetesDependentResource<Deployment, SseRelay> {
@@ -110,6 +117,13 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
         Map<String, String> podAnnotations = new HashMap<>(pod.getAnnotations() == null ? Map.of() : pod.getAnnotations());
         podAnnotations.put(TOKENS_ANNOTATION, tokensHash(relay, context));
 
+        ResourceRequirements resources = RelayResources.of(spec.getResources());
+        List<EnvVar> env = new ArrayList<>(RelayEnvironment.of(relay));
+        // The java launcher reads this; the image's own options (relay/jvm.options) size the heap
+        // from the memory limit. Without it a JVM under no CPU limit counts every core of the node.
+        env.add(new EnvVarBuilder().withName("JDK_JAVA_OPTIONS")
+                .withValue("-XX:ActiveProcessorCount=" + RelayResources.processors(resources)).build());
+
         PodSpecBuilder podSpec = new PodSpecBuilder()
                 .withServiceAccountName(RelayNames.relayIdentity(relay))
                 .withEnableServiceLinks(false)
@@ -118,6 +132,8 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .withTolerations(pod.getTolerations())
                 .withAffinity(pod.getAffinity())
                 .withPriorityClassName(pod.getPriorityClassName())
+                .withTopologySpreadConstraints(pod.getTopologySpreadConstraints() != null
+                        ? pod.getTopologySpreadConstraints() : defaultSpread(relay))
                 .withNewSecurityContext().withRunAsNonRoot(true)
                 .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
                 .addNewContainer()
@@ -127,8 +143,8 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .addNewPort().withName("http").withContainerPort(RelayNames.HTTP_PORT).withProtocol("TCP").endPort()
                 .addNewPort().withName("peer").withContainerPort(RelayNames.PEER_PORT).withProtocol("TCP").endPort()
                 .addNewPort().withName("admin").withContainerPort(RelayNames.ADMIN_PORT).withProtocol("TCP").endPort()
-                .withEnv(RelayEnvironment.of(relay))
-                .withResources(spec.getResources())
+                .withEnv(env)
+                .withResources(resources)
                 .withNewReadinessProbe()
                 .withNewHttpGet().withPath("/readyz").withPort(new IntOrString("http")).endHttpGet()
                 .withPeriodSeconds(5).withFailureThreshold(2)
@@ -138,7 +154,7 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .withInitialDelaySeconds(10).withPeriodSeconds(10).withFailureThreshold(3)
                 .endLivenessProbe()
                 .withNewLifecycle().withNewPreStop().withNewSleep(PRE_STOP_SECONDS).endPreStop().endLifecycle()
-                .withNewSecurityContext().withAllowPrivilegeEscalation(false)
+                .withNewSecurityContext().withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true)
                 .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
                 .endContainer();
 
@@ -158,6 +174,26 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .withSpec(podSpec.build())
                 .endTemplate()
                 .endSpec()
+                .build();
+    }
+
+    /**
+     * At most one relay pod more on any node, and in any zone, than on another, so that losing
+     * a node or a zone loses few subscribers' connections and the disruption budget protects
+     * something. Where the cluster cannot spread (one node, no zone labels, no room) the pods
+     * are scheduled all the same. Only the pods of one rollout are counted against each other.
+     */
+    static List<TopologySpreadConstraint> defaultSpread(SseRelay relay) {
+        return List.of(spread(relay, "kubernetes.io/hostname"), spread(relay, "topology.kubernetes.io/zone"));
+    }
+
+    private static TopologySpreadConstraint spread(SseRelay relay, String topologyKey) {
+        return new TopologySpreadConstraintBuilder()
+                .withTopologyKey(topologyKey)
+                .withMaxSkew(1)
+                .withWhenUnsatisfiable("ScheduleAnyway")
+                .withNewLabelSelector().withMatchLabels(RelayNames.selector(relay)).endLabelSelector()
+                .withMatchLabelKeys("pod-template-hash")
                 .build();
     }
 }

@@ -44,7 +44,7 @@ public final class RelayProcess implements AutoCloseable {
         return start(env, "256m");
     }
 
-    /** A relay with {@code maxHeap} ({@code -Xmx}) and the JVM flags the relay image uses. */
+    /** A relay with {@code maxHeap} ({@code -Xmx}), G1 with the pause goal the relay image sets, and exit on OutOfMemoryError. */
     public static RelayProcess start(Map<String, String> env, String maxHeap) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder builder = new ProcessBuilder(java, "-Xmx" + maxHeap, "-XX:+ExitOnOutOfMemoryError",
