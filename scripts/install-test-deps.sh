@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Java: Debian's headless Chromium for the
-# browser tests, and curl, which the demo's check (scripts/demo.sh --check) runs as printed.
-# Idempotent: does nothing when everything is already there.
+# browser tests, curl, which the demo's check (scripts/demo.sh --check) runs as printed, and
+# podman with runc and mmdebstrap, with which the end-to-end tests build and run the images
+# (scripts/build-images.sh). Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+containers=()
+command -v podman >/dev/null 2>&1 || containers+=(podman)
+command -v runc >/dev/null 2>&1 || containers+=(runc)
+command -v mmdebstrap >/dev/null 2>&1 || containers+=(mmdebstrap)
 
-if [ ${#missing[@]} -eq 0 ]; then
+if [ ${#missing[@]} -eq 0 ] && [ ${#containers[@]} -eq 0 ]; then
   exit 0
 fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-test-deps: need ${missing[*]} but apt-get is not available; install them yourself" >&2
+  echo "install-test-deps: need ${missing[*]} ${containers[*]} but apt-get is not available; install them yourself" >&2
   exit 1
 fi
 
@@ -22,7 +27,13 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo"
 fi
 
-echo "install-test-deps: installing ${missing[*]}" >&2
+echo "install-test-deps: installing ${missing[*]} ${containers[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ${#containers[@]} -gt 0 ]; then
+  # podman with what Debian recommends beside it (its network backend, catatonit, fuse-overlayfs).
+  $sudo apt-get install -y -qq "${containers[@]}" >/dev/null
+fi

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
 import io.javaoperatorsdk.operator.Operator;
 import io.sserelay.api.SseRelay;
 import io.sserelay.api.SseRelayStatus;
+import io.sserelay.operator.dependent.RelayNames;
 import io.sserelay.operator.reconciler.RelayDependentFactory;
 import io.sserelay.operator.reconciler.SseRelayReconciler;
 import io.sserelay.testplane.FullPlane;
@@ -23,9 +24,11 @@ import java.util.Objects;
 
 /**
  * The whole product on this machine, as the end-to-end tests and the demo run it: a
- * {@link FullPlane} with the SseRelay CRD installed, one namespace, the operator (in this JVM)
- * watching that namespace, a {@link RelayPodRunner} that runs a real relay for each relay pod,
- * and, on request, a {@link ServiceProxy} for a Service. Closing it stops everything it
+ * {@link FullPlane} with the SseRelay CRD installed, one namespace, the operator watching it, a
+ * {@link RelayPodRunner} that runs a real relay for each relay pod, and, on request, a
+ * {@link ServiceProxy} for a Service. The end-to-end tests run the images ({@link #fromImages});
+ * the demo ({@link #start}) runs the operator in this JVM and each relay in a JVM of its own,
+ * which starts in seconds and needs neither root nor podman. Closing it stops everything it
  * started, the last started first.
  *
  * <p>Not thread-safe: one thread starts, uses and closes it.
@@ -34,6 +37,8 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Never pulled: the runner runs the relay from this JVM's classpath. */
     private static final String RELAY_IMAGE = "sserelay/relay:local";
+    /** Where config/default installs the operator. */
+    public static final String OPERATOR_NAMESPACE = "sse-relay-system";
 
     private final Path repository;
     private final String namespace;
@@ -63,8 +68,44 @@ public final class LocalCluster implements AutoCloseable {
             operator.register(new SseRelayReconciler(), o -> o.settingNamespaces(namespace));
             cluster.started.add(operator::stop);
             operator.start();
-            cluster.relays = new RelayPodRunner(cluster.plane, namespace, relayLogs);
+            cluster.relays = new RelayPodRunner(cluster.plane, namespace, relayLogs, new JvmRuntime(),
+                    RelayNames.RELAY_LABEL);
             cluster.started.add(cluster.relays);
+            return cluster;
+        } catch (RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The product as it ships, on a {@link FullPlane}: the images built from this build's jars
+     * ({@link ContainerImages}), {@code kubectl apply -k config/default} as an administrator
+     * installs it, the operator's pod run from its image, and each relay pod from the relay image,
+     * all under podman ({@link PodmanRuntime}). The operator watches every namespace, as installed.
+     * Each pod's output goes to {@code logs}/&lt;pod&gt;.log.
+     */
+    public static LocalCluster fromImages(Path repository, String namespace, Path logs) {
+        Path repo = repository.toAbsolutePath().normalize();
+        ContainerImages.build(repo, logs.resolve("build-images.log"));
+        LocalCluster cluster = new LocalCluster(repo, namespace, FullPlane.start());
+        try {
+            cluster.plane.installCrd(repo.resolve("crds/sserelays.sserelay.io-v1.yml"));
+            cluster.plane.kubectl(repo, "apply", "-k", "config/default");
+            cluster.plane.client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace)
+                    .endMetadata().build()).create();
+            cluster.started.add(new RelayPodRunner(cluster.plane, OPERATOR_NAMESPACE, logs, new PodmanRuntime(),
+                    "app.kubernetes.io/name"));
+            cluster.relays = new RelayPodRunner(cluster.plane, namespace, logs, new PodmanRuntime(),
+                    RelayNames.RELAY_LABEL);
+            cluster.started.add(cluster.relays);
+            Awaitility.await("the operator's pods, run from its image, to be ready").atMost(Duration.ofMinutes(3))
+                    .pollInterval(Duration.ofMillis(500)).until(() -> {
+                        Deployment operator = cluster.plane.client().apps().deployments().inNamespace(OPERATOR_NAMESPACE)
+                                .withName("sse-relay-operator").get();
+                        return operator != null && operator.getStatus() != null
+                                && Objects.equals(operator.getStatus().getReadyReplicas(), operator.getSpec().getReplicas());
+                    });
             return cluster;
         } catch (RuntimeException e) {
             cluster.close();

@@ -8,8 +8,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sserelay.operator.dependent.RelayNames;
-import io.sserelay.relay.RelayMain;
 import io.sserelay.testplane.ControlPlane;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,42 +21,48 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The kubelet's part for relay pods on a plane whose nodes are simulated: for each relay pod
- * that is Running with an address, a real relay process ({@link RelayMain} in its own JVM)
- * bound to that address, with the environment its pod spec gives it (values, downward API,
- * Secret keys, {@code $(VAR)}) and a kubeconfig holding a token of the pod's ServiceAccount,
- * as a pod's mounted token would. A pod deleted gracefully gets SIGTERM; one deleted with a
- * grace period of 0, or {@link #kill killed}, gets SIGKILL. The pods' readiness follows their
- * readiness probe ({@link ReadinessProber}), so a relay is Ready only once it answers it. The
- * one deviation from a pod: the relay binds the pod's address instead of 0.0.0.0, as a
- * network namespace would make it.
+ * The kubelet's part for our pods on a plane whose nodes are simulated: for each pod that is
+ * Running with an address, its container run by a {@link ContainerRuntime}: from its image
+ * under podman, or the relay's main class in a JVM. Each gets the environment its pod spec
+ * gives it (values, downward API, Secret keys, {@code $(VAR)}) and its ServiceAccount's
+ * token. A pod deleted gracefully gets SIGTERM; one deleted with a grace period of 0, or
+ * {@link #kill killed}, gets SIGKILL. The pods' readiness follows their readiness probe
+ * ({@link ReadinessProber}), so a pod is Ready only once it answers it. The one deviation from a
+ * pod: the process binds the pod's address instead of 0.0.0.0, as a network namespace would
+ * make it.
  *
- * <p>Threads: fabric8's informer thread starts and stops the relay processes; the prober has
- * its own thread.
+ * <p>Threads: fabric8's informer thread starts and stops the containers; the prober has its own
+ * thread.
  */
 public final class RelayPodRunner implements AutoCloseable {
 
+    /** The operator's container in config/manager; it binds its health port instead of a relay's ports. */
+    private static final String OPERATOR_CONTAINER = "operator";
+    private static final Logger LOG = LoggerFactory.getLogger(RelayPodRunner.class);
     private static final Pattern VARIABLE = Pattern.compile("\\$\\(([A-Za-z_][A-Za-z0-9_]*)\\)");
 
     private final ControlPlane plane;
     private final KubernetesClient admin;
     private final Path directory;
+    private final ContainerRuntime runtime;
     private final Map<String, RunningRelay> relays = new ConcurrentHashMap<>();
     private final Map<String, Boolean> killed = new ConcurrentHashMap<>();
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor();
     private final ReadinessProber prober;
     private final SharedIndexInformer<Pod> informer;
 
-    /** A relay process and the address it serves on. */
-    public record RunningRelay(Process process, String ip) {
+    /** A pod's running container and the address it serves on. */
+    public record RunningRelay(ContainerRuntime.Running container, String ip) {
 
         /** The relay's public base URL, e.g. {@code http://127.0.1.3:8080}. */
         public String url() {
@@ -67,14 +75,20 @@ public final class RelayPodRunner implements AutoCloseable {
         }
     }
 
-    /** Runs the relay pods of {@code namespace}, their logs in a new temporary directory. */
+    /** Runs the relay pods of {@code namespace} in JVMs, their logs in a new temporary directory. */
     public RelayPodRunner(ControlPlane plane, String namespace) {
-        this(plane, namespace, temporaryDirectory());
+        this(plane, namespace, temporaryDirectory(), new JvmRuntime(), RelayNames.RELAY_LABEL);
     }
 
-    /** Runs the relay pods of {@code namespace}, writing each relay's output to {@code logDirectory}/&lt;pod&gt;.log. */
-    public RelayPodRunner(ControlPlane plane, String namespace, Path logDirectory) {
+    /**
+     * Runs the pods of {@code namespace} that carry the label {@code label} with {@code runtime},
+     * writing each one's output to {@code logDirectory}/&lt;pod&gt;.log; the runtime is closed with
+     * the runner.
+     */
+    public RelayPodRunner(ControlPlane plane, String namespace, Path logDirectory, ContainerRuntime runtime,
+            String label) {
         this.plane = plane;
+        this.runtime = runtime;
         this.admin = plane.client();
         this.directory = logDirectory;
         try {
@@ -83,7 +97,7 @@ public final class RelayPodRunner implements AutoCloseable {
             throw new UncheckedIOException("cannot create " + logDirectory, e);
         }
         this.prober = new ReadinessProber(admin);
-        this.informer = admin.pods().inNamespace(namespace).withLabel(RelayNames.RELAY_LABEL)
+        this.informer = admin.pods().inNamespace(namespace).withLabel(label)
                 .inform(new ResourceEventHandler<>() {
                     @Override
                     public void onAdd(Pod pod) {
@@ -138,12 +152,24 @@ public final class RelayPodRunner implements AutoCloseable {
     }
 
     private synchronized void sync(Pod pod) {
+        try {
+            syncOrThrow(pod);
+        } catch (RuntimeException e) {
+            // fabric8's informer would swallow it; a pod that never starts must say why.
+            LOG.error("cannot run pod {}/{}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e);
+            throw e;
+        }
+    }
+
+    private void syncOrThrow(Pod pod) {
         String name = pod.getMetadata().getName();
         boolean running = pod.getMetadata().getDeletionTimestamp() == null && pod.getStatus() != null
                 && "Running".equals(pod.getStatus().getPhase()) && pod.getStatus().getPodIP() != null;
         if (running && !relays.containsKey(name) && !killed.containsKey(name)) {
             try {
-                relays.put(name, start(pod));
+                RunningRelay started = start(pod);
+                relays.put(name, started);
+                restartWhenItExits(pod, started);
                 prober.watch(pod);
             } catch (SecretNotYetThere e) {
                 // As a kubelet does: wait for the Secret, then start the container.
@@ -159,6 +185,32 @@ public final class RelayPodRunner implements AutoCloseable {
         }
     }
 
+    /**
+     * A container that exits by itself (the operator when it loses its Lease, a relay on
+     * OutOfMemoryError) is started again while its pod runs, as the kubelet restarts it under
+     * restartPolicy Always; after 1 s rather than the kubelet's back-off from 10 s, so tests do
+     * not wait. One this runner stopped or killed is not.
+     */
+    private void restartWhenItExits(Pod pod, RunningRelay started) {
+        String name = pod.getMetadata().getName();
+        started.container().exited().thenRun(() -> {
+            if (relays.remove(name, started)) {
+                LOG.warn("the container of pod {}/{} exited; starting it again in 1 s", pod.getMetadata().getNamespace(),
+                        name);
+                try {
+                    retries.schedule(() -> {
+                        Pod current = informer.getStore().getByKey(pod.getMetadata().getNamespace() + "/" + name);
+                        if (current != null) {
+                            sync(current);
+                        }
+                    }, 1, TimeUnit.SECONDS);
+                } catch (RejectedExecutionException e) {
+                    // the runner is closing
+                }
+            }
+        });
+    }
+
     private static boolean isForced(Pod pod) {
         Long grace = pod.getMetadata().getDeletionGracePeriodSeconds();
         return grace != null && grace == 0;
@@ -167,38 +219,20 @@ public final class RelayPodRunner implements AutoCloseable {
     private RunningRelay start(Pod pod) {
         Map<String, String> env = environment(pod);
         String ip = pod.getStatus().getPodIP();
-        env.put("RELAY_BIND_ADDRESS", ip);
-        env.put("RELAY_DRAIN_TIMEOUT", "2s");
-        env.put("KUBECONFIG", plane.serviceAccountKubeconfig(pod.getMetadata().getNamespace(),
-                pod.getSpec().getServiceAccountName()).toString());
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx160m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError", "-cp",
-                System.getProperty("java.class.path"), RelayMain.class.getName())
-                .redirectErrorStream(true)
-                .redirectOutput(directory.resolve(pod.getMetadata().getName() + ".log").toFile());
-        builder.environment().keySet().removeIf(name -> name.startsWith("RELAY_") || name.equals("KUBECONFIG"));
-        builder.environment().putAll(env);
-        try {
-            return new RunningRelay(builder.start(), ip);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start a relay for pod " + pod.getMetadata().getName(), e);
+        if (OPERATOR_CONTAINER.equals(pod.getSpec().getContainers().get(0).getName())) {
+            env.put("SSERELAY_HEALTH_ADDRESS", ip);
+        } else {
+            env.put("RELAY_BIND_ADDRESS", ip);
+            env.put("RELAY_DRAIN_TIMEOUT", "2s");
         }
+        Path log = directory.resolve(pod.getMetadata().getName() + ".log");
+        return new RunningRelay(runtime.start(plane, pod, env, log), ip);
     }
 
     private void stop(String pod, boolean forced) {
         RunningRelay relay = relays.remove(pod);
-        if (relay == null) {
-            return;
-        }
-        if (forced) {
-            relay.process().destroyForcibly();
-        } else {
-            relay.process().toHandle().destroy(); // SIGTERM, as the kubelet sends
-        }
-        try {
-            relay.process().waitFor(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (relay != null) {
+            relay.container().stop(forced);
         }
     }
 
@@ -209,7 +243,8 @@ public final class RelayPodRunner implements AutoCloseable {
         for (EnvVar var : container.getEnv()) {
             String value;
             if (var.getValueFrom() == null) {
-                value = expand(var.getValue(), env);
+                // The API server leaves an empty value out (omitempty): it reads back as null.
+                value = expand(Objects.requireNonNullElse(var.getValue(), ""), env);
             } else if (var.getValueFrom().getFieldRef() != null) {
                 value = switch (var.getValueFrom().getFieldRef().getFieldPath()) {
                     case "metadata.name" -> pod.getMetadata().getName();
@@ -252,5 +287,6 @@ public final class RelayPodRunner implements AutoCloseable {
         prober.close();
         informer.close();
         relays.keySet().forEach(pod -> stop(pod, false));
+        runtime.close();
     }
 }

@@ -36,7 +36,7 @@ class ResumeThroughTheServiceTest {
 
     @BeforeAll
     static void start() {
-        cluster = LocalCluster.start(REPO, "resume", Path.of("target", "relay-logs", "resume"));
+        cluster = LocalCluster.fromImages(REPO, "resume", Path.of("target", "relay-logs", "resume"));
         cluster.kubectl("apply", "-f", "config/samples/news.yaml");
         cluster.awaitRelays("news", 3, ROLLOUT);
         news = cluster.proxyService("news");

@@ -46,7 +46,7 @@ class SigningKeyRotationTest {
 
     @BeforeAll
     static void start() {
-        cluster = LocalCluster.start(REPO, "signed", Path.of("target", "relay-logs", "signed"));
+        cluster = LocalCluster.fromImages(REPO, "signed", Path.of("target", "relay-logs", "signed"));
     }
 
     @AfterAll

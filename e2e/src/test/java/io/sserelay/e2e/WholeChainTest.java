@@ -6,6 +6,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import io.fabric8.kubernetes.api.model.Quantity;
+import org.assertj.core.data.Percentage;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -28,18 +35,64 @@ class WholeChainTest {
     private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
     private static final Duration ROLLOUT = Duration.ofSeconds(90);
 
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
     private static LocalCluster cluster;
     private static ServiceProxy news;
 
     @BeforeAll
     static void start() {
-        cluster = LocalCluster.start(REPO, NAMESPACE, Path.of("target", "relay-logs", NAMESPACE));
+        cluster = LocalCluster.fromImages(REPO, NAMESPACE, Path.of("target", "relay-logs", NAMESPACE));
     }
 
     @AfterAll
     static void stop() {
         if (cluster != null) {
             cluster.close();
+        }
+    }
+
+    /**
+     * The relays run with the operator's default resources, and each JVM sized itself from its
+     * container's memory limit: the queues' budget is a tenth of a heap that is half the limit.
+     * Their metrics answer on the admin port and not through the Service.
+     */
+    private static void sizedFromTheirLimitWithMetricsOffTheService() throws Exception {
+        var pods = cluster.plane().client().pods().inNamespace(NAMESPACE).withLabel("sserelay.io/relay", "news").list()
+                .getItems();
+        assertThat(pods).allSatisfy(pod -> assertThat(pod.getSpec().getContainers().get(0).getResources().getLimits())
+                .containsEntry("memory", new Quantity("320Mi")).containsEntry("cpu", new Quantity("2")));
+        for (RelayPodRunner.RunningRelay relay : cluster.relays().relays().values()) {
+            HttpResponse<String> metrics = HTTP.send(HttpRequest.newBuilder(URI.create(relay.adminUrl() + "/metrics"))
+                    .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(RelayHttp.sample(metrics.body(), "sserelay_subscriber_queues_budget_bytes"))
+                    .as("a tenth of half of 320 MiB").isCloseTo(0.1 * 160 * 1024 * 1024, Percentage.withPercentage(2));
+        }
+        HttpResponse<String> throughService = HTTP.send(HttpRequest.newBuilder(URI.create("http://"
+                + news.address().getHostString() + ":" + news.address().getPort() + "/metrics"))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(throughService.statusCode()).isEqualTo(404);
+        assertThat(throughService.body()).contains("admin port").doesNotContain("sserelay_");
+    }
+
+    /**
+     * The scheduler placed the relay pods by the operator's default spread: on each node, and in
+     * each zone, at most one pod more than on another.
+     */
+    private static void spreadOverNodesAndZones(int replicas) {
+        var client = cluster.plane().client();
+        var pods = client.pods().inNamespace(NAMESPACE).withLabel("sserelay.io/relay", "news").list().getItems().stream()
+                .filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+        assertThat(pods).hasSize(replicas);
+        for (String key : new String[] {"kubernetes.io/hostname", "topology.kubernetes.io/zone"}) {
+            var perDomain = pods.stream().collect(Collectors.groupingBy(
+                    p -> client.nodes().withName(p.getSpec().getNodeName()).get().getMetadata().getLabels().get(key),
+                    Collectors.counting()));
+            assertThat(perDomain).as("relay pods per " + key).hasSize(cluster.plane().nodeNames().size());
+            assertThat(perDomain.values().stream().mapToLong(Long::longValue).max().getAsLong()
+                    - perDomain.values().stream().mapToLong(Long::longValue).min().getAsLong())
+                    .as("relay pods per " + key + ": " + perDomain).isLessThanOrEqualTo(1);
         }
     }
 
@@ -50,11 +103,13 @@ class WholeChainTest {
         assertThat(cluster.kubectl("get", "sserelays", "--no-headers").trim().split("\\s+"))
                 .startsWith("news", "3", "3", "3");
         deliveredEverywhere("three relays");
+        sizedFromTheirLimitWithMetricsOffTheService();
         aSubscriberOfAKilledRelayResumesThroughTheServiceOnAnotherWithoutLoss();
         awaitRelays(3);
 
         cluster.kubectl("scale", "sserelay", "news", "--replicas=5");
         awaitRelays(5);
+        spreadOverNodesAndZones(5);
         assertThat(cluster.kubectl("get", "sserelays", "--no-headers").trim().split("\\s+"))
                 .startsWith("news", "5", "5", "5");
         deliveredEverywhere("five relays");

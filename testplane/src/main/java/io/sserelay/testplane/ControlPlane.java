@@ -20,11 +20,14 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -185,9 +188,7 @@ public abstract sealed class ControlPlane implements AutoCloseable permits Minim
      * the TokenRequest API, as a pod's mounted token would, valid for an hour.
      */
     public final Path serviceAccountKubeconfig(String namespace, String account) {
-        String token = client.serviceAccounts().inNamespace(namespace).withName(account)
-                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
-                .getStatus().getToken();
+        String token = serviceAccountToken(namespace, account);
         String yaml = String.join("\n",
                 "apiVersion: v1",
                 "kind: Config",
@@ -213,6 +214,43 @@ public abstract sealed class ControlPlane implements AutoCloseable permits Minim
         } catch (IOException e) {
             throw new UncheckedIOException("could not write a kubeconfig for " + account, e);
         }
+    }
+
+    private String serviceAccountToken(String namespace, String account) {
+        return client.serviceAccounts().inNamespace(namespace).withName(account)
+                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
+                .getStatus().getToken();
+    }
+
+    /**
+     * What the kubelet mounts into a pod at {@value #SERVICE_ACCOUNT_MOUNT}: a token of the
+     * ServiceAccount {@code account}, the API server's CA certificate and the namespace, written
+     * into a new directory that anyone may read (the container's user is not this one).
+     */
+    public final Path serviceAccountMount(String namespace, String account) {
+        try {
+            Path mount = Files.createDirectories(directory.resolve("serviceaccount-" + namespace + "-" + account
+                    + "-" + System.nanoTime()));
+            Files.writeString(mount.resolve("token"), serviceAccountToken(namespace, account));
+            Files.copy(credentials.servingCertificate(), mount.resolve("ca.crt"));
+            Files.writeString(mount.resolve("namespace"), namespace);
+            Set<PosixFilePermission> readable = PosixFilePermissions.fromString("rw-r--r--");
+            for (String file : List.of("token", "ca.crt", "namespace")) {
+                Files.setPosixFilePermissions(mount.resolve(file), readable);
+            }
+            Files.setPosixFilePermissions(mount, PosixFilePermissions.fromString("rwxr-xr-x"));
+            return mount;
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write a service account mount for " + account, e);
+        }
+    }
+
+    /** Where pods find a service account's files. */
+    public static final String SERVICE_ACCOUNT_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+    /** The API server's URL, as {@code KUBERNETES_SERVICE_HOST} and {@code _PORT} give it to pods. */
+    public final URI apiServerUrl() {
+        return URI.create(client.getConfiguration().getMasterUrl());
     }
 
     /**

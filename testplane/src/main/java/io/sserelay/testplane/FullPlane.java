@@ -106,6 +106,8 @@ public final class FullPlane extends ControlPlane {
                 .withName(name)
                 .addToAnnotations(KWOK_NODE_ANNOTATION, "fake")
                 .addToLabels("kubernetes.io/hostname", name)
+                // One zone per node, so that spreading over zones can be seen.
+                .addToLabels("topology.kubernetes.io/zone", "zone-" + name.substring(name.lastIndexOf('-') + 1))
                 .addToLabels("kubernetes.io/os", "linux")
                 .addToLabels("type", "kwok")
                 .endMetadata()
