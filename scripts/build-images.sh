@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Builds the relay and operator images from relay/Dockerfile and operator/Dockerfile with podman,
-# offline: the base image (a Java 17 runtime, no shell, no package manager) is assembled from
-# Debian's packages with mmdebstrap and imported, since no container registry may be reachable.
+# with no container registry: the base image (a Java 17 runtime, no shell, no package manager)
+# is assembled from Debian's packages with mmdebstrap (which needs Debian's archive) and imported.
 #
 #   scripts/build-images.sh [--no-jars]
 #
 # Builds the jars first (./mvnw package) unless --no-jars says they are built. Idempotent: the
-# base is cached under ${XDG_CACHE_HOME:-~/.cache}/sse-relay and made again only when this
-# script's package list changes; an image whose jar and Dockerfile have not changed is not built
-# again. Prints the two image names. Needs root for podman and mmdebstrap (as in CI); installs
+# base is cached under ${XDG_CACHE_HOME:-~/.cache}/sse-relay and made again when this script's
+# package list changes or it is a week old (so the runtime gets Debian's security updates); an
+# image whose jar, JVM options, Dockerfile and base have not changed is not built again. Prints the two image names. Needs root for podman and mmdebstrap (as in CI); installs
 # them with apt-get when they are missing.
 #
 # With Docker and a registry instead, the Dockerfiles build as they are, on their default base:
@@ -57,29 +57,39 @@ strip=(usr/bin/bash usr/bin/dash usr/bin/sh usr/bin/rbash usr/bin/apt usr/bin/ap
   usr/bin/su usr/bin/login usr/bin/passwd usr/share/doc usr/share/man usr/share/info var/cache/apt
   var/lib/apt/lists var/log)
 key=$(printf '%s\n' "$suite" "$packages" "${strip[@]}" 1 | sha256sum | cut -c1-12)
-base_image=localhost/sserelay/jre-base:$key
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/sse-relay"
+mkdir -p "$cache"
+rootfs="$cache/jre-base-$key.tar"
+if [ -s "$rootfs" ] && [ -n "$(find "$rootfs" -mtime +7)" ]; then
+  log "the cached base is more than a week old; assembling it again for Debian's updates"
+  rm -f "$rootfs"
+fi
+if [ ! -s "$rootfs" ]; then
+  log "assembling the base from Debian's packages ($packages on $suite)"
+  remove=$(printf '"$1"/%s ' "${strip[@]}")
+  # /usr/share/man/man1 must exist while packages install: update-alternatives links the JRE's
+  # manual pages there, even though dpkg leaves the pages themselves out.
+  mmdebstrap --quiet --format=tar --variant=essential --include="$packages" \
+    --aptopt='APT::Install-Recommends "false"' \
+    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' \
+    --essential-hook='mkdir -p "$1/usr/share/man/man1"' \
+    --customize-hook="rm -rf $remove" \
+    "$suite" "$rootfs.partial" \
+    "deb http://deb.debian.org/debian $suite main" \
+    "deb http://deb.debian.org/debian-security $suite-security main"
+  mv "$rootfs.partial" "$rootfs"
+fi
+# Named by what shaped it and when it was assembled, so that images built on an older base rebuild.
+base_image=localhost/sserelay/jre-base:$key-$(date -u -r "$rootfs" +%Y%m%d%H%M)
 if ! "${podman[@]}" image exists "$base_image"; then
-  cache="${XDG_CACHE_HOME:-$HOME/.cache}/sse-relay"
-  mkdir -p "$cache"
-  rootfs="$cache/jre-base-$key.tar"
-  if [ ! -s "$rootfs" ]; then
-    log "assembling the base from Debian's packages ($packages on $suite)"
-    remove=$(printf '"$1"/%s ' "${strip[@]}")
-    # /usr/share/man/man1 must exist while packages install: update-alternatives links the JRE's
-    # manual pages there, even though dpkg leaves the pages themselves out.
-    mmdebstrap --quiet --format=tar --variant=essential --include="$packages" \
-      --aptopt='APT::Install-Recommends "false"' \
-      --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
-      --dpkgopt='path-exclude=/usr/share/locale/*' \
-      --essential-hook='mkdir -p "$1/usr/share/man/man1"' \
-      --customize-hook="rm -rf $remove" \
-      "$suite" "$rootfs.partial" \
-      "deb http://deb.debian.org/debian $suite main" \
-      "deb http://deb.debian.org/debian-security $suite-security main"
-    mv "$rootfs.partial" "$rootfs"
-  fi
   log "importing the base as $base_image"
   "${podman[@]}" import --quiet "$rootfs" "$base_image" >/dev/null
+  # Earlier bases are not needed any more (images built on them are rebuilt below).
+  "${podman[@]}" images --format '{{.Repository}}:{{.Tag}}' localhost/sserelay/jre-base \
+    | { grep -vxF "$base_image" || true; } | while read -r old; do
+      "${podman[@]}" rmi "$old" >/dev/null 2>&1 || true
+    done
 fi
 
 if $build_jars; then
@@ -96,13 +106,19 @@ build() {
   local inputs
   inputs=$(cat "$dockerfile" "$@" | sha256sum | cut -c1-16)
   if [ "$("${podman[@]}" image inspect --format '{{index .Labels "io.sserelay.inputs"}}' "$image" 2>/dev/null)" \
-      = "$inputs-$key" ]; then
+      = "$inputs-$base_image" ]; then
     log "$image is up to date"
     return
   fi
   log "building $image"
-  "${podman[@]}" build --quiet --build-arg "BASE=$base_image" --label "io.sserelay.inputs=$inputs-$key" \
+  local previous
+  previous=$("${podman[@]}" image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
+  "${podman[@]}" build --quiet --build-arg "BASE=$base_image" --label "io.sserelay.inputs=$inputs-$base_image" \
     -f "$dockerfile" -t "$image" . >/dev/null
+  # The image this one replaces, now untagged, would otherwise stay in storage.
+  if [ -n "$previous" ]; then
+    "${podman[@]}" rmi "$previous" >/dev/null 2>&1 || true
+  fi
 }
 build relay/Dockerfile "$relay_image" relay/target/sse-relay.jar relay/jvm.options
 build operator/Dockerfile "$operator_image" operator/target/sse-relay-operator.jar

@@ -40,4 +40,28 @@ public interface ContainerRuntime extends AutoCloseable {
         /** Completes when the container has exited, for whatever reason. */
         CompletableFuture<?> exited();
     }
+
+    /** A container that is one local process: it is alive, and has exited, when the process has. */
+    abstract class ProcessRunning implements Running {
+
+        private final Process process;
+
+        protected ProcessRunning(Process process) {
+            this.process = process;
+        }
+
+        protected final Process process() {
+            return process;
+        }
+
+        @Override
+        public boolean isAlive() {
+            return process.isAlive();
+        }
+
+        @Override
+        public CompletableFuture<?> exited() {
+            return process.onExit();
+        }
+    }
 }

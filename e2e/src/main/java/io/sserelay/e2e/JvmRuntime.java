@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,7 +23,7 @@ public final class JvmRuntime implements ContainerRuntime {
         ProcessBuilder builder = new ProcessBuilder(java, "-Xmx160m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError",
                 "-cp", System.getProperty("java.class.path"), RelayMain.class.getName())
                 .redirectErrorStream(true)
-                .redirectOutput(log.toFile());
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())); // a restart keeps the crash's log
         builder.environment().keySet().removeIf(name -> name.startsWith("RELAY_") || name.equals("KUBECONFIG")
                 || name.equals("JDK_JAVA_OPTIONS"));
         builder.environment().putAll(env);
@@ -33,7 +32,7 @@ public final class JvmRuntime implements ContainerRuntime {
                 pod.getSpec().getServiceAccountName()).toString());
         try {
             Process process = builder.start();
-            return new Running() {
+            return new ProcessRunning(process) {
                 @Override
                 public void stop(boolean forced) {
                     if (forced) {
@@ -46,16 +45,6 @@ public final class JvmRuntime implements ContainerRuntime {
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
-                }
-
-                @Override
-                public boolean isAlive() {
-                    return process.isAlive();
-                }
-
-                @Override
-                public CompletableFuture<?> exited() {
-                    return process.onExit();
                 }
             };
         } catch (IOException e) {

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.sserelay.testplane.ControlPlane;
 
 import java.io.IOException;
@@ -12,14 +13,12 @@ import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -56,66 +55,53 @@ public final class PodmanRuntime implements ContainerRuntime {
                 "--pull=never", "--network=host",
                 "--label", RUN_LABEL + "=" + run,
                 "--ulimit", "nofile=16384:16384", "--ulimit", "nproc=4096:4096",
-                "--env-file", environmentFile(log, env, api).toString(),
                 "-v", plane.serviceAccountMount(pod.getMetadata().getNamespace(), pod.getSpec().getServiceAccountName())
                         + ":" + ControlPlane.SERVICE_ACCOUNT_MOUNT + ":ro"));
+        // The environment goes by name only: podman takes each value from its own environment,
+        // so no token is on a command line every user may read, and values keep their newlines
+        // (a PEM key), which an --env-file cannot carry.
+        Map<String, String> all = new LinkedHashMap<>(env);
+        all.put("KUBERNETES_SERVICE_HOST", api.getHost());
+        all.put("KUBERNETES_SERVICE_PORT", Integer.toString(api.getPort()));
+        all.keySet().forEach(variable -> command.addAll(List.of("--env", variable)));
         long grace = Objects.requireNonNullElse(pod.getSpec().getTerminationGracePeriodSeconds(), 30L);
         command.addAll(List.of("--stop-timeout", Long.toString(grace)));
         limits(container, command);
         security(pod.getSpec().getSecurityContext(), container.getSecurityContext(), command);
-        command.add(container.getImage());
-        if (container.getCommand() != null) {
-            command.addAll(container.getCommand());
+        if (container.getCommand() != null && !container.getCommand().isEmpty()) {
+            // A pod's command replaces the image's entrypoint, as podman's --entrypoint does.
+            command.addAll(List.of("--entrypoint", Serialization.asJson(container.getCommand())));
         }
+        command.add(container.getImage());
         if (container.getArgs() != null) {
             command.addAll(container.getArgs());
         }
         try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            return new Running() {
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())); // a restart keeps the crash's log
+            builder.environment().putAll(all);
+            Process process = builder.start();
+            return new ProcessRunning(process) {
                 @Override
                 public void stop(boolean forced) {
-                    podman(forced ? List.of("kill", "--signal", "KILL", name)
+                    boolean signalled = podman(forced ? List.of("kill", "--signal", "KILL", name)
                             : List.of("stop", "--time", Long.toString(grace), name));
                     try {
-                        process.waitFor(grace + 30, TimeUnit.SECONDS);
+                        // A container not created yet (stopped right after start) cannot be
+                        // signalled: remove whatever there is, and end podman's client.
+                        if (!signalled || !process.waitFor(grace + 30, TimeUnit.SECONDS)) {
+                            podman(List.of("rm", "-f", "--time", "0", name));
+                            process.destroyForcibly();
+                            process.waitFor(30, TimeUnit.SECONDS);
+                        }
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
-                }
-
-                @Override
-                public boolean isAlive() {
-                    return process.isAlive();
-                }
-
-                @Override
-                public CompletableFuture<?> exited() {
-                    return process.onExit();
                 }
             };
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run podman for pod " + pod.getMetadata().getName()
                     + "; the end-to-end tests need it: scripts/install-test-deps.sh installs it", e);
-        }
-    }
-
-    /**
-     * The environment in a file of this user's only, not on podman's command line, where every
-     * user of the machine could read the tokens in it.
-     */
-    private static Path environmentFile(Path log, Map<String, String> env, URI api) {
-        StringBuilder text = new StringBuilder();
-        env.forEach((key, value) -> text.append(key).append('=').append(value).append('\n'));
-        text.append("KUBERNETES_SERVICE_HOST=").append(api.getHost()).append('\n');
-        text.append("KUBERNETES_SERVICE_PORT=").append(api.getPort()).append('\n');
-        Path file = log.resolveSibling(log.getFileName() + ".env");
-        try {
-            Files.deleteIfExists(file);
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            return Files.writeString(file, text, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
         }
     }
 
@@ -125,7 +111,9 @@ public final class PodmanRuntime implements ContainerRuntime {
         }
         Quantity memory = container.getResources().getLimits().get("memory");
         if (memory != null) {
-            command.addAll(List.of("--memory", memory.getNumericalAmount().toBigInteger() + "b"));
+            String bytes = memory.getNumericalAmount().toBigInteger() + "b";
+            // No swap beyond the limit, as the kubelet has it: over the limit is the OOM killer.
+            command.addAll(List.of("--memory", bytes, "--memory-swap", bytes));
         }
         Quantity cpu = container.getResources().getLimits().get("cpu");
         if (cpu != null) {
@@ -154,8 +142,8 @@ public final class PodmanRuntime implements ContainerRuntime {
         }
     }
 
-    /** Runs a podman command to its end; its failures are the runner's business, not the test's. */
-    private static void podman(List<String> arguments) {
+    /** Runs a podman command to its end; whether it succeeded. */
+    private static boolean podman(List<String> arguments) {
         List<String> command = new ArrayList<>(PODMAN);
         command.addAll(arguments);
         try {
@@ -163,11 +151,14 @@ public final class PodmanRuntime implements ContainerRuntime {
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             if (!process.waitFor(120, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
+                return false;
             }
+            return process.exitValue() == 0;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run podman " + arguments, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
         }
     }
 

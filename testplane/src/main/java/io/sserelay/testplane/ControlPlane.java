@@ -225,7 +225,8 @@ public abstract sealed class ControlPlane implements AutoCloseable permits Minim
     /**
      * What the kubelet mounts into a pod at {@value #SERVICE_ACCOUNT_MOUNT}: a token of the
      * ServiceAccount {@code account}, the API server's CA certificate and the namespace, written
-     * into a new directory that anyone may read (the container's user is not this one).
+     * into a new directory in the plane's, readable by every user who may enter the plane's
+     * directory (the container's user is not this one).
      */
     public final Path serviceAccountMount(String namespace, String account) {
         try {

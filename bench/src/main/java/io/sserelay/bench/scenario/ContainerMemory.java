@@ -2,8 +2,6 @@ package io.sserelay.bench.scenario;
 
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.sserelay.bench.Await;
-import io.sserelay.bench.client.EventPayload;
-import io.sserelay.bench.client.PacedPublisher;
 import io.sserelay.bench.client.SseLoadClient;
 import io.sserelay.bench.client.Subscription;
 import io.sserelay.bench.relay.RelayProcess;
@@ -96,23 +94,12 @@ public final class ContainerMemory implements Scenario {
             long connected = relay.residentBytes();
             long total = Math.round(rate * (warmUp.toMillis() + measured.toMillis()) / 1000.0);
             Histogram latency;
-            double deliveriesPerSecond;
-            long published;
             long peakWhileIdle = rss.peak();
             rss.reset();
-            try (PacedPublisher publisher = new PacedPublisher(List.of(relay.address()), BenchContext.PUBLISH_TOKEN,
-                    seq -> "sized", rate, BenchContext.EVENT_BYTES, total)) {
-                long measureFrom = EventPayload.now() + warmUp.toNanos();
-                client.recordLatencyFrom(measureFrom);
-                Await.until("the warm-up to end", warmUp.plusSeconds(30), () -> EventPayload.now() >= measureFrom);
-                long deliveredBefore = client.delivered();
-                long start = System.nanoTime();
-                Await.until("the paced publisher to finish", measured.plusSeconds(60), publisher::finished);
-                long elapsed = System.nanoTime() - start;
-                deliveriesPerSecond = (client.delivered() - deliveredBefore) * 1e9 / elapsed;
-                FanOutThroughput.failIfFailed(publisher.failure());
-                published = publisher.published();
-            }
+            FanOutThroughput.PacedRun paced = FanOutThroughput.pacedRun(client, relay.address(), "sized", rate, total,
+                    warmUp, measured);
+            double deliveriesPerSecond = paced.deliveriesPerSecond();
+            long published = paced.published();
             try {
                 group.awaitReceivedUpTo(published, Duration.ofSeconds(60));
             } catch (IllegalStateException e) {

@@ -71,21 +71,9 @@ public final class FanOutThroughput implements Scenario {
                     .awaitOpen(Duration.ofSeconds(60));
             long total = Math.round(rate * (warmUp.toMillis() + measured.toMillis()) / 1000.0);
             Histogram latency;
-            double deliveriesPerSecond;
-            long published;
-            try (PacedPublisher publisher = new PacedPublisher(List.of(address), BenchContext.PUBLISH_TOKEN, seq -> "paced",
-                    rate, BenchContext.EVENT_BYTES, total)) {
-                long measureFrom = EventPayload.now() + warmUp.toNanos();
-                client.recordLatencyFrom(measureFrom);
-                Await.until("the warm-up to end", warmUp.plusSeconds(30), () -> EventPayload.now() >= measureFrom);
-                long deliveredBefore = client.delivered();
-                long start = System.nanoTime();
-                Await.until("the paced publisher to finish", measured.plusSeconds(60), publisher::finished);
-                long elapsed = System.nanoTime() - start;
-                deliveriesPerSecond = (client.delivered() - deliveredBefore) * 1e9 / elapsed;
-                failIfFailed(publisher.failure());
-                published = publisher.published();
-            }
+            PacedRun paced = pacedRun(client, address, "paced", rate, total, warmUp, measured);
+            double deliveriesPerSecond = paced.deliveriesPerSecond();
+            long published = paced.published();
             group.awaitReceivedUpTo(published, Duration.ofSeconds(60));
             latency = client.takeLatency();
             Histogram burst = singleEventFanOut(client, group, address, published, context.count(20, 5));
@@ -133,6 +121,31 @@ public final class FanOutThroughput implements Scenario {
             series.put("latency", Percentiles.of(latency));
             series.put("throughput", throughput);
             return new ScenarioResult(id(), title(), setup, figures, series, notes);
+        }
+    }
+
+    /** What a paced run measured: deliveries per second after the warm-up, and the events published. */
+    record PacedRun(double deliveriesPerSecond, long published) {
+    }
+
+    /**
+     * Publishes {@code total} events to {@code stream} at {@code rate} a second and measures the
+     * deliveries per second after {@code warmUp}; latency is recorded from then on.
+     */
+    static PacedRun pacedRun(SseLoadClient client, InetSocketAddress address, String stream, double rate, long total,
+                             Duration warmUp, Duration measured) throws InterruptedException {
+        try (PacedPublisher publisher = new PacedPublisher(List.of(address), BenchContext.PUBLISH_TOKEN, seq -> stream,
+                rate, BenchContext.EVENT_BYTES, total)) {
+            long measureFrom = EventPayload.now() + warmUp.toNanos();
+            client.recordLatencyFrom(measureFrom);
+            Await.until("the warm-up to end", warmUp.plusSeconds(30), () -> EventPayload.now() >= measureFrom);
+            long deliveredBefore = client.delivered();
+            long start = System.nanoTime();
+            Await.until("the paced publisher to finish", measured.plusSeconds(60), publisher::finished);
+            long elapsed = System.nanoTime() - start;
+            double deliveriesPerSecond = (client.delivered() - deliveredBefore) * 1e9 / elapsed;
+            failIfFailed(publisher.failure());
+            return new PacedRun(deliveriesPerSecond, publisher.published());
         }
     }
 
