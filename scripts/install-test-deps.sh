@@ -2,7 +2,8 @@
 # Installs what the test suite needs beyond Java: Debian's headless Chromium for the
 # browser tests, curl, which the demo's check (scripts/demo.sh --check) runs as printed, and
 # podman with runc and mmdebstrap, with which the end-to-end tests build and run the images
-# (scripts/build-images.sh). Idempotent: does nothing when everything is already there.
+# (scripts/build-images.sh), and promtool, which checks config/monitoring. Idempotent: does
+# nothing when everything is already there.
 set -euo pipefail
 
 missing=()
@@ -13,12 +14,15 @@ command -v podman >/dev/null 2>&1 || containers+=(podman)
 command -v runc >/dev/null 2>&1 || containers+=(runc)
 command -v mmdebstrap >/dev/null 2>&1 || containers+=(mmdebstrap)
 
-if [ ${#missing[@]} -eq 0 ] && [ ${#containers[@]} -eq 0 ]; then
+promtool=false
+command -v promtool >/dev/null 2>&1 || promtool=true
+
+if [ ${#missing[@]} -eq 0 ] && [ ${#containers[@]} -eq 0 ] && ! $promtool; then
   exit 0
 fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-test-deps: need ${missing[*]} ${containers[*]} but apt-get is not available; install them yourself" >&2
+  echo "install-test-deps: need ${missing[*]} ${containers[*]}$($promtool && echo ' promtool') but apt-get is not available; install them yourself" >&2
   exit 1
 fi
 
@@ -27,7 +31,7 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo"
 fi
 
-echo "install-test-deps: installing ${missing[*]} ${containers[*]}" >&2
+echo "install-test-deps: installing ${missing[*]} ${containers[*]}$($promtool && echo ' promtool')" >&2
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 if [ ${#missing[@]} -gt 0 ]; then
@@ -36,4 +40,14 @@ fi
 if [ ${#containers[@]} -gt 0 ]; then
   # podman with what Debian recommends beside it (its network backend, catatonit, fuse-overlayfs).
   $sudo apt-get install -y -qq "${containers[@]}" >/dev/null
+fi
+if $promtool; then
+  # Only promtool, taken out of Debian's package prometheus: installing the package would also
+  # start a Prometheus server on port 9090 where systemd runs, the relays' admin port.
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  (cd "$work" && apt-get download prometheus >/dev/null 2>&1) \
+    || { echo "install-test-deps: cannot download Debian's package prometheus for promtool" >&2; exit 1; }
+  dpkg-deb -x "$work"/prometheus_*.deb "$work/root"
+  $sudo install -m 0755 "$work/root/usr/bin/promtool" /usr/local/bin/promtool
 fi

@@ -101,6 +101,10 @@ public class SseRelaySpec {
     @JsonPropertyDescription("Who may scrape the relays' metrics on their admin port, which the Service does not expose.")
     private MetricsSpec metrics;
 
+    @JsonPropertyDescription("Scale the relays with a HorizontalPodAutoscaler the operator owns, by subscribers per relay"
+            + " and/or CPU; it sets replicas through the scale subresource, so leave replicas out of what you apply.")
+    private AutoscalingSpec autoscaling;
+
     /** Pull policies, as in a container spec. */
     public enum PullPolicy {
         Always, IfNotPresent, Never
@@ -240,5 +244,13 @@ public class SseRelaySpec {
 
     public void setMetrics(MetricsSpec metrics) {
         this.metrics = metrics;
+    }
+
+    public AutoscalingSpec getAutoscaling() {
+        return autoscaling;
+    }
+
+    public void setAutoscaling(AutoscalingSpec autoscaling) {
+        this.autoscaling = autoscaling;
     }
 }

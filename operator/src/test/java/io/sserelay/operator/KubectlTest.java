@@ -61,6 +61,13 @@ class KubectlTest {
                 "deployment.apps/sse-relay-operator");
     }
 
+    @Test
+    void theMonitoringComponentRendersBesideTheDefaultInstallation() {
+        String rendered = kubectlWithoutNamespace("kustomize", "config/default-with-monitoring");
+        assertThat(rendered).contains("kind: PodMonitor", "kind: PrometheusRule", "name: sse-relay-dashboard",
+                "grafana_dashboard: \"1\"", "sse-relay.json: |", "kind: Deployment");
+    }
+
     private static void runningPod(String name, String ip) {
         operator.create(new PodBuilder()
                 .withNewMetadata().withName(name)

@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
@@ -21,6 +22,7 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.junit.LocallyRunOperatorExtension;
+import io.sserelay.api.AutoscalingSpec;
 import io.sserelay.api.CorsSpec;
 import io.sserelay.api.JwtSpec;
 import io.sserelay.api.PodOverrides;
@@ -233,6 +235,52 @@ class SseRelayOperatorTest {
     }
 
     @Test
+    void anAutoscalerScalesTheSseRelayByItsSubscribersAndCpuWhileAutoscalingIsSet() {
+        SseRelay relay = relay("scaling", 2);
+        relay.getSpec().setReplicas(null);
+        relay.getSpec().setAutoscaling(new AutoscalingSpec());
+        relay.getSpec().getAutoscaling().setMaxReplicas(10);
+        relay.getSpec().getAutoscaling().setTargetSubscribersPerRelay(5000);
+        relay = operator.create(relay);
+        HorizontalPodAutoscaler hpa = awaitOwned(HorizontalPodAutoscaler.class, "scaling", relay);
+        assertThat(hpa.getSpec().getScaleTargetRef().getApiVersion()).isEqualTo("sserelay.io/v1alpha1");
+        assertThat(hpa.getSpec().getScaleTargetRef().getKind()).isEqualTo("SseRelay");
+        assertThat(hpa.getSpec().getScaleTargetRef().getName()).isEqualTo("scaling");
+        assertThat(hpa.getSpec().getMinReplicas()).isEqualTo(2);
+        assertThat(hpa.getSpec().getMaxReplicas()).isEqualTo(10);
+        assertThat(hpa.getSpec().getMetrics()).singleElement().satisfies(metric -> {
+            assertThat(metric.getPods().getMetric().getName()).isEqualTo("sserelay_connections");
+            assertThat(metric.getPods().getTarget().getAverageValue()).isEqualTo(new Quantity("5000"));
+        });
+        assertThat(hpa.getSpec().getBehavior().getScaleDown().getPolicies()).singleElement()
+                .satisfies(policy -> assertThat(policy.getValue()).isEqualTo(1));
+
+        // The autoscaler's way of scaling: the scale subresource, as kubectl scale uses it.
+        OperatorTestPlane.adminClient().resources(SseRelay.class).inNamespace(operator.getNamespace())
+                .withName("scaling").scale(4);
+        await().until(() -> deployment("scaling").getSpec().getReplicas() == 4);
+
+        SseRelay changed = operator.get(SseRelay.class, "scaling");
+        changed.getSpec().getAutoscaling().setMinReplicas(3);
+        changed.getSpec().getAutoscaling().setTargetCPUUtilizationPercentage(70);
+        operator.replace(changed);
+        await().untilAsserted(() -> {
+            HorizontalPodAutoscaler now = operator.get(HorizontalPodAutoscaler.class, "scaling");
+            assertThat(now.getSpec().getMinReplicas()).isEqualTo(3);
+            assertThat(now.getSpec().getMetrics()).extracting(m -> m.getType())
+                    .containsExactly("Pods", "Resource");
+            assertThat(now.getSpec().getMetrics().get(1).getResource().getTarget().getAverageUtilization())
+                    .isEqualTo(70);
+        });
+
+        changed = operator.get(SseRelay.class, "scaling");
+        changed.getSpec().setAutoscaling(null);
+        operator.replace(changed);
+        await().until(() -> operator.get(HorizontalPodAutoscaler.class, "scaling") == null);
+        assertThat(deployment("scaling").getSpec().getReplicas()).isEqualTo(4); // where the autoscaler left it
+    }
+
+    @Test
     void thePeersInTheStatusFollowTheRelayPods() {
         operator.create(relay("peers", 2));
         Pod a = pod("peers", "peers-a", "127.0.1.10", true);
@@ -364,6 +412,16 @@ class SseRelayOperatorTest {
         buffer.getSpec().setMaxEventBytes(1048576);
         buffer.getSpec().setSubscriberBufferBytes(65536);
         assertRejected(buffer, "subscriberBufferBytes must be at least maxEventBytes");
+        SseRelay noTarget = relay("notarget", 1);
+        noTarget.getSpec().setAutoscaling(new AutoscalingSpec());
+        noTarget.getSpec().getAutoscaling().setMaxReplicas(5);
+        assertRejected(noTarget, "autoscaling needs a target: targetSubscribersPerRelay, targetCPUUtilizationPercentage");
+        noTarget.getSpec().getAutoscaling().setTargetCPUUtilizationPercentage(60);
+        noTarget.getSpec().getAutoscaling().setMinReplicas(6);
+        assertRejected(noTarget, "autoscaling.minReplicas (2 when not set) must not be more than autoscaling.maxReplicas");
+        noTarget.getSpec().getAutoscaling().setMinReplicas(null);
+        noTarget.getSpec().getAutoscaling().setMaxReplicas(1);
+        assertRejected(noTarget, "autoscaling.minReplicas (2 when not set) must not be more than autoscaling.maxReplicas");
         SseRelay emptyScraper = relay("scraper", 1);
         emptyScraper.getSpec().setMetrics(new MetricsSpec());
         emptyScraper.getSpec().getMetrics().setAllowedFrom(List.of(new NetworkPolicyPeer()));

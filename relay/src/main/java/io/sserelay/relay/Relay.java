@@ -40,6 +40,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 /**
  * One relay process: the HTTP server, the event hub and their lifecycle.
@@ -147,8 +148,9 @@ public final class Relay {
         PublishHandler publish = new PublishHandler(hub, access, config.publish(), config.requestTimeout(),
                 config.publishMaxPendingBytes(), gate, keys, metrics);
         metrics.bindPublishBudget(publish::pendingBytes, publish.pendingBudget());
-        OperationalEndpoints operational = new OperationalEndpoints(metrics,
-                () -> !draining && (!config.clustered() || peerSource.ready()),
+        BooleanSupplier ready = () -> !draining && (!config.clustered() || peerSource.ready());
+        metrics.bindReadiness(ready);
+        OperationalEndpoints operational = new OperationalEndpoints(metrics, ready,
                 () -> hub.responsive(LIVENESS_LOCK_TIMEOUT));
         RelayRouter router = new RelayRouter(
                 new SubscribeHandler(hub, writers, access, connectionLimits, config.maxStreamsPerConnection(),

@@ -46,7 +46,8 @@ class AdminPortTest {
         RawHttp.Response metrics = onAdminPort("GET /metrics HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n");
         assertThat(metrics.status()).isEqualTo(200);
         assertThat(metrics.headers().get("content-type")).startsWith("text/plain; version=0.0.4");
-        assertThat(metrics.body()).contains("sserelay_events_published_total 1.0", "jvm_memory_used_bytes");
+        assertThat(metrics.body()).contains("sserelay_events_published_total 1.0", "sserelay_ready 1.0",
+                "jvm_memory_used_bytes");
 
         RawHttp.Response hidden = onPublicPort("GET /metrics HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n");
         assertThat(hidden.status()).isEqualTo(404);

@@ -82,6 +82,7 @@ class GracefulShutdownTest {
             CompletableFuture<Void> shutdown = CompletableFuture.runAsync(relay::close);
             await().until(() -> relay.get("/readyz", Map.of()).statusCode() == 503);
             assertThat(relay.get("/readyz", Map.of()).body()).isEqualTo("{\"status\":\"draining\"}");
+            assertThat(relay.metric("sserelay_ready")).isZero(); // what an alert sees
 
             HttpResponse<String> publish = relay.post("/streams/s", "text/plain", "late", Map.of());
             assertThat(publish.statusCode()).isEqualTo(503);

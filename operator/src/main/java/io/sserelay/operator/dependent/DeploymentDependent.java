@@ -48,6 +48,8 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
      */
     public static final String TOKENS_ANNOTATION = "sserelay.io/tokens-hash";
     private static final long PRE_STOP_SECONDS = 5;
+    /** The name of the relay container's admin port, which config/monitoring's PodMonitor scrapes. */
+    public static final String ADMIN_PORT_NAME = "admin";
 
     private final String defaultImage;
 
@@ -142,7 +144,7 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .withImagePullPolicy(spec.getImagePullPolicy() == null ? null : spec.getImagePullPolicy().name())
                 .addNewPort().withName("http").withContainerPort(RelayNames.HTTP_PORT).withProtocol("TCP").endPort()
                 .addNewPort().withName("peer").withContainerPort(RelayNames.PEER_PORT).withProtocol("TCP").endPort()
-                .addNewPort().withName("admin").withContainerPort(RelayNames.ADMIN_PORT).withProtocol("TCP").endPort()
+                .addNewPort().withName(ADMIN_PORT_NAME).withContainerPort(RelayNames.ADMIN_PORT).withProtocol("TCP").endPort()
                 .withEnv(env)
                 .withResources(resources)
                 .withNewReadinessProbe()

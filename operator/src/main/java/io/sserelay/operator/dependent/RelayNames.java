@@ -72,6 +72,10 @@ public final class RelayNames {
         return relay.getMetadata().getName() + "-relay";
     }
 
+    public static String autoscaler(SseRelay relay) {
+        return relay.getMetadata().getName();
+    }
+
     public static String disruptionBudget(SseRelay relay) {
         return relay.getMetadata().getName();
     }

@@ -13,6 +13,8 @@ import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.sserelay.api.SseRelay;
 import io.sserelay.api.SseRelayStatus;
+import io.sserelay.operator.dependent.AutoscalerDependent;
+import io.sserelay.operator.dependent.AutoscalingCondition;
 import io.sserelay.operator.dependent.DeploymentDependent;
 import io.sserelay.operator.dependent.DisruptionBudgetDependent;
 import io.sserelay.operator.dependent.GeneratedPublishTokenCondition;
@@ -54,7 +56,8 @@ import java.util.List;
     @Dependent(name = "service", type = ServiceDependent.class),
     @Dependent(name = "disruption-budget", type = DisruptionBudgetDependent.class,
             reconcilePrecondition = SeveralReplicasCondition.class),
-    @Dependent(name = "network-policy", type = NetworkPolicyDependent.class)
+    @Dependent(name = "network-policy", type = NetworkPolicyDependent.class),
+    @Dependent(name = "autoscaler", type = AutoscalerDependent.class, reconcilePrecondition = AutoscalingCondition.class)
 })
 @ControllerConfiguration(name = SseRelayReconciler.NAME)
 public class SseRelayReconciler implements Reconciler<SseRelay> {

@@ -195,6 +195,15 @@ public final class RelayMetrics implements AutoCloseable {
                 + " queue entries", "RELAY_SUBSCRIBER_QUEUES_MAX_BYTES", usedBytes, budgetBytes);
     }
 
+    /**
+     * {@code sserelay_ready}: 1 while the relay answers {@code /readyz} with 200 (it takes
+     * traffic), 0 while it waits for its peer set or drains; for alerts that see it from Prometheus.
+     */
+    public void bindReadiness(BooleanSupplier ready) {
+        Gauge.builder("sserelay.ready", ready, r -> r.getAsBoolean() ? 1 : 0).strongReference(true)
+                .description("1 while the relay takes traffic (GET /readyz answers 200), else 0").register(registry);
+    }
+
     /** Gauges of the publish bodies' heap budget: what they hold, and the budget. */
     public void bindPublishBudget(LongSupplier usedBytes, long budgetBytes) {
         bindBudget("sserelay.publish.pending", "Heap held by publish bodies being received or published",
