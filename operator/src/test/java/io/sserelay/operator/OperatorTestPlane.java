@@ -91,8 +91,8 @@ final class OperatorTestPlane {
     private static void installOperatorRbac(KubernetesClient admin) {
         admin.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
                 .withNewMetadata().withName(OPERATOR_NAMESPACE).endMetadata().build()).serverSideApply();
-        for (String file : List.of("service_account.yaml", "cluster_role.yaml", "cluster_role_binding.yaml",
-                "leader_election_role.yaml")) {
+        for (String file : List.of("identity/service_account.yaml", "rules/cluster_role.yaml",
+                "cluster_role_binding.yaml", "identity/leader_election_role.yaml")) {
             plane.apply(REPO.resolve("config/rbac").resolve(file));
         }
     }
