@@ -2,9 +2,10 @@
 # Installs what the test suite needs beyond Java: Debian's headless Chromium for the
 # browser tests, curl, which the demo's check (scripts/demo.sh --check) runs as printed, and
 # podman with runc and mmdebstrap, with which the end-to-end tests build and run the images
-# (scripts/build-images.sh), and promtool, which checks config/monitoring. Idempotent: does
-# nothing when everything is already there.
+# (scripts/build-images.sh), and promtool and the node modules of scripts/validate-monitoring,
+# which check config/monitoring. Idempotent: does nothing when everything is already there.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
@@ -16,8 +17,24 @@ command -v mmdebstrap >/dev/null 2>&1 || containers+=(mmdebstrap)
 
 promtool=false
 command -v promtool >/dev/null 2>&1 || promtool=true
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+validator=scripts/validate-monitoring
+modules=false
+if [ ! -d "$validator/node_modules" ] || [ "$validator/package-lock.json" -nt "$validator/node_modules" ]; then
+  modules=true
+fi
+
+install_modules() {
+  # Exactly the versions (and hashes) the lock file names, from the npm registry.
+  (cd "$validator" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+    || { echo "install-test-deps: npm ci in $validator failed" >&2; exit 1; }
+  touch "$validator/node_modules"
+}
 
 if [ ${#missing[@]} -eq 0 ] && [ ${#containers[@]} -eq 0 ] && ! $promtool; then
+  if $modules; then
+    install_modules
+  fi
   exit 0
 fi
 
@@ -50,4 +67,7 @@ if $promtool; then
     || { echo "install-test-deps: cannot download Debian's package prometheus for promtool" >&2; exit 1; }
   dpkg-deb -x "$work"/prometheus_*.deb "$work/root"
   $sudo install -m 0755 "$work/root/usr/bin/promtool" /usr/local/bin/promtool
+fi
+if $modules; then
+  install_modules
 fi

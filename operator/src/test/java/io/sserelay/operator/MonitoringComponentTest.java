@@ -28,9 +28,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * config/monitoring, checked with the tools Prometheus publishes: every alert's expression and
  * templates parse ({@code promtool check rules}), each alert fires on what it is for and not on a
  * healthy relay ({@code promtool test rules}), every query of the dashboard parses, and the
- * PodMonitor scrapes the port and labels the operator gives relay pods. Applying the PodMonitor
- * and PrometheusRule to an API server would need the Prometheus Operator's CRDs, which are not
- * to be had here.
+ * PodMonitor scrapes the port and labels the operator gives relay pods, and both objects match
+ * the Prometheus Operator's API schemas (as published in {@code @kubernetes-models/prometheus-operator}).
+ * Applying them to an API server would need the Prometheus Operator's CRDs, which are not to be
+ * had here.
  */
 class MonitoringComponentTest {
 
@@ -85,6 +86,20 @@ class MonitoringComponentTest {
         assertThat(promtool(tests, "test", "rules", "alerts-test.yaml")).contains("SUCCESS");
         String tested = Files.readString(tests.resolve("alerts-test.yaml"));
         assertThat(alerts).allSatisfy(alert -> assertThat(tested).contains("alertname: " + alert));
+    }
+
+    @Test
+    void thePodMonitorAndTheRulesMatchThePrometheusOperatorsSchemas() throws Exception {
+        Path validator = Path.of("..", "scripts", "validate-monitoring");
+        assertThat(validator.resolve("node_modules")).as("scripts/install-test-deps.sh installs the validator's"
+                + " node modules (npm ci)").isDirectory();
+        Process node = new ProcessBuilder("node", "validate.mjs", "../../config/monitoring/pod-monitor.yaml",
+                "../../config/monitoring/prometheus-rule.yaml").directory(validator.toFile())
+                .redirectErrorStream(true).start();
+        String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(node.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(node.exitValue()).as(output).isZero();
+        assertThat(output).contains("valid PodMonitor sse-relay", "valid PrometheusRule sse-relay");
     }
 
     @Test
