@@ -29,7 +29,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * templates parse ({@code promtool check rules}), each alert fires on what it is for and not on a
  * healthy relay ({@code promtool test rules}), every query of the dashboard parses, and the
  * PodMonitor scrapes the port and labels the operator gives relay pods, and both objects match
- * the Prometheus Operator's API schemas (as published in {@code @kubernetes-models/prometheus-operator}).
+ * the Prometheus Operator's API schemas (as published in {@code @kubernetes-models/prometheus-operator}),
+ * and the dashboard type-checks against the {@code Dashboard} type Grafana publishes in
+ * {@code @grafana/schema}.
  * Applying them to an API server would need the Prometheus Operator's CRDs, which are not to be
  * had here.
  */
@@ -100,6 +102,17 @@ class MonitoringComponentTest {
         assertThat(node.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(node.exitValue()).as(output).isZero();
         assertThat(output).contains("valid PodMonitor sse-relay", "valid PrometheusRule sse-relay");
+    }
+
+    @Test
+    void theDashboardTypeChecksAgainstGrafanasPublishedSchema() throws Exception {
+        Path validator = Path.of("..", "scripts", "validate-monitoring");
+        Process node = new ProcessBuilder("node", "validate-dashboard.mjs", "../../config/monitoring/dashboard.json")
+                .directory(validator.toFile()).redirectErrorStream(true).start();
+        String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(node.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(node.exitValue()).as(output).isZero();
+        assertThat(output).contains("valid Dashboard sse-relay");
     }
 
     @Test
