@@ -16,6 +16,11 @@ import java.util.List;
         + " + (has(self.jwksUrl) ? 1 : 0) == 1",
         message = "jwt needs exactly one of hmacSecretRef (a shared secret), publicKeysSecretRef (PEM or JWK public"
                 + " keys) and jwksUrl (the issuer's JWK set)")
+@ValidationRule(value = "!has(self.jwksUrl) || self.jwksUrl.startsWith('https://')"
+        + " || self.jwksUrl.startsWith('http://localhost') || self.jwksUrl.startsWith('http://127.')"
+        + " || self.jwksUrl.startsWith('http://[::1]') || (has(self.jwksAllowHttp) && self.jwksAllowHttp)",
+        message = "jwt.jwksUrl must be https: the keys that decide who gets in must not travel where anyone on the"
+                + " path could swap them; set jwt.jwksAllowHttp: true only for a network you trust")
 public class JwtSpec {
 
     @JsonPropertyDescription("The Secret key holding the shared HMAC secret (HS256; at least 32 bytes).")
@@ -27,6 +32,9 @@ public class JwtSpec {
     @JsonPropertyDescription("The issuer's JWK set URL, fetched by the relays and fetched again for new key ids.")
     @Pattern("^https?://[^\\s/?#]+[^\\s]*$")
     private String jwksUrl;
+
+    @JsonPropertyDescription("Accept a plain http jwksUrl (https is required otherwise, except on loopback).")
+    private Boolean jwksAllowHttp;
 
     @JsonPropertyDescription("The iss tokens must carry; any when unset.")
     private String issuer;
@@ -79,6 +87,14 @@ public class JwtSpec {
 
     public void setJwksUrl(String jwksUrl) {
         this.jwksUrl = jwksUrl;
+    }
+
+    public Boolean getJwksAllowHttp() {
+        return jwksAllowHttp;
+    }
+
+    public void setJwksAllowHttp(Boolean jwksAllowHttp) {
+        this.jwksAllowHttp = jwksAllowHttp;
     }
 
     public String getIssuer() {

@@ -4,6 +4,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import io.sserelay.relay.auth.Tokens;
 import io.sserelay.relay.config.ConfigException;
 import io.sserelay.relay.config.RelayConfig;
+import io.sserelay.relay.support.RawHttp;
 import io.sserelay.relay.support.SseClient;
 import io.sserelay.relay.support.SseFrame;
 import io.sserelay.relay.support.TestRelay;
@@ -207,20 +208,90 @@ class JwtAuthTest {
     }
 
     @Test
-    void aTokenThatExpiredWithinTheClockSkewOpensNoStreamThatWouldEndAtOnce() {
-        JWTClaimsSet justExpired = Tokens.claims(List.of("user.42"), List.of())
-                .expirationTime(Date.from(Instant.now().minusSeconds(5))).build();
-        try (TestRelay relay = TestRelay.start(jwtRelay("RELAY_JWT_CLOCK_SKEW", "60s"))) {
-            HttpResponse<String> plain = relay.get("/streams/user.42", bearer(Tokens.hmac(justExpired)));
-            assertThat(plain.statusCode()).isEqualTo(401);
-            assertThat(plain.body()).contains("\"error\":\"token_expired\"");
+    void oneClockSkewRuleServesPublishersAndEndsStreams() {
+        String backend = token(List.of(), List.of("*"));
+        try (TestRelay relay = TestRelay.start(jwtRelay("RELAY_JWT_CLOCK_SKEW", "6s"))) {
+            // Expired a moment ago, inside the skew: good until exp + 6 s for every use.
+            JWTClaimsSet justExpired = Tokens.claims(List.of("user.42"), List.of("user.42"))
+                    .expirationTime(Date.from(Instant.now().minusSeconds(2))).build();
+            assertThat(relay.post("/streams/user.42", "text/plain", "in the skew", bearer(Tokens.hmac(justExpired)))
+                    .statusCode()).isEqualTo(202);
             try (SseClient browser = SseClient.connect(relay.url("/streams/user.42"),
                     Map.of("Accept", "text/event-stream", "Cookie", "sse_token=" + Tokens.hmac(justExpired)), true)) {
                 assertThat(browser.status()).isEqualTo(200);
+                assertThat(relay.post("/streams/user.42", "text/plain", "live", bearer(backend)).statusCode())
+                        .isEqualTo(202);
+                browser.awaitEvents(1);
+                browser.awaitEnded(); // at exp + skew, with the signal to come back
+                assertThat(browser.frames().stream().flatMap(f -> f.comments().stream()))
+                        .contains("token expired; reconnect with a fresh token to resume");
+            }
+            // Expired beyond the skew: refused, and a browser is asked to come back with a fresh one.
+            JWTClaimsSet longExpired = Tokens.claims(List.of("user.42"), List.of("user.42"))
+                    .expirationTime(Date.from(Instant.now().minusSeconds(60))).build();
+            HttpResponse<String> plain = relay.get("/streams/user.42", bearer(Tokens.hmac(longExpired)));
+            assertThat(plain.statusCode()).isEqualTo(401);
+            assertThat(plain.body()).contains("\"error\":\"token_expired\"");
+            assertThat(relay.post("/streams/user.42", "text/plain", "late", bearer(Tokens.hmac(longExpired)))
+                    .statusCode()).isEqualTo(401);
+            try (SseClient browser = SseClient.connect(relay.url("/streams/user.42"),
+                    Map.of("Accept", "text/event-stream", "Cookie", "sse_token=" + Tokens.hmac(longExpired)), true)) {
+                assertThat(browser.status()).isEqualTo(200);
                 browser.awaitEnded();
+                assertThat(browser.events()).isEmpty();
                 assertThat(browser.frames().stream().map(SseFrame::retry)).anyMatch(r -> r != null);
             }
-            assertThat(relay.metric("sserelay_connections")).isZero();
+            await().until(() -> relay.metric("sserelay_connections") == 0);
+        }
+    }
+
+    @Test
+    void aTokenOfTheWrongShapeIsA401NeverA500OnEveryKindOfRequest() {
+        String nullHeader = "bnVsbA.e30."; // header: null, claims: {}, no signature
+        try (TestRelay relay = TestRelay.start(jwtRelay())) {
+            for (String token : List.of(nullHeader, "e30.bnVsbA.", "a b.c.d", "....", "bnVsbA.bnVsbA.bnVsbA",
+                    Tokens.hmacRaw("{\"alg\":\"HS256\"}", "{\"exp\":null}"))) {
+                HttpResponse<String> subscribe = relay.get("/streams/user.42", bearer(token));
+                assertThat(subscribe.statusCode()).as(token).isEqualTo(401);
+                assertThat(subscribe.body()).as(token).contains("\"error\":\"invalid_token\"");
+                HttpResponse<String> browser = relay.get("/streams/user.42", Map.of("Accept", "text/event-stream",
+                        "Cookie", "sse_token=" + token));
+                assertThat(browser.statusCode()).as(token).isEqualTo(401);
+                HttpResponse<String> publish = relay.post("/streams/user.42", "text/plain", "x", bearer(token));
+                assertThat(publish.statusCode()).as(token).isEqualTo(401);
+                assertThat(publish.body()).as(token).contains("\"error\":\"invalid_token\"");
+            }
+            assertThat(relay.metric("sserelay_events_published_total")).isZero();
+            assertThat(relay.metrics()).doesNotContain("sserelay_unexpected_errors_total");
+        }
+    }
+
+    @Test
+    void cookiesTheRelayCannotParseAreSkippedAndTheFirstOfItsOwnWins() {
+        String user42 = token(List.of("user.42"), List.of());
+        String user43 = token(List.of("user.43"), List.of());
+        try (TestRelay relay = TestRelay.start(jwtRelay())) {
+            int port = relay.relay().address().getPort();
+            // A sibling application's cookie with bytes >= 0x80 (sent as ISO-8859-1 bytes), and no token.
+            RawHttp.Response odd = RawHttp.exchange("127.0.0.1", port, "GET /streams/user.42 HTTP/1.1\r\nHost: x\r\n"
+                    + "Accept: text/event-stream\r\nCookie: name=Jos\u00e9; \u00ff\u00fe=\"x\r\nConnection: close\r\n\r\n");
+            assertThat(odd.status()).isEqualTo(401);
+            assertThat(odd.body()).contains("missing_token");
+            // The same odd cookies around a good token: the stream opens.
+            try (RawHttp http = RawHttp.connect("127.0.0.1", port, Duration.ofSeconds(30))) {
+                http.send("GET /streams/user.42 HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
+                        + "Cookie: name=Jos\u00e9; broken; =; sse_token=" + user42 + "; other=\u00ff\r\n\r\n");
+                assertThat(http.readResponseHead()).startsWith("HTTP/1.1 200");
+            }
+            // Two cookies of its name (one from a broader path): the first one sent is the one used.
+            try (SseClient first = SseClient.connect(relay.url("/streams/user.42"),
+                    Map.of("Cookie", "sse_token=" + user42 + "; sse_token=" + user43), true)) {
+                assertThat(first.status()).isEqualTo(200);
+            }
+            HttpResponse<String> second = relay.get("/streams/user.42", Map.of("Cookie",
+                    "sse_token=" + user43 + "; sse_token=" + user42));
+            assertThat(second.statusCode()).isEqualTo(403);
+            assertThat(relay.metrics()).doesNotContain("sserelay_unexpected_errors_total");
         }
     }
 

@@ -69,6 +69,7 @@ final class RelayEnvironment {
                 env.add(secret("RELAY_JWT_PUBLIC_KEYS", jwt.getPublicKeysSecretRef()));
             }
             optional(env, "RELAY_JWT_JWKS_URL", jwt.getJwksUrl());
+            optional(env, "RELAY_JWT_JWKS_ALLOW_HTTP", jwt.getJwksAllowHttp());
             optional(env, "RELAY_JWT_ISSUER", jwt.getIssuer());
             optional(env, "RELAY_JWT_AUDIENCE", jwt.getAudience());
             if (jwt.getAlgorithms() != null && !jwt.getAlgorithms().isEmpty()) {

@@ -6,8 +6,8 @@ package io.sserelay.relay.auth;
  *
  * @param subscribe        the streams it may subscribe to
  * @param publish          the streams it may publish to
- * @param expiresAtMillis  when its credential expires (milliseconds since the epoch), or 0 for
- *                         never
+ * @param expiresAtMillis  until when its credential is good (milliseconds since the epoch): a
+ *                         signed token's {@code exp} plus the clock skew; 0 for never
  */
 public record Grant(StreamPatterns subscribe, StreamPatterns publish, long expiresAtMillis) {
 

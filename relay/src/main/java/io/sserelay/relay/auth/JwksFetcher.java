@@ -9,7 +9,10 @@ import java.io.IOException;
 import java.net.URL;
 import java.text.ParseException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +38,8 @@ public final class JwksFetcher implements AutoCloseable {
     private volatile List<JWK> keys;
     private volatile long lastFetchNanos = System.nanoTime() - Long.MAX_VALUE / 2;
     private volatile boolean failing;
+    /** Key ids of weak keys already reported, so that each is logged once. */
+    private final Set<String> weakKeys = ConcurrentHashMap.newKeySet();
 
     JwksFetcher(URL url, Duration cacheFor, Duration minRefresh) {
         this.url = url;
@@ -67,7 +72,16 @@ public final class JwksFetcher implements AutoCloseable {
     private void fetch() {
         lastFetchNanos = System.nanoTime();
         try {
-            keys = List.copyOf(JWKSet.load(url, TIMEOUT_MILLIS, TIMEOUT_MILLIS, SIZE_LIMIT).toPublicJWKSet().getKeys());
+            List<JWK> usable = new ArrayList<>();
+            for (JWK key : JWKSet.load(url, TIMEOUT_MILLIS, TIMEOUT_MILLIS, SIZE_LIMIT).toPublicJWKSet().getKeys()) {
+                String weakness = PublicKeyText.weakness(key);
+                if (weakness == null) {
+                    usable.add(key);
+                } else if (weakKeys.size() < 64 && weakKeys.add(String.valueOf(key.getKeyID()))) {
+                    LOG.warn("the JWK set at {} holds a key this relay does not use: {}", redacted(url), weakness);
+                }
+            }
+            keys = List.copyOf(usable);
             if (failing) {
                 LOG.info("the JWK set at {} is fetched again", redacted(url));
                 failing = false;
@@ -89,5 +103,36 @@ public final class JwksFetcher implements AutoCloseable {
     /** {@code url} for a log line: without user info or query, which may hold credentials. */
     public static String redacted(URL url) {
         return url.getProtocol() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort()) + url.getPath();
+    }
+
+    /**
+     * A URL as configured, perhaps not even valid, for a message: user info ({@code user:pass@})
+     * and everything from {@code ?} or {@code #} on are replaced, since either may hold a credential.
+     */
+    public static String redacted(String text) {
+        String shown = text;
+        int cut = indexOfAny(shown, "?#");
+        if (cut >= 0) {
+            shown = shown.substring(0, cut) + "?...";
+        }
+        int scheme = shown.indexOf("://");
+        int authorityStart = scheme < 0 ? 0 : scheme + 3;
+        int authorityEnd = indexOfAny(shown.substring(authorityStart), "/?");
+        String authority = authorityEnd < 0 ? shown.substring(authorityStart)
+                : shown.substring(authorityStart, authorityStart + authorityEnd);
+        int at = authority.lastIndexOf('@');
+        if (at >= 0) {
+            shown = shown.substring(0, authorityStart) + "...@" + shown.substring(authorityStart + at + 1);
+        }
+        return shown;
+    }
+
+    private static int indexOfAny(String text, String characters) {
+        for (int i = 0; i < text.length(); i++) {
+            if (characters.indexOf(text.charAt(i)) >= 0) {
+                return i;
+            }
+        }
+        return -1;
     }
 }

@@ -12,6 +12,7 @@ import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKMatcher;
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.OctetKeyPair;
 import com.nimbusds.jose.jwk.RSAKey;
@@ -25,8 +26,8 @@ import com.nimbusds.jwt.proc.BadJWTException;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 
 import java.text.ParseException;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -166,6 +167,17 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
 
     @Override
     public Grant authenticate(String credential) throws AuthFailure {
+        CompactToken token = CompactToken.parse(credential);
+        try {
+            return authenticate(credential, token);
+        } catch (RuntimeException e) {
+            // CompactToken has checked every type the steps below read; this is a last guard so
+            // that input no check foresaw is a refusal, never a server error.
+            throw new AuthFailure(AuthFailure.Reason.INVALID, "the token cannot be read as a signed JWT");
+        }
+    }
+
+    private Grant authenticate(String credential, CompactToken token) throws AuthFailure {
         JWT jwt;
         try {
             jwt = JWTParser.parse(credential);
@@ -193,6 +205,7 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
         if (!verifiesWithAny(signed, verifiers)) {
             throw new AuthFailure(AuthFailure.Reason.SIGNATURE, "the token's signature does not verify");
         }
+        long validUntil = checkTimes(token, System.currentTimeMillis());
         JWTClaimsSet claims;
         try {
             claims = signed.getJWTClaimsSet();
@@ -205,7 +218,32 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
         } catch (BadJWTException e) {
             throw claimsRefusal(claims, e);
         }
-        return grant(claims);
+        return grant(claims, validUntil);
+    }
+
+    /**
+     * The one clock rule (docs/auth.md, "Clock skew"): a token is good from {@code nbf} minus the
+     * skew until {@code exp} plus the skew, and was not issued ({@code iat}) more than the skew in
+     * the future. The end of that span is when a stream opened with the token ends.
+     *
+     * @return until when the token is good, in milliseconds since the epoch
+     */
+    private long checkTimes(CompactToken token, long nowMillis) throws AuthFailure {
+        long skew = settings.clockSkew().toMillis();
+        long validUntil = token.expSeconds() * 1000 + skew;
+        if (validUntil <= nowMillis) {
+            throw new AuthFailure(AuthFailure.Reason.EXPIRED, "the token expired at "
+                    + Instant.ofEpochSecond(token.expSeconds()));
+        }
+        if (token.nbfSeconds() != null && token.nbfSeconds() * 1000 - skew > nowMillis) {
+            throw new AuthFailure(AuthFailure.Reason.NOT_YET_VALID, "the token is not valid before "
+                    + Instant.ofEpochSecond(token.nbfSeconds()));
+        }
+        if (token.iatSeconds() != null && token.iatSeconds() * 1000 - skew > nowMillis) {
+            throw new AuthFailure(AuthFailure.Reason.NOT_YET_VALID, "the token says it was issued at "
+                    + Instant.ofEpochSecond(token.iatSeconds()) + ", in the future; check the issuer's clock");
+        }
+        return validUntil;
     }
 
     /** Verifiers for the keys that may have signed a token with {@code header}. */
@@ -238,6 +276,9 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
         }
         List<JWSVerifier> verifiers = new ArrayList<>(keys.size());
         for (JWK key : keys) {
+            if (!mayVerify(key, header.getAlgorithm())) {
+                continue;
+            }
             try {
                 if (key instanceof RSAKey rsa) {
                     verifiers.add(new RSASSAVerifier(rsa));
@@ -251,6 +292,18 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
             }
         }
         return verifiers;
+    }
+
+    /**
+     * Whether {@code key} may check a signature made with {@code algorithm}: a key that names its
+     * {@code alg} is bound to it, and one whose {@code use} is not {@code sig} signs nothing
+     * (RFC 7517, sections 4.2 and 4.4).
+     */
+    static boolean mayVerify(JWK key, JWSAlgorithm algorithm) {
+        if (key.getAlgorithm() != null && !key.getAlgorithm().getName().equals(algorithm.getName())) {
+            return false;
+        }
+        return key.getKeyUse() == null || KeyUse.SIGNATURE.equals(key.getKeyUse());
     }
 
     /** Stops fetching a JWK set, if it does. */
@@ -274,22 +327,8 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
         return false;
     }
 
-    /** Why claims that did not pass are refused, in the words of the check that failed. */
+    /** Why claims that did not pass are refused, in the words of the check that failed (times are checked before). */
     private AuthFailure claimsRefusal(JWTClaimsSet claims, BadJWTException failure) {
-        long now = System.currentTimeMillis();
-        long skew = settings.clockSkew().toMillis();
-        Date exp = claims.getExpirationTime();
-        Date nbf = claims.getNotBeforeTime();
-        if (exp == null) {
-            return new AuthFailure(AuthFailure.Reason.INVALID, "the token has no exp claim; every token must say"
-                    + " when it expires");
-        }
-        if (exp.getTime() + skew < now) {
-            return new AuthFailure(AuthFailure.Reason.EXPIRED, "the token expired at " + exp.toInstant());
-        }
-        if (nbf != null && nbf.getTime() - skew > now) {
-            return new AuthFailure(AuthFailure.Reason.NOT_YET_VALID, "the token is not valid before " + nbf.toInstant());
-        }
         if (settings.issuer() != null && !settings.issuer().equals(claims.getIssuer())) {
             return new AuthFailure(AuthFailure.Reason.ISSUER, "the token's issuer (iss) is not the one this relay"
                     + " trusts, '" + settings.issuer() + "'");
@@ -302,7 +341,7 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
         return new AuthFailure(AuthFailure.Reason.INVALID, "the token's claims are not valid: " + failure.getMessage());
     }
 
-    private static Grant grant(JWTClaimsSet claims) throws AuthFailure {
+    private static Grant grant(JWTClaimsSet claims, long validUntilMillis) throws AuthFailure {
         StreamPatterns subscribe = StreamPatterns.NONE;
         StreamPatterns publish = StreamPatterns.NONE;
         for (String name : RIGHTS_CLAIMS) {
@@ -318,8 +357,7 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
                 publish = publish.or(patterns(rights, name, "publish"));
             }
         }
-        Date exp = claims.getExpirationTime();
-        return new Grant(subscribe, publish, exp == null ? 0 : Math.max(1, exp.getTime()));
+        return new Grant(subscribe, publish, validUntilMillis);
     }
 
     private static StreamPatterns patterns(Map<String, Object> rights, String claim, String right) throws AuthFailure {

@@ -66,9 +66,25 @@ final class PublicKeyText {
                 throw new IllegalArgumentException("a symmetric key (kty oct) is not a public key; give an HMAC"
                         + " secret as the HMAC secret instead");
             }
+            String weakness = weakness(publicKey);
+            if (weakness != null) {
+                throw new IllegalArgumentException(weakness);
+            }
             publicOnly.add(publicKey);
         }
         return new JWKSet(publicOnly);
+    }
+
+    /** The smallest RSA modulus accepted, as NIST SP 800-131A requires for signatures since 2014. */
+    static final int MIN_RSA_BITS = 2048;
+
+    /** Why {@code key} is too weak to verify tokens with, or null when it is not. */
+    static String weakness(JWK key) {
+        if (key instanceof RSAKey rsa && rsa.size() < MIN_RSA_BITS) {
+            return "an RSA public key" + (key.getKeyID() == null ? "" : " (kid '" + key.getKeyID() + "')") + " has "
+                    + rsa.size() + " bits; at least " + MIN_RSA_BITS + " are needed";
+        }
+        return null;
     }
 
     private static JWK fromPem(String base64) {

@@ -7,7 +7,6 @@ import io.sserelay.relay.auth.JwtSettings;
 import java.net.MalformedURLException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +22,7 @@ final class JwtConfig {
     private static final List<String> VARIABLES = List.of("RELAY_JWT_HMAC_SECRET", "RELAY_JWT_PUBLIC_KEYS",
             "RELAY_JWT_JWKS_URL", "RELAY_JWT_ISSUER", "RELAY_JWT_AUDIENCE", "RELAY_JWT_ALGORITHMS",
             "RELAY_JWT_CLOCK_SKEW", "RELAY_JWT_COOKIE", "RELAY_JWT_QUERY_PARAMETER", "RELAY_JWT_END_STREAM_AT_EXPIRY",
-            "RELAY_JWT_JWKS_CACHE", "RELAY_JWT_JWKS_MIN_REFRESH");
+            "RELAY_JWT_JWKS_CACHE", "RELAY_JWT_JWKS_MIN_REFRESH", "RELAY_JWT_JWKS_ALLOW_HTTP");
 
     private JwtConfig() {
     }
@@ -85,18 +84,37 @@ final class JwtConfig {
     }
 
     private static JwtSettings.Keys jwks(EnvironmentReader in, String text, Duration cacheFor, Duration minRefresh) {
+        boolean allowHttp = in.bool("RELAY_JWT_JWKS_ALLOW_HTTP", false);
+        // Messages name the URL without what may be a credential: user info, query, fragment.
+        String shown = JwksFetcher.redacted(text);
+        URI uri;
         try {
-            URI uri = new URI(text);
-            if (!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme()) || uri.getHost() == null) {
-                in.problem("RELAY_JWT_JWKS_URL", text, "is not an http(s) URL");
-                return null;
-            }
-            URL url = uri.toURL();
-            return new JwtSettings.JwksUrl(url, cacheFor, minRefresh);
-        } catch (URISyntaxException | MalformedURLException | IllegalArgumentException e) {
-            in.problem("RELAY_JWT_JWKS_URL", text, "is not a URL: " + e.getMessage());
+            uri = new URI(text);
+        } catch (URISyntaxException e) {
+            in.problem("RELAY_JWT_JWKS_URL", shown, "is not a URL: " + e.getReason() + " at index " + e.getIndex());
             return null;
         }
+        if (uri.getHost() == null || !"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme())) {
+            in.problem("RELAY_JWT_JWKS_URL", shown, "is not an https URL with a host");
+            return null;
+        }
+        if ("http".equals(uri.getScheme()) && !allowHttp && !isLoopback(uri.getHost())) {
+            in.problem("RELAY_JWT_JWKS_URL", shown, "is plain http: the keys that decide who gets in must come"
+                    + " over https (anyone on the path could swap them); use https, or set"
+                    + " RELAY_JWT_JWKS_ALLOW_HTTP=true for a network you trust");
+            return null;
+        }
+        try {
+            return new JwtSettings.JwksUrl(uri.toURL(), cacheFor, minRefresh);
+        } catch (MalformedURLException | IllegalArgumentException e) {
+            in.problem("RELAY_JWT_JWKS_URL", shown, "is not a URL this relay can fetch");
+            return null;
+        }
+    }
+
+    /** Whether {@code host} (as a URI gives it) names this machine: localhost, 127.0.0.0/8 or [::1]. */
+    static boolean isLoopback(String host) {
+        return host.equals("localhost") || host.equals("[::1]") || host.matches("127(\\.[0-9]{1,3}){3}");
     }
 
     /** The settings for a log line: never a secret or a key. */

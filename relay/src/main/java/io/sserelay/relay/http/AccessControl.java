@@ -4,7 +4,6 @@ import io.sserelay.relay.auth.AuthFailure;
 import io.sserelay.relay.auth.Authenticator;
 import io.sserelay.relay.auth.Grant;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.server.handlers.Cookie;
 import io.undertow.util.Headers;
 
 import java.util.ArrayList;
@@ -139,9 +138,10 @@ public final class AccessControl {
             return token.isEmpty() ? null : token;
         }
         if (rule.cookie() != null) {
-            Cookie cookie = exchange.getRequestCookie(rule.cookie());
-            if (cookie != null && cookie.getValue() != null && !cookie.getValue().isEmpty()) {
-                return cookie.getValue();
+            // Not Undertow's cookie parser: it fails the whole request on one cookie it cannot read.
+            String cookie = CookieHeader.first(exchange.getRequestHeaders().get(Headers.COOKIE), rule.cookie());
+            if (cookie != null && !cookie.isEmpty()) {
+                return cookie;
             }
         }
         if (rule.queryParameter()) {

@@ -131,6 +131,95 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void partsOfTheWrongJsonTypeAreInvalidTokensEvenWhenTheSignatureIsGood() {
+        JwtAuthenticator keys = hmac();
+        long exp = Instant.now().plusSeconds(600).getEpochSecond();
+        // The reported attack: a header that is the JSON null, claims {}, no signature.
+        assertRefused(keys, "bnVsbA.e30.", AuthFailure.Reason.INVALID);
+        for (String header : List.of("null", "[]", "\"HS256\"", "42", "{\"alg\":null}", "{\"alg\":256}",
+                "{\"alg\":\"HS256\",\"kid\":7}", "{\"alg\":\"HS256\",\"typ\":{}}", "{", "{\"alg\":\"HS256\"}}")) {
+            assertRefused(keys, Tokens.hmacRaw(header, "{\"exp\":" + exp + "}"), AuthFailure.Reason.INVALID);
+        }
+        for (String claims : List.of("null", "[]", "true", "{\"exp\":null}", "{\"exp\":\"" + exp + "\"}",
+                "{\"exp\":[" + exp + "]}", "{\"exp\":{}}", "{\"exp\":-1}", "{\"exp\":1e300}",
+                "{\"exp\":" + exp + ",\"nbf\":null}", "{\"exp\":" + exp + ",\"iat\":\"now\"}",
+                "{\"exp\":" + exp + ",\"iss\":5}", "{\"exp\":" + exp + ",\"aud\":[1,2]}",
+                "{\"exp\":" + exp + ",\"sub\":null}", "{\"exp\":" + exp + ",\"sserelay\":[\"*\"]}",
+                "{\"exp\":" + exp + ",\"sserelay\":{\"subscribe\":\"*\"}}",
+                "{\"exp\":" + exp + ",\"mercure\":{\"publish\":[null]}}", "{}")) {
+            assertRefused(keys, Tokens.hmacRaw("{\"alg\":\"HS256\"}", claims), AuthFailure.Reason.INVALID);
+        }
+        assertThat(authenticates(keys, Tokens.hmacRaw("{\"alg\":\"HS256\"}", "{\"exp\":" + exp + ".75}")))
+                .as("a NumericDate may have a fraction").isTrue();
+    }
+
+    @Test
+    void anythingButThreeBase64UrlPartsIsAnInvalidToken() {
+        JwtAuthenticator keys = hmac();
+        String good = Tokens.hmac(Tokens.claims(MINE, List.of()).build());
+        String[] parts = good.split("\\.");
+        List<String> bad = List.of(
+                parts[0] + "." + parts[1].substring(0, 10) + " " + parts[1].substring(10) + "." + parts[2],
+                parts[0] + "." + parts[1] + "=." + parts[2], parts[0] + "." + parts[1] + "." + parts[2] + "+",
+                parts[0] + "." + parts[1], good + ".x", "." + parts[1] + "." + parts[2], parts[0] + ".." + parts[2],
+                "\u00e9" + good, parts[0] + "." + parts[1] + "\t." + parts[2], "a".repeat(20_000) + "." + parts[1] + ".x",
+                parts[0].substring(1) + "." + parts[1] + "." + parts[2]);
+        for (String token : bad) {
+            assertRefused(keys, token, AuthFailure.Reason.INVALID);
+        }
+    }
+
+    @Test
+    void timeClaimsFollowOneClockSkewRule() {
+        JwtAuthenticator keys = hmac(); // 5 s of skew
+        Instant now = Instant.now();
+        JWTClaimsSet.Builder good = Tokens.claims(MINE, List.of());
+        assertRefused(keys, Tokens.hmac(good.issueTime(Date.from(now.plusSeconds(3600))).build()),
+                AuthFailure.Reason.NOT_YET_VALID);
+        assertThat(authenticates(keys, Tokens.hmac(good.issueTime(Date.from(now.plusSeconds(2))).build())))
+                .as("iat within the skew").isTrue();
+        assertThat(authenticates(keys, Tokens.hmac(good.issueTime(null).notBeforeTime(Date.from(now.plusSeconds(2)))
+                .build()))).as("nbf within the skew").isTrue();
+        assertThat(authenticates(keys, Tokens.hmac(good.notBeforeTime(null).expirationTime(Date.from(now.minusSeconds(2)))
+                .build()))).as("exp passed, but within the skew").isTrue();
+        assertRefused(keys, Tokens.hmac(good.expirationTime(Date.from(now.minusSeconds(10))).build()),
+                AuthFailure.Reason.EXPIRED);
+    }
+
+    @Test
+    void aGrantLastsUntilExpiryPlusTheClockSkewTheSameSpanEveryCheckUses() throws AuthFailure {
+        Instant exp = Instant.now().plusSeconds(120);
+        Grant grant = hmac().authenticate(Tokens.hmac(Tokens.claims(MINE, List.of())
+                .expirationTime(Date.from(exp)).build()));
+        assertThat(grant.expiresAtMillis()).isEqualTo(exp.getEpochSecond() * 1000 + 5_000);
+    }
+
+    @Test
+    void aKeyThatNamesItsAlgorithmVerifiesOnlyThatAlgorithm() throws Exception {
+        RSAKey key = Tokens.rsaKey("bound");
+        RSAKey boundToPs256 = new RSAKey.Builder(key.toPublicJWK()).algorithm(JWSAlgorithm.PS256).build();
+        JwtAuthenticator keys = publicKeys(new JWKSet(boundToPs256).toString());
+        JWTClaimsSet claims = Tokens.claims(MINE, List.of()).build();
+        assertRefused(keys, Tokens.signed(key, claims), AuthFailure.Reason.UNKNOWN_KEY); // RS256
+
+        SignedJWT ps256 = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.PS256).keyID("bound").build(), claims);
+        ps256.sign(new com.nimbusds.jose.crypto.RSASSASigner(key));
+        assertThat(authenticates(keys, ps256.serialize())).isTrue();
+
+        RSAKey forEncryption = new RSAKey.Builder(key.toPublicJWK()).keyUse(com.nimbusds.jose.jwk.KeyUse.ENCRYPTION)
+                .build();
+        assertRefused(publicKeys(new JWKSet(forEncryption).toString()), Tokens.signed(key, claims),
+                AuthFailure.Reason.UNKNOWN_KEY);
+    }
+
+    @Test
+    void anRsaKeyUnder2048BitsIsRefusedAtStart() throws Exception {
+        RSAKey weak = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(1024, true).keyID("weak").generate();
+        assertThatThrownBy(() -> publicKeys(new JWKSet(weak.toPublicJWK()).toString()))
+                .hasMessageContaining("an RSA public key (kid 'weak') has 1024 bits; at least 2048 are needed");
+    }
+
+    @Test
     void aTokenSignedWithAnotherSecretOrAStrongerHashOfItIsRefused() throws Exception {
         SignedJWT other = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), Tokens.claims(MINE, List.of()).build());
         other.sign(new MACSigner("another-secret-that-is-32-bytes!".getBytes(StandardCharsets.UTF_8)));

@@ -19,8 +19,13 @@ import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +75,23 @@ public final class Tokens {
         try {
             return sign(new JWSHeader(JWSAlgorithm.HS256), new MACSigner(HMAC_SECRET.getBytes()), claims);
         } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A token with exactly this header and these claims (JSON text, any JSON at all), signed with
+     * {@link #HMAC_SECRET} whatever its header says: for tokens no JWT library would write.
+     */
+    public static String hmacRaw(String headerJson, String claimsJson) {
+        Base64.Encoder base64 = Base64.getUrlEncoder().withoutPadding();
+        String input = base64.encodeToString(headerJson.getBytes(StandardCharsets.UTF_8)) + "."
+                + base64.encodeToString(claimsJson.getBytes(StandardCharsets.UTF_8));
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(HMAC_SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return input + "." + base64.encodeToString(mac.doFinal(input.getBytes(StandardCharsets.US_ASCII)));
+        } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
     }

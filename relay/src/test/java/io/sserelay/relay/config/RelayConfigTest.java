@@ -4,6 +4,7 @@ import io.sserelay.relay.stream.HistoryLimits;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -188,6 +189,34 @@ class RelayConfigTest {
         assertThat(config.toString()).doesNotContain("secret-secret-secret");
         assertThatThrownBy(() -> RelayConfig.fromEnvironment(Map.of("RELAY_BIND_ADDRESS", "no-such-host.invalid")))
                 .hasMessage("RELAY_BIND_ADDRESS='no-such-host.invalid' is not an address of this host");
+    }
+
+    @Test
+    void aJwksUrlMustBeHttpsAndNoMessageShowsItsCredentials() {
+        Map<String, String> jwt = Map.of("RELAY_PUBLISH_AUTH_DISABLED", "true", "RELAY_SUBSCRIBE_AUTH", "jwt");
+        Map<String, String> invalid = new HashMap<>(jwt);
+        invalid.put("RELAY_JWT_JWKS_URL", "https://admin:hunter2@keys example.test/jwks?sig=s3cr3t");
+        String message = catchThrowableOfType(ConfigException.class, () -> RelayConfig.fromEnvironment(invalid))
+                .getMessage();
+        assertThat(message).contains("RELAY_JWT_JWKS_URL='https://...@keys example.test/jwks?...' is not a URL")
+                .doesNotContain("hunter2").doesNotContain("admin").doesNotContain("s3cr3t");
+
+        Map<String, String> plain = new HashMap<>(jwt);
+        plain.put("RELAY_JWT_JWKS_URL", "http://user:pw@keys.example.test/jwks.json?token=t0k3n");
+        assertThat(problems(plain)).singleElement().asString()
+                .startsWith("RELAY_JWT_JWKS_URL='http://...@keys.example.test/jwks.json?...' is plain http")
+                .doesNotContain("pw").doesNotContain("t0k3n");
+
+        for (String loopback : List.of("http://127.0.0.1:8081/jwks.json", "http://localhost/jwks.json",
+                "http://[::1]:9000/jwks")) {
+            Map<String, String> local = new HashMap<>(jwt);
+            local.put("RELAY_JWT_JWKS_URL", loopback);
+            assertThat(RelayConfig.fromEnvironment(local).jwt().keys()).as(loopback)
+                    .isInstanceOf(io.sserelay.relay.auth.JwtSettings.JwksUrl.class);
+        }
+        plain.put("RELAY_JWT_JWKS_URL", "http://keys.example.test/jwks.json");
+        plain.put("RELAY_JWT_JWKS_ALLOW_HTTP", "true");
+        assertThat(RelayConfig.fromEnvironment(plain).toString()).contains("jwks http://keys.example.test/jwks.json");
     }
 
     private static List<String> problems(Map<String, String> env) {

@@ -121,6 +121,15 @@ public final class RawHttp implements AutoCloseable {
         }
     }
 
+    /** Reads the next response head only, for a response that streams. */
+    public String readResponseHead() {
+        try {
+            return readHead();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private String readHead() throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;
