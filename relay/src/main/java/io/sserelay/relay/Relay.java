@@ -9,10 +9,13 @@ import io.sserelay.relay.http.ConnectionLimits;
 import io.sserelay.relay.http.CorsHandler;
 import io.sserelay.relay.http.OperationalEndpoints;
 import io.sserelay.relay.http.PublishHandler;
+import io.sserelay.relay.http.Readiness;
 import io.sserelay.relay.http.RelayServer;
 import io.sserelay.relay.http.RelayRouter;
 import io.sserelay.relay.http.SubscribeHandler;
+import io.sserelay.relay.http.UnexpectedErrors;
 import io.sserelay.relay.metrics.RelayMetrics;
+import io.sserelay.relay.peer.ClusterJoin;
 import io.sserelay.relay.peer.PeerAddress;
 import io.sserelay.relay.peer.PeerHandler;
 import io.sserelay.relay.peer.PeerMesh;
@@ -40,7 +43,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * One relay process: the HTTP server, the event hub and their lifecycle.
@@ -90,6 +93,8 @@ public final class Relay {
     private final JwtAuthenticator jwt;
     private final IdempotencyKeys keys;
     private final PeerSource peerSource;
+    /** Whether this relay has joined its cluster, or null when it is not clustered. */
+    private final ClusterJoin join;
     private final ScheduledExecutorService sweeper;
     private final AtomicBoolean shutDown = new AtomicBoolean();
     private volatile boolean draining;
@@ -145,19 +150,22 @@ public final class Relay {
         this.gate = config.replicatedAck()
                 ? new ReplicationGate(hub, config.publishAckTimeout(), peers::hasOtherPeers) : null;
         metrics.bindReplication(gate, keys);
+        UnexpectedErrors errors = new UnexpectedErrors(metrics::unexpectedError);
         PublishHandler publish = new PublishHandler(hub, access, config.publish(), config.requestTimeout(),
-                config.publishMaxPendingBytes(), gate, keys, metrics);
+                config.publishMaxPendingBytes(), gate, keys, metrics, errors);
         metrics.bindPublishBudget(publish::pendingBytes, publish.pendingBudget());
-        BooleanSupplier ready = () -> !draining && (!config.clustered() || peerSource.ready());
-        metrics.bindReadiness(ready);
-        OperationalEndpoints operational = new OperationalEndpoints(metrics, ready,
+        this.join = mesh == null ? null : new ClusterJoin(peerSource, mesh, config.replicatedAck());
+        Supplier<Readiness> readiness = () -> draining ? Readiness.DRAINING
+                : join == null || join.ready() ? Readiness.READY : Readiness.joining(join.waitingFor());
+        metrics.bindReadiness(() -> readiness.get().ready());
+        OperationalEndpoints operational = new OperationalEndpoints(metrics, readiness,
                 () -> hub.responsive(LIVENESS_LOCK_TIMEOUT));
         RelayRouter router = new RelayRouter(
                 new SubscribeHandler(hub, writers, access, connectionLimits, config.maxStreamsPerConnection(),
                         config.sse().shutdownRetry(), config.history().maxAge(),
-                        config.subscribeJwt() && config.jwt().endStreamAtExpiry()),
+                        config.subscribeJwt() && config.jwt().endStreamAtExpiry(), errors),
                 publish,
-                operational);
+                operational, errors);
         OptionMap serverOptions = OptionMap.builder()
                 .set(UndertowOptions.ENABLE_HTTP2, false)
                 // A subscriber's request head stays on the heap while it streams; Undertow's
@@ -181,10 +189,10 @@ public final class Relay {
         // Nobody but Prometheus and probes comes here; a few connections are plenty, and a client
         // that opens many cannot take the relay's descriptors from subscribers.
         listeners.add(new RelayServer.Listener(config.bindAddress(), config.adminPort(),
-                new AdminRouter(operational), ADMIN_MAX_CONNECTIONS));
+                new AdminRouter(operational, errors), ADMIN_MAX_CONNECTIONS));
         if (mesh != null) {
             listeners.add(new RelayServer.Listener(config.bindAddress(), config.peerPort(),
-                    new PeerHandler(hub, writers, mesh, config.peerToken(), gate)));
+                    new PeerHandler(hub, writers, mesh, config.peerToken(), gate, errors)));
         }
         // RelayServer closes a connection that sends and receives nothing for the idle timeout;
         // streams write at least a heartbeat in that time. Undertow's NO_REQUEST_TIMEOUT is not
@@ -206,6 +214,9 @@ public final class Relay {
         }
         long period = Math.max(100, Math.min(1000, config.history().maxAge().toMillis() / 10));
         sweeper.scheduleAtFixedRate(this::sweep, period, period, TimeUnit.MILLISECONDS);
+        if (join != null) {
+            sweeper.scheduleWithFixedDelay(this::reportJoin, 1, 1, TimeUnit.SECONDS);
+        }
         LOG.info("relay {} listening on {}, metrics on {} ({})", hub.origin(), address(), adminAddress(), config);
         return this;
     }
@@ -258,6 +269,19 @@ public final class Relay {
             // A failure must not cancel the schedule, or history would stop aging out.
             LOG.error("history sweep failed", e);
         }
+    }
+
+    private void reportJoin() {
+        try {
+            join.report();
+        } catch (RuntimeException e) {
+            LOG.error("checking whether the relay joined its cluster failed", e); // keeps the schedule
+        }
+    }
+
+    /** Whether this relay has joined its cluster, or null when it is not clustered. */
+    public ClusterJoin join() {
+        return join;
     }
 
     private static void sleep(long millis) {

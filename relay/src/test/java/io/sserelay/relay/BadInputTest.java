@@ -129,6 +129,21 @@ class BadInputTest {
                                 + " application/json (UTF-8)"),
                 arguments("POST", "/publish", TEXT, "x", 415, "unsupported_media_type",
                         "Content-Type 'text/plain' is not accepted: send application/json for a batch (UTF-8)"),
+                arguments("POST", "/streams/a", "text/plain; charset", "x", 415, "unsupported_media_type",
+                        "Content-Type 'text/plain; charset' is not accepted (its charset parameter has no value): send"
+                                + " text/plain or application/json (UTF-8)"),
+                arguments("POST", "/streams/a", "text/plain; charset=", "x", 415, "unsupported_media_type",
+                        "Content-Type 'text/plain; charset=' is not accepted (its charset parameter has no value): send"
+                                + " text/plain or application/json (UTF-8)"),
+                arguments("POST", "/streams/a", "application/json; charset=\"\"", "{\"data\":1}", 415,
+                        "unsupported_media_type", "Content-Type 'application/json; charset=\"\"' is not accepted (its"
+                                + " charset parameter has no value): send text/plain or application/json (UTF-8)"),
+                arguments("POST", "/streams/a", "text/plain; charset=latin1; charset=utf-8", "x", 415,
+                        "unsupported_media_type", "Content-Type 'text/plain; charset=latin1; charset=utf-8' is not"
+                                + " accepted (it names a charset twice): send text/plain or application/json (UTF-8)"),
+                arguments("POST", "/streams/a", "text/plain; charset=utf-8; Charset=utf-8", "x", 415,
+                        "unsupported_media_type", "Content-Type 'text/plain; charset=utf-8; Charset=utf-8' is not"
+                                + " accepted (it names a charset twice): send text/plain or application/json (UTF-8)"),
                 arguments("POST", "/streams/a", JSON, "{\"data\":", 400, "invalid_json",
                         "the body is not valid JSON: Unexpected end-of-input within/between Object entries at line 1,"
                                 + " column 9"),

@@ -1,5 +1,7 @@
 package io.sserelay.relay.http;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sserelay.relay.metrics.RelayMetrics;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
@@ -10,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The relay's health and metrics endpoints. Health is answered on the public port (probes and
@@ -18,17 +21,19 @@ import java.util.function.BooleanSupplier;
  */
 public final class OperationalEndpoints {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final RelayMetrics metrics;
-    private final BooleanSupplier ready;
+    private final Supplier<Readiness> readiness;
     private final BooleanSupplier live;
 
     /**
-     * @param ready whether this relay should receive new traffic; false while it shuts down
+     * @param readiness whether this relay should receive new traffic, and if not, why
      * @param live  whether this relay can still serve; checked on a worker, may take a moment
      */
-    public OperationalEndpoints(RelayMetrics metrics, BooleanSupplier ready, BooleanSupplier live) {
+    public OperationalEndpoints(RelayMetrics metrics, Supplier<Readiness> readiness, BooleanSupplier live) {
         this.metrics = metrics;
-        this.ready = ready;
+        this.readiness = readiness;
         this.live = live;
     }
 
@@ -45,13 +50,20 @@ public final class OperationalEndpoints {
         });
     }
 
-    void readyz(HttpServerExchange exchange, RequestTarget target) {
+    /**
+     * @param detailed whether to say what a joining relay waits for (peer addresses): on the
+     *                 admin port only, like the metrics that name them
+     */
+    void readyz(HttpServerExchange exchange, RequestTarget target, boolean detailed) {
         requireGet(exchange);
         target.acceptOnly("GET /readyz", Set.of());
         exchange.dispatch(() -> {
-            boolean isReady = ready.getAsBoolean();
-            IoThreadAnswer.send(exchange, () -> sendJson(exchange, isReady ? 200 : 503,
-                    isReady ? "{\"status\":\"ready\"}" : "{\"status\":\"draining\"}"));
+            Readiness now = readiness.get();
+            ObjectNode body = JSON.createObjectNode().put("status", now.status());
+            if (detailed && !now.waitingFor().isEmpty()) {
+                now.waitingFor().forEach(body.putArray("waitingFor")::add);
+            }
+            IoThreadAnswer.send(exchange, () -> sendJson(exchange, now.ready() ? 200 : 503, body.toString()));
         });
     }
 

@@ -13,8 +13,6 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
@@ -42,7 +40,6 @@ import java.util.function.Function;
 public final class PublishHandler {
 
     private static final HttpString IDEMPOTENCY_KEY = new HttpString("Idempotency-Key");
-    private static final Logger LOG = LoggerFactory.getLogger(PublishHandler.class);
     private static final String EVENT_PARAMETER = "event";
 
     private final StreamHub hub;
@@ -53,6 +50,7 @@ public final class PublishHandler {
     private final ReplicationGate gate;
     private final IdempotencyKeys keys;
     private final RelayMetrics metrics;
+    private final UnexpectedErrors errors;
 
     /**
      * @param bodyTimeout  how long a publisher may take to send its body
@@ -60,7 +58,8 @@ public final class PublishHandler {
      * @param gate         replicates publishes, or null to answer them once numbered
      */
     public PublishHandler(StreamHub hub, AccessControl access, PublishLimits limits, Duration bodyTimeout,
-            long pendingBytes, ReplicationGate gate, IdempotencyKeys keys, RelayMetrics metrics) {
+            long pendingBytes, ReplicationGate gate, IdempotencyKeys keys, RelayMetrics metrics, UnexpectedErrors errors) {
+        this.errors = errors;
         this.hub = hub;
         this.access = access;
         this.limits = limits;
@@ -163,8 +162,7 @@ public final class PublishHandler {
             } catch (RelayClosingException closing) {
                 reply.closing();
             } catch (RuntimeException e) {
-                LOG.error("unexpected failure publishing to {}", stream == null ? "a batch" : stream, e);
-                reply.fail(new ApiError(500, "internal_error", "the relay failed to publish; see its log"));
+                reply.fail(errors.record("publish", stream == null ? "a batch publish" : "a publish to " + stream, e));
             }
         }));
     }
@@ -178,23 +176,41 @@ public final class PublishHandler {
         return bodies.pendingBudget();
     }
 
-    /** The parts of a Content-Type header the relay cares about. */
-    private record MediaType(String raw, String type, String charset) {
+    /**
+     * The parts of a Content-Type header the relay cares about. A {@code charset} parameter that is
+     * empty, has no value or comes twice makes the header unusable ({@code problem}): which
+     * charset the sender meant cannot be known, so the body is not guessed at.
+     */
+    private record MediaType(String raw, String type, String charset, String problem) {
 
         static MediaType of(String header) {
             if (header == null) {
-                return new MediaType(null, "", null);
+                return new MediaType(null, "", null, null);
             }
             // -1 keeps empty parts, so "", ";" and ";;;" have an (empty) type like any other header.
             String[] parts = header.split(";", -1);
             String charset = null;
-            for (int i = 1; i < parts.length; i++) {
+            String problem = null;
+            for (int i = 1; i < parts.length && problem == null; i++) {
                 String[] param = parts[i].trim().split("=", 2);
-                if (param.length == 2 && param[0].trim().equalsIgnoreCase("charset")) {
-                    charset = param[1].trim().replace("\"", "").toLowerCase(Locale.ROOT);
+                if (!param[0].trim().equalsIgnoreCase("charset")) {
+                    continue;
+                }
+                String value = param.length == 2 ? unquoted(param[1].trim()).toLowerCase(Locale.ROOT) : "";
+                if (charset != null) {
+                    problem = "it names a charset twice";
+                } else if (value.isEmpty()) {
+                    problem = "its charset parameter has no value";
+                } else {
+                    charset = value;
                 }
             }
-            return new MediaType(header, parts[0].trim().toLowerCase(Locale.ROOT), charset);
+            return new MediaType(header, parts[0].trim().toLowerCase(Locale.ROOT), charset, problem);
+        }
+
+        private static String unquoted(String value) {
+            return value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")
+                    ? value.substring(1, value.length() - 1) : value;
         }
 
         boolean isJson() {
@@ -207,17 +223,17 @@ public final class PublishHandler {
          */
         boolean isText() {
             return (type.equals("text/plain") || type.equals("application/x-www-form-urlencoded"))
-                    && (utf8() || "us-ascii".equals(charset));
+                    && (utf8() || problem == null && "us-ascii".equals(charset));
         }
 
         private boolean utf8() {
-            return charset == null || charset.equals("utf-8") || charset.equals("utf8");
+            return problem == null && (charset == null || charset.equals("utf-8") || charset.equals("utf8"));
         }
 
         ApiError unsupported(String expected) {
-            String problem = raw == null ? "the request has no Content-Type"
-                    : "Content-Type '" + raw + "' is not accepted";
-            return new ApiError(415, "unsupported_media_type", problem + ": send " + expected + " (UTF-8)");
+            String why = raw == null ? "the request has no Content-Type"
+                    : "Content-Type '" + raw + "' is not accepted" + (problem == null ? "" : " (" + problem + ")");
+            return new ApiError(415, "unsupported_media_type", why + ": send " + expected + " (UTF-8)");
         }
     }
 }

@@ -5,8 +5,6 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,7 +14,6 @@ import java.util.Set;
 /** Maps the public HTTP API of the relay onto its handlers; see {@code docs/relay.md}. */
 public final class RelayRouter implements HttpHandler {
 
-    private static final Logger LOG = LoggerFactory.getLogger(RelayRouter.class);
     private static final String STREAMS_PREFIX = "/streams/";
     /** The live page reads the stream to show from its own URL. */
     private static final Set<String> PAGE_PARAMETERS = Set.of("stream");
@@ -25,8 +22,11 @@ public final class RelayRouter implements HttpHandler {
     private final PublishHandler publish;
     private final OperationalEndpoints endpoints;
     private final byte[] page;
+    private final UnexpectedErrors errors;
 
-    public RelayRouter(SubscribeHandler subscribe, PublishHandler publish, OperationalEndpoints endpoints) {
+    public RelayRouter(SubscribeHandler subscribe, PublishHandler publish, OperationalEndpoints endpoints,
+            UnexpectedErrors errors) {
+        this.errors = errors;
         this.subscribe = subscribe;
         this.publish = publish;
         this.endpoints = endpoints;
@@ -40,8 +40,7 @@ public final class RelayRouter implements HttpHandler {
         } catch (ApiError error) {
             error.send(exchange);
         } catch (RuntimeException e) {
-            LOG.error("unexpected failure serving {} {}", exchange.getRequestMethod(), exchange.getRequestURI(), e);
-            new ApiError(500, "internal_error", "the relay failed to serve this request; see its log").send(exchange);
+            errors.answer(exchange, "request", e);
         }
     }
 
@@ -56,7 +55,7 @@ public final class RelayRouter implements HttpHandler {
                 OperationalEndpoints.send(exchange, 200, "text/html; charset=utf-8", page);
             }
             case "/healthz" -> endpoints.healthz(exchange, target);
-            case "/readyz" -> endpoints.readyz(exchange, target);
+            case "/readyz" -> endpoints.readyz(exchange, target, false);
             case "/metrics" -> throw new ApiError(404, "not_found", "metrics are served on the relay's admin port"
                     + " (RELAY_ADMIN_PORT), which the public Service does not expose");
             case "/events" -> {

@@ -60,13 +60,16 @@ public final class SubscribeHandler {
     private final boolean endStreamAtExpiry;
     private final ConnectionLimits limits;
     private final RelayMetrics metrics;
+    private final UnexpectedErrors errors;
 
     /**
      * @param endStreamAtExpiry whether a subscriber's stream ends, telling it to reconnect, when
      *                          the token it subscribed with expires
      */
     public SubscribeHandler(StreamHub hub, SseWriters writers, AccessControl access, ConnectionLimits limits,
-            int maxStreamsPerConnection, Duration shutdownRetry, Duration floorLifetime, boolean endStreamAtExpiry) {
+            int maxStreamsPerConnection, Duration shutdownRetry, Duration floorLifetime, boolean endStreamAtExpiry,
+            UnexpectedErrors errors) {
+        this.errors = errors;
         this.hub = hub;
         this.writers = writers;
         this.access = access;
@@ -92,7 +95,7 @@ public final class SubscribeHandler {
         try {
             grant = access.checkSubscribe(exchange, target);
             if (endStreamAtExpiry && grant.expiresAtMillis() != 0 && grant.expiresAtMillis() <= System.currentTimeMillis()) {
-                // Accepted within the clock skew, but its stream would end at once: ask for a fresh one.
+                // Good until a moment ago (authenticating took that moment): its stream would end at once.
                 throw access.subscribeRefused(new AuthFailure(AuthFailure.Reason.EXPIRED, "the token expired at "
                         + Instant.ofEpochMilli(grant.expiresAtMillis())));
             }
@@ -143,7 +146,8 @@ public final class SubscribeHandler {
                 return;
             } catch (RuntimeException e) {
                 admission.release();
-                throw e;
+                errors.answer(exchange, "subscribe", e);
+                return;
             }
             exchange.dispatch(exchange.getIoThread(), connection::start);
         });

@@ -59,6 +59,7 @@ public final class RelayMetrics implements AutoCloseable {
     private final Map<String, Counter> peerFramesRejected = new ConcurrentHashMap<>();
     private final Map<String, Counter> authRefusals = new ConcurrentHashMap<>();
     private final Map<String, Counter> refused = new ConcurrentHashMap<>();
+    private final Map<String, Counter> unexpectedErrors = new ConcurrentHashMap<>();
 
     public RelayMetrics(StreamHub hub) {
         new JvmMemoryMetrics().bindTo(registry);
@@ -239,6 +240,16 @@ public final class RelayMetrics implements AutoCloseable {
         authRefusals.computeIfAbsent(action + " " + reason, key -> Counter.builder("sserelay.auth.refusals")
                 .tag("action", action).tag("reason", reason)
                 .description("Publishers and subscribers refused for their token or its rights").register(registry))
+                .increment();
+    }
+
+    /**
+     * A fault in the relay's own code answered a request with 500:
+     * {@code sserelay_unexpected_errors_total{where}}. Anything above zero is a bug to report.
+     */
+    public void unexpectedError(String where) {
+        unexpectedErrors.computeIfAbsent(where, w -> Counter.builder("sserelay.unexpected.errors").tag("where", w)
+                .description("Requests answered 500 because of a fault in the relay").register(registry))
                 .increment();
     }
 

@@ -5,19 +5,25 @@ import io.sserelay.relay.http.AccessControl;
 import io.sserelay.relay.http.ApiError;
 import io.sserelay.relay.http.IoThreadAnswer;
 import io.sserelay.relay.http.RequestTarget;
+import io.sserelay.relay.http.UnexpectedErrors;
 import io.sserelay.relay.sse.SseWriters;
 import io.sserelay.relay.stream.InvalidPositionException;
 import io.sserelay.relay.stream.Position;
 import io.sserelay.relay.stream.RelayClosingException;
 import io.sserelay.relay.stream.StreamHub;
 import io.undertow.server.HttpHandler;
+import io.undertow.server.Connectors;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.SameThreadExecutor;
 import io.sserelay.relay.replication.ReplicationGate;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
 
+import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The peer port: {@code POST /peer/v1/log?after=<position>} with the peer token and the
@@ -44,15 +50,23 @@ public final class PeerHandler implements HttpHandler {
     static final int HORIZON_PROTOCOL = 2;
     static final int ACKNOWLEDGING_PROTOCOL = 3;
     private static final String AFTER = "after";
+    /**
+     * The longest a follow request from outside the peer set waits for the set to change: well
+     * under a follower's read timeout (at least 2 s), which would otherwise end it first.
+     */
+    static final Duration STRANGER_WAIT = Duration.ofMillis(1000);
 
     private final StreamHub hub;
     private final SseWriters writers;
     private final PeerMesh mesh;
     private final AccessControl token;
     private final ReplicationGate gate;
+    private final UnexpectedErrors errors;
 
     /** @param gate where followers' acknowledgements go, or null when publishes are not replicated */
-    public PeerHandler(StreamHub hub, SseWriters writers, PeerMesh mesh, String peerToken, ReplicationGate gate) {
+    public PeerHandler(StreamHub hub, SseWriters writers, PeerMesh mesh, String peerToken, ReplicationGate gate,
+            UnexpectedErrors errors) {
+        this.errors = errors;
         this.hub = hub;
         this.writers = writers;
         this.mesh = mesh;
@@ -63,14 +77,20 @@ public final class PeerHandler implements HttpHandler {
 
     @Override
     public void handleRequest(HttpServerExchange exchange) {
+        handle(exchange, true);
+    }
+
+    private void handle(HttpServerExchange exchange, boolean mayWait) {
         try {
-            follow(exchange);
+            follow(exchange, mayWait);
         } catch (ApiError error) {
             error.send(exchange);
+        } catch (RuntimeException e) {
+            errors.answer(exchange, "peer", e);
         }
     }
 
-    private void follow(HttpServerExchange exchange) {
+    private void follow(HttpServerExchange exchange, boolean mayWait) {
         RequestTarget target = RequestTarget.of(exchange);
         if (!target.path().equals(PATH)) {
             throw new ApiError(404, "not_found", "the peer port serves only POST " + PATH);
@@ -92,7 +112,11 @@ public final class PeerHandler implements HttpHandler {
         } catch (IllegalArgumentException e) {
             throw ApiError.badRequest("invalid_peer_address", "X-Relay-Peer " + e.getMessage());
         }
+        mesh.contacted(peer);
         if (!mesh.isPeer(peer)) {
+            if (mayWait && waitForPeerSet(exchange)) {
+                return;
+            }
             throw ApiError.forbidden("not_a_peer", peer + " is not in this relay's peer set");
         }
         if (acknowledges && !exchange.getRequestHeaders().contains(Headers.TRANSFER_ENCODING)) {
@@ -125,6 +149,35 @@ public final class PeerHandler implements HttpHandler {
             mesh.followerOpened(stream);
             exchange.dispatch(exchange.getIoThread(), stream::start);
         });
+    }
+
+    /**
+     * Holds a follow request from a relay outside the peer set until the set changes, or for
+     * {@link #STRANGER_WAIT} at most, and then decides it again: a relay that has not read its
+     * set yet, or not since the asking relay joined it, admits it the moment it does, instead of
+     * refusing it into a backoff. The request waits on no thread.
+     *
+     * @return false when too many requests wait already: refuse this one now
+     */
+    private boolean waitForPeerSet(HttpServerExchange exchange) {
+        AtomicBoolean decided = new AtomicBoolean();
+        Runnable[] recheck = new Runnable[1];
+        recheck[0] = () -> {
+            if (decided.compareAndSet(false, true)) {
+                mesh.cancelAwait(recheck[0]);
+                exchange.getIoThread().execute(() -> {
+                    if (exchange.getConnection().isOpen()) { // else the asking relay gave up meanwhile
+                        Connectors.executeRootHandler(ex -> handle(ex, false), exchange);
+                    }
+                });
+            }
+        };
+        if (!mesh.awaitChange(recheck[0])) {
+            return false;
+        }
+        exchange.dispatch(SameThreadExecutor.INSTANCE, () -> exchange.getIoThread()
+                .executeAfter(recheck[0], STRANGER_WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        return true;
     }
 
     private static Position after(String text) {

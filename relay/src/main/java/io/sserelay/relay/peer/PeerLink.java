@@ -56,6 +56,12 @@ final class PeerLink {
     private static final int CONNECT_TIMEOUT_MILLIS = 2000;
     private static final long FIRST_BACKOFF_MILLIS = 100;
     private static final long MAX_BACKOFF_MILLIS = 5000;
+    /**
+     * The longest wait between attempts to connect to a peer nobody answers for: a relay whose
+     * pod is starting is reached within this of binding its port, and an attempt on a dead
+     * address costs one refused connection.
+     */
+    private static final long MAX_UNREACHABLE_BACKOFF_MILLIS = 1000;
     private static final int MAX_BATCH = 512;
     private static final int MAX_HEAD_BYTES = 16 * 1024;
     private static final byte[] CRLF = {'\r', '\n'};
@@ -99,6 +105,8 @@ final class PeerLink {
     private volatile boolean finished;
     /** Whether the current attempt reached the peer: it answered 200 and said HELLO. */
     private boolean reached;
+    /** Whether the current attempt was refused because this relay is not (yet) in the peer's set. */
+    private boolean strangerRefusal;
     /** Set by {@link #leave} when it closes the socket itself: that is no sign of an unreachable peer. */
     private volatile boolean closedByLeave;
     /** Since when attempts to reach the peer have failed, 0 while they succeed. */
@@ -116,6 +124,24 @@ final class PeerLink {
     private boolean reconnectAtOnce;
     /** The peer's origin as of its last HELLO; it changes when the peer restarts. */
     private volatile String peerOrigin;
+    /** What the last attempt found: what {@link ClusterJoin} reads to know whom to wait for. */
+    private volatile Contact contact = Contact.NOT_TRIED;
+    /** Set by {@link #retryNow}: the next attempt comes without waiting out the backoff. */
+    private boolean wake;
+
+    /** What the link knows of its peer. */
+    enum Contact {
+        /** No attempt has ended yet. */
+        NOT_TRIED,
+        /** The last attempt got no answer: nothing listens there (yet), or the network drops it. */
+        UNREACHABLE,
+        /** The peer answered, but is not streaming to this relay now (a refusal, or a stream that ended). */
+        ANSWERED,
+        /** The peer answered that it is shutting down. */
+        SHUTTING_DOWN,
+        /** The peer's stream is open. */
+        FOLLOWING
+    }
 
     PeerLink(PeerAddress peer, PeerAddress selfAddress, StreamHub hub, PeerSettings settings, RelayMetrics metrics,
             IdempotencyKeys keys, PeerLink previous) {
@@ -220,6 +246,32 @@ final class PeerLink {
         return connected;
     }
 
+    Contact contact() {
+        return contact;
+    }
+
+    /**
+     * The peer showed it is there (it asked to follow this relay): if the link is waiting out a
+     * backoff, it tries again now, so a relay that just started is followed at once.
+     */
+    synchronized void retryNow() {
+        wake = true;
+        notifyAll();
+    }
+
+    /** Waits up to {@code millis}, or until {@link #retryNow}. */
+    private synchronized void backOff(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (!wake && !stopped) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        wake = false;
+    }
+
     private void run() {
         try {
             if (previous != null) {
@@ -245,6 +297,7 @@ final class PeerLink {
         long backoff = FIRST_BACKOFF_MILLIS;
         while (!stopped) {
             reached = false;
+            strangerRefusal = false;
             try {
                 follow();
             } catch (PeerProtocolException e) {
@@ -260,6 +313,7 @@ final class PeerLink {
             } finally {
                 if (connected) {
                     connected = false;
+                    contact = Contact.ANSWERED;
                     metrics.peerLinkDown();
                 }
             }
@@ -284,9 +338,16 @@ final class PeerLink {
                 reconnectAtOnce = false;
                 continue;
             }
-            backoff = followed ? FIRST_BACKOFF_MILLIS : Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+            if (followed || strangerRefusal) {
+                // A peer that has not got this relay in its set yet held the request until its set
+                // changed or a while passed (PeerHandler): ask again soon, without growing the wait.
+                backoff = FIRST_BACKOFF_MILLIS;
+            } else {
+                long cap = contact == Contact.UNREACHABLE ? MAX_UNREACHABLE_BACKOFF_MILLIS : MAX_BACKOFF_MILLIS;
+                backoff = Math.min(backoff * 2, cap);
+            }
             try {
-                Thread.sleep(backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
+                backOff(backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
@@ -303,14 +364,25 @@ final class PeerLink {
             if (stopped) {
                 return;
             }
-            connection.connect(new InetSocketAddress(peer.host(), peer.port()), CONNECT_TIMEOUT_MILLIS);
-            connection.setSoTimeout((int) settings.readTimeout().toMillis());
-            connection.setTcpNoDelay(true);
-            OutputStream out = connection.getOutputStream();
-            out.write(request().getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            InputStream in = new BufferedInputStream(connection.getInputStream(), 64 * 1024);
-            ResponseHead head = ResponseHead.read(in);
+            InputStream in;
+            OutputStream out;
+            ResponseHead head;
+            try {
+                connection.connect(new InetSocketAddress(peer.host(), peer.port()), CONNECT_TIMEOUT_MILLIS);
+                connection.setSoTimeout((int) settings.readTimeout().toMillis());
+                connection.setTcpNoDelay(true);
+                out = connection.getOutputStream();
+                out.write(request().getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                in = new BufferedInputStream(connection.getInputStream(), 64 * 1024);
+                head = ResponseHead.read(in);
+            } catch (IOException e) {
+                if (!stopped && !closedByLeave) {
+                    contact = Contact.UNREACHABLE;
+                }
+                throw e;
+            }
+            contact = Contact.ANSWERED;
             if (head.status() == 405 && !olderPeer) {
                 LOG.info("peer {} does not take acknowledgements (an earlier version); following it without", peer);
                 olderPeer = true;
@@ -319,6 +391,10 @@ final class PeerLink {
             }
             if (head.status() != 200) {
                 String refusal = head.status() + " " + new String(in.readNBytes(2048), StandardCharsets.UTF_8).trim();
+                strangerRefusal = head.status() == 403 && refusal.contains("\"not_a_peer\"");
+                if (head.status() == 503 && refusal.contains("\"shutting_down\"")) {
+                    contact = Contact.SHUTTING_DOWN;
+                }
                 if (!refusal.equals(lastRefusal)) {
                     LOG.info("peer {} refused to be followed: {}", peer, refusal);
                     lastRefusal = refusal;
@@ -357,6 +433,7 @@ final class PeerLink {
                 return;
             }
             connected = true;
+            contact = Contact.FOLLOWING;
             metrics.peerLinkUp();
             LOG.info("following peer {} (origin {}, at {})", peer, hello.origin(), hello.lastSeq());
             apply(hello.origin(), hello.twoPhase(), reader, out);

@@ -6,7 +6,9 @@ import io.sserelay.relay.stream.StreamHub;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -24,6 +26,9 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class PeerMesh implements AutoCloseable {
 
+    /** Follow requests from relays outside the peer set that may wait for it to change at once. */
+    static final int MAX_WAITING_STRANGERS = 64;
+
     private static final Logger LOG = LoggerFactory.getLogger(PeerMesh.class);
 
     private final StreamHub hub;
@@ -36,6 +41,8 @@ public final class PeerMesh implements AutoCloseable {
     private final Map<PeerAddress, PeerLink> leaving = new HashMap<>();
     private final Set<PeerStream> followers = ConcurrentHashMap.newKeySet();
     private volatile Set<PeerAddress> peers = Set.of();
+    /** Follow requests from relays not in the peer set, each waiting to be checked again when it changes. */
+    private final Set<Runnable> strangers = ConcurrentHashMap.newKeySet();
     private PeerSource source;
     private boolean closed;
 
@@ -96,6 +103,68 @@ public final class PeerMesh implements AutoCloseable {
             }
         }
         metrics.peersConfigured(others.size());
+        List<Runnable> waiting = new ArrayList<>(strangers);
+        strangers.removeAll(waiting);
+        waiting.forEach(Runnable::run);
+    }
+
+    /**
+     * Has {@code recheck} run once the peer set changes, for a follow request from a relay not in
+     * it yet: the operator writes a new relay into the set as its pod gets an address, and each
+     * relay reads the set in its own time, so "not a peer" often means "not a peer yet".
+     *
+     * @return false when {@link #MAX_WAITING_STRANGERS} wait already; then refuse at once
+     */
+    boolean awaitChange(Runnable recheck) {
+        if (strangers.size() >= MAX_WAITING_STRANGERS) {
+            return false;
+        }
+        strangers.add(recheck);
+        return true;
+    }
+
+    /** {@code recheck} need not run any more (its request timed out or closed). */
+    void cancelAwait(Runnable recheck) {
+        strangers.remove(recheck);
+    }
+
+    /** Follow requests waiting for the peer set to change. */
+    int waitingStrangers() {
+        return strangers.size();
+    }
+
+    /** {@code peer} asked to follow this relay, so it is up: a link to it that is backing off tries again now. */
+    void contacted(PeerAddress peer) {
+        PeerLink link;
+        synchronized (this) {
+            link = links.get(peer);
+        }
+        if (link != null) {
+            link.retryNow();
+        }
+    }
+
+    /** What each link knows of its peer, for {@link ClusterJoin}. */
+    synchronized Map<PeerAddress, PeerLink.Contact> contacts() {
+        Map<PeerAddress, PeerLink.Contact> contacts = new HashMap<>();
+        links.forEach((peer, link) -> {
+            if (!link.isSelf()) {
+                contacts.put(peer, link.contact());
+            }
+        });
+        return contacts;
+    }
+
+    /** The peers following this relay now. */
+    Set<PeerAddress> followerAddresses() {
+        Set<PeerAddress> addresses = new HashSet<>();
+        followers.forEach(stream -> addresses.add(stream.peer()));
+        return addresses;
+    }
+
+    /** Whether a follower that acknowledges replicated publishes is connected. */
+    boolean acknowledgerFollows() {
+        return followers.stream().anyMatch(PeerStream::acknowledges);
     }
 
     /** Whether {@code address} is in the current peer set (and may follow this relay). */

@@ -64,7 +64,7 @@ final class PeerStream extends StreamingResponse implements PeerSubscriber {
     }
 
     /** Whether the follower sent a request body to acknowledge in (protocol 3). */
-    private boolean acknowledges() {
+    boolean acknowledges() {
         return protocol >= PeerHandler.ACKNOWLEDGING_PROTOCOL;
     }
 

@@ -11,6 +11,20 @@ public final class SettablePeerSource implements PeerSource {
 
     private volatile Consumer<Set<PeerAddress>> listener;
     private volatile Set<PeerAddress> peers = Set.of();
+    private volatile boolean read;
+
+    /** A source whose (empty) set counts as read from the start, as a fixed list does. */
+    public SettablePeerSource() {
+        this(true);
+    }
+
+    /**
+     * @param readAtStart false for a source that has not read its set until the first {@link #set},
+     *                    as a relay whose SseRelay status has not been read yet
+     */
+    public SettablePeerSource(boolean readAtStart) {
+        this.read = readAtStart;
+    }
 
     @Override
     public void start(Consumer<Set<PeerAddress>> newListener) {
@@ -20,10 +34,16 @@ public final class SettablePeerSource implements PeerSource {
 
     public void set(Set<PeerAddress> newPeers) {
         peers = Set.copyOf(newPeers);
+        read = true;
         Consumer<Set<PeerAddress>> current = listener;
         if (current != null) {
             current.accept(peers);
         }
+    }
+
+    @Override
+    public boolean ready() {
+        return read;
     }
 
     @Override

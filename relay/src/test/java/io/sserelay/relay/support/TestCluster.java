@@ -81,6 +81,32 @@ public final class TestCluster implements AutoCloseable {
         nodes.set(i, startNode(i, extraEnv));
     }
 
+    /**
+     * Starts node {@code i} again, as a new process at the same address, that has not read its
+     * peer set yet; nobody's set changes. The test hands out the sets ({@link #peerSource},
+     * {@link #allAddresses}) in the order it wants.
+     */
+    public void restartUnread(int i, Map<String, String> extraEnv) {
+        nodes.set(i, startNode(i, extraEnv, false));
+    }
+
+    /** Adds a node, as {@link #restartUnread}: a new relay whose peer set is not read yet. */
+    public int addUnread(Map<String, String> extraEnv) {
+        nodes.add(startNode(nodes.size(), extraEnv, false));
+        return nodes.size() - 1;
+    }
+
+    /** The peer addresses of every running node. */
+    public Set<PeerAddress> allAddresses() {
+        Set<PeerAddress> all = new LinkedHashSet<>();
+        for (Node node : nodes) {
+            if (!node.stopped) {
+                all.add(node.relay.relay().advertisedPeerAddress());
+            }
+        }
+        return all;
+    }
+
     /** Gives every running node the full set of running nodes and waits until all follow each other. */
     public void connectAll() {
         publishPeerSets();
@@ -98,12 +124,7 @@ public final class TestCluster implements AutoCloseable {
     }
 
     private void publishPeerSets() {
-        Set<PeerAddress> all = new LinkedHashSet<>();
-        for (Node node : nodes) {
-            if (!node.stopped) {
-                all.add(node.relay.relay().advertisedPeerAddress());
-            }
-        }
+        Set<PeerAddress> all = allAddresses();
         for (Node node : nodes) {
             if (!node.stopped) {
                 node.peers.set(all);
@@ -112,6 +133,10 @@ public final class TestCluster implements AutoCloseable {
     }
 
     private Node startNode(int i, Map<String, String> extraEnv) {
+        return startNode(i, extraEnv, true);
+    }
+
+    private Node startNode(int i, Map<String, String> extraEnv, boolean peerSetRead) {
         Map<String, String> all = new HashMap<>();
         all.put("RELAY_BIND_ADDRESS", "127.0.0." + (11 + i));
         all.put("RELAY_HTTP_PORT", "0");
@@ -124,7 +149,7 @@ public final class TestCluster implements AutoCloseable {
         all.putAll(env);
         all.putAll(extraEnv);
         all.values().removeIf(v -> v == null || v.isEmpty());
-        SettablePeerSource peers = new SettablePeerSource();
+        SettablePeerSource peers = new SettablePeerSource(peerSetRead);
         return new Node(TestRelay.wrap(new Relay(RelayConfig.fromEnvironment(all), peers).start()), peers);
     }
 
