@@ -408,6 +408,12 @@ class SseRelayOperatorTest {
         cookieForEveryone.getSpec().setCors(new CorsSpec());
         cookieForEveryone.getSpec().getCors().setAllowedOrigins(List.of("*"));
         assertRejected(cookieForEveryone, "cors.allowedOrigins must list your pages' exact origins, not *");
+        SseRelay plainJwks = relay("plainjwks", 1);
+        plainJwks.getSpec().setSubscribeAuth(new SubscribeAuthSpec());
+        plainJwks.getSpec().getSubscribeAuth().setMode(SubscribeAuthSpec.Mode.jwt);
+        plainJwks.getSpec().setJwt(new JwtSpec());
+        plainJwks.getSpec().getJwt().setJwksUrl("http://login.example.com/.well-known/jwks.json");
+        assertRejected(plainJwks, "jwt.jwksUrl must be https");
         SseRelay buffer = relay("buffer", 1);
         buffer.getSpec().setMaxEventBytes(1048576);
         buffer.getSpec().setSubscriberBufferBytes(65536);

@@ -43,6 +43,7 @@ public final class StatusAggregator {
         List<PeerStatus> peers = new ArrayList<>();
         int existing = 0;
         int ready = 0;
+        int joining = 0;
         for (Pod pod : pods) {
             if (!isLive(pod)) {
                 continue;
@@ -54,6 +55,8 @@ public final class StatusAggregator {
                 peers.add(new PeerStatus(pod.getMetadata().getName(), ip, podReady));
                 if (podReady) {
                     ready++;
+                } else if ("Running".equals(pod.getStatus().getPhase())) {
+                    joining++;
                 }
             }
         }
@@ -71,7 +74,7 @@ public final class StatusAggregator {
         status.setEndpoint("http://" + RelayNames.service(relay) + "." + relay.getMetadata().getNamespace() + ".svc:"
                 + ServiceDependent.servicePort(relay));
         List<Condition> conditions = new ArrayList<>();
-        conditions.add(ready(desired, ready, generation));
+        conditions.add(ready(desired, ready, joining, generation));
         conditions.add(progressing(desired, existing, ready, generation));
         conditions.add(degraded(problems, reason, generation));
         status.setConditions(withTransitionTimes(conditions, previous, now));
@@ -100,12 +103,18 @@ public final class StatusAggregator {
         return status.getConditions().stream().filter(c -> type.equals(c.getType())).findFirst().orElse(null);
     }
 
-    private static Condition ready(int desired, int ready, long generation) {
+    private static Condition ready(int desired, int ready, int joining, long generation) {
         if (desired == 0) {
             return condition(READY, false, "ScaledToZero", "spec.replicas is 0, so no relay is running", generation);
         }
         if (ready >= desired) {
             return condition(READY, true, "AllRelaysReady", ready + " of " + desired + " relays are ready", generation);
+        }
+        if (joining > 0) {
+            // A relay's readiness probe passes once it has joined its cluster (docs/clustering.md).
+            return condition(READY, false, "RelaysJoining", ready + " of " + desired + " relays are ready; " + joining
+                    + " running but not yet connected to every peer that answers (a relay is ready once it follows"
+                    + " them and they follow it; its log says what it waits for after 10 s)", generation);
         }
         return condition(READY, false, "RelaysNotReady", ready + " of " + desired + " relays are ready; see the"
                 + " relay pods' events and readiness probes", generation);

@@ -57,6 +57,12 @@ class RelayEnvironmentTest {
         assertThat(env.get("RELAY_JWT_HMAC_SECRET").getValueFrom().getSecretKeyRef().getName()).isEqualTo("signing");
         assertThat(env.get("RELAY_JWT_HMAC_SECRET").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("hmac");
         assertThat(GeneratedPublishTokenCondition.generatesPublishToken(relay)).isFalse();
+
+        spec.getJwt().setHmacSecretRef(null);
+        spec.getJwt().setJwksUrl("http://keys.internal/jwks.json");
+        spec.getJwt().setJwksAllowHttp(true);
+        assertThat(values(env(relay), "RELAY_JWT_JWKS_URL", "RELAY_JWT_JWKS_ALLOW_HTTP"))
+                .containsExactly("http://keys.internal/jwks.json", "true");
     }
 
     @Test

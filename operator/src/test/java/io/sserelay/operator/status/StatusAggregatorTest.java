@@ -1,5 +1,6 @@
 package io.sserelay.operator.status;
 
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.sserelay.api.PeerStatus;
@@ -53,6 +54,22 @@ class StatusAggregatorTest {
                 StatusAggregator.INVALID_SPEC, null, T0);
         assertThat(StatusAggregator.find(broken, "Degraded").getStatus()).isEqualTo("True");
         assertThat(StatusAggregator.find(broken, "Degraded").getMessage()).isEqualTo("Secret 'x' is missing");
+    }
+
+    @Test
+    void relaysThatRunButAreNotReadyAreSaidToBeJoiningTheirCluster() {
+        SseRelayStatus joining = aggregate(relay(3), List.of(pod("news-a", "10.0.0.1", true, "Running", false),
+                pod("news-b", "10.0.0.2", false, "Running", false), pod("news-c", null, false, "Pending", false)),
+                null, T0);
+        Condition ready = StatusAggregator.find(joining, "Ready");
+        assertThat(ready.getStatus()).isEqualTo("False");
+        assertThat(ready.getReason()).isEqualTo("RelaysJoining");
+        assertThat(ready.getMessage()).startsWith("1 of 3 relays are ready; 1 running but not yet connected to every"
+                + " peer that answers");
+
+        SseRelayStatus pending = aggregate(relay(2), List.of(pod("news-a", "10.0.0.1", true, "Running", false),
+                pod("news-c", null, false, "Pending", false)), null, T0);
+        assertThat(StatusAggregator.find(pending, "Ready").getReason()).isEqualTo("RelaysNotReady");
     }
 
     @Test
