@@ -39,14 +39,18 @@ public final class EventSourceClient implements AutoCloseable {
     private static final int DEFAULT_RETRY_MILLIS = 3_000;
     private static final int MAX_HEAD_LINE = 8192;
 
-    /** An event with data, and the last event id in force when it was dispatched. */
-    public record Event(String id, String type, String data) {
+    /**
+     * An event with data, the last event id in force when it was dispatched, and when it was
+     * dispatched ({@link System#nanoTime()}).
+     */
+    public record Event(String id, String type, String data, long receivedAtNanos) {
     }
 
     private final InetSocketAddress server;
     private final String path;
     private final List<Event> events = new CopyOnWriteArrayList<>();
     private final List<InetSocketAddress> connections = new CopyOnWriteArrayList<>();
+    private final List<Long> connectedAtNanos = new CopyOnWriteArrayList<>();
     private final Thread reader;
     private volatile Socket socket;
     private volatile String lastEventId = "";
@@ -88,6 +92,11 @@ public final class EventSourceClient implements AutoCloseable {
         return List.copyOf(connections);
     }
 
+    /** When each connection was made ({@link System#nanoTime()}), in the order of {@link #connections()}. */
+    public List<Long> connectedAtNanos() {
+        return List.copyOf(connectedAtNanos);
+    }
+
     /** The local address of its latest connection, if it made one. */
     public Optional<InetSocketAddress> latestConnection() {
         List<InetSocketAddress> all = connections();
@@ -104,6 +113,7 @@ public final class EventSourceClient implements AutoCloseable {
             try (Socket connection = new Socket()) {
                 socket = connection;
                 connection.connect(server, 5_000);
+                connectedAtNanos.add(System.nanoTime());
                 connections.add((InetSocketAddress) connection.getLocalSocketAddress());
                 read(connection);
             } catch (IOException e) {
@@ -169,7 +179,7 @@ public final class EventSourceClient implements AutoCloseable {
                 lastEventId = idBuffer;
                 if (data.length() > 0) {
                     events.add(new Event(lastEventId, eventType.isEmpty() ? "message" : eventType,
-                            data.substring(0, data.length() - 1)));
+                            data.substring(0, data.length() - 1), System.nanoTime()));
                 }
                 data.setLength(0);
                 eventType = "";

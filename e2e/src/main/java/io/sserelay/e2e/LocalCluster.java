@@ -140,6 +140,18 @@ public final class LocalCluster implements AutoCloseable {
         return proxy;
     }
 
+    /**
+     * Applies {@code config/samples/news.yaml} as a user does, waits until its three relays are
+     * ready, follow each other and are the Service's endpoints, and returns the Service's stand-in.
+     */
+    public ServiceProxy applyNewsSample(Duration atMost) {
+        kubectl("apply", "-f", "config/samples/news.yaml");
+        awaitRelays("news", 3, atMost);
+        ServiceProxy news = proxyService("news");
+        Awaitility.await("the Service's three endpoints").atMost(atMost).until(() -> news.readyEndpoints().size() == 3);
+        return news;
+    }
+
     /** The publish token the operator generated for the SseRelay {@code relay}. */
     public String publishToken(String relay) {
         Secret secret = plane.client().secrets().inNamespace(namespace).withName(relay + "-publish-token").get();

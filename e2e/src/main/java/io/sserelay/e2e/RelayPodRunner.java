@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sserelay.operator.dependent.RelayNames;
@@ -22,7 +23,9 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -35,14 +38,17 @@ import java.util.regex.Pattern;
  * Running with an address, its container run by a {@link ContainerRuntime}: from its image
  * under podman, or the relay's main class in a JVM. Each gets the environment its pod spec
  * gives it (values, downward API, Secret keys, {@code $(VAR)}) and its ServiceAccount's
- * token. A pod deleted gracefully gets SIGTERM; one deleted with a grace period of 0, or
- * {@link #kill killed}, gets SIGKILL. The pods' readiness follows their readiness probe
+ * token. A pod deleted gracefully runs its {@code preStop} pause first, as a kubelet does, while
+ * the Service has already taken it out of its endpoints, then gets SIGTERM, and is removed from
+ * the API server once its container has exited; one deleted with a grace period of 0, or
+ * {@link #kill killed}, gets SIGKILL at once. The pods' readiness follows their readiness probe
  * ({@link ReadinessProber}), so a pod is Ready only once it answers it. The one deviation from a
  * pod: the process binds the pod's address instead of 0.0.0.0, as a network namespace would
  * make it.
  *
- * <p>Threads: fabric8's informer thread starts and stops the containers; the prober has its own
- * thread.
+ * <p>Threads: fabric8's informer thread starts containers and kills forced ones; a scheduler
+ * thread times the preStop pauses and retries; a thread per stopping pod stops its container and
+ * removes the pod; the prober has its own thread.
  */
 public final class RelayPodRunner implements AutoCloseable {
 
@@ -57,6 +63,10 @@ public final class RelayPodRunner implements AutoCloseable {
     private final ContainerRuntime runtime;
     private final Map<String, RunningRelay> relays = new ConcurrentHashMap<>();
     private final Map<String, Boolean> killed = new ConcurrentHashMap<>();
+    /** Pods whose deletion was seen: their container is stopping or has stopped. */
+    private final Set<String> terminating = ConcurrentHashMap.newKeySet();
+    /** Stops containers of deleted pods, each in its own time, off the informer's thread. */
+    private final ExecutorService stoppers = Executors.newCachedThreadPool();
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor();
     private final ReadinessProber prober;
     private final SharedIndexInformer<Pod> informer;
@@ -112,7 +122,7 @@ public final class RelayPodRunner implements AutoCloseable {
                     @Override
                     public void onDelete(Pod pod, boolean unknownState) {
                         prober.forget(pod.getMetadata().getName());
-                        stop(pod.getMetadata().getName(), isForced(pod));
+                        terminate(pod);
                     }
                 });
     }
@@ -180,9 +190,61 @@ public final class RelayPodRunner implements AutoCloseable {
                     }
                 }, 200, TimeUnit.MILLISECONDS);
             }
+        } else if (pod.getMetadata().getDeletionTimestamp() != null) {
+            terminate(pod);
         } else if (!running) {
-            stop(name, isForced(pod));
+            stop(name, isForced(pod)); // not started yet, or ended: nothing to remove
         }
+    }
+
+    /**
+     * The kubelet's part when a pod ends, decided by the first event that shows the deletion: a
+     * forced deletion (grace period 0) stops the container at once; a graceful one runs the
+     * container's {@code preStop} sleep first (the container keeps serving the connections it
+     * has, while the Service already sends it no new ones), then sends SIGTERM and waits for the
+     * container to exit. Then, as a kubelet does, it removes the pod from the API server, which
+     * frees its address: until then no new pod can be given it.
+     */
+    private void terminate(Pod pod) {
+        String name = pod.getMetadata().getName();
+        if (!terminating.add(name)) {
+            return;
+        }
+        if (isForced(pod)) {
+            stop(name, true);
+            return;
+        }
+        long pause = relays.containsKey(name) ? preStopSleepSeconds(pod) : 0;
+        try {
+            retries.schedule(() -> stoppers.execute(() -> {
+                stop(name, false);
+                remove(pod);
+            }), pause, TimeUnit.SECONDS);
+        } catch (RejectedExecutionException e) {
+            // the runner is closing, and stops every container itself
+        }
+    }
+
+    /** Deletes a pod whose container has stopped, with a grace period of 0, as the kubelet does. */
+    private void remove(Pod pod) {
+        try {
+            admin.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
+                    .withGracePeriod(0).delete();
+        } catch (KubernetesClientException e) {
+            LOG.warn("cannot remove the stopped pod {}/{}: {}", pod.getMetadata().getNamespace(),
+                    pod.getMetadata().getName(), e.getMessage());
+        }
+    }
+
+    /** The {@code preStop} sleep of the pod's first container, 0 when it has none. */
+    private static long preStopSleepSeconds(Pod pod) {
+        Container container = pod.getSpec().getContainers().get(0);
+        if (container.getLifecycle() == null || container.getLifecycle().getPreStop() == null
+                || container.getLifecycle().getPreStop().getSleep() == null) {
+            return 0;
+        }
+        Long seconds = container.getLifecycle().getPreStop().getSleep().getSeconds();
+        return seconds == null ? 0 : seconds;
     }
 
     /**
@@ -284,6 +346,7 @@ public final class RelayPodRunner implements AutoCloseable {
     @Override
     public void close() {
         retries.shutdownNow();
+        stoppers.shutdownNow();
         prober.close();
         informer.close();
         relays.keySet().forEach(pod -> stop(pod, false));
