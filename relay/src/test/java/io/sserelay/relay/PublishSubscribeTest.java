@@ -61,6 +61,18 @@ class PublishSubscribeTest {
     }
 
     @Test
+    void aStreamIsCloseDelimitedWithoutChunkFramingAsMeasuredInS1() throws Exception {
+        try (RawHttp http = RawHttp.connect("127.0.0.1", relay.relay().address().getPort(), Duration.ofSeconds(10))) {
+            http.send("GET /streams/orders HTTP/1.1\r\nHost: relay\r\nAccept: text/event-stream\r\n\r\n");
+            String head = http.readResponseHead().toLowerCase(java.util.Locale.ROOT);
+            assertThat(head).startsWith("http/1.1 200").contains("\r\nconnection: close\r\n")
+                    .doesNotContain("transfer-encoding").doesNotContain("content-length");
+            // The body is the event stream itself, with no chunk size lines (docs/performance.md, S1).
+            assertThat(http.readBytes("retry: 2000\n".length())).isEqualTo("retry: 2000\n");
+        }
+    }
+
+    @Test
     void oneConnectionCarriesSeveralStreamsTypingUntypedEventsWithTheirStream() {
         try (SseClient client = relay.subscribe("/events?stream=orders&stream=alerts")) {
             awaitSubscribed(1);

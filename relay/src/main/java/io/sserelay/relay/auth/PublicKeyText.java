@@ -47,7 +47,10 @@ final class PublicKeyText {
                     keys.add(JWK.parse(json));
                 }
             } catch (ParseException e) {
-                throw new IllegalArgumentException("the public keys are not a valid JWK or JWK set: " + e.getMessage());
+                // The parser's words name fields and positions; a long base64url run would be key
+                // material (perhaps a private key pasted by mistake), which no message shows.
+                throw new IllegalArgumentException("the public keys are not a valid JWK or JWK set: "
+                        + e.getMessage().replaceAll("[A-Za-z0-9_+/=-]{16,}", "..."));
             }
         } else {
             Matcher pem = PEM.matcher(trimmed);

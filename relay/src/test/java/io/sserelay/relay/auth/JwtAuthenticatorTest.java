@@ -213,6 +213,14 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void aKeyThatCannotBeReadIsRefusedWithoutQuotingIt() {
+        String material = "c2VjcmV0LWtleS1tYXRlcmlhbC10aGF0LW11c3Qtbm90LWJlLXByaW50ZWQ";
+        assertThatThrownBy(() -> publicKeys("{\"kty\":\"" + material + "\",\"d\":\"" + material + "\"}"))
+                .hasMessageStartingWith("the public keys are not a valid JWK or JWK set")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain(material.substring(0, 16)));
+    }
+
+    @Test
     void anRsaKeyUnder2048BitsIsRefusedAtStart() throws Exception {
         RSAKey weak = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(1024, true).keyID("weak").generate();
         assertThatThrownBy(() -> publicKeys(new JWKSet(weak.toPublicJWK()).toString()))

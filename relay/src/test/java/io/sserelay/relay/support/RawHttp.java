@@ -121,6 +121,15 @@ public final class RawHttp implements AutoCloseable {
         }
     }
 
+    /** Reads exactly {@code count} bytes of a body that streams, as ISO-8859-1 text. */
+    public String readBytes(int count) {
+        try {
+            return new String(in.readNBytes(count), StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Reads the next response head only, for a response that streams. */
     public String readResponseHead() {
         try {
