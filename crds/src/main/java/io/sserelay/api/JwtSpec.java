@@ -3,6 +3,7 @@ package io.sserelay.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 
 import java.util.List;
@@ -16,9 +17,12 @@ import java.util.List;
         + " + (has(self.jwksUrl) ? 1 : 0) == 1",
         message = "jwt needs exactly one of hmacSecretRef (a shared secret), publicKeysSecretRef (PEM or JWK public"
                 + " keys) and jwksUrl (the issuer's JWK set)")
+// The relay checks the same (JwtConfig): https, or a loopback host, or plain http allowed. The
+// host must end where the authority does, so http://localhost.example.com or
+// http://127.0.0.1@example.com do not pass for loopback.
 @ValidationRule(value = "!has(self.jwksUrl) || self.jwksUrl.startsWith('https://')"
-        + " || self.jwksUrl.startsWith('http://localhost') || self.jwksUrl.startsWith('http://127.')"
-        + " || self.jwksUrl.startsWith('http://[::1]') || (has(self.jwksAllowHttp) && self.jwksAllowHttp)",
+        + " || self.jwksUrl.matches('^http://(localhost|127[.][0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}|[[]::1[]])(:[0-9]+)?(/|$)')"
+        + " || (has(self.jwksAllowHttp) && self.jwksAllowHttp)",
         message = "jwt.jwksUrl must be https: the keys that decide who gets in must not travel where anyone on the"
                 + " path could swap them; set jwt.jwksAllowHttp: true only for a network you trust")
 public class JwtSpec {
@@ -31,6 +35,7 @@ public class JwtSpec {
 
     @JsonPropertyDescription("The issuer's JWK set URL, fetched by the relays and fetched again for new key ids.")
     @Pattern("^https?://[^\\s/?#]+[^\\s]*$")
+    @Size(max = 2048) // bounds the cost of the CEL rule that parses it
     private String jwksUrl;
 
     @JsonPropertyDescription("Accept a plain http jwksUrl (https is required otherwise, except on loopback).")

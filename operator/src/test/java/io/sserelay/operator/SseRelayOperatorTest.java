@@ -412,8 +412,16 @@ class SseRelayOperatorTest {
         plainJwks.getSpec().setSubscribeAuth(new SubscribeAuthSpec());
         plainJwks.getSpec().getSubscribeAuth().setMode(SubscribeAuthSpec.Mode.jwt);
         plainJwks.getSpec().setJwt(new JwtSpec());
-        plainJwks.getSpec().getJwt().setJwksUrl("http://login.example.com/.well-known/jwks.json");
-        assertRejected(plainJwks, "jwt.jwksUrl must be https");
+        for (String plain : List.of("http://login.example.com/.well-known/jwks.json",
+                "http://localhost.example.com/jwks.json", "http://127.0.0.1@login.example.com/jwks.json")) {
+            plainJwks.getSpec().getJwt().setJwksUrl(plain);
+            assertRejected(plainJwks, "jwt.jwksUrl must be https");
+        }
+        for (String accepted : List.of("http://127.0.0.1:8081/jwks.json", "http://[::1]/jwks", "http://localhost")) {
+            plainJwks.getSpec().getJwt().setJwksUrl(accepted);
+            assertThat(operator.getKubernetesClient().resource(plainJwks).inNamespace(operator.getNamespace()).dryRun()
+                    .create()).as(accepted).isNotNull();
+        }
         SseRelay buffer = relay("buffer", 1);
         buffer.getSpec().setMaxEventBytes(1048576);
         buffer.getSpec().setSubscriberBufferBytes(65536);

@@ -43,7 +43,7 @@ public final class StatusAggregator {
         List<PeerStatus> peers = new ArrayList<>();
         int existing = 0;
         int ready = 0;
-        int joining = 0;
+        int runningNotReady = 0;
         for (Pod pod : pods) {
             if (!isLive(pod)) {
                 continue;
@@ -56,7 +56,7 @@ public final class StatusAggregator {
                 if (podReady) {
                     ready++;
                 } else if ("Running".equals(pod.getStatus().getPhase())) {
-                    joining++;
+                    runningNotReady++;
                 }
             }
         }
@@ -74,6 +74,9 @@ public final class StatusAggregator {
         status.setEndpoint("http://" + RelayNames.service(relay) + "." + relay.getMetadata().getNamespace() + ".svc:"
                 + ServiceDependent.servicePort(relay));
         List<Condition> conditions = new ArrayList<>();
+        // With peers, a relay's readiness probe passes once it has joined its cluster
+        // (docs/clustering.md#joining): a relay that runs but is not ready is most often joining.
+        int joining = peers.size() > 1 ? runningNotReady : 0;
         conditions.add(ready(desired, ready, joining, generation));
         conditions.add(progressing(desired, existing, ready, generation));
         conditions.add(degraded(problems, reason, generation));
@@ -111,10 +114,9 @@ public final class StatusAggregator {
             return condition(READY, true, "AllRelaysReady", ready + " of " + desired + " relays are ready", generation);
         }
         if (joining > 0) {
-            // A relay's readiness probe passes once it has joined its cluster (docs/clustering.md).
             return condition(READY, false, "RelaysJoining", ready + " of " + desired + " relays are ready; " + joining
-                    + " running but not yet connected to every peer that answers (a relay is ready once it follows"
-                    + " them and they follow it; its log says what it waits for after 10 s)", generation);
+                    + " running but not ready: a relay turns ready once it has joined its cluster (it follows every"
+                    + " peer that answers and each follows it); its log says what it waits for after 10 s", generation);
         }
         return condition(READY, false, "RelaysNotReady", ready + " of " + desired + " relays are ready; see the"
                 + " relay pods' events and readiness probes", generation);

@@ -64,12 +64,16 @@ class StatusAggregatorTest {
         Condition ready = StatusAggregator.find(joining, "Ready");
         assertThat(ready.getStatus()).isEqualTo("False");
         assertThat(ready.getReason()).isEqualTo("RelaysJoining");
-        assertThat(ready.getMessage()).startsWith("1 of 3 relays are ready; 1 running but not yet connected to every"
-                + " peer that answers");
+        assertThat(ready.getMessage()).startsWith("1 of 3 relays are ready; 1 running but not ready: a relay turns"
+                + " ready once it has joined its cluster");
 
         SseRelayStatus pending = aggregate(relay(2), List.of(pod("news-a", "10.0.0.1", true, "Running", false),
                 pod("news-c", null, false, "Pending", false)), null, T0);
         assertThat(StatusAggregator.find(pending, "Ready").getReason()).isEqualTo("RelaysNotReady");
+
+        SseRelayStatus alone = aggregate(relay(1), List.of(pod("news-a", "10.0.0.1", false, "Running", false)), null, T0);
+        assertThat(StatusAggregator.find(alone, "Ready").getReason()).as("a relay without peers has no cluster to join")
+                .isEqualTo("RelaysNotReady");
     }
 
     @Test

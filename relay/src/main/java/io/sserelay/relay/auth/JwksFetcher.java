@@ -106,25 +106,19 @@ public final class JwksFetcher implements AutoCloseable {
     }
 
     /**
-     * A URL as configured, perhaps not even valid, for a message: user info ({@code user:pass@})
-     * and everything from {@code ?} or {@code #} on are replaced, since either may hold a credential.
+     * A URL as configured, perhaps not even valid, for a message: everything between the scheme
+     * and the last {@code @} (user info, which may hold a password with any character in it) and
+     * everything from {@code ?} or {@code #} on after that are replaced, since either may hold a
+     * credential. Over-redacting an odd URL is the price of never showing a password.
      */
     public static String redacted(String text) {
-        String shown = text;
-        int cut = indexOfAny(shown, "?#");
-        if (cut >= 0) {
-            shown = shown.substring(0, cut) + "?...";
-        }
-        int scheme = shown.indexOf("://");
-        int authorityStart = scheme < 0 ? 0 : scheme + 3;
-        int authorityEnd = indexOfAny(shown.substring(authorityStart), "/?");
-        String authority = authorityEnd < 0 ? shown.substring(authorityStart)
-                : shown.substring(authorityStart, authorityStart + authorityEnd);
-        int at = authority.lastIndexOf('@');
-        if (at >= 0) {
-            shown = shown.substring(0, authorityStart) + "...@" + shown.substring(authorityStart + at + 1);
-        }
-        return shown;
+        int scheme = text.indexOf("://");
+        int start = scheme < 0 ? 0 : scheme + 3;
+        int at = text.lastIndexOf('@');
+        String shown = at >= start ? text.substring(0, start) + "..." + text.substring(at) : text;
+        int rest = at >= start ? start + 3 : start;
+        int cut = indexOfAny(shown.substring(rest), "?#");
+        return cut < 0 ? shown : shown.substring(0, rest + cut) + "?...";
     }
 
     private static int indexOfAny(String text, String characters) {

@@ -41,9 +41,17 @@ final class CookieHeader {
         return null;
     }
 
+    /** The pair's value when {@code header[start, end)} is a pair named {@code name}, else null. */
     private static String valueIf(String header, int start, int end, String name) {
-        int equals = header.indexOf('=', start);
-        if (equals < 0 || equals > end) {
+        // Searched within the pair only: a header of many '=' -less pairs costs one pass, not one per pair.
+        int equals = -1;
+        for (int i = start; i < end; i++) {
+            if (header.charAt(i) == '=') {
+                equals = i;
+                break;
+            }
+        }
+        if (equals < 0) {
             return null;
         }
         if (!header.substring(start, equals).strip().equals(name)) {

@@ -59,7 +59,7 @@ public final class OperationalEndpoints {
         target.acceptOnly("GET /readyz", Set.of());
         exchange.dispatch(() -> {
             Readiness now = readiness.get();
-            ObjectNode body = JSON.createObjectNode().put("status", now.status());
+            ObjectNode body = JSON.createObjectNode().put("status", now.status().word());
             if (detailed && !now.waitingFor().isEmpty()) {
                 now.waitingFor().forEach(body.putArray("waitingFor")::add);
             }

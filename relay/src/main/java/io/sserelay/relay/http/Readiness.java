@@ -1,21 +1,36 @@
 package io.sserelay.relay.http;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
- * Whether a relay should get new traffic, as {@code /readyz} answers it: {@code ready};
- * {@code joining} its cluster, with what it still waits for; or {@code draining} on its way out.
+ * Whether a relay should get new traffic, as {@code /readyz} answers it, and if it is joining its
+ * cluster, what it still waits for (docs/clustering.md#joining).
  */
-public record Readiness(String status, List<String> waitingFor) {
+public record Readiness(Status status, List<String> waitingFor) {
 
-    public static final Readiness READY = new Readiness("ready", List.of());
-    public static final Readiness DRAINING = new Readiness("draining", List.of());
+    /** Where a relay is in its life, as far as traffic goes. */
+    public enum Status {
+        /** Clustered, and not yet followed by the cluster: no traffic yet. */
+        JOINING,
+        READY,
+        /** Shutting down: no new traffic. */
+        DRAINING;
+
+        /** The word {@code /readyz} answers with. */
+        public String word() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public static final Readiness READY = new Readiness(Status.READY, List.of());
+    public static final Readiness DRAINING = new Readiness(Status.DRAINING, List.of());
 
     public static Readiness joining(List<String> waitingFor) {
-        return new Readiness("joining", List.copyOf(waitingFor));
+        return new Readiness(Status.JOINING, List.copyOf(waitingFor));
     }
 
     public boolean ready() {
-        return this == READY || status.equals("ready");
+        return status == Status.READY;
     }
 }

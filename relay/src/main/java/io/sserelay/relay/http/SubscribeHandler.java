@@ -146,7 +146,8 @@ public final class SubscribeHandler {
                 return;
             } catch (RuntimeException e) {
                 admission.release();
-                errors.answer(exchange, "subscribe", e);
+                ApiError answer = errors.record("subscribe", "GET " + exchange.getRequestPath(), e);
+                IoThreadAnswer.send(exchange, () -> answer.send(exchange));
                 return;
             }
             exchange.dispatch(exchange.getIoThread(), connection::start);

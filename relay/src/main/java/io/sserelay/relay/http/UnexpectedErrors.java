@@ -65,7 +65,8 @@ public final class UnexpectedErrors {
 
     /**
      * Records {@code error}, raised while serving {@code exchange}, and answers it with the 500,
-     * or ends the exchange when its response had already begun.
+     * or ends the exchange when its response had already begun. On the exchange's IO thread, in
+     * its handler; a worker records the error and sends the answer through {@link IoThreadAnswer}.
      */
     public void answer(HttpServerExchange exchange, String where, Throwable error) {
         ApiError answer = record(where, exchange.getRequestMethod() + " " + exchange.getRequestPath(), error);

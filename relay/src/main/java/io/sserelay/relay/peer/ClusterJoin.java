@@ -18,8 +18,8 @@ import java.util.function.Supplier;
  * answers, every such peer follows it, and, when publishes are replicated, a peer stands ready to
  * acknowledge them. Peers nothing answers for (a pod still starting, a dead address) or that say
  * they are shutting down are not waited for; they follow once they are up, as their own join
- * requires. Once joined, a relay stays joined: a peer lost later must not take every other relay
- * out of its Service with it.
+ * requires. When no peer answers at all, the relay joins as if alone. Once joined, a relay stays
+ * joined: a peer lost later must not take every other relay out of its Service with it.
  *
  * <p>{@link #ready} is called by readiness probes (workers) and {@link #report} by a scheduler
  * thread; the state is a volatile latch.
@@ -77,11 +77,12 @@ public final class ClusterJoin {
         if (state == State.JOINED) {
             return List.of();
         }
-        List<String> missing = missing(view.get(), replicated);
+        View now = view.get();
+        List<String> missing = missing(now, replicated);
         if (missing.isEmpty()) {
             state = State.JOINED;
             LOG.info("joined the cluster after {} ms", Duration.ofNanos(nanoClock.getAsLong() - startedNanos).toMillis());
-        } else if (state == State.READING_PEER_SET && !missing.get(0).equals(PEER_SET_UNREAD)) {
+        } else if (now.peerSetRead()) {
             state = State.CONNECTING;
         }
         return missing;
@@ -134,9 +135,11 @@ public final class ClusterJoin {
                         + (contact == PeerLink.Contact.NOT_TRIED ? "; not contacted yet" : "") + ")");
             }
         }
-        if (missing.isEmpty() && replicated && !view.contacts().isEmpty() && !view.acknowledgerFollows()) {
-            missing.add("a peer that acknowledges publishes (replicated acknowledgement); "
-                    + (awaited == 0 ? "no peer answers yet" : "none of the peers that answer does"));
+        // With no peer answering, the relay is as good as alone: it takes traffic, and answers
+        // publishes 503 until a peer follows it, rather than keeping its subscribers out too.
+        if (missing.isEmpty() && replicated && awaited > 0 && !view.acknowledgerFollows()) {
+            missing.add("a peer that acknowledges publishes (replicated acknowledgement); none of the peers that"
+                    + " answer does");
         }
         return missing;
     }

@@ -298,6 +298,7 @@ final class PeerLink {
         while (!stopped) {
             reached = false;
             strangerRefusal = false;
+            long attemptStart = System.nanoTime();
             try {
                 follow();
             } catch (PeerProtocolException e) {
@@ -338,9 +339,13 @@ final class PeerLink {
                 reconnectAtOnce = false;
                 continue;
             }
-            if (followed || strangerRefusal) {
+            boolean heldByPeer = strangerRefusal
+                    && System.nanoTime() - attemptStart >= PeerHandler.STRANGER_WAIT.toNanos() / 2;
+            if (followed || heldByPeer) {
                 // A peer that has not got this relay in its set yet held the request until its set
                 // changed or a while passed (PeerHandler): ask again soon, without growing the wait.
+                // A refusal that came at once (a peer of an earlier version, or one with too many
+                // waiting) grows the backoff as any other.
                 backoff = FIRST_BACKOFF_MILLIS;
             } else {
                 long cap = contact == Contact.UNREACHABLE ? MAX_UNREACHABLE_BACKOFF_MILLIS : MAX_BACKOFF_MILLIS;

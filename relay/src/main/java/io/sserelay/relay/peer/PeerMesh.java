@@ -20,9 +20,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * changes, links to new peers start, links to removed peers stop, and removed peers'
  * streams are closed, so that no traffic flows to a relay that is no longer a peer.
  *
+ * <p>A follow request from a relay not in the set may wait for the set to change
+ * ({@link #awaitChange}): relays read the set each in its own time (docs/clustering.md#joining).
+ *
  * <p>Threads: the peer source calls {@link #update} on its own thread; the peer handler
  * registers streams on IO threads. Link changes are serialised by this object's monitor;
- * the peer set is published through a volatile field for the handler's checks.
+ * the peer set and a snapshot of the links are published through volatile fields for the IO
+ * threads, which never wait for the monitor.
  */
 public final class PeerMesh implements AutoCloseable {
 
@@ -41,8 +45,10 @@ public final class PeerMesh implements AutoCloseable {
     private final Map<PeerAddress, PeerLink> leaving = new HashMap<>();
     private final Set<PeerStream> followers = ConcurrentHashMap.newKeySet();
     private volatile Set<PeerAddress> peers = Set.of();
-    /** Follow requests from relays not in the peer set, each waiting to be checked again when it changes. */
-    private final Set<Runnable> strangers = ConcurrentHashMap.newKeySet();
+    /** Follow requests from relays not in the peer set, each waiting to be checked again when it changes; guarded by itself. */
+    private final Set<Runnable> strangers = new HashSet<>();
+    /** {@link #links} as of the last update, for readers that must not wait for the monitor. */
+    private volatile Map<PeerAddress, PeerLink> linkView = Map.of();
     private PeerSource source;
     private boolean closed;
 
@@ -67,10 +73,23 @@ public final class PeerMesh implements AutoCloseable {
     }
 
     /** The whole new peer set; this relay's own address in it is skipped. */
-    public synchronized void update(Set<PeerAddress> newPeers) {
-        if (closed) {
-            return;
+    public void update(Set<PeerAddress> newPeers) {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            apply(newPeers);
         }
+        // Outside the monitor: each held follow request is decided again on its IO thread.
+        List<Runnable> waiting;
+        synchronized (strangers) {
+            waiting = new ArrayList<>(strangers);
+            strangers.clear();
+        }
+        waiting.forEach(Runnable::run);
+    }
+
+    private void apply(Set<PeerAddress> newPeers) {
         Set<PeerAddress> others = new HashSet<>(newPeers);
         others.remove(self);
         peers = Set.copyOf(others);
@@ -103,9 +122,7 @@ public final class PeerMesh implements AutoCloseable {
             }
         }
         metrics.peersConfigured(others.size());
-        List<Runnable> waiting = new ArrayList<>(strangers);
-        strangers.removeAll(waiting);
-        waiting.forEach(Runnable::run);
+        linkView = Map.copyOf(links);
     }
 
     /**
@@ -116,29 +133,35 @@ public final class PeerMesh implements AutoCloseable {
      * @return false when {@link #MAX_WAITING_STRANGERS} wait already; then refuse at once
      */
     boolean awaitChange(Runnable recheck) {
-        if (strangers.size() >= MAX_WAITING_STRANGERS) {
-            return false;
+        synchronized (strangers) {
+            if (strangers.size() >= MAX_WAITING_STRANGERS) {
+                return false;
+            }
+            strangers.add(recheck);
+            return true;
         }
-        strangers.add(recheck);
-        return true;
     }
 
     /** {@code recheck} need not run any more (its request timed out or closed). */
     void cancelAwait(Runnable recheck) {
-        strangers.remove(recheck);
+        synchronized (strangers) {
+            strangers.remove(recheck);
+        }
     }
 
     /** Follow requests waiting for the peer set to change. */
     int waitingStrangers() {
-        return strangers.size();
+        synchronized (strangers) {
+            return strangers.size();
+        }
     }
 
-    /** {@code peer} asked to follow this relay, so it is up: a link to it that is backing off tries again now. */
+    /**
+     * {@code peer} asked to follow this relay, so it is up: a link to it that is backing off tries
+     * again now. On an IO thread, so it reads the links' snapshot rather than taking the monitor.
+     */
     void contacted(PeerAddress peer) {
-        PeerLink link;
-        synchronized (this) {
-            link = links.get(peer);
-        }
+        PeerLink link = linkView.get(peer);
         if (link != null) {
             link.retryNow();
         }
@@ -229,6 +252,7 @@ public final class PeerMesh implements AutoCloseable {
             links.values().forEach(PeerLink::stop);
             leaving.values().forEach(PeerLink::stop);
             links.clear();
+            linkView = Map.of();
             leaving.clear();
             toClose = source;
         }

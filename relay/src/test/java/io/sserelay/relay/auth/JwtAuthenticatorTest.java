@@ -221,6 +221,16 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void aKeyUrlInAMessageShowsNeitherItsUserInfoNorItsQueryHoweverOddItIs() {
+        assertThat(JwksFetcher.redacted("https://u:pa?ss@keys.test/jwks?sig=1")).isEqualTo("https://...@keys.test/jwks?...");
+        assertThat(JwksFetcher.redacted("https://u:p/ss@keys.test/")).isEqualTo("https://...@keys.test/");
+        assertThat(JwksFetcher.redacted("https://u:p#s@keys.test/#x")).isEqualTo("https://...@keys.test/?...");
+        assertThat(JwksFetcher.redacted("http://keys.test/jwks.json?token=t")).isEqualTo("http://keys.test/jwks.json?...");
+        assertThat(JwksFetcher.redacted("user:secret@keys.test")).isEqualTo("...@keys.test");
+        assertThat(JwksFetcher.redacted("https://keys.test/jwks.json")).isEqualTo("https://keys.test/jwks.json");
+    }
+
+    @Test
     void anRsaKeyUnder2048BitsIsRefusedAtStart() throws Exception {
         RSAKey weak = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(1024, true).keyID("weak").generate();
         assertThatThrownBy(() -> publicKeys(new JWKSet(weak.toPublicJWK()).toString()))

@@ -44,11 +44,9 @@ class ClusterJoinTest {
     }
 
     @Test
-    void withReplicatedAcknowledgementAPeerMustStandReadyToAcknowledge() {
+    void withReplicatedAcknowledgementAPeerThatAnswersMustStandReadyToAcknowledge() {
         assertThat(ClusterJoin.missing(view(Map.of(A, UNREACHABLE, B, UNREACHABLE), Set.of(), false), true))
-                .containsExactly("a peer that acknowledges publishes (replicated acknowledgement); no peer answers yet");
-        assertThat(ClusterJoin.missing(view(Map.of(A, UNREACHABLE, B, UNREACHABLE), Set.of(), false), false))
-                .as("local acknowledgement needs nobody").isEmpty();
+                .as("no peer answers: as good as alone, it serves subscribers and answers publishes 503").isEmpty();
         assertThat(ClusterJoin.missing(view(Map.of(A, FOLLOWING), Set.of(A), false), true))
                 .as("a follower of an earlier version does not acknowledge")
                 .containsExactly("a peer that acknowledges publishes (replicated acknowledgement); none of the peers"
@@ -76,16 +74,13 @@ class ClusterJoinTest {
         List<String> reports = new java.util.ArrayList<>();
         ClusterJoin join = new ClusterJoin(() -> view(contacts, Set.of(), false), false, clock::get);
         // report() logs when a report is due; the schedule is what this test pins.
-        int due = 0;
         for (int second = 1; second <= 35; second++) {
             clock.addAndGet(TimeUnit.SECONDS.toNanos(1));
             if (join.reportDue()) {
-                due++;
                 reports.add("at " + second + " s");
             }
         }
         assertThat(reports).containsExactly("at 10 s", "at 20 s", "at 30 s");
-        assertThat(due).isEqualTo(3);
         contacts.clear();
         assertThat(join.ready()).isTrue();
         clock.addAndGet(TimeUnit.SECONDS.toNanos(60));

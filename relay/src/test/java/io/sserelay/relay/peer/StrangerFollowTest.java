@@ -41,9 +41,13 @@ class StrangerFollowTest {
 
     @Test
     void aRelayThatStaysOutsideTheSetIsRefusedOnceTheWaitIsOver() {
-        try (TestCluster cluster = TestCluster.start(1, Map.of())) {
-            PeerAddress relay = cluster.peerAddress(0);
-            RawHttp.Response refused = RawHttp.exchange(relay.host(), relay.port(), followRequest(NEWCOMER));
+        try (TestCluster cluster = TestCluster.start(1, Map.of());
+             RawHttp follower = RawHttp.connect(cluster.peerAddress(0).host(), cluster.peerAddress(0).port(),
+                     Duration.ofSeconds(20))) {
+            follower.send(followRequest(NEWCOMER));
+            await("the request held, not refused at once").until(() -> cluster.relay(0).relay().mesh()
+                    .waitingStrangers() == 1);
+            RawHttp.Response refused = follower.readResponse();
             assertThat(refused.status()).isEqualTo(403);
             assertThat(refused.body()).contains("\"error\":\"not_a_peer\"");
             assertThat(cluster.relay(0).relay().mesh().waitingStrangers()).isZero();
