@@ -29,7 +29,7 @@ import static org.awaitility.Awaitility.await;
  * relays take traffic only once the cluster follows them, and old ones leave the Service before
  * they drain, so no publish is refused or left unanswered and every subscriber has every event
  * once. How late events arrived and how long publishes waited are printed (figures, not
- * assertions: docs/clustering.md#joining quotes them).
+ * assertions: docs/clustering.md#measured-scaling-and-rolling-under-load quotes them).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ThroughTheServiceTest {

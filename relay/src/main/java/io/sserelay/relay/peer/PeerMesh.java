@@ -49,6 +49,8 @@ public final class PeerMesh implements AutoCloseable {
     private final Set<Runnable> strangers = new HashSet<>();
     /** {@link #links} as of the last update, for readers that must not wait for the monitor. */
     private volatile Map<PeerAddress, PeerLink> linkView = Map.of();
+    /** Whether the last peer set named this relay itself; guarded by this. */
+    private boolean inSet;
     private PeerSource source;
     private boolean closed;
 
@@ -74,11 +76,25 @@ public final class PeerMesh implements AutoCloseable {
 
     /** The whole new peer set; this relay's own address in it is skipped. */
     public void update(Set<PeerAddress> newPeers) {
+        boolean removed;
         synchronized (this) {
             if (closed) {
                 return;
             }
+            // An empty set says nothing of this relay (a cluster scaled to 0, a status being
+            // rebuilt); a set of other relays without it says it is on its way out.
+            boolean member = newPeers.contains(self);
+            removed = inSet && !member && !newPeers.isEmpty();
+            inSet = member;
             apply(newPeers);
+        }
+        if (removed) {
+            // The operator takes a relay out of the set when its pod is being deleted: the Service
+            // sends it nothing new and the other relays no longer serve it, while its pod's preStop
+            // pause keeps it alive. Its subscribers would see nothing live until SIGTERM; they are
+            // sent to reconnect now, to a relay that has every event (docs/clustering.md#leaving).
+            LOG.info("this relay ({}) left its peer set: its subscribers are sent to reconnect to another relay", self);
+            hub.sendSubscribersAway();
         }
         // Outside the monitor: each held follow request is decided again on its IO thread.
         List<Runnable> waiting;

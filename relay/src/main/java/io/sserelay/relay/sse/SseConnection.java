@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -40,6 +41,8 @@ public final class SseConnection extends StreamingResponse implements Subscriber
     private final SseSettings settings;
     private final RelayMetrics metrics;
     private final Cursor cursor;
+    /** Set by whichever ends the stream first: its credential's expiry, or the relay going away. */
+    private final AtomicBoolean ending = new AtomicBoolean();
     /** Writes live events: within the buffer's bound. */
     private final Cursor.Delivery liveFrames = new Frames(true);
 
@@ -104,6 +107,9 @@ public final class SseConnection extends StreamingResponse implements Subscriber
 
     @Override
     protected void deadlineReached() {
+        if (!ending.compareAndSet(false, true)) {
+            return;
+        }
         long base = settings.retry().toMillis();
         offerFrame(CREDENTIAL_EXPIRED.duplicate());
         offerFrame(SseEncoder.retry(base + ThreadLocalRandom.current().nextLong(base + 1)));
@@ -112,6 +118,9 @@ public final class SseConnection extends StreamingResponse implements Subscriber
 
     @Override
     public void onRelayClosing() {
+        if (!ending.compareAndSet(false, true)) {
+            return; // told already: the relay left its cluster, then shut down
+        }
         long base = settings.shutdownRetry().toMillis();
         offerFrame(SHUTTING_DOWN.duplicate());
         offerFrame(SseEncoder.retry(base + ThreadLocalRandom.current().nextLong(base + 1)));

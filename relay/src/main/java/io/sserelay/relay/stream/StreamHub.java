@@ -585,19 +585,38 @@ public final class StreamHub {
                 return;
             }
             closing = true;
-            Set<Subscriber> notified = Collections.newSetFromMap(new IdentityHashMap<>());
-            for (StreamLog log : history.logs()) {
-                for (Subscriber subscriber : log.subscriberSnapshot()) {
-                    if (notified.add(subscriber)) {
-                        subscriber.onRelayClosing();
-                    }
-                }
-            }
+            tellSubscribersToReconnect();
             for (PeerSubscriber follower : List.copyOf(followers)) {
                 follower.onRelayClosing();
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Tells every subscriber to reconnect (to another relay), as at shutdown, while the hub goes on
+     * serving: for a relay that is leaving its cluster before it is stopped. Peers that follow
+     * this relay are left alone, and a subscriber that connects later is served.
+     */
+    public void sendSubscribersAway() {
+        lock.lock();
+        try {
+            tellSubscribersToReconnect();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under the lock: each subscriber once, however many streams it has. */
+    private void tellSubscribersToReconnect() {
+        Set<Subscriber> notified = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (StreamLog log : history.logs()) {
+            for (Subscriber subscriber : log.subscriberSnapshot()) {
+                if (notified.add(subscriber)) {
+                    subscriber.onRelayClosing();
+                }
+            }
         }
     }
 

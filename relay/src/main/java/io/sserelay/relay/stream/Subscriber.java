@@ -21,7 +21,7 @@ public interface Subscriber {
      */
     void onGap(List<String> streams);
 
-    /** Once, when the relay shuts down; no event follows. */
+    /** When the relay shuts down or leaves its cluster; no event follows. */
     void onRelayClosing();
 
     /**
