@@ -49,7 +49,8 @@ import java.util.function.Supplier;
  * One relay process: the HTTP server, the event hub and their lifecycle.
  *
  * <p>Threads: Undertow's IO threads serve subscribers and write to sockets; its worker
- * threads read publish bodies; one sweeper thread ages out history; {@link #shutdown()} runs
+ * threads read publish bodies; one sweeper thread ages out history and, until a clustered relay
+ * has joined, says in the log what it waits for; {@link #shutdown()} runs
  * on the caller's thread (the JVM's shutdown hook in production).
  */
 public final class Relay {
@@ -277,11 +278,6 @@ public final class Relay {
         } catch (RuntimeException e) {
             LOG.error("checking whether the relay joined its cluster failed", e); // keeps the schedule
         }
-    }
-
-    /** Whether this relay has joined its cluster, or null when it is not clustered. */
-    public ClusterJoin join() {
-        return join;
     }
 
     private static void sleep(long millis) {

@@ -28,7 +28,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The peer port: {@code POST /peer/v1/log?after=<position>} with the peer token and the
  * caller's own peer address in {@code X-Relay-Peer}. Only relays in this relay's peer set are
- * served, so a relay removed from the set gets nothing more.
+ * served, so a relay removed from the set gets nothing more; a request from a relay not in the
+ * set is held until the set changes, for a moment at most, since it may only be new
+ * (docs/clustering.md#joining).
  *
  * <p>The request's chunked body stays open while the response streams: it is the follower's
  * channel for acknowledging replicated publishes (ACK frames, read by {@link PeerStream}). The
@@ -160,24 +162,41 @@ public final class PeerHandler implements HttpHandler {
      * @return false when too many requests wait already: refuse this one now
      */
     private boolean waitForPeerSet(HttpServerExchange exchange) {
-        AtomicBoolean decided = new AtomicBoolean();
-        Runnable[] recheck = new Runnable[1];
-        recheck[0] = () -> {
-            if (decided.compareAndSet(false, true)) {
-                mesh.cancelAwait(recheck[0]);
-                exchange.getIoThread().execute(() -> {
-                    if (exchange.getConnection().isOpen()) { // else the asking relay gave up meanwhile
-                        Connectors.executeRootHandler(ex -> handle(ex, false), exchange);
-                    }
-                });
-            }
-        };
-        if (!mesh.awaitChange(recheck[0])) {
+        HeldFollow held = new HeldFollow(exchange);
+        if (!mesh.awaitChange(held)) {
             return false;
         }
         exchange.dispatch(SameThreadExecutor.INSTANCE, () -> exchange.getIoThread()
-                .executeAfter(recheck[0], STRANGER_WAIT.toMillis(), TimeUnit.MILLISECONDS));
+                .executeAfter(held, STRANGER_WAIT.toMillis(), TimeUnit.MILLISECONDS));
         return true;
+    }
+
+    /**
+     * A follow request held by {@link #waitForPeerSet}: run once, by whichever comes first, the
+     * peer set's change (the peer source's thread) or the timer (the IO thread), it decides the
+     * request again on its IO thread, without waiting a second time.
+     */
+    private final class HeldFollow implements Runnable {
+
+        private final HttpServerExchange exchange;
+        private final AtomicBoolean decided = new AtomicBoolean();
+
+        HeldFollow(HttpServerExchange exchange) {
+            this.exchange = exchange;
+        }
+
+        @Override
+        public void run() {
+            if (!decided.compareAndSet(false, true)) {
+                return;
+            }
+            mesh.cancelAwait(this);
+            exchange.getIoThread().execute(() -> {
+                if (exchange.getConnection().isOpen()) { // else the asking relay gave up meanwhile
+                    Connectors.executeRootHandler(ex -> handle(ex, false), exchange);
+                }
+            });
+        }
     }
 
     private static Position after(String text) {
