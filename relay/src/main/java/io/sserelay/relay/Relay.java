@@ -156,8 +156,13 @@ public final class Relay {
                 config.publishMaxPendingBytes(), gate, keys, metrics, errors);
         metrics.bindPublishBudget(publish::pendingBytes, publish.pendingBudget());
         this.join = mesh == null ? null : new ClusterJoin(peerSource, mesh, config.replicatedAck());
-        Supplier<Readiness> readiness = () -> draining ? Readiness.DRAINING
-                : join == null || join.ready() ? Readiness.READY : Readiness.joining(join.waitingFor());
+        Supplier<Readiness> readiness = () -> {
+            if (draining) {
+                return Readiness.DRAINING;
+            }
+            List<String> missing = join == null ? List.of() : join.waitingFor(); // one look, which may latch
+            return missing.isEmpty() ? Readiness.READY : Readiness.joining(missing);
+        };
         metrics.bindReadiness(() -> readiness.get().ready());
         OperationalEndpoints operational = new OperationalEndpoints(metrics, readiness,
                 () -> hub.responsive(LIVENESS_LOCK_TIMEOUT));
