@@ -1,0 +1,993 @@
+package io.sserelay.relay.cluster;
+
+import io.sserelay.relay.cluster.Message.Ack;
+import io.sserelay.relay.cluster.Message.Append;
+import io.sserelay.relay.cluster.Message.Deliver;
+import io.sserelay.relay.cluster.Message.Entries;
+import io.sserelay.relay.cluster.Message.Envelope;
+import io.sserelay.relay.cluster.Message.Forward;
+import io.sserelay.relay.cluster.Message.Handover;
+import io.sserelay.relay.cluster.Message.HandoverAck;
+import io.sserelay.relay.cluster.Message.Interest;
+import io.sserelay.relay.cluster.Message.NeedSync;
+import io.sserelay.relay.cluster.Message.Published;
+import io.sserelay.relay.cluster.Message.Refused;
+import io.sserelay.relay.cluster.Message.Sync;
+import io.sserelay.relay.cluster.Message.ViewIs;
+import io.sserelay.relay.cluster.Message.ViewPull;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * One relay's side of the stream-ownership protocol (docs/stream-ownership.md):
+ * it numbers the streams it owns, holds copies of the streams it replicates, forwards publishes
+ * to their owners, keeps a committed copy of each stream its subscribers read, and hands its
+ * copies to the new owners when the view changes.
+ *
+ * <p>A pure state machine: no sockets, threads or clocks. Its caller hands it views, messages,
+ * publishes, subscriptions and the time, one at a time on one thread, and it answers through
+ * {@link Transport}, {@link PublishCallback}s and {@link Subscriber}s. The deterministic
+ * simulation drives it exactly as the relay does, so a seed replays a run.
+ */
+public final class ClusterNode<P> {
+
+    /** Sends an envelope to another relay; delivery may be late, lost or never, in any order. */
+    public interface Transport {
+        void send(String to, Envelope envelope);
+    }
+
+    public interface PublishCallback {
+        void published(EventId id);
+
+        /** The publish was not committed: {@code reason} says why, for the publisher's 503. */
+        void refused(String reason);
+    }
+
+    public interface Subscriber<P> {
+        void onEvent(String stream, Entry<P> entry);
+
+        /**
+         * Events this subscriber has not seen are lost; what follows continues the stream after
+         * {@code resumeFrom}, the id it should resume from if it reconnects before the next event
+         * (null: from the stream's first retained event).
+         */
+        void onReset(String stream, EventId resumeFrom);
+    }
+
+    /** Timings in the caller's clock's milliseconds, and the retention per stream. */
+    public record Settings(long ackTimeout, long forwardTimeout, long retransmitEvery, long interestTtl,
+            long leavingTimeout, int maxEntries, int maxDeferred) {
+    }
+
+    private final String self;
+    private final long incarnation;
+    private final Settings settings;
+    private final Transport transport;
+    private final Random random;
+
+    private View view;
+    /** Streams this relay numbers now. */
+    private final Map<String, Owned<P>> owned = new TreeMap<>();
+    /** Copies held as replica, or left from an earlier role until they are handed over. */
+    private final Map<String, StreamLog<P>> held = new TreeMap<>();
+    /** For each held copy, the highest offset its owner is known to have numbered in the copy's epoch. */
+    private final Map<String, Long> numberedSeen = new HashMap<>();
+    /** Committed copies of the streams local subscribers read. */
+    private final Map<String, Cache<P>> caches = new TreeMap<>();
+    private final Map<Long, Forwarding<P>> forwardings = new LinkedHashMap<>();
+    private final Map<String, Long> incarnations = new HashMap<>();
+    private final Map<String, Long> viewPulledAt = new HashMap<>();
+    private final Map<String, Long> viewToldAt = new HashMap<>();
+    private final ArrayDeque<Envelope> toSelf = new ArrayDeque<>();
+    private Takeover<P> takeover;
+    private final Map<String, Long> handoverAcked = new HashMap<>();
+    /** For each peer, the last view in which it acknowledged this relay's handover; gone when it restarts. */
+    private final Map<String, View> acknowledgedViews = new HashMap<>();
+    private long handoverSentAt;
+    private View previousView;
+    private long nextRequestId;
+    private long now;
+
+    public ClusterNode(String self, long incarnation, Settings settings, Transport transport, Random random) {
+        this.self = self;
+        this.incarnation = incarnation;
+        this.settings = settings;
+        this.transport = transport;
+        this.random = random;
+    }
+
+    public String self() {
+        return self;
+    }
+
+    public View view() {
+        return view;
+    }
+
+    // ---- what the relay calls ----
+
+    /** Adopts {@code next} if it is newer than the view this relay has. */
+    public void onView(View next, long nowMillis) {
+        now = nowMillis;
+        adopt(next);
+        drain();
+    }
+
+    public void onMessage(Envelope envelope, long nowMillis) {
+        now = nowMillis;
+        receive(envelope);
+        drain();
+    }
+
+    public void tick(long nowMillis) {
+        now = nowMillis;
+        expireForwardings();
+        Iterator<Map.Entry<String, Owned<P>>> streams = owned.entrySet().iterator();
+        while (streams.hasNext()) {
+            Map.Entry<String, Owned<P>> stream = streams.next();
+            expirePending(stream.getKey(), stream.getValue());
+            retransmit(stream.getKey(), stream.getValue());
+            stream.getValue().interested.values().removeIf(expiry -> expiry < now);
+        }
+        if (takeover != null) {
+            takeover.expireLeaving(now);
+            expireDeferred();
+            for (String silent : takeover.awaited) {
+                if (!takeover.heardFrom.contains(silent)) {
+                    tellView(silent); // so that a relay which missed this one's restart hands over again
+                }
+            }
+        }
+        if (view != null && now - handoverSentAt >= settings.retransmitEvery) {
+            sendHandovers();
+        }
+        if (view != null && everyHandoverAcknowledged()) {
+            dropCopiesNobodyNeeds();
+        }
+        for (Map.Entry<String, Cache<P>> cache : caches.entrySet()) {
+            if (now - cache.getValue().interestSentAt >= settings.interestTtl / 3) {
+                askOwner(cache.getKey(), cache.getValue());
+            }
+        }
+        activateIfReady();
+        drain();
+    }
+
+    /** Publishes through the stream's owner; the callback hears the outcome exactly once. */
+    public void publish(String stream, P payload, long nowMillis, PublishCallback callback) {
+        now = nowMillis;
+        long requestId = ++nextRequestId;
+        Forwarding<P> forwarding = new Forwarding<>(stream, payload, callback, now + settings.forwardTimeout);
+        forwardings.put(requestId, forwarding);
+        forward(requestId, forwarding);
+        drain();
+    }
+
+    /**
+     * Subscribes to {@code stream}: the subscriber gets every committed event after {@code after}
+     * (null: every retained one), then each new one, in the stream's order, or a reset where
+     * that cannot be exact.
+     */
+    public void subscribe(String stream, EventId after, Subscriber<P> subscriber, long nowMillis) {
+        now = nowMillis;
+        Cache<P> cache = caches.computeIfAbsent(stream, name -> new Cache<>(settings.maxEntries));
+        cache.readers.add(new Reader<>(subscriber, after));
+        if (cache.loaded) {
+            resolve(stream, cache, -1);
+        }
+        askOwner(stream, cache);
+        drain();
+    }
+
+    public void unsubscribe(String stream, Subscriber<P> subscriber) {
+        Cache<P> cache = caches.get(stream);
+        if (cache != null) {
+            cache.readers.removeIf(reader -> reader.subscriber == subscriber);
+            if (cache.readers.isEmpty()) {
+                caches.remove(stream); // the owner forgets this relay's interest when it is not renewed
+            }
+        }
+    }
+
+    // ---- what the simulation's checker reads ----
+
+    /** Every copy this relay holds of {@code stream}, for the checker's count of surviving copies. */
+    public List<StreamLog<P>> copiesOf(String stream) {
+        List<StreamLog<P>> copies = new ArrayList<>();
+        Owned<P> own = owned.get(stream);
+        if (own != null) {
+            copies.add(own.log);
+        }
+        if (held.containsKey(stream)) {
+            copies.add(held.get(stream));
+        }
+        if (caches.containsKey(stream)) {
+            copies.add(caches.get(stream).log);
+        }
+        if (takeover != null && takeover.copies.containsKey(stream)) {
+            copies.addAll(takeover.copies.get(stream));
+        }
+        return copies;
+    }
+
+    /** This relay's copy of a stream it owns, or null. */
+    public StreamLog<P> ownedLog(String stream) {
+        Owned<P> own = owned.get(stream);
+        return own == null ? null : own.log;
+    }
+
+    // ---- views ----
+
+    private void adopt(View next) {
+        if (!next.isNewerThan(view)) {
+            return;
+        }
+        View previous = view;
+        view = next;
+        boolean consecutive = previous != null && next.generation() == previous.generation() + 1;
+        Iterator<Map.Entry<String, Owned<P>>> streams = owned.entrySet().iterator();
+        while (streams.hasNext()) {
+            Map.Entry<String, Owned<P>> entry = streams.next();
+            String stream = entry.getKey();
+            Owned<P> own = entry.getValue();
+            if (consecutive && self.equals(Placement.owner(next, stream))) {
+                own.replicaSynced = false; // the replica may have changed; a sync is cheap beside a lost copy
+                continue;
+            }
+            refuseAllPending(own, "the stream's owner changed");
+            StreamLog<P> kept = own.log.copy();
+            kept.truncateAfter(kept.lastCommitted());
+            held.put(stream, kept);
+            numberedSeen.remove(stream);
+            streams.remove();
+        }
+        Takeover<P> earlier = takeover;
+        takeover = new Takeover<>(next, self, now + settings.leavingTimeout);
+        if (earlier != null) {
+            takeover.inherit(earlier);
+        }
+        handoverAcked.clear();
+        previousView = previous;
+        sendHandovers();
+        for (Map.Entry<String, Cache<P>> cache : caches.entrySet()) {
+            askOwner(cache.getKey(), cache.getValue());
+        }
+        activateIfReady();
+    }
+
+    private void sendHandovers() {
+        handoverSentAt = now;
+        for (String member : view.members()) {
+            if (member.equals(self)) {
+                continue;
+            }
+            Long known = incarnations.get(member);
+            Long acked = handoverAcked.get(member);
+            if (acked != null && known != null && acked >= known) {
+                continue;
+            }
+            Map<String, StreamLog<P>> copies = new TreeMap<>();
+            for (String stream : streamsWithCopies()) {
+                if (member.equals(Placement.owner(view, stream)) && mayNeedCopy(member, stream)) {
+                    List<StreamLog<P>> mine = copiesOf(stream);
+                    copies.put(stream, best(mine).copyAllCommitted());
+                }
+            }
+            send(member, new Handover<>(known == null ? -1 : known, copies));
+        }
+    }
+
+    private boolean everyHandoverAcknowledged() {
+        for (String member : view.members()) {
+            if (!member.equals(self) && !handoverAcked.containsKey(member)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Once every owner has this relay's copies, it keeps only those it replicates: the others
+     * were extra copies, and memory is bounded by what a relay owns and replicates.
+     */
+    private void dropCopiesNobodyNeeds() {
+        held.keySet().removeIf(stream -> {
+            boolean drop = !self.equals(Placement.replica(view, stream)) && !self.equals(Placement.owner(view, stream));
+            if (drop) {
+                numberedSeen.remove(stream);
+            }
+            return drop;
+        });
+        if (takeover != null) {
+            takeover.copies.keySet().removeIf(stream -> !self.equals(Placement.owner(view, stream)));
+        }
+    }
+
+    /**
+     * Whether the owner of {@code stream} may need this relay's copy: unless it owned the stream
+     * in this relay's view just before this one and in the last view it acknowledged a handover
+     * from this relay (so it has numbered the stream since, and has not restarted), it does.
+     */
+    private boolean mayNeedCopy(String owner, String stream) {
+        View acknowledged = acknowledgedViews.get(owner);
+        boolean keptOwning = previousView != null && view.generation() == previousView.generation() + 1
+                && owner.equals(Placement.owner(previousView, stream))
+                && acknowledged != null && owner.equals(Placement.owner(acknowledged, stream));
+        return !keptOwning;
+    }
+
+    private Set<String> streamsWithCopies() {
+        Set<String> streams = new HashSet<>(held.keySet());
+        streams.addAll(caches.keySet());
+        streams.addAll(owned.keySet());
+        if (takeover != null) {
+            streams.addAll(takeover.copies.keySet());
+        }
+        return streams;
+    }
+
+    // ---- receiving ----
+
+    private void receive(Envelope envelope) {
+        String from = envelope.from();
+        Long known = incarnations.get(from);
+        if (known != null && envelope.incarnation() < known) {
+            return; // from a process of that relay that has since restarted
+        }
+        if (known == null || envelope.incarnation() > known) {
+            incarnations.put(from, envelope.incarnation());
+            if (known != null) {
+                peerRestarted(from);
+            }
+        }
+        if (view == null || envelope.generation() > view.generation()) {
+            pullView(from);
+        } else if (envelope.generation() < view.generation()) {
+            tellView(from);
+        }
+        Message body = envelope.body();
+        if (body instanceof ViewPull) {
+            if (view != null) {
+                send(from, new ViewIs(view));
+            }
+            return;
+        }
+        if (body instanceof ViewIs viewIs) {
+            adopt(viewIs.view());
+            return;
+        }
+        if (view == null) {
+            return;
+        }
+        boolean sameView = envelope.generation() == view.generation();
+        if (body instanceof Forward<?> forward) {
+            onForward(from, cast(forward));
+        } else if (body instanceof Published published) {
+            Forwarding<P> forwarding = forwardings.remove(published.requestId());
+            if (forwarding != null) {
+                forwarding.callback.published(published.id());
+            }
+        } else if (body instanceof Refused refused) {
+            onRefused(refused);
+        } else if (body instanceof Append<?> append && sameView) {
+            onAppend(from, cast(append));
+        } else if (body instanceof Sync<?> sync && sameView) {
+            onSync(from, cast(sync));
+        } else if (body instanceof Ack ack && sameView) {
+            onAck(from, ack);
+        } else if (body instanceof NeedSync needSync && sameView) {
+            Owned<P> own = owned.get(needSync.stream());
+            if (own != null && from.equals(Placement.replica(view, needSync.stream()))) {
+                sendSync(needSync.stream(), own);
+            }
+        } else if (body instanceof Handover<?> handover && sameView) {
+            onHandover(from, envelope.incarnation(), cast(handover));
+        } else if (body instanceof HandoverAck ack && sameView && ack.senderIncarnation() == incarnation) {
+            handoverAcked.put(from, envelope.incarnation());
+            acknowledgedViews.put(from, view);
+        } else if (body instanceof Interest interest) {
+            onInterest(from, envelope, interest);
+        } else if (body instanceof Entries<?> entries && sameView) {
+            onEntries(from, cast(entries));
+        } else if (body instanceof Deliver<?> deliver && sameView) {
+            onDeliver(from, cast(deliver));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T cast(Object message) {
+        return (T) message;
+    }
+
+    private void peerRestarted(String peer) {
+        for (Map.Entry<String, Owned<P>> stream : owned.entrySet()) {
+            if (peer.equals(Placement.replica(view, stream.getKey()))) {
+                stream.getValue().replicaSynced = false;
+                sendSync(stream.getKey(), stream.getValue());
+            }
+        }
+        handoverAcked.remove(peer);
+        acknowledgedViews.remove(peer);
+        if (view != null && takeover != null && takeover.generation == view.generation()
+                && (view.hasMember(peer) || view.leaving().contains(peer))) {
+            takeover.heardFrom.remove(peer); // what it handed over died with it; hear it again
+        }
+    }
+
+    private void pullView(String from) {
+        Long pulled = viewPulledAt.get(from);
+        if (pulled == null || now - pulled >= settings.retransmitEvery) {
+            viewPulledAt.put(from, now);
+            send(from, new ViewPull());
+        }
+    }
+
+    private void tellView(String to) {
+        Long told = viewToldAt.get(to);
+        if (told == null || now - told >= settings.retransmitEvery) {
+            viewToldAt.put(to, now);
+            send(to, new ViewIs(view));
+        }
+    }
+
+    // ---- publishing ----
+
+    private void forward(long requestId, Forwarding<P> forwarding) {
+        if (view == null || view.members().isEmpty()) {
+            forwarding.retryAt = now + settings.retransmitEvery;
+            return;
+        }
+        String owner = Placement.owner(view, forwarding.stream);
+        forwarding.retryAt = Long.MAX_VALUE;
+        send(owner, new Forward<>(requestId, forwarding.stream, forwarding.payload,
+                Math.max(0, forwarding.deadline - now - settings.retransmitEvery)));
+    }
+
+    private void onRefused(Refused refused) {
+        Forwarding<P> forwarding = forwardings.get(refused.requestId());
+        if (forwarding == null) {
+            return;
+        }
+        if (refused.retry() && now + settings.retransmitEvery < forwarding.deadline) {
+            forwarding.retryAt = now + settings.retransmitEvery;
+        } else {
+            forwardings.remove(refused.requestId());
+            forwarding.callback.refused(refused.reason());
+        }
+    }
+
+    private void expireForwardings() {
+        Iterator<Map.Entry<Long, Forwarding<P>>> all = forwardings.entrySet().iterator();
+        List<Map.Entry<Long, Forwarding<P>>> retries = new ArrayList<>();
+        while (all.hasNext()) {
+            Map.Entry<Long, Forwarding<P>> entry = all.next();
+            Forwarding<P> forwarding = entry.getValue();
+            if (forwarding.deadline <= now) {
+                all.remove();
+                forwarding.callback.refused("the stream's owner did not answer in time");
+            } else if (forwarding.retryAt <= now) {
+                retries.add(entry);
+            }
+        }
+        for (Map.Entry<Long, Forwarding<P>> retry : retries) {
+            forward(retry.getKey(), retry.getValue());
+        }
+    }
+
+    private void onForward(String from, Forward<P> forward) {
+        String stream = forward.stream();
+        if (!self.equals(Placement.owner(view, stream))) {
+            send(from, new Refused(forward.requestId(), true, "not the stream's owner"));
+            return;
+        }
+        Owned<P> own = activate(stream);
+        if (own == null) {
+            defer(from, forward, now + forward.budgetMillis());
+            return;
+        }
+        EventId prev = own.log.last();
+        EventId id = new EventId(own.log.epoch(), own.nextOffset++);
+        Entry<P> entry = new Entry<>(id, forward.payload());
+        own.log.append(entry);
+        own.waiters.put(id, new Waiter(from, forward.requestId(),
+                now + Math.min(settings.ackTimeout, forward.budgetMillis())));
+        String replica = Placement.replica(view, stream);
+        if (replica == null) {
+            commit(stream, own, id);
+        } else if (own.replicaSynced) {
+            send(replica, new Append<>(stream, entry, prev, own.log.lastCommitted()));
+        } else {
+            sendSync(stream, own);
+        }
+        own.sentAt = now;
+    }
+
+    private void onAck(String from, Ack ack) {
+        Owned<P> own = owned.get(ack.stream());
+        if (own == null || !from.equals(Placement.replica(view, ack.stream()))) {
+            return;
+        }
+        own.replicaSynced = true;
+        commit(ack.stream(), own, ack.through());
+    }
+
+    private void commit(String stream, Owned<P> own, EventId through) {
+        EventId prev = own.log.lastCommitted();
+        for (Entry<P> entry : own.log.commitThrough(through)) {
+            Waiter waiter = own.waiters.remove(entry.id());
+            if (waiter != null) {
+                send(waiter.from, new Published(waiter.requestId, entry.id()));
+            }
+            for (String node : own.interested.keySet()) {
+                send(node, new Deliver<>(stream, entry, prev, own.log.epoch()));
+            }
+            prev = entry.id();
+        }
+    }
+
+    private void expirePending(String stream, Owned<P> own) {
+        List<Entry<P>> pending = own.log.pending();
+        if (pending.isEmpty()) {
+            return;
+        }
+        Waiter oldest = own.waiters.get(pending.get(0).id());
+        if (oldest != null && oldest.deadline > now) {
+            return;
+        }
+        refuseAllPending(own, "no replica confirmed holding the event in time");
+        own.log.truncateAfter(own.log.lastCommitted());
+    }
+
+    private void refuseAllPending(Owned<P> own, String reason) {
+        for (Entry<P> entry : own.log.pending()) {
+            Waiter waiter = own.waiters.remove(entry.id());
+            if (waiter != null) {
+                send(waiter.from, new Refused(waiter.requestId, false, reason));
+            }
+        }
+    }
+
+    private void retransmit(String stream, Owned<P> own) {
+        String replica = Placement.replica(view, stream);
+        if (replica == null || own.log.pending().isEmpty() && own.replicaSynced
+                || now - own.sentAt < settings.retransmitEvery) {
+            return;
+        }
+        own.sentAt = now;
+        if (!own.replicaSynced) {
+            sendSync(stream, own);
+            return;
+        }
+        EventId prev = own.log.lastCommitted();
+        for (Entry<P> entry : own.log.pending()) {
+            send(replica, new Append<>(stream, entry, prev, own.log.lastCommitted()));
+            prev = entry.id();
+        }
+    }
+
+    private void sendSync(String stream, Owned<P> own) {
+        String replica = Placement.replica(view, stream);
+        if (replica == null) {
+            return;
+        }
+        own.sentAt = now;
+        send(replica, new Sync<>(stream, own.log.copy(), own.nextOffset - 1));
+    }
+
+    // ---- replicating ----
+
+    private boolean isReplicaFor(String from, String stream) {
+        return self.equals(Placement.replica(view, stream)) && from.equals(Placement.owner(view, stream));
+    }
+
+    private void onAppend(String from, Append<P> append) {
+        String stream = append.stream();
+        if (!isReplicaFor(from, stream)) {
+            return;
+        }
+        StreamLog<P> copy = held.get(stream);
+        if (!follows(copy, append)) {
+            send(from, new NeedSync(stream));
+            return;
+        }
+        numberedSeen.merge(stream, append.entry().id().offset(), Math::max);
+        if (copy.indexOf(append.entry().id()) < 0) { // else a resent append, overtaken by later ones
+            copy.truncateAfter(append.prev());
+            copy.append(append.entry());
+        }
+        if (append.committedThrough() != null) {
+            copy.commitThrough(append.committedThrough());
+        }
+        send(from, new Ack(stream, append.entry().id()));
+    }
+
+    /** Whether the replica's copy holds what the owner's append follows, so that the two stay equal. */
+    private static <P> boolean follows(StreamLog<P> copy, Append<P> append) {
+        if (copy == null || copy.epoch() != append.entry().id().epoch()) {
+            return false;
+        }
+        if (append.prev() == null) {
+            return copy.committedCount() == 0 && copy.trimmedThrough() == null;
+        }
+        int index = copy.indexOf(append.prev());
+        return index != -2 && index >= copy.committedCount() - 1;
+    }
+
+    private void onSync(String from, Sync<P> sync) {
+        if (!isReplicaFor(from, sync.stream())) {
+            return;
+        }
+        StreamLog<P> mine = held.get(sync.stream());
+        EventId last = sync.log().last();
+        boolean sameEpoch = mine != null && mine.epoch() == sync.log().epoch();
+        if (sameEpoch && sync.numberedThrough() < numberedSeen.getOrDefault(sync.stream(), 0L)) {
+            return; // taken before appends this copy already holds
+        }
+        if (sameEpoch && last != null && mine.indexOf(last) >= 0) {
+            if (sync.log().lastCommitted() != null) {
+                mine.commitThrough(sync.log().lastCommitted());
+            }
+        } else {
+            held.put(sync.stream(), sync.log().copy());
+        }
+        numberedSeen.put(sync.stream(), sync.numberedThrough());
+        if (last != null) {
+            send(from, new Ack(sync.stream(), last));
+        }
+    }
+
+    // ---- taking over ----
+
+    private void onHandover(String from, long fromIncarnation, Handover<P> handover) {
+        if (handover.targetIncarnation() != incarnation && handover.targetIncarnation() != -1) {
+            return; // meant for an earlier process of this relay
+        }
+        takeover.receive(from, handover.copies());
+        send(from, new HandoverAck(fromIncarnation));
+        activateIfReady();
+    }
+
+    private void defer(String from, Message message, long deadline) {
+        if (takeover.deferred.size() >= settings.maxDeferred) {
+            if (message instanceof Forward<?> forward) {
+                send(from, new Refused(forward.requestId(), false, "the stream's owner is taking over"));
+            }
+            return;
+        }
+        takeover.deferred.add(new Deferred(new Envelope(from, incarnations.getOrDefault(from, 0L),
+                view.generation(), message), deadline));
+    }
+
+    private void expireDeferred() {
+        Iterator<Deferred> items = takeover.deferred.iterator();
+        while (items.hasNext()) {
+            Deferred item = items.next();
+            if (item.deadline <= now) {
+                items.remove();
+                if (item.envelope.body() instanceof Forward<?> forward) {
+                    send(item.envelope.from(), new Refused(forward.requestId(), false,
+                            "the stream's owner is still taking it over"));
+                }
+            }
+        }
+    }
+
+    private void activateIfReady() {
+        if (takeover == null || !takeover.complete() || takeover.deferred.isEmpty()) {
+            return;
+        }
+        List<Deferred> deferred = new ArrayList<>(takeover.deferred);
+        takeover.deferred.clear();
+        for (Deferred item : deferred) {
+            toSelf.add(item.envelope);
+        }
+    }
+
+    /** The stream as this relay numbers it, starting to number it if it may; null while it must wait. */
+    private Owned<P> activate(String stream) {
+        Owned<P> own = owned.get(stream);
+        if (own != null) {
+            return own;
+        }
+        if (takeover == null || !takeover.complete()) {
+            return null;
+        }
+        List<StreamLog<P>> candidates = new ArrayList<>();
+        if (held.containsKey(stream)) {
+            candidates.add(held.get(stream));
+        }
+        if (caches.containsKey(stream)) {
+            candidates.add(caches.get(stream).log);
+        }
+        candidates.addAll(takeover.copies.getOrDefault(stream, List.of()));
+        takeover.copies.remove(stream);
+        StreamLog<P> log = candidates.isEmpty() ? new StreamLog<>(settings.maxEntries, 1)
+                : best(candidates).copyAllCommitted();
+        log.startEpoch(EventId.newEpoch(view.generation(), random.nextLong()));
+        own = new Owned<>(log);
+        EventId last = log.last();
+        own.nextOffset = last == null ? 1 : last.offset() + 1;
+        owned.put(stream, own);
+        held.remove(stream);
+        numberedSeen.remove(stream);
+        sendSync(stream, own);
+        return own;
+    }
+
+    /** Of several copies of a stream, the one that reaches furthest along the newest line of epochs. */
+    static <P> StreamLog<P> best(List<StreamLog<P>> copies) {
+        StreamLog<P> best = null;
+        for (StreamLog<P> copy : copies) {
+            if (best == null || laterThan(copy.last(), best.last())) {
+                best = copy;
+            }
+        }
+        return best;
+    }
+
+    private static boolean laterThan(EventId a, EventId b) {
+        if (b == null) {
+            return a != null;
+        }
+        if (a == null) {
+            return false;
+        }
+        long byGeneration = EventId.generationOf(a.epoch()) - EventId.generationOf(b.epoch());
+        return byGeneration != 0 ? byGeneration > 0 : a.offset() > b.offset();
+    }
+
+    // ---- subscribers ----
+
+    private void askOwner(String stream, Cache<P> cache) {
+        if (view == null || view.members().isEmpty()) {
+            return;
+        }
+        cache.interestSentAt = now;
+        cache.asks++;
+        send(Placement.owner(view, stream), new Interest(stream, cache.loaded ? cache.log.last() : null, cache.asks));
+    }
+
+    private void onInterest(String from, Envelope envelope, Interest interest) {
+        String stream = interest.stream();
+        if (!self.equals(Placement.owner(view, stream))) {
+            return; // it asks again once it knows the owner
+        }
+        Owned<P> own = activate(stream);
+        if (own == null) {
+            defer(from, interest, now + settings.interestTtl);
+            return;
+        }
+        own.interested.put(from, now + settings.interestTtl);
+        List<Entry<P>> after = interest.after() == null ? null : own.log.committedAfter(interest.after());
+        boolean replace = after == null;
+        send(from, new Entries<>(stream, interest.ask(), interest.after(), replace, own.log.epoch(),
+                own.log.trimmedThrough(), replace ? own.log.committedAfter(null) : after));
+    }
+
+    private void onEntries(String from, Entries<P> entries) {
+        Cache<P> cache = caches.get(entries.stream());
+        if (cache == null || !from.equals(Placement.owner(view, entries.stream()))) {
+            return;
+        }
+        if (entries.replace()) {
+            cache.log = StreamLog.committed(settings.maxEntries, entries.epoch(), entries.trimmedThrough(),
+                    entries.entries());
+        } else {
+            EventId last = cache.log.last();
+            if (!cache.loaded || (last == null ? entries.after() != null : !last.equals(entries.after()))) {
+                return; // an answer to an earlier question; a later one is on its way
+            }
+            for (Entry<P> entry : entries.entries()) {
+                cache.log.appendCommitted(entry);
+            }
+            cache.log.startEpoch(entries.epoch());
+        }
+        cache.loaded = true;
+        resolve(entries.stream(), cache, entries.ask());
+    }
+
+    private void onDeliver(String from, Deliver<P> deliver) {
+        Cache<P> cache = caches.get(deliver.stream());
+        if (cache == null || !cache.loaded || !from.equals(Placement.owner(view, deliver.stream()))) {
+            return;
+        }
+        EventId last = cache.log.last();
+        if (last == null ? deliver.prev() != null : !last.equals(deliver.prev())) {
+            if (cache.log.indexOf(deliver.entry().id()) == -2) {
+                askOwner(deliver.stream(), cache);
+            }
+            return;
+        }
+        cache.log.appendCommitted(deliver.entry());
+        cache.log.startEpoch(deliver.epoch());
+        resolve(deliver.stream(), cache, -1);
+    }
+
+    /**
+     * Hands each reader of a stream what follows its place in the cache. A reader whose place
+     * the cache does not hold waits while the cache may be behind (its place is in the current
+     * epoch or a newer one); once the owner has answered a question asked after the reader
+     * began waiting and still does not hold it, or when its place is in an epoch the stream has
+     * left without it, the events after it are lost: the reader gets a reset and goes on after
+     * the last entry the two lines share.
+     */
+    private void resolve(String stream, Cache<P> cache, long answeredAsk) {
+        if (!cache.loaded) {
+            return;
+        }
+        StreamLog<P> log = cache.log;
+        for (Reader<P> reader : cache.readers) {
+            List<Entry<P>> next = log.committedAfter(reader.cursor);
+            if (next == null) {
+                boolean mayBeBehind = mayBeBehind(log, reader.cursor);
+                if (mayBeBehind && (reader.waitingForAsk < 0 || answeredAsk < reader.waitingForAsk
+                        || EventId.generationOf(reader.cursor.epoch()) > view.generation())) {
+                    if (reader.waitingForAsk < 0) {
+                        reader.waitingForAsk = cache.asks + 1;
+                        askOwner(stream, cache);
+                    }
+                    continue;
+                }
+                next = log.committedAfterDivergence(reader.cursor);
+                EventId before = next.isEmpty() ? log.lastCommitted() : log.committedBefore(next.get(0).id());
+                reader.subscriber.onReset(stream, before);
+                reader.cursor = before;
+            }
+            reader.waitingForAsk = -1;
+            for (Entry<P> entry : next) {
+                reader.subscriber.onEvent(stream, entry);
+                reader.cursor = entry.id();
+            }
+        }
+    }
+
+    /** Whether {@code cursor} may name an event this copy has not received yet (rather than one it lost). */
+    private static boolean mayBeBehind(StreamLog<?> log, EventId cursor) {
+        long cursorGeneration = EventId.generationOf(cursor.epoch());
+        long logGeneration = EventId.generationOf(log.epoch());
+        if (cursorGeneration != logGeneration) {
+            return cursorGeneration > logGeneration;
+        }
+        if (cursor.epoch() != log.epoch()) {
+            return true; // an epoch of a relay that restarted within this generation: only its owner can say
+        }
+        EventId last = log.last();
+        return last == null || cursor.offset() > last.offset();
+    }
+
+    // ---- plumbing ----
+
+    private void send(String to, Message message) {
+        Envelope envelope = new Envelope(self, incarnation, view == null ? 0 : view.generation(), message);
+        if (to.equals(self)) {
+            toSelf.add(envelope);
+        } else {
+            transport.send(to, envelope);
+        }
+    }
+
+    private void drain() {
+        Envelope next;
+        while ((next = toSelf.poll()) != null) {
+            receive(next);
+        }
+    }
+
+    private static final class Owned<P> {
+        final StreamLog<P> log;
+        final Map<EventId, Waiter> waiters = new HashMap<>();
+        final Map<String, Long> interested = new TreeMap<>();
+        long nextOffset;
+        boolean replicaSynced;
+        long sentAt;
+
+        Owned(StreamLog<P> log) {
+            this.log = log;
+        }
+    }
+
+    private record Waiter(String from, long requestId, long deadline) {
+    }
+
+    private static final class Forwarding<P> {
+        final String stream;
+        final P payload;
+        final PublishCallback callback;
+        final long deadline;
+        long retryAt = Long.MAX_VALUE;
+
+        Forwarding(String stream, P payload, PublishCallback callback, long deadline) {
+            this.stream = stream;
+            this.payload = payload;
+            this.callback = callback;
+            this.deadline = deadline;
+        }
+    }
+
+    private record Deferred(Envelope envelope, long deadline) {
+    }
+
+    /** What a relay collects before it numbers streams it did not number in the view before. */
+    private static final class Takeover<P> {
+        final long generation;
+        final Set<String> awaited = new HashSet<>();
+        final Set<String> heardFrom = new HashSet<>();
+        final Map<String, Long> leavingUntil = new HashMap<>();
+        final Map<String, List<StreamLog<P>>> copies = new HashMap<>();
+        final List<Deferred> deferred = new ArrayList<>();
+
+        Takeover(View view, String self, long leavingDeadline) {
+            generation = view.generation();
+            for (String member : view.members()) {
+                if (!member.equals(self)) {
+                    awaited.add(member);
+                }
+            }
+            for (String leaving : view.leaving()) {
+                if (!leaving.equals(self)) {
+                    awaited.add(leaving);
+                    leavingUntil.put(leaving, leavingDeadline);
+                }
+            }
+        }
+
+        void inherit(Takeover<P> earlier) {
+            earlier.copies.forEach((stream, list) -> copies.computeIfAbsent(stream, s -> new ArrayList<>()).addAll(list));
+            deferred.addAll(earlier.deferred);
+        }
+
+        void receive(String from, Map<String, StreamLog<P>> handed) {
+            heardFrom.add(from);
+            handed.forEach((stream, log) -> copies.computeIfAbsent(stream, s -> new ArrayList<>()).add(log.copy()));
+        }
+
+        void expireLeaving(long now) {
+            leavingUntil.entrySet().removeIf(leaving -> {
+                if (leaving.getValue() <= now) {
+                    awaited.remove(leaving.getKey());
+                    return true;
+                }
+                return false;
+            });
+        }
+
+        boolean complete() {
+            return heardFrom.containsAll(awaited);
+        }
+    }
+
+    private static final class Reader<P> {
+        final Subscriber<P> subscriber;
+        /** The last event it got, or where it asked to start; null: before the first retained one. */
+        EventId cursor;
+        /** While its cursor is not in the cache: the question whose answer decides; -1 otherwise. */
+        long waitingForAsk = -1;
+
+        Reader(Subscriber<P> subscriber, EventId cursor) {
+            this.subscriber = subscriber;
+            this.cursor = cursor;
+        }
+    }
+
+    /** A committed copy of one stream and the local subscribers that read it. */
+    private static final class Cache<P> {
+        StreamLog<P> log;
+        final List<Reader<P>> readers = new ArrayList<>();
+        boolean loaded;
+        long interestSentAt = Long.MIN_VALUE / 2;
+        long asks;
+
+        Cache(int maxEntries) {
+            log = new StreamLog<>(maxEntries, 1);
+        }
+    }
+}

@@ -1,0 +1,203 @@
+package io.sserelay.relay.cluster;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One relay's copy of one stream: its entries in order, how many of them are known to be
+ * committed, and the epoch in which the stream is numbered now. The owner's copy is the
+ * stream; a replica's and a subscriber cache's follow it. Retention keeps the newest
+ * {@code maxEntries}; {@link #trimmedThrough()} names the last entry dropped, so that a reader
+ * who saw exactly that entry still resumes exactly. Not thread-safe: its node's thread owns it.
+ */
+public final class StreamLog<P> {
+
+    private final int maxEntries;
+    private final ArrayList<Entry<P>> entries = new ArrayList<>();
+    private int committed;
+    private long epoch;
+    private EventId trimmedThrough;
+
+    public StreamLog(int maxEntries, long epoch) {
+        this.maxEntries = maxEntries;
+        this.epoch = epoch;
+    }
+
+    /** A copy of committed entries as an owner sent them. */
+    public static <P> StreamLog<P> committed(int maxEntries, long epoch, EventId trimmedThrough,
+            List<Entry<P>> entries) {
+        StreamLog<P> log = new StreamLog<>(maxEntries, epoch);
+        log.trimmedThrough = trimmedThrough;
+        for (Entry<P> entry : entries) {
+            log.appendCommitted(entry);
+        }
+        return log;
+    }
+
+    public StreamLog<P> copy() {
+        StreamLog<P> copy = new StreamLog<>(maxEntries, epoch);
+        copy.entries.addAll(entries);
+        copy.committed = committed;
+        copy.trimmedThrough = trimmedThrough;
+        return copy;
+    }
+
+    /** A copy in which every entry counts as committed: what a relay hands over or syncs. */
+    public StreamLog<P> copyAllCommitted() {
+        StreamLog<P> copy = copy();
+        copy.committed = copy.entries.size();
+        return copy;
+    }
+
+    public long epoch() {
+        return epoch;
+    }
+
+    public void startEpoch(long newEpoch) {
+        epoch = newEpoch;
+    }
+
+    public EventId trimmedThrough() {
+        return trimmedThrough;
+    }
+
+    public List<Entry<P>> entries() {
+        return entries;
+    }
+
+    public int size() {
+        return entries.size();
+    }
+
+    public int committedCount() {
+        return committed;
+    }
+
+    public boolean isEmpty() {
+        return entries.isEmpty() && trimmedThrough == null;
+    }
+
+    /** The last entry's id, or the last trimmed one's, or null for a stream with no events. */
+    public EventId last() {
+        return entries.isEmpty() ? trimmedThrough : entries.get(entries.size() - 1).id();
+    }
+
+    public EventId lastCommitted() {
+        return committed == 0 ? trimmedThrough : entries.get(committed - 1).id();
+    }
+
+    public List<Entry<P>> pending() {
+        return entries.subList(committed, entries.size());
+    }
+
+    /** The index of the entry with this id, -1 when it is the trimmed-through one, or -2 when unknown. */
+    public int indexOf(EventId id) {
+        if (id.equals(trimmedThrough)) {
+            return -1;
+        }
+        int low = 0;
+        int high = entries.size() - 1;
+        while (low <= high) {
+            int mid = (low + high) >>> 1;
+            int order = entries.get(mid).id().compareTo(id);
+            if (order < 0) {
+                low = mid + 1;
+            } else if (order > 0) {
+                high = mid - 1;
+            } else {
+                return mid;
+            }
+        }
+        return -2;
+    }
+
+    public void append(Entry<P> entry) {
+        EventId last = last();
+        if (last != null && entry.id().compareTo(last) <= 0) {
+            throw new IllegalArgumentException("entry " + entry.id() + " does not follow " + last);
+        }
+        entries.add(entry);
+    }
+
+    public void appendCommitted(Entry<P> entry) {
+        if (committed != entries.size()) {
+            throw new IllegalStateException("pending entries precede a committed one");
+        }
+        append(entry);
+        committed++;
+        trim();
+    }
+
+    /** The id of the committed entry before {@code id} (or the trimmed-through one; null at the start). */
+    public EventId committedBefore(EventId id) {
+        int index = indexOf(id);
+        return index > 0 ? entries.get(index - 1).id() : trimmedThrough;
+    }
+
+    /** Drops every entry after {@code id} (null: after the start); they were never committed. */
+    public void truncateAfter(EventId id) {
+        int keep = id == null ? 0 : indexOf(id) + 1;
+        if (keep < committed) {
+            throw new IllegalStateException("truncating committed entries after " + id);
+        }
+        entries.subList(keep, entries.size()).clear();
+    }
+
+    /** Marks every entry up to {@code id} committed; returns the newly committed ones. */
+    public List<Entry<P>> commitThrough(EventId id) {
+        int index = indexOf(id);
+        if (index < committed - 1 || index == -2) {
+            return List.of();
+        }
+        List<Entry<P>> newly = new ArrayList<>(entries.subList(committed, index + 1));
+        committed = index + 1;
+        trim();
+        return newly;
+    }
+
+    /**
+     * The committed entries after {@code after} (null: all retained ones), or null when this
+     * copy does not hold {@code after}: the reader missed something and gets a reset.
+     */
+    public List<Entry<P>> committedAfter(EventId after) {
+        if (after == null) {
+            return List.copyOf(entries.subList(0, committed));
+        }
+        int index = indexOf(after);
+        if (index == -2 || index >= committed) {
+            return null;
+        }
+        return List.copyOf(entries.subList(index + 1, committed));
+    }
+
+    /**
+     * Where a reader whose copies diverged from this one picks up after its reset: after the
+     * last entry of its epoch at or before its offset, where the two lines parted; or, when this
+     * copy holds nothing of that epoch, after its offset, so that it gets nothing twice.
+     */
+    public List<Entry<P>> committedAfterDivergence(EventId lost) {
+        int from = -1;
+        for (int i = committed - 1; i >= 0 && from < 0; i--) {
+            EventId id = entries.get(i).id();
+            if (id.epoch() == lost.epoch() && id.offset() <= lost.offset()) {
+                from = i + 1;
+            }
+        }
+        if (from < 0) {
+            from = 0;
+            while (from < committed && entries.get(from).id().offset() <= lost.offset()) {
+                from++;
+            }
+        }
+        return List.copyOf(entries.subList(from, committed));
+    }
+
+    private void trim() {
+        int excess = Math.min(committed, entries.size() - maxEntries);
+        if (excess > 0) {
+            trimmedThrough = entries.get(excess - 1).id();
+            entries.subList(0, excess).clear();
+            committed -= excess;
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package io.sserelay.relay.cluster;
+
+import io.sserelay.relay.cluster.ClusterSimulation.Publish;
+import io.sserelay.relay.cluster.ClusterSimulation.Reader;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Holds a finished simulation to the delivery contract:
+ * <ol>
+ * <li>an id names one event, and an event has one id, everywhere;</li>
+ * <li>every acknowledged event is in its stream's final copy, unless every copy of it died;</li>
+ * <li>a subscriber gets each event at most once, and between resets exactly the stream's
+ *     events in the stream's one order, with no gap, whichever relays it read from;</li>
+ * <li>a reset happens only in a stream that lost events;</li>
+ * <li>once the faults stop, every publish is acknowledged and every subscriber reaches the
+ *     end of its stream.</li>
+ * </ol>
+ */
+final class ClusterChecker {
+
+    private final ClusterSimulation sim;
+    private final List<Publish> calmPublishes;
+    private final List<String> problems = new ArrayList<>();
+
+    ClusterChecker(ClusterSimulation sim, List<Publish> calmPublishes) {
+        this.sim = sim;
+        this.calmPublishes = calmPublishes;
+    }
+
+    List<String> check() {
+        Map<String, List<Entry<String>>> finalLogs = finalLogs();
+        Map<EventId, String> payloadOf = new HashMap<>();
+        Map<String, EventId> idOf = new HashMap<>();
+        for (List<Entry<String>> log : finalLogs.values()) {
+            for (Entry<String> entry : log) {
+                sameEverywhere(entry, payloadOf, idOf, "a final copy");
+            }
+        }
+        for (Reader reader : sim.readers) {
+            for (Entry<String> entry : reader.events) {
+                if (entry != null) {
+                    sameEverywhere(entry, payloadOf, idOf, reader.toString());
+                }
+            }
+        }
+        for (Publish publish : sim.publishes.values()) {
+            if (publish.id != null) {
+                sameEverywhere(new Entry<>(publish.id, publish.payload), payloadOf, idOf, "the publisher's 202");
+                if (!sim.lostAcknowledged.contains(publish.payload)
+                        && finalLogs.get(publish.stream).stream().noneMatch(e -> e.payload().equals(publish.payload))) {
+                    problems.add("acknowledged " + publish.payload + "@" + publish.id + " is not in the final copy");
+                }
+            }
+        }
+        problems.addAll(sim.underReplicated);
+        for (Reader reader : sim.readers) {
+            checkReader(reader, finalLogs.get(reader.stream));
+        }
+        for (Publish publish : calmPublishes) {
+            if (!"published".equals(publish.outcome)) {
+                problems.add("after the faults stopped, " + publish.payload + " via " + publish.via + ": "
+                        + publish.outcome);
+            }
+        }
+        return problems;
+    }
+
+    private Map<String, List<Entry<String>>> finalLogs() {
+        Map<String, List<Entry<String>>> logs = new HashMap<>();
+        for (String stream : sim.streams) {
+            String owner = Placement.owner(sim.view, stream);
+            ClusterNode<String> node = sim.nodes.get(owner);
+            StreamLog<String> log = node == null ? null : node.ownedLog(stream);
+            if (log == null) {
+                problems.add("the final owner " + owner + " of " + stream + " does not number it");
+                logs.put(stream, List.of());
+            } else {
+                if (!log.pending().isEmpty()) {
+                    problems.add("the final owner of " + stream + " still has pending entries " + log.pending());
+                }
+                logs.put(stream, List.copyOf(log.entries()));
+            }
+        }
+        return logs;
+    }
+
+    private void sameEverywhere(Entry<String> entry, Map<EventId, String> payloadOf, Map<String, EventId> idOf,
+            String where) {
+        String payload = payloadOf.putIfAbsent(entry.id(), entry.payload());
+        if (payload != null && !payload.equals(entry.payload())) {
+            problems.add("id " + entry.id() + " names " + payload + " and, in " + where + ", " + entry.payload());
+        }
+        EventId id = idOf.putIfAbsent(entry.payload(), entry.id());
+        if (id != null && !id.equals(entry.id())) {
+            problems.add(entry.payload() + " has id " + id + " and, in " + where + ", " + entry.id());
+        }
+    }
+
+    private static String tail(Reader reader) {
+        List<String> received = reader.received;
+        return "..." + received.subList(Math.max(0, received.size() - 25), received.size());
+    }
+
+    private static String around(Reader reader, String payload) {
+        StringBuilder text = new StringBuilder();
+        List<String> received = reader.received;
+        for (int i = 0; i < received.size(); i++) {
+            if (received.get(i).equals(payload) || received.get(i).startsWith(payload + "@")) {
+                text.append(" at ").append(i).append(": ")
+                        .append(received.subList(Math.max(0, i - 5), Math.min(received.size(), i + 5)));
+            }
+        }
+        return text.toString();
+    }
+
+    private void checkReader(Reader reader, List<Entry<String>> finalLog) {
+        boolean lossy = sim.streamsWithLoss.contains(reader.stream);
+        Map<String, Integer> position = new HashMap<>();
+        for (int i = 0; i < finalLog.size(); i++) {
+            position.put(finalLog.get(i).payload(), i);
+        }
+        Set<String> seen = new HashSet<>();
+        Entry<String> previous = null;
+        boolean afterReset = false;
+        for (Entry<String> entry : reader.events) {
+            if (entry == null) {
+                if (!lossy) {
+                    problems.add(reader + " got a reset in a stream that lost nothing: " + around(reader, "RESET"));
+                    return;
+                }
+                previous = null;
+                afterReset = true;
+                continue;
+            }
+            if (!seen.add(entry.payload())) {
+                problems.add(reader + " got " + entry.payload() + " twice: " + around(reader, entry.payload()));
+                return;
+            }
+            Integer at = position.get(entry.payload());
+            if (at == null) {
+                if (!lossy) {
+                    problems.add(reader + " got " + entry.payload() + ", which is in no final copy: " + tail(reader));
+                    return;
+                }
+            } else if (previous != null && position.containsKey(previous.payload())
+                    && position.get(previous.payload()) != at - 1) {
+                problems.add(reader + " got " + entry.payload() + " after " + previous.payload()
+                        + " without a reset, not in the stream's order: " + tail(reader));
+                return;
+            } else if (previous == null && !afterReset && at != 0) {
+                problems.add(reader + " started at " + entry.payload() + " and missed what came before: "
+                        + tail(reader));
+                return;
+            }
+            previous = entry;
+        }
+        if (reader.node == null) {
+            problems.add(reader + " is not connected at the end");
+        } else if (!finalLog.isEmpty()) {
+            Entry<String> last = finalLog.get(finalLog.size() - 1);
+            if (reader.last == null || !reader.last.equals(last.id())) {
+                problems.add(reader + " ended at " + reader.last + ", not at the stream's last event " + last.id()
+                        + ": " + tail(reader));
+            }
+        }
+    }
+}

@@ -1,0 +1,420 @@
+package io.sserelay.relay.cluster;
+
+import io.sserelay.relay.cluster.ClusterNode.PublishCallback;
+import io.sserelay.relay.cluster.ClusterNode.Settings;
+import io.sserelay.relay.cluster.ClusterNode.Subscriber;
+import io.sserelay.relay.cluster.Message.Envelope;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * A whole cluster of {@link ClusterNode}s on one thread: a seeded scheduler, a simulated clock
+ * and a simulated network that delays, reorders, loses and partitions messages, an operator that
+ * publishes views which relays see at different times (or, cut off from the API server, only
+ * from their peers), relays that are killed and restart empty, publishers, and subscribers that
+ * hop to another relay with their last id. Everything random comes from one seed, so a seed
+ * replays a run exactly.
+ */
+final class ClusterSimulation {
+
+    static final Settings SETTINGS = new Settings(2_000, 4_000, 100, 3_000, 5_000, 100_000, 10_000);
+
+    final long seed;
+    final Random random;
+    private final PriorityQueue<Scheduled> queue = new PriorityQueue<>();
+    private long now;
+    private long order;
+
+    // the network
+    double loss;
+    final Set<String> cut = new HashSet<>();
+    long maxDelay = 20;
+
+    // the relays
+    final Map<String, ClusterNode<String>> nodes = new TreeMap<>();
+    private final Map<String, Long> incarnations = new HashMap<>();
+    private int nextNodeNumber;
+    /** Relays that read the operator's views directly; the others learn them only from peers. */
+    final Set<String> apiReachable = new HashSet<>();
+
+    // the operator
+    View view;
+
+    // what the checker reads
+    final List<String> streams = new ArrayList<>();
+    final Map<String, Publish> publishes = new LinkedHashMap<>();
+    final List<Reader> readers = new ArrayList<>();
+    /** Acknowledged events whose every copy died with the relays that held them. */
+    final Set<String> lostAcknowledged = new HashSet<>();
+    final Set<String> streamsWithLoss = new HashSet<>();
+    final List<String> log = new ArrayList<>();
+    private int nextPayload;
+
+    ClusterSimulation(long seed) {
+        this.seed = seed;
+        this.random = new Random(seed);
+    }
+
+    long now() {
+        return now;
+    }
+
+    // ---- the scheduler ----
+
+    private record Scheduled(long at, long order, Runnable action) implements Comparable<Scheduled> {
+        @Override
+        public int compareTo(Scheduled other) {
+            return at != other.at ? Long.compare(at, other.at) : Long.compare(order, other.order);
+        }
+    }
+
+    void at(long time, Runnable action) {
+        queue.add(new Scheduled(Math.max(time, now), order++, action));
+    }
+
+    void after(long delay, Runnable action) {
+        at(now + delay, action);
+    }
+
+    void runUntil(long end) {
+        while (!queue.isEmpty() && queue.peek().at <= end) {
+            Scheduled next = queue.poll();
+            now = next.at;
+            next.action.run();
+        }
+        now = end;
+    }
+
+    // ---- relays ----
+
+    String startNode() {
+        String name = "r" + nextNodeNumber++;
+        startNode(name);
+        return name;
+    }
+
+    void startNode(String name) {
+        long incarnation = incarnations.merge(name, 1L, Long::sum);
+        ClusterNode<String> node = new ClusterNode<>(name, incarnation, SETTINGS,
+                (to, envelope) -> send(to, envelope), new Random(random.nextLong()));
+        nodes.put(name, node);
+        apiReachable.add(name);
+        log.add(now + " start " + name + "#" + incarnation);
+        scheduleTicks(name, node);
+        if (view != null) {
+            View current = view;
+            after(1 + random.nextInt(50), () -> seeView(name, node, current));
+        }
+    }
+
+    private void scheduleTicks(String name, ClusterNode<String> node) {
+        after(5 + random.nextInt(30), () -> {
+            if (nodes.get(name) == node) {
+                node.tick(now);
+                scheduleTicks(name, node);
+            }
+        });
+    }
+
+    void kill(String name) {
+        ClusterNode<String> node = nodes.remove(name);
+        if (node == null) {
+            return;
+        }
+        log.add(now + " kill " + name);
+        kills++;
+        recordLostCopies();
+        for (Reader reader : readers) {
+            if (name.equals(reader.node)) {
+                reader.node = null;
+                after(50 + random.nextInt(300), () -> reconnect(reader));
+            }
+        }
+    }
+
+    boolean isAlive(String name) {
+        return nodes.containsKey(name);
+    }
+
+    List<String> aliveNodes() {
+        return new ArrayList<>(nodes.keySet());
+    }
+
+    // ---- the operator ----
+
+    void publishView(List<String> members, List<String> leaving) {
+        view = new View(view == null ? 1 : view.generation() + 1, members, leaving);
+        viewSizes.add(new long[] {now, members.size()});
+        View published = view;
+        log.add(now + " view " + published);
+        for (Map.Entry<String, ClusterNode<String>> node : nodes.entrySet()) {
+            String name = node.getKey();
+            ClusterNode<String> instance = node.getValue();
+            after(1 + random.nextInt(200), () -> seeView(name, instance, published));
+        }
+    }
+
+    private void seeView(String name, ClusterNode<String> node, View seen) {
+        if (nodes.get(name) != node) {
+            return;
+        }
+        if (!apiReachable.contains(name)) {
+            after(200, () -> seeView(name, node, view)); // it keeps retrying its watch
+            return;
+        }
+        node.onView(seen, now);
+    }
+
+    // ---- the network ----
+
+    private void send(String to, Envelope envelope) {
+        String from = envelope.from();
+        if (cut.contains(from + ">" + to) || random.nextDouble() < loss) {
+            return;
+        }
+        ClusterNode<String> sender = nodes.get(from);
+        after(1 + random.nextInt((int) maxDelay), () -> {
+            ClusterNode<String> target = nodes.get(to);
+            if (target != null && !cut.contains(from + ">" + to) && nodes.get(from) == sender) {
+                target.onMessage(envelope, now);
+            }
+        });
+    }
+
+    void partition(Set<String> side) {
+        for (String a : side) {
+            for (String b : allNames()) {
+                if (!side.contains(b)) {
+                    cut.add(a + ">" + b);
+                    cut.add(b + ">" + a);
+                }
+            }
+        }
+        log.add(now + " partition " + side);
+    }
+
+    /** Cuts {@code node} off from every relay but {@code peer}, until the next heal. */
+    void isolateExcept(String node, String peer) {
+        for (String other : allNames()) {
+            if (!other.equals(node) && !other.equals(peer)) {
+                cut.add(node + ">" + other);
+                cut.add(other + ">" + node);
+            }
+        }
+        log.add(now + " isolate " + node + " but for " + peer);
+    }
+
+    void heal() {
+        cut.clear();
+        log.add(now + " heal");
+    }
+
+    private Set<String> allNames() {
+        Set<String> names = new HashSet<>(incarnations.keySet());
+        names.addAll(nodes.keySet());
+        return names;
+    }
+
+    // ---- publishers ----
+
+    static final class Publish {
+        final String payload;
+        final String stream;
+        final String via;
+        String outcome = "unanswered";
+        EventId id;
+
+        Publish(String payload, String stream, String via) {
+            this.payload = payload;
+            this.stream = stream;
+            this.via = via;
+        }
+    }
+
+    Publish publish(String stream, String via) {
+        String payload = stream + "#" + nextPayload++;
+        Publish publish = new Publish(payload, stream, via);
+        publishes.put(payload, publish);
+        ClusterNode<String> node = nodes.get(via);
+        if (node == null) {
+            publish.outcome = "relay down";
+            return publish;
+        }
+        int killsBefore = kills;
+        node.publish(stream, payload, now, new PublishCallback() {
+            @Override
+            public void published(EventId id) {
+                publish.outcome = "published";
+                publish.id = id;
+                // a relay killed since the publish began may have been the second holder
+                int holders = holdersOf(stream, id) + (kills - killsBefore);
+                if (holders < 2 && !singleRelayViewSince(now - 5_000)) {
+                    underReplicated.add(payload + "@" + id + " was acknowledged while " + holders
+                            + " relay(s) held it; owner " + Placement.owner(view, stream) + ", replica "
+                            + Placement.replica(view, stream) + ", holders " + whoHolds(stream, id));
+                }
+            }
+
+            @Override
+            public void refused(String reason) {
+                publish.outcome = "refused: " + reason;
+            }
+        });
+        return publish;
+    }
+
+    // ---- subscribers ----
+
+    final class Reader implements Subscriber<String> {
+        final String stream;
+        final int number;
+        String node;
+        EventId last;
+        boolean started;
+        /** Everything it received: events as "payload@id", resets as "RESET". */
+        final List<String> received = new ArrayList<>();
+        final List<Entry<String>> events = new ArrayList<>();
+
+        Reader(String stream, int number) {
+            this.stream = stream;
+            this.number = number;
+        }
+
+        @Override
+        public void onEvent(String eventStream, Entry<String> entry) {
+            received.add(entry.payload() + "@" + entry.id());
+            events.add(entry);
+            last = entry.id();
+        }
+
+        @Override
+        public void onReset(String eventStream, EventId resumeFrom) {
+            received.add("RESET");
+            events.add(null);
+            last = resumeFrom;
+        }
+
+        @Override
+        public String toString() {
+            return "reader " + number + " of " + stream + " on " + node;
+        }
+    }
+
+    Reader subscribe(String stream) {
+        Reader reader = new Reader(stream, readers.size());
+        readers.add(reader);
+        reconnect(reader);
+        return reader;
+    }
+
+    void reconnect(Reader reader) {
+        List<String> alive = aliveNodes();
+        if (reader.node != null || alive.isEmpty()) {
+            if (reader.node == null) {
+                after(200, () -> reconnect(reader));
+            }
+            return;
+        }
+        String target = alive.get(random.nextInt(alive.size()));
+        reader.node = target;
+        nodes.get(target).subscribe(reader.stream, reader.last, reader, now);
+    }
+
+    /** A subscriber leaves its relay for another, resuming from its last id (the chaos test's hop). */
+    void hop(Reader reader) {
+        if (reader.node != null && nodes.containsKey(reader.node)) {
+            nodes.get(reader.node).unsubscribe(reader.stream, reader);
+        }
+        reader.node = null;
+        reconnect(reader);
+    }
+
+    // ---- bookkeeping for the checker ----
+
+    /** Acknowledged events that fewer than two relays held at the moment of the 202. */
+    final List<String> underReplicated = new ArrayList<>();
+    private final List<long[]> viewSizes = new ArrayList<>();
+    private int kills;
+
+    private List<String> whoHolds(String stream, EventId id) {
+        List<String> who = new ArrayList<>();
+        for (Map.Entry<String, ClusterNode<String>> node : nodes.entrySet()) {
+            for (StreamLog<String> copy : node.getValue().copiesOf(stream)) {
+                if (copy.indexOf(id) >= 0) {
+                    who.add(node.getKey() + ":" + copy.entries().size());
+                }
+            }
+        }
+        return who;
+    }
+
+    private int holdersOf(String stream, EventId id) {
+        int holders = 0;
+        for (ClusterNode<String> node : nodes.values()) {
+            boolean holds = false;
+            for (StreamLog<String> copy : node.copiesOf(stream)) {
+                holds |= copy.indexOf(id) >= 0;
+            }
+            holders += holds ? 1 : 0;
+        }
+        return holders;
+    }
+
+    /** Whether a view of one member was the operator's at any time since {@code since}: it acknowledges alone. */
+    private boolean singleRelayViewSince(long since) {
+        for (int i = viewSizes.size() - 1; i >= 0; i--) {
+            if (viewSizes.get(i)[1] == 1) {
+                return true;
+            }
+            if (viewSizes.get(i)[0] <= since) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    /** After a kill: acknowledged events that no living relay holds a copy of are lost, and may be. */
+    private void recordLostCopies() {
+        Map<String, Set<EventId>> held = new HashMap<>();
+        for (String stream : streams) {
+            Set<EventId> ids = new HashSet<>();
+            for (ClusterNode<String> node : nodes.values()) {
+                for (StreamLog<String> copy : node.copiesOf(stream)) {
+                    for (Entry<String> entry : copy.entries()) {
+                        ids.add(entry.id());
+                    }
+                }
+            }
+            held.put(stream, ids);
+        }
+        Map<String, Entry<String>> known = new HashMap<>();
+        for (Publish publish : publishes.values()) {
+            if (publish.id != null) {
+                known.put(publish.payload, new Entry<>(publish.id, publish.payload));
+            }
+        }
+        for (Reader reader : readers) {
+            for (Entry<String> entry : reader.events) {
+                if (entry != null) {
+                    known.put(entry.payload(), entry);
+                }
+            }
+        }
+        for (Entry<String> entry : known.values()) {
+            String stream = publishes.get(entry.payload()).stream;
+            if (!lostAcknowledged.contains(entry.payload()) && !held.get(stream).contains(entry.id())) {
+                lostAcknowledged.add(entry.payload());
+                streamsWithLoss.add(stream);
+                log.add(now + " every copy of " + entry.payload() + "@" + entry.id() + " died");
+            }
+        }
+    }
+}
