@@ -32,6 +32,14 @@ public class SseRelayStatus {
     @JsonPropertyDescription("The relay pods with an address, sorted by name; the relays follow each other from here.")
     private List<PeerStatus> peers;
 
+    @JsonPropertyDescription("Relay pods whose deletion has begun and that still have an address, sorted by name: no"
+            + " longer peers, they hand what they hold to the relays that stay.")
+    private List<PeerStatus> leavingPeers;
+
+    @JsonPropertyDescription("Grows by one each time the peers' or the leaving pods' addresses change, so that relays"
+            + " which read the peers at different times can tell which set is newer.")
+    private Long peersGeneration;
+
     @JsonPropertyDescription("Where publishers and subscribers reach the relay, e.g. http://news.default.svc:80.")
     private String endpoint;
 
@@ -68,6 +76,22 @@ public class SseRelayStatus {
 
     public void setSelector(String selector) {
         this.selector = selector;
+    }
+
+    public List<PeerStatus> getLeavingPeers() {
+        return leavingPeers;
+    }
+
+    public void setLeavingPeers(List<PeerStatus> leavingPeers) {
+        this.leavingPeers = leavingPeers;
+    }
+
+    public Long getPeersGeneration() {
+        return peersGeneration;
+    }
+
+    public void setPeersGeneration(Long peersGeneration) {
+        this.peersGeneration = peersGeneration;
     }
 
     public Integer getPeerCount() {

@@ -295,16 +295,36 @@ class SseRelayOperatorTest {
             assertThat(status.getEndpoint()).isEqualTo("http://peers." + operator.getNamespace() + ".svc:80");
             assertThat(StatusAggregator.find(status, "Ready").getStatus()).isEqualTo("False");
         });
+        long generation = operator.get(SseRelay.class, "peers").getStatus().getPeersGeneration();
         setStatus(b, "127.0.1.11", true);
         await().until(() -> operator.get(SseRelay.class, "peers").getStatus().getReadyReplicas() == 2
                 && "True".equals(StatusAggregator.find(operator.get(SseRelay.class, "peers").getStatus(), "Ready").getStatus()));
+        assertThat(operator.get(SseRelay.class, "peers").getStatus().getPeersGeneration())
+                .as("a pod's readiness is not a new peer set").isEqualTo(generation);
         setStatus(a, "127.0.1.20", false);
         await().until(() -> operator.get(SseRelay.class, "peers").getStatus().getPeers()
                 .contains(new PeerStatus("peers-a", "127.0.1.20", false)));
-        OperatorTestPlane.adminClient().pods().inNamespace(operator.getNamespace()).withName("peers-b").withGracePeriod(0)
-                .delete();
-        await().until(() -> operator.get(SseRelay.class, "peers").getStatus().getPeers()
-                .equals(List.of(new PeerStatus("peers-a", "127.0.1.20", false))));
+        assertThat(operator.get(SseRelay.class, "peers").getStatus().getPeersGeneration()).isEqualTo(generation + 1);
+
+        // A pod whose deletion has begun (held here by a finalizer, as a kubelet holds it through
+        // preStop) leaves the peers at once and is listed as leaving until it is gone.
+        Pod held = operator.get(Pod.class, "peers-b");
+        held.getMetadata().setFinalizers(List.of("test.sserelay.io/hold"));
+        OperatorTestPlane.adminClient().resource(held).update();
+        OperatorTestPlane.adminClient().pods().inNamespace(operator.getNamespace()).withName("peers-b").delete();
+        await().untilAsserted(() -> {
+            var status = operator.get(SseRelay.class, "peers").getStatus();
+            assertThat(status.getPeers()).containsExactly(new PeerStatus("peers-a", "127.0.1.20", false));
+            assertThat(status.getLeavingPeers()).containsExactly(new PeerStatus("peers-b", "127.0.1.11", false));
+            assertThat(status.getPeersGeneration()).isEqualTo(generation + 2);
+        });
+        Pod leaving = operator.get(Pod.class, "peers-b");
+        leaving.getMetadata().setFinalizers(List.of());
+        OperatorTestPlane.adminClient().resource(leaving).update();
+        await().until(() -> operator.get(SseRelay.class, "peers").getStatus().getLeavingPeers().isEmpty());
+        assertThat(operator.get(SseRelay.class, "peers").getStatus().getPeers())
+                .containsExactly(new PeerStatus("peers-a", "127.0.1.20", false));
+        assertThat(operator.get(SseRelay.class, "peers").getStatus().getPeersGeneration()).isEqualTo(generation + 3);
         assertThat(OperatorTestPlane.adminClient().v1().events().inNamespace(operator.getNamespace()).list().getItems())
                 .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("AllRelaysReady"));
     }

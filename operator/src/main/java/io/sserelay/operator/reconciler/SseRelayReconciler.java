@@ -35,6 +35,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Reconciles an SseRelay: the workflow applies every owned object (server-side apply), then
@@ -114,12 +115,20 @@ public class SseRelayReconciler implements Reconciler<SseRelay> {
         return ErrorStatusUpdateControl.patchStatus(withStatus(relay, after));
     }
 
-    /** A fresh object with only what identifies the SseRelay and the new status, for server-side apply. */
+    /**
+     * A fresh object with only what identifies the SseRelay and the new status, for server-side
+     * apply. A status with a new peers generation is applied on the resource version it was
+     * computed from: were the cache behind, the apply fails and the reconciliation runs again,
+     * rather than give two peer sets one generation.
+     */
     private static SseRelay withStatus(SseRelay relay, SseRelayStatus status) {
         SseRelay fresh = new SseRelay();
+        SseRelayStatus before = relay.getStatus();
+        boolean newPeers = before == null || !Objects.equals(before.getPeersGeneration(), status.getPeersGeneration());
         fresh.setMetadata(new ObjectMetaBuilder()
                 .withName(relay.getMetadata().getName())
                 .withNamespace(relay.getMetadata().getNamespace())
+                .withResourceVersion(newPeers ? relay.getMetadata().getResourceVersion() : null)
                 .build());
         fresh.setStatus(status);
         return fresh;

@@ -41,11 +41,15 @@ public final class StatusAggregator {
     public static SseRelayStatus aggregate(SseRelay relay, Collection<Pod> pods, List<String> problems, String reason,
             SseRelayStatus previous, Instant now) {
         List<PeerStatus> peers = new ArrayList<>();
+        List<PeerStatus> leaving = new ArrayList<>();
         int existing = 0;
         int ready = 0;
         int runningNotReady = 0;
         for (Pod pod : pods) {
             if (!isLive(pod)) {
+                if (isLeaving(pod)) {
+                    leaving.add(new PeerStatus(pod.getMetadata().getName(), pod.getStatus().getPodIP(), false));
+                }
                 continue;
             }
             existing++;
@@ -61,6 +65,7 @@ public final class StatusAggregator {
             }
         }
         peers.sort(Comparator.comparing(PeerStatus::getName));
+        leaving.sort(Comparator.comparing(PeerStatus::getName));
         int desired = DeploymentDependent.replicas(relay);
         long generation = relay.getMetadata().getGeneration() == null ? 0 : relay.getMetadata().getGeneration();
 
@@ -71,6 +76,8 @@ public final class StatusAggregator {
         status.setSelector(RelayNames.selectorString(relay));
         status.setPeerCount(peers.size());
         status.setPeers(peers);
+        status.setLeavingPeers(leaving);
+        status.setPeersGeneration(peersGeneration(previous, peers, leaving));
         status.setEndpoint("http://" + RelayNames.service(relay) + "." + relay.getMetadata().getNamespace() + ".svc:"
                 + ServiceDependent.servicePort(relay));
         List<Condition> conditions = new ArrayList<>();
@@ -84,6 +91,25 @@ public final class StatusAggregator {
         return status;
     }
 
+    /**
+     * The previous status's peers generation, or one more when the addresses of the peers or of
+     * the leaving pods changed (a pod's readiness does not count): relays order the sets they
+     * read by it (docs/stream-ownership.md#views). The reconciler writes a new generation only
+     * on the resource version it read, so two sets never share one.
+     */
+    static long peersGeneration(SseRelayStatus previous, List<PeerStatus> peers, List<PeerStatus> leaving) {
+        if (previous == null || previous.getPeersGeneration() == null) {
+            return 1;
+        }
+        boolean same = addresses(previous.getPeers()).equals(addresses(peers))
+                && addresses(previous.getLeavingPeers()).equals(addresses(leaving));
+        return same ? previous.getPeersGeneration() : previous.getPeersGeneration() + 1;
+    }
+
+    private static List<String> addresses(List<PeerStatus> peers) {
+        return peers == null ? List.of() : peers.stream().map(PeerStatus::getIp).sorted().toList();
+    }
+
     /** Whether two statuses say the same, ignoring when conditions last changed. */
     public static boolean sameAs(SseRelayStatus a, SseRelayStatus b) {
         if (a == null || b == null) {
@@ -95,6 +121,8 @@ public final class StatusAggregator {
                 && Objects.equals(a.getSelector(), b.getSelector())
                 && Objects.equals(a.getPeerCount(), b.getPeerCount())
                 && Objects.equals(a.getPeers(), b.getPeers())
+                && Objects.equals(a.getLeavingPeers(), b.getLeavingPeers())
+                && Objects.equals(a.getPeersGeneration(), b.getPeersGeneration())
                 && Objects.equals(a.getEndpoint(), b.getEndpoint())
                 && sameConditions(a.getConditions(), b.getConditions());
     }
@@ -185,6 +213,16 @@ public final class StatusAggregator {
             }
         }
         return true;
+    }
+
+    /** A pod whose deletion has begun but which has not ended and still has its address: its relay may run. */
+    public static boolean isLeaving(Pod pod) {
+        if (pod.getMetadata().getDeletionTimestamp() == null) {
+            return false;
+        }
+        String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        String ip = pod.getStatus() == null ? null : pod.getStatus().getPodIP();
+        return ip != null && !ip.isEmpty() && !"Failed".equals(phase) && !"Succeeded".equals(phase);
     }
 
     /** Whether a pod reports its Ready condition as True. */

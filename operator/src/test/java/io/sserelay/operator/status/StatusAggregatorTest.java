@@ -39,6 +39,31 @@ class StatusAggregatorTest {
     }
 
     @Test
+    void thePeersGenerationGrowsWhenAddressesChangeAndNotWithReadiness() {
+        SseRelayStatus first = aggregate(relay(2), List.of(pod("news-a", "10.0.0.1", false, "Running", false)), null,
+                T0);
+        assertThat(first.getPeersGeneration()).isEqualTo(1);
+        assertThat(first.getLeavingPeers()).isEmpty();
+        SseRelayStatus readyNow = aggregate(relay(2), List.of(pod("news-a", "10.0.0.1", true, "Running", false)),
+                first, T1);
+        assertThat(readyNow.getPeersGeneration()).isEqualTo(1);
+        SseRelayStatus scaled = aggregate(relay(2), List.of(pod("news-a", "10.0.0.1", true, "Running", false),
+                pod("news-b", "10.0.0.2", false, "Pending", false)), readyNow, T1);
+        assertThat(scaled.getPeersGeneration()).isEqualTo(2);
+        SseRelayStatus leaving = aggregate(relay(1), List.of(pod("news-a", "10.0.0.1", true, "Running", false),
+                pod("news-b", "10.0.0.2", true, "Running", true)), scaled, T1);
+        assertThat(leaving.getPeers()).extracting(PeerStatus::getName).containsExactly("news-a");
+        assertThat(leaving.getLeavingPeers()).containsExactly(new PeerStatus("news-b", "10.0.0.2", false));
+        assertThat(leaving.getPeersGeneration()).isEqualTo(3);
+        SseRelayStatus gone = aggregate(relay(1), List.of(pod("news-a", "10.0.0.1", true, "Running", false),
+                pod("news-b", "10.0.0.2", true, "Failed", true)), leaving, T1);
+        assertThat(gone.getLeavingPeers()).as("a pod that ended holds nothing").isEmpty();
+        assertThat(gone.getPeersGeneration()).isEqualTo(4);
+        assertThat(StatusAggregator.sameAs(gone, aggregate(relay(1), List.of(pod("news-a", "10.0.0.1", true, "Running",
+                false)), gone, T1))).isTrue();
+    }
+
+    @Test
     void conditionsSayWhatIsGoingOnInWordsAPersonCanActOn() {
         SseRelayStatus rolling = aggregate(relay(3), List.of(pod("news-a", "10.0.0.1", true, "Running", false)), null,
                 T0);
