@@ -59,6 +59,23 @@ class ClusterTest {
     }
 
     @Test
+    void peerTrafficIsCountedAsPeerTrafficNotAsDeliveriesToSubscribers() {
+        try (TestCluster cluster = TestCluster.start(2, Map.of())) {
+            try (SseClient subscriber = cluster.relay(1).subscribe("/streams/s")) {
+                await().until(() -> subscriber.lastEventId() != null);
+                publish(cluster.relay(0), "e", 20);
+                subscriber.awaitEvents(20);
+                await().until(() -> cluster.relay(1).metric("sserelay_events_delivered_total") == 20);
+            }
+            TestRelay origin = cluster.relay(0);
+            assertThat(origin.metric("sserelay_events_delivered_total")).as("relay 0 has no subscriber").isZero();
+            assertThat(origin.metric("sserelay_bytes_written_total")).isZero();
+            assertThat(origin.metric("sserelay_peer_bytes_written_total")).as("20 events or more").isGreaterThan(20 * 3);
+            assertThat(origin.metrics()).contains("sserelay_peer_followers_disconnected_total{reason=\"backlog\"} 0.0");
+        }
+    }
+
+    @Test
     void aSubscriberMovesToAnotherRelayAndResumesWithoutGapOrDuplicate() {
         try (TestCluster cluster = TestCluster.start(3, Map.of())) {
             SseClient first = cluster.relay(0).subscribe("/streams/s");

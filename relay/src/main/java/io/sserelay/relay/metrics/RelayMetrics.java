@@ -38,6 +38,20 @@ public final class RelayMetrics implements AutoCloseable {
         STALLED
     }
 
+    /**
+     * What a streaming response records as it writes: subscriber connections and peer streams
+     * share the write path but not their figures, so that subscriber metrics mean subscribers.
+     */
+    public interface StreamWrites {
+        /** A write took {@code events} queued events off the queue and put {@code bytes} on the socket. */
+        void written(long events, long bytes);
+
+        /** From accepting an event to writing it, for the first event of each write. */
+        void publishToWrite(long nanos);
+
+        void disconnected(Disconnect reason);
+    }
+
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
     private final AtomicInteger connections = new AtomicInteger();
@@ -52,6 +66,11 @@ public final class RelayMetrics implements AutoCloseable {
     private final Counter replicated;
     private final Counter unconfirmed;
     private final Counter idempotentReplays;
+    private final Counter peerBytesWritten;
+    private final Counter peerBacklogDisconnects;
+    private final Counter peerStalledDisconnects;
+    private final StreamWrites subscriberWrites;
+    private final StreamWrites peerWrites;
     private final Map<String, Gauge> peerLinks = new ConcurrentHashMap<>();
     private final AtomicInteger peersConfigured = new AtomicInteger();
     private final AtomicInteger peerLinksConnected = new AtomicInteger();
@@ -129,6 +148,50 @@ public final class RelayMetrics implements AutoCloseable {
         idempotentReplays = Counter.builder("sserelay.publish.idempotent.replays")
                 .description("Publishes answered from an earlier publish with the same Idempotency-Key")
                 .register(registry);
+
+        peerBytesWritten = Counter.builder("sserelay.peer.bytes.written")
+                .description("Bytes written to the streams of peers that follow this relay").register(registry);
+        peerBacklogDisconnects = Counter.builder("sserelay.peer.followers.disconnected").tag("reason", "backlog")
+                .description("Peer streams dropped for being too slow; the peer catches up when it follows again")
+                .register(registry);
+        peerStalledDisconnects = Counter.builder("sserelay.peer.followers.disconnected").tag("reason", "stalled")
+                .description("Peer streams dropped for being too slow; the peer catches up when it follows again")
+                .register(registry);
+        subscriberWrites = new StreamWrites() {
+            @Override
+            public void written(long events, long bytes) {
+                if (events > 0) {
+                    delivered.increment(events);
+                }
+                bytesWritten.increment(bytes);
+            }
+
+            @Override
+            public void publishToWrite(long nanos) {
+                publishToWrite.record(nanos, TimeUnit.NANOSECONDS);
+            }
+
+            @Override
+            public void disconnected(Disconnect reason) {
+                (reason == Disconnect.BACKLOG ? backlogDisconnects : stalledDisconnects).increment();
+            }
+        };
+        peerWrites = new StreamWrites() {
+            @Override
+            public void written(long events, long bytes) {
+                peerBytesWritten.increment(bytes); // frames of every kind; events alone would miss PENDING ones
+            }
+
+            @Override
+            public void publishToWrite(long nanos) {
+                // a subscriber figure: an event that reaches a peer is timed when that relay writes it
+            }
+
+            @Override
+            public void disconnected(Disconnect reason) {
+                (reason == Disconnect.BACKLOG ? peerBacklogDisconnects : peerStalledDisconnects).increment();
+            }
+        };
 
         Gauge.builder("sserelay.peers", peersConfigured, AtomicInteger::get)
                 .description("Peers in this relay's peer set, itself excluded").register(registry);
@@ -265,11 +328,14 @@ public final class RelayMetrics implements AutoCloseable {
         return connections.get();
     }
 
-    public void written(long events, long bytes) {
-        if (events > 0) {
-            delivered.increment(events);
-        }
-        bytesWritten.increment(bytes);
+    /** What subscriber connections record as they write. */
+    public StreamWrites subscriberWrites() {
+        return subscriberWrites;
+    }
+
+    /** What the streams of peers that follow this relay record as they write. */
+    public StreamWrites peerWrites() {
+        return peerWrites;
     }
 
     /** A subscriber was told it missed events when its floor expired (see SseConnection). */
@@ -279,14 +345,6 @@ public final class RelayMetrics implements AutoCloseable {
 
     public void replayed(int events) {
         replayed.increment(events);
-    }
-
-    public void publishToWrite(long nanos) {
-        publishToWrite.record(nanos, TimeUnit.NANOSECONDS);
-    }
-
-    public void disconnected(Disconnect reason) {
-        (reason == Disconnect.BACKLOG ? backlogDisconnects : stalledDisconnects).increment();
     }
 
     public void peersConfigured(int count) {

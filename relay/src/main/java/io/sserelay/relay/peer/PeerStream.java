@@ -51,7 +51,7 @@ final class PeerStream extends StreamingResponse implements PeerSubscriber {
      */
     PeerStream(HttpServerExchange exchange, SseWriters writers, PeerAddress peer, int protocol,
             Consumer<PeerStream> onClosed, AckReader.Acks acks) {
-        super(exchange, writers);
+        super(exchange, writers, writers.metrics().peerWrites());
         this.peer = peer;
         this.protocol = protocol;
         this.onClosed = onClosed;

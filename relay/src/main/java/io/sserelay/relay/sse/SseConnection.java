@@ -56,7 +56,7 @@ public final class SseConnection extends StreamingResponse implements Subscriber
      */
     public SseConnection(HttpServerExchange exchange, SseWriters writers, List<String> streams, boolean multiStream,
             Duration floorLifetime, Consumer<SseConnection> onClosed) {
-        super(exchange, writers);
+        super(exchange, writers, writers.metrics().subscriberWrites());
         this.streams = List.copyOf(streams);
         this.multiStream = multiStream;
         this.onClosed = onClosed;

@@ -1,7 +1,7 @@
 package io.sserelay.relay.sse;
 
-import io.sserelay.relay.metrics.RelayMetrics;
 import io.sserelay.relay.metrics.RelayMetrics.Disconnect;
+import io.sserelay.relay.metrics.RelayMetrics.StreamWrites;
 import io.sserelay.relay.stream.Event;
 import io.undertow.server.AbstractServerConnection;
 import io.undertow.server.HttpServerExchange;
@@ -47,7 +47,7 @@ public abstract class StreamingResponse {
 
     private final HttpServerExchange exchange;
     private final IoThreadWriter writer;
-    private final RelayMetrics metrics;
+    private final StreamWrites metrics;
     private final long bufferBytes;
     /** A queue entry and its node, counted with each bounded frame. */
     static final int ENTRY_BYTES = 32;
@@ -81,10 +81,11 @@ public abstract class StreamingResponse {
     private volatile long deadlineNanos;
     private boolean closed;
 
-    protected StreamingResponse(HttpServerExchange exchange, SseWriters writers) {
+    /** @param metrics where this response's writes are counted: a subscriber's or a peer's figures */
+    protected StreamingResponse(HttpServerExchange exchange, SseWriters writers, StreamWrites metrics) {
         this.exchange = exchange;
         this.writer = writers.forThread(exchange.getIoThread());
-        this.metrics = writers.metrics();
+        this.metrics = metrics;
         this.bufferBytes = writers.settings().bufferBytes();
         this.queues = writers.queues();
     }
