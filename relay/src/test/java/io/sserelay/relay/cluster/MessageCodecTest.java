@@ -1,0 +1,180 @@
+package io.sserelay.relay.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sserelay.relay.cluster.MessageCodec.MalformedFrameException;
+import io.sserelay.relay.cluster.MessageCodec.PayloadCodec;
+import io.sserelay.relay.cluster.MessageCodec.Reader;
+import io.sserelay.relay.cluster.MessageCodec.Writer;
+import io.sserelay.relay.cluster.Message.Ack;
+import io.sserelay.relay.cluster.Message.Append;
+import io.sserelay.relay.cluster.Message.Deliver;
+import io.sserelay.relay.cluster.Message.Entries;
+import io.sserelay.relay.cluster.Message.Envelope;
+import io.sserelay.relay.cluster.Message.Forward;
+import io.sserelay.relay.cluster.Message.Handover;
+import io.sserelay.relay.cluster.Message.HandoverAck;
+import io.sserelay.relay.cluster.Message.Interest;
+import io.sserelay.relay.cluster.Message.NeedSync;
+import io.sserelay.relay.cluster.Message.Published;
+import io.sserelay.relay.cluster.Message.Refused;
+import io.sserelay.relay.cluster.Message.Sync;
+import io.sserelay.relay.cluster.Message.ViewIs;
+import io.sserelay.relay.cluster.Message.ViewPull;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class MessageCodecTest {
+
+    static final PayloadCodec<String> STRINGS = new PayloadCodec<>() {
+        @Override
+        public void write(String payload, Writer out) {
+            out.string(payload);
+        }
+
+        @Override
+        public String read(Reader in) {
+            return in.string();
+        }
+    };
+
+    private static final long E = EventId.newEpoch(7, 99);
+    private final MessageCodec<String> codec = new MessageCodec<>(STRINGS, 1_000, 1 << 20);
+
+    private static List<Message> everyKind() {
+        StreamLog<String> log = new StreamLog<>(1_000, E);
+        log.appendCommitted(new Entry<>(new EventId(E, 1), "committed"));
+        log.append(new Entry<>(new EventId(E, 3), "pending, after an aborted 2"));
+        Map<String, StreamLog<String>> copies = new LinkedHashMap<>();
+        copies.put("orders", log);
+        copies.put("empty", new StreamLog<>(1_000, 1));
+        Entry<String> entry = new Entry<>(new EventId(E, 4), "data with ünïcode\nand lines");
+        return List.of(
+                new Forward<>(42, "orders", "hello", 1_900),
+                new Published(42, new EventId(E, 4)),
+                new Refused(43, true, "not the stream's owner"),
+                new Append<>("orders", entry, new EventId(E, 3), new EventId(E, 1)),
+                new Append<>("orders", entry, null, null),
+                new Ack("orders", new EventId(E, 4)),
+                new NeedSync("orders"),
+                new Sync<>("orders", log, 3),
+                new Handover<>(-1, copies),
+                new HandoverAck(5),
+                new Interest("orders", null, 9),
+                new Interest("orders", new EventId(E, 1), 10),
+                new Entries<>("orders", 10, new EventId(E, 1), false, E, null, List.of(entry)),
+                new Entries<>("orders", 11, null, true, E, new EventId(E, 1), List.of()),
+                new Deliver<>("orders", entry, new EventId(E, 1), E),
+                new ViewPull(),
+                new ViewIs(new View(12, List.of("10.0.0.1:7070", "10.0.0.2:7070"), List.of("10.0.0.3:7070"))));
+    }
+
+    @Test
+    void everyMessageComesOutAsItWentIn() {
+        for (Message message : everyKind()) {
+            Envelope sent = new Envelope("10.0.0.1:7070", 3, 12, message);
+            ByteBuffer frame = codec.encode(sent);
+            int length = codec.frameLength(frame.getInt());
+            assertThat(frame.remaining()).isEqualTo(length);
+            Envelope received = codec.decode(frame);
+            assertThat(received.from()).isEqualTo(sent.from());
+            assertThat(received.incarnation()).isEqualTo(3);
+            assertThat(received.generation()).isEqualTo(12);
+            assertThat(describe(received.body())).as(message.getClass().getSimpleName()).isEqualTo(describe(message));
+        }
+    }
+
+    /** Records compare by value, except for the stream copies they hold: compare those by content. */
+    private static String describe(Message message) {
+        if (message instanceof Sync<?> sync) {
+            return "Sync " + sync.stream() + " " + describe(sync.log()) + " " + sync.numberedThrough();
+        }
+        if (message instanceof Handover<?> handover) {
+            StringBuilder text = new StringBuilder("Handover " + handover.targetIncarnation());
+            handover.copies().forEach((stream, log) -> text.append(' ').append(stream).append('=').append(describe(log)));
+            return text.toString();
+        }
+        return message.toString();
+    }
+
+    private static String describe(StreamLog<?> log) {
+        return log.epoch() + "/" + log.trimmedThrough() + "/" + log.committedCount() + "/" + log.entries();
+    }
+
+    @Test
+    void aFrameOverTheLimitIsRefusedFromItsLengthAndNeverWritten() {
+        MessageCodec<String> small = new MessageCodec<>(STRINGS, 1_000, 64);
+        assertThatThrownBy(() -> small.frameLength(61)).isInstanceOf(MalformedFrameException.class)
+                .hasMessage("a frame announces 61 bytes; the limit is 60");
+        assertThatThrownBy(() -> small.frameLength(-1)).isInstanceOf(MalformedFrameException.class)
+                .hasMessageContaining("4294967295");
+        assertThatThrownBy(() -> small.encode(new Envelope("a", 1, 1, new Forward<>(1, "s", "x".repeat(100), 1))))
+                .isInstanceOf(MalformedFrameException.class).hasMessageContaining("over the limit of 64");
+    }
+
+    @Test
+    void everyTruncationAndEveryFlippedByteIsAMalformedFrameOrAMessageNeverAnotherFault() {
+        Random random = new Random(2026);
+        for (Message message : everyKind()) {
+            ByteBuffer frame = codec.encode(new Envelope("10.0.0.1:7070", 3, 12, message));
+            frame.getInt();
+            byte[] content = new byte[frame.remaining()];
+            frame.get(content);
+            for (int cut = 0; cut < content.length; cut++) {
+                ByteBuffer truncated = ByteBuffer.wrap(content, 0, cut);
+                assertThatThrownBy(() -> codec.decode(truncated)).isInstanceOf(MalformedFrameException.class);
+            }
+            for (int i = 0; i < 2_000; i++) {
+                byte[] mutated = content.clone();
+                int flips = 1 + random.nextInt(4);
+                for (int f = 0; f < flips; f++) {
+                    mutated[random.nextInt(mutated.length)] = (byte) random.nextInt(256);
+                }
+                decodesOrRefuses(mutated);
+            }
+        }
+        for (int i = 0; i < 20_000; i++) {
+            byte[] garbage = new byte[random.nextInt(64)];
+            random.nextBytes(garbage);
+            decodesOrRefuses(garbage);
+        }
+    }
+
+    private void decodesOrRefuses(byte[] content) {
+        try {
+            codec.decode(ByteBuffer.wrap(content));
+        } catch (MalformedFrameException expected) {
+            assertThat(expected.getMessage()).isNotBlank();
+        }
+    }
+
+    @Test
+    void countsLargerThanTheFrameAreRefusedBeforeAnythingIsAllocated() {
+        Writer out = new Writer();
+        out.u8(8); // a handover
+        out.string("a");
+        out.i64(1);
+        out.i64(1);
+        out.i64(-1);
+        out.u32(Integer.MAX_VALUE);
+        ByteBuffer content = out.finish();
+        assertThatThrownBy(() -> codec.decode(content)).isInstanceOf(MalformedFrameException.class)
+                .hasMessage("a count of 2147483647 is more than the frame holds");
+        List<Entry<String>> many = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            many.add(new Entry<>(new EventId(E, i), "e" + i));
+        }
+        MessageCodec<String> retainsTwo = new MessageCodec<>(STRINGS, 2, 1 << 20);
+        ByteBuffer frame = codec.encode(new Envelope("a", 1, 1, new Sync<>("s", StreamLog.committed(10, E, null, many), 3)));
+        frame.getInt();
+        Sync<?> sync = (Sync<?>) retainsTwo.decode(frame).body();
+        assertThat(sync.log().entries()).as("the receiver's own retention").hasSize(2);
+        assertThat(sync.log().trimmedThrough()).isEqualTo(new EventId(E, 1));
+    }
+}
