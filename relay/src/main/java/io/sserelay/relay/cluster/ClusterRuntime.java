@@ -1,0 +1,100 @@
+package io.sserelay.relay.cluster;
+
+import io.sserelay.relay.cluster.ClusterNode.PublishCallback;
+import io.sserelay.relay.cluster.ClusterNode.Settings;
+import io.sserelay.relay.cluster.ClusterNode.Subscriber;
+import io.sserelay.relay.cluster.ClusterNode.Transport;
+import io.sserelay.relay.cluster.Message.Envelope;
+import java.security.SecureRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one {@link ClusterNode} on a thread of its own: views, peers' messages, publishes and
+ * subscriptions are queued to that thread and handled in arrival order, and the node ticks
+ * every {@code tickMillis}. Callbacks ({@link PublishCallback}, {@link Subscriber}) run on it
+ * and must only hand their work off. Thread-safe.
+ */
+public final class ClusterRuntime<P> implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterRuntime.class);
+
+    private final ClusterNode<P> node;
+    private final ScheduledExecutorService loop;
+    private final long startNanos = System.nanoTime();
+
+    /**
+     * @param incarnation grows each time this relay starts (its start time in milliseconds does),
+     *                    so that peers tell a restarted relay from the one before
+     */
+    public ClusterRuntime(String self, long incarnation, Settings settings, Transport transport) {
+        this.node = new ClusterNode<>(self, incarnation, settings, transport, new SecureRandom());
+        this.loop = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "sserelay-cluster");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    public ClusterRuntime<P> start(long tickMillis) {
+        loop.scheduleWithFixedDelay(() -> run(() -> node.tick(now())), tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    public String self() {
+        return node.self();
+    }
+
+    public void view(View view) {
+        submit(() -> node.onView(view, now()));
+    }
+
+    public void receive(Envelope envelope) {
+        submit(() -> node.onMessage(envelope, now()));
+    }
+
+    public void publish(String stream, P payload, PublishCallback callback) {
+        if (!submit(() -> node.publish(stream, payload, now(), callback))) {
+            callback.refused("the relay is shutting down");
+        }
+    }
+
+    public void subscribe(String stream, EventId after, Subscriber<P> subscriber) {
+        submit(() -> node.subscribe(stream, after, subscriber, now()));
+    }
+
+    public void unsubscribe(String stream, Subscriber<P> subscriber) {
+        submit(() -> node.unsubscribe(stream, subscriber));
+    }
+
+    private long now() {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+    }
+
+    private boolean submit(Runnable action) {
+        try {
+            loop.execute(() -> run(action));
+            return true;
+        } catch (RejectedExecutionException closed) {
+            return false;
+        }
+    }
+
+    /** A fault in the node must not end the thread every stream of this relay depends on. */
+    private static void run(Runnable action) {
+        try {
+            action.run();
+        } catch (RuntimeException e) {
+            LOG.error("the cluster protocol failed on a step; it goes on with the next", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        loop.shutdownNow();
+    }
+}
