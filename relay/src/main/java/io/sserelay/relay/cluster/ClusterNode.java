@@ -11,7 +11,9 @@ import io.sserelay.relay.cluster.Message.HandoverAck;
 import io.sserelay.relay.cluster.Message.Interest;
 import io.sserelay.relay.cluster.Message.NeedSync;
 import io.sserelay.relay.cluster.Message.Published;
+import io.sserelay.relay.cluster.Message.Refusal;
 import io.sserelay.relay.cluster.Message.Refused;
+import io.sserelay.relay.cluster.Message.Release;
 import io.sserelay.relay.cluster.Message.Sync;
 import io.sserelay.relay.cluster.Message.ViewIs;
 import io.sserelay.relay.cluster.Message.ViewPull;
@@ -46,10 +48,11 @@ public final class ClusterNode<P> {
     }
 
     public interface PublishCallback {
-        void published(EventId id);
+        /** Committed, with these ids; {@code replayed}: by an earlier publish with the same key. */
+        void published(List<EventId> ids, boolean replayed);
 
-        /** The publish was not committed: {@code reason} says why, for the publisher's 503. */
-        void refused(String reason);
+        /** Not committed (by this request): {@code code} and {@code reason} say why, for the publisher. */
+        void refused(Refusal code, String reason);
     }
 
     public interface Subscriber<P> {
@@ -95,6 +98,8 @@ public final class ClusterNode<P> {
     private long handoverSentAt;
     private View previousView;
     private long nextRequestId;
+    /** Questions to owners are numbered across all caches, so that no cache takes an answer meant for another. */
+    private long lastAsk;
     private long now;
 
     public ClusterNode(String self, long incarnation, Settings settings, Transport transport, Random random) {
@@ -150,9 +155,6 @@ public final class ClusterNode<P> {
         if (view != null && now - handoverSentAt >= settings.retransmitEvery) {
             sendHandovers();
         }
-        if (view != null && everyHandoverAcknowledged()) {
-            dropCopiesNobodyNeeds();
-        }
         for (Map.Entry<String, Cache<P>> cache : caches.entrySet()) {
             if (now - cache.getValue().interestSentAt >= settings.interestTtl / 3) {
                 askOwner(cache.getKey(), cache.getValue());
@@ -162,11 +164,17 @@ public final class ClusterNode<P> {
         drain();
     }
 
-    /** Publishes through the stream's owner; the callback hears the outcome exactly once. */
-    public void publish(String stream, P payload, long nowMillis, PublishCallback callback) {
+    /**
+     * Publishes {@code payloads} into {@code stream} through its owner, numbered together or not at
+     * all; with an {@code Idempotency-Key} (and the digest of the request it came with; both null
+     * for none). The callback hears the outcome exactly once.
+     */
+    public void publish(String stream, List<P> payloads, String key, String digest, long nowMillis,
+            PublishCallback callback) {
         now = nowMillis;
         long requestId = ++nextRequestId;
-        Forwarding<P> forwarding = new Forwarding<>(stream, payload, callback, now + settings.forwardTimeout);
+        Forwarding<P> forwarding = new Forwarding<>(stream, List.copyOf(payloads), key, digest, callback,
+                now + settings.forwardTimeout);
         forwardings.put(requestId, forwarding);
         forward(requestId, forwarding);
         drain();
@@ -243,7 +251,7 @@ public final class ClusterNode<P> {
                 own.replicaSynced = false; // the replica may have changed; a sync is cheap beside a lost copy
                 continue;
             }
-            refuseAllPending(own, "the stream's owner changed");
+            refuseAllPending(own, Refusal.UNCONFIRMED, "the stream's owner changed before a replica held the events");
             StreamLog<P> kept = own.log.copy();
             kept.truncateAfter(kept.lastCommitted());
             held.put(stream, kept);
@@ -279,36 +287,27 @@ public final class ClusterNode<P> {
             for (String stream : streamsWithCopies()) {
                 if (member.equals(Placement.owner(view, stream)) && mayNeedCopy(member, stream)) {
                     List<StreamLog<P>> mine = copiesOf(stream);
-                    copies.put(stream, best(mine).copyAllCommitted());
+                    copies.put(stream, merged(mine));
                 }
             }
             send(member, new Handover<>(known == null ? -1 : known, copies));
         }
     }
 
-    private boolean everyHandoverAcknowledged() {
-        for (String member : view.members()) {
-            if (!member.equals(self) && !handoverAcked.containsKey(member)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /**
-     * Once every owner has this relay's copies, it keeps only those it replicates: the others
-     * were extra copies, and memory is bounded by what a relay owns and replicates.
+     * A copy kept from an earlier role goes once the stream's owner says its replica holds the
+     * whole stream: until then it may be the one the next owner needs (if this one dies before
+     * its replica is synced), and after it the two copies the protocol promises exist.
      */
-    private void dropCopiesNobodyNeeds() {
-        held.keySet().removeIf(stream -> {
-            boolean drop = !self.equals(Placement.replica(view, stream)) && !self.equals(Placement.owner(view, stream));
-            if (drop) {
-                numberedSeen.remove(stream);
-            }
-            return drop;
-        });
+    private void onRelease(String from, Release release) {
+        String stream = release.stream();
+        if (!from.equals(Placement.owner(view, stream)) || self.equals(Placement.replica(view, stream))) {
+            return;
+        }
+        held.remove(stream);
+        numberedSeen.remove(stream);
         if (takeover != null) {
-            takeover.copies.keySet().removeIf(stream -> !self.equals(Placement.owner(view, stream)));
+            takeover.copies.remove(stream);
         }
     }
 
@@ -374,7 +373,7 @@ public final class ClusterNode<P> {
         } else if (body instanceof Published published) {
             Forwarding<P> forwarding = forwardings.remove(published.requestId());
             if (forwarding != null) {
-                forwarding.callback.published(published.id());
+                forwarding.callback.published(published.ids(), published.replayed());
             }
         } else if (body instanceof Refused refused) {
             onRefused(refused);
@@ -394,6 +393,8 @@ public final class ClusterNode<P> {
         } else if (body instanceof HandoverAck ack && sameView && ack.senderIncarnation() == incarnation) {
             handoverAcked.put(from, envelope.incarnation());
             acknowledgedViews.put(from, view);
+        } else if (body instanceof Release release && sameView) {
+            onRelease(from, release);
         } else if (body instanceof Interest interest) {
             onInterest(from, envelope, interest);
         } else if (body instanceof Entries<?> entries && sameView) {
@@ -448,8 +449,8 @@ public final class ClusterNode<P> {
         }
         String owner = Placement.owner(view, forwarding.stream);
         forwarding.retryAt = Long.MAX_VALUE;
-        send(owner, new Forward<>(requestId, forwarding.stream, forwarding.payload,
-                Math.max(0, forwarding.deadline - now - settings.retransmitEvery)));
+        send(owner, new Forward<>(requestId, forwarding.stream, forwarding.payloads, forwarding.key,
+                forwarding.digest, Math.max(0, forwarding.deadline - now - settings.retransmitEvery)));
     }
 
     private void onRefused(Refused refused) {
@@ -461,7 +462,8 @@ public final class ClusterNode<P> {
             forwarding.retryAt = now + settings.retransmitEvery;
         } else {
             forwardings.remove(refused.requestId());
-            forwarding.callback.refused(refused.reason());
+            forwarding.callback.refused(refused.code() == Refusal.NOT_OWNER ? Refusal.TIMEOUT : refused.code(),
+                    refused.reason());
         }
     }
 
@@ -473,7 +475,7 @@ public final class ClusterNode<P> {
             Forwarding<P> forwarding = entry.getValue();
             if (forwarding.deadline <= now) {
                 all.remove();
-                forwarding.callback.refused("the stream's owner did not answer in time");
+                forwarding.callback.refused(Refusal.TIMEOUT, "the stream's owner did not answer in time");
             } else if (forwarding.retryAt <= now) {
                 retries.add(entry);
             }
@@ -486,7 +488,7 @@ public final class ClusterNode<P> {
     private void onForward(String from, Forward<P> forward) {
         String stream = forward.stream();
         if (!self.equals(Placement.owner(view, stream))) {
-            send(from, new Refused(forward.requestId(), true, "not the stream's owner"));
+            send(from, new Refused(forward.requestId(), true, Refusal.NOT_OWNER, "not the stream's owner"));
             return;
         }
         Owned<P> own = activate(stream);
@@ -494,21 +496,50 @@ public final class ClusterNode<P> {
             defer(from, forward, now + forward.budgetMillis());
             return;
         }
+        if (forward.key() != null && answeredByKey(from, forward, own)) {
+            return;
+        }
         EventId prev = own.log.last();
-        EventId id = new EventId(own.log.epoch(), own.nextOffset++);
-        Entry<P> entry = new Entry<>(id, forward.payload());
-        own.log.append(entry);
-        own.waiters.put(id, new Waiter(from, forward.requestId(),
+        List<Entry<P>> entries = new ArrayList<>(forward.payloads().size());
+        for (P payload : forward.payloads()) {
+            Entry<P> entry = new Entry<>(new EventId(own.log.epoch(), own.nextOffset++), payload);
+            own.log.append(entry);
+            entries.add(entry);
+        }
+        List<EventId> ids = entries.stream().map(Entry::id).toList();
+        KeyRecord key = forward.key() == null ? null : new KeyRecord(forward.key(), forward.digest(), ids);
+        if (key != null) {
+            own.log.putKey(key);
+        }
+        own.pending.add(new Batch<>(entries, prev, key, from, forward.requestId(),
                 now + Math.min(settings.ackTimeout, forward.budgetMillis())));
         String replica = Placement.replica(view, stream);
         if (replica == null) {
-            commit(stream, own, id);
+            commit(stream, own, ids.get(ids.size() - 1));
         } else if (own.replicaSynced) {
-            send(replica, new Append<>(stream, entry, prev, own.log.lastCommitted()));
+            send(replica, new Append<>(stream, entries, prev, own.log.lastCommitted(), key));
         } else {
             sendSync(stream, own);
         }
         own.sentAt = now;
+    }
+
+    /** Answers a publish whose key the stream knows; false when it does not, and the publish goes ahead. */
+    private boolean answeredByKey(String from, Forward<P> forward, Owned<P> own) {
+        KeyRecord known = own.log.key(forward.key());
+        if (known == null) {
+            return false;
+        }
+        if (!known.digest().equals(forward.digest())) {
+            send(from, new Refused(forward.requestId(), false, Refusal.KEY_REUSED,
+                    "the Idempotency-Key was used for a different request"));
+        } else if (own.log.isCommitted(known.last())) {
+            send(from, new Published(forward.requestId(), known.ids(), true));
+        } else {
+            send(from, new Refused(forward.requestId(), false, Refusal.KEY_IN_USE,
+                    "the Idempotency-Key's first publish is still waiting for its replica"));
+        }
+        return true;
     }
 
     private void onAck(String from, Ack ack) {
@@ -516,49 +547,56 @@ public final class ClusterNode<P> {
         if (own == null || !from.equals(Placement.replica(view, ack.stream()))) {
             return;
         }
-        own.replicaSynced = true;
+        if (!own.replicaSynced) {
+            own.replicaSynced = true;
+            for (String member : view.members()) {
+                if (!member.equals(self) && !member.equals(from)) {
+                    send(member, new Release(ack.stream()));
+                }
+            }
+        }
         commit(ack.stream(), own, ack.through());
     }
 
+    /**
+     * Commits the pending publishes up to {@code through}, the last event of one of them: the
+     * publishers get their ids, interested relays each publish's events.
+     */
     private void commit(String stream, Owned<P> own, EventId through) {
         EventId prev = own.log.lastCommitted();
-        for (Entry<P> entry : own.log.commitThrough(through)) {
-            Waiter waiter = own.waiters.remove(entry.id());
-            if (waiter != null) {
-                send(waiter.from, new Published(waiter.requestId, entry.id()));
-            }
+        if (own.log.commitThrough(through).isEmpty()) {
+            return;
+        }
+        while (!own.pending.isEmpty() && own.pending.peekFirst().last().compareTo(through) <= 0) {
+            Batch<P> batch = own.pending.pollFirst();
+            send(batch.from, new Published(batch.requestId, batch.ids(), false));
             for (String node : own.interested.keySet()) {
-                send(node, new Deliver<>(stream, entry, prev, own.log.epoch()));
+                send(node, new Deliver<>(stream, batch.entries, prev, own.log.epoch(), batch.key));
             }
-            prev = entry.id();
+            prev = batch.last();
         }
     }
 
     private void expirePending(String stream, Owned<P> own) {
-        List<Entry<P>> pending = own.log.pending();
-        if (pending.isEmpty()) {
+        Batch<P> oldest = own.pending.peekFirst();
+        if (oldest == null || oldest.deadline > now) {
             return;
         }
-        Waiter oldest = own.waiters.get(pending.get(0).id());
-        if (oldest != null && oldest.deadline > now) {
-            return;
-        }
-        refuseAllPending(own, "no replica confirmed holding the event in time");
+        refuseAllPending(own, Refusal.UNCONFIRMED, "no replica confirmed holding the events in time");
         own.log.truncateAfter(own.log.lastCommitted());
     }
 
-    private void refuseAllPending(Owned<P> own, String reason) {
-        for (Entry<P> entry : own.log.pending()) {
-            Waiter waiter = own.waiters.remove(entry.id());
-            if (waiter != null) {
-                send(waiter.from, new Refused(waiter.requestId, false, reason));
-            }
+    /** Refuses every publish still waiting; later ones come after the oldest, so they go too. */
+    private void refuseAllPending(Owned<P> own, Refusal code, String reason) {
+        for (Batch<P> batch : own.pending) {
+            send(batch.from, new Refused(batch.requestId, false, code, reason));
         }
+        own.pending.clear();
     }
 
     private void retransmit(String stream, Owned<P> own) {
         String replica = Placement.replica(view, stream);
-        if (replica == null || own.log.pending().isEmpty() && own.replicaSynced
+        if (replica == null || own.pending.isEmpty() && own.replicaSynced
                 || now - own.sentAt < settings.retransmitEvery) {
             return;
         }
@@ -567,10 +605,8 @@ public final class ClusterNode<P> {
             sendSync(stream, own);
             return;
         }
-        EventId prev = own.log.lastCommitted();
-        for (Entry<P> entry : own.log.pending()) {
-            send(replica, new Append<>(stream, entry, prev, own.log.lastCommitted()));
-            prev = entry.id();
+        for (Batch<P> batch : own.pending) {
+            send(replica, new Append<>(stream, batch.entries, batch.prev, own.log.lastCommitted(), batch.key));
         }
     }
 
@@ -599,20 +635,27 @@ public final class ClusterNode<P> {
             send(from, new NeedSync(stream));
             return;
         }
-        numberedSeen.merge(stream, append.entry().id().offset(), Math::max);
-        if (copy.indexOf(append.entry().id()) < 0) { // else a resent append, overtaken by later ones
+        EventId last = append.entries().get(append.entries().size() - 1).id();
+        numberedSeen.merge(stream, last.offset(), Math::max);
+        if (copy.indexOf(last) < 0) { // else a resent append, overtaken by later ones
             copy.truncateAfter(append.prev());
-            copy.append(append.entry());
+            for (Entry<P> entry : append.entries()) {
+                copy.append(entry);
+            }
+            if (append.key() != null) {
+                copy.putKey(append.key());
+            }
         }
         if (append.committedThrough() != null) {
             copy.commitThrough(append.committedThrough());
         }
-        send(from, new Ack(stream, append.entry().id()));
+        send(from, new Ack(stream, last));
     }
 
     /** Whether the replica's copy holds what the owner's append follows, so that the two stay equal. */
     private static <P> boolean follows(StreamLog<P> copy, Append<P> append) {
-        if (copy == null || copy.epoch() != append.entry().id().epoch()) {
+        if (copy == null || append.entries().isEmpty()
+                || copy.epoch() != append.entries().get(0).id().epoch()) {
             return false;
         }
         if (append.prev() == null) {
@@ -635,6 +678,11 @@ public final class ClusterNode<P> {
         if (sameEpoch && last != null && mine.indexOf(last) >= 0) {
             if (sync.log().lastCommitted() != null) {
                 mine.commitThrough(sync.log().lastCommitted());
+            }
+            for (KeyRecord key : sync.log().keys()) {
+                if (mine.key(key.key()) == null) {
+                    mine.putKey(key);
+                }
             }
         } else {
             held.put(sync.stream(), sync.log().copy());
@@ -659,7 +707,8 @@ public final class ClusterNode<P> {
     private void defer(String from, Message message, long deadline) {
         if (takeover.deferred.size() >= settings.maxDeferred) {
             if (message instanceof Forward<?> forward) {
-                send(from, new Refused(forward.requestId(), false, "the stream's owner is taking over"));
+                send(from, new Refused(forward.requestId(), false, Refusal.TIMEOUT,
+                        "the stream's owner is taking it over; too many publishes wait"));
             }
             return;
         }
@@ -674,7 +723,7 @@ public final class ClusterNode<P> {
             if (item.deadline <= now) {
                 items.remove();
                 if (item.envelope.body() instanceof Forward<?> forward) {
-                    send(item.envelope.from(), new Refused(forward.requestId(), false,
+                    send(item.envelope.from(), new Refused(forward.requestId(), false, Refusal.TIMEOUT,
                             "the stream's owner is still taking it over"));
                 }
             }
@@ -710,8 +759,7 @@ public final class ClusterNode<P> {
         }
         candidates.addAll(takeover.copies.getOrDefault(stream, List.of()));
         takeover.copies.remove(stream);
-        StreamLog<P> log = candidates.isEmpty() ? new StreamLog<>(settings.maxEntries, 1)
-                : best(candidates).copyAllCommitted();
+        StreamLog<P> log = candidates.isEmpty() ? new StreamLog<>(settings.maxEntries, 1) : merged(candidates);
         log.startEpoch(EventId.newEpoch(view.generation(), random.nextLong()));
         own = new Owned<>(log);
         EventId last = log.last();
@@ -721,6 +769,24 @@ public final class ClusterNode<P> {
         numberedSeen.remove(stream);
         sendSync(stream, own);
         return own;
+    }
+
+    /**
+     * The copy that reaches furthest along the newest line of epochs, all of it counted as
+     * committed, with the keys any of the copies holds for its events (a subscriber's cache holds
+     * none, and may reach as far as the replica's copy).
+     */
+    static <P> StreamLog<P> merged(List<StreamLog<P>> copies) {
+        StreamLog<P> merged = best(copies).copyAllCommitted();
+        for (StreamLog<P> copy : copies) {
+            for (KeyRecord key : copy.keys()) {
+                int index = merged.indexOf(key.last());
+                if (index >= 0 && merged.key(key.key()) == null) {
+                    merged.putKey(key);
+                }
+            }
+        }
+        return merged;
     }
 
     /** Of several copies of a stream, the one that reaches furthest along the newest line of epochs. */
@@ -752,7 +818,10 @@ public final class ClusterNode<P> {
             return;
         }
         cache.interestSentAt = now;
-        cache.asks++;
+        cache.asks = ++lastAsk;
+        if (cache.firstAsk == 0) {
+            cache.firstAsk = cache.asks;
+        }
         send(Placement.owner(view, stream), new Interest(stream, cache.loaded ? cache.log.last() : null, cache.asks));
     }
 
@@ -769,14 +838,21 @@ public final class ClusterNode<P> {
         own.interested.put(from, now + settings.interestTtl);
         List<Entry<P>> after = interest.after() == null ? null : own.log.committedAfter(interest.after());
         boolean replace = after == null;
+        List<Entry<P>> entries = replace ? own.log.committedAfter(null) : after;
+        EventId first = entries.isEmpty() ? null : entries.get(0).id();
+        List<KeyRecord> keys = first == null ? List.of() : own.log.keys().stream()
+                .filter(key -> key.last().compareTo(first) >= 0 && own.log.isCommitted(key.last())).toList();
         send(from, new Entries<>(stream, interest.ask(), interest.after(), replace, own.log.epoch(),
-                own.log.trimmedThrough(), replace ? own.log.committedAfter(null) : after));
+                own.log.trimmedThrough(), entries, keys));
     }
 
     private void onEntries(String from, Entries<P> entries) {
         Cache<P> cache = caches.get(entries.stream());
         if (cache == null || !from.equals(Placement.owner(view, entries.stream()))) {
             return;
+        }
+        if (entries.ask() <= cache.appliedAsk || entries.ask() < cache.firstAsk) {
+            return; // overtaken by the answer to a later question, or an answer to an earlier cache
         }
         if (entries.replace()) {
             cache.log = StreamLog.committed(settings.maxEntries, entries.epoch(), entries.trimmedThrough(),
@@ -791,7 +867,13 @@ public final class ClusterNode<P> {
             }
             cache.log.startEpoch(entries.epoch());
         }
+        for (KeyRecord key : entries.keys()) {
+            if (cache.log.indexOf(key.last()) >= 0) {
+                cache.log.putKey(key); // so that the stream's keys outlive its owner and replica
+            }
+        }
         cache.loaded = true;
+        cache.appliedAsk = entries.ask();
         resolve(entries.stream(), cache, entries.ask());
     }
 
@@ -802,13 +884,18 @@ public final class ClusterNode<P> {
         }
         EventId last = cache.log.last();
         if (last == null ? deliver.prev() != null : !last.equals(deliver.prev())) {
-            if (cache.log.indexOf(deliver.entry().id()) == -2) {
+            if (cache.log.indexOf(deliver.entries().get(0).id()) == -2) {
                 askOwner(deliver.stream(), cache);
             }
             return;
         }
-        cache.log.appendCommitted(deliver.entry());
+        for (Entry<P> entry : deliver.entries()) {
+            cache.log.appendCommitted(entry);
+        }
         cache.log.startEpoch(deliver.epoch());
+        if (deliver.key() != null) {
+            cache.log.putKey(deliver.key());
+        }
         resolve(deliver.stream(), cache, -1);
     }
 
@@ -832,7 +919,7 @@ public final class ClusterNode<P> {
                 if (mayBeBehind && (reader.waitingForAsk < 0 || answeredAsk < reader.waitingForAsk
                         || EventId.generationOf(reader.cursor.epoch()) > view.generation())) {
                     if (reader.waitingForAsk < 0) {
-                        reader.waitingForAsk = cache.asks + 1;
+                        reader.waitingForAsk = lastAsk + 1;
                         askOwner(stream, cache);
                     }
                     continue;
@@ -884,7 +971,8 @@ public final class ClusterNode<P> {
 
     private static final class Owned<P> {
         final StreamLog<P> log;
-        final Map<EventId, Waiter> waiters = new HashMap<>();
+        /** The publishes numbered but not yet committed, in order: the pending part of the log, whole. */
+        final ArrayDeque<Batch<P>> pending = new ArrayDeque<>();
         final Map<String, Long> interested = new TreeMap<>();
         long nextOffset;
         boolean replicaSynced;
@@ -895,19 +983,33 @@ public final class ClusterNode<P> {
         }
     }
 
-    private record Waiter(String from, long requestId, long deadline) {
+    /** One publish's events as the owner replicates them, and who waits for the answer. */
+    private record Batch<P>(List<Entry<P>> entries, EventId prev, KeyRecord key, String from, long requestId,
+            long deadline) {
+        EventId last() {
+            return entries.get(entries.size() - 1).id();
+        }
+
+        List<EventId> ids() {
+            return entries.stream().map(Entry::id).toList();
+        }
     }
 
     private static final class Forwarding<P> {
         final String stream;
-        final P payload;
+        final List<P> payloads;
+        final String key;
+        final String digest;
         final PublishCallback callback;
         final long deadline;
         long retryAt = Long.MAX_VALUE;
 
-        Forwarding(String stream, P payload, PublishCallback callback, long deadline) {
+        Forwarding(String stream, List<P> payloads, String key, String digest, PublishCallback callback,
+                long deadline) {
             this.stream = stream;
-            this.payload = payload;
+            this.payloads = payloads;
+            this.key = key;
+            this.digest = digest;
             this.callback = callback;
             this.deadline = deadline;
         }
@@ -984,7 +1086,10 @@ public final class ClusterNode<P> {
         final List<Reader<P>> readers = new ArrayList<>();
         boolean loaded;
         long interestSentAt = Long.MIN_VALUE / 2;
+        /** Its last question's number, its first one's, and that of the last answer it applied. */
         long asks;
+        long firstAsk;
+        long appliedAsk;
 
         Cache(int maxEntries) {
             log = new StreamLog<>(maxEntries, 1);

@@ -5,7 +5,9 @@ import io.sserelay.relay.cluster.ClusterNode.Settings;
 import io.sserelay.relay.cluster.ClusterNode.Subscriber;
 import io.sserelay.relay.cluster.ClusterNode.Transport;
 import io.sserelay.relay.cluster.Message.Envelope;
+import io.sserelay.relay.cluster.Message.Refusal;
 import java.security.SecureRandom;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -57,9 +59,10 @@ public final class ClusterRuntime<P> implements AutoCloseable {
         submit(() -> node.onMessage(envelope, now()));
     }
 
-    public void publish(String stream, P payload, PublishCallback callback) {
-        if (!submit(() -> node.publish(stream, payload, now(), callback))) {
-            callback.refused("the relay is shutting down");
+    /** See {@link ClusterNode#publish}. */
+    public void publish(String stream, List<P> payloads, String key, String digest, PublishCallback callback) {
+        if (!submit(() -> node.publish(stream, payloads, key, digest, now(), callback))) {
+            callback.refused(Refusal.CLOSING, "the relay is shutting down");
         }
     }
 

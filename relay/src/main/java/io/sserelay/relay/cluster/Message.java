@@ -10,20 +10,48 @@ import java.util.Map;
  */
 public sealed interface Message {
 
-    /** A publish handed to the stream's owner; {@code budgetMillis} is how long the sender still waits. */
-    record Forward<P>(long requestId, String stream, P payload, long budgetMillis) implements Message {
+    /**
+     * A publish handed to the stream's owner: events numbered together or not at all, with an
+     * {@code Idempotency-Key} and its request's digest or nulls; {@code budgetMillis} is how long
+     * the sender still waits.
+     */
+    record Forward<P>(long requestId, String stream, List<P> payloads, String key, String digest, long budgetMillis)
+            implements Message {
     }
 
-    /** The owner committed a forwarded publish. */
-    record Published(long requestId, EventId id) implements Message {
+    /** The owner committed a forwarded publish; {@code replayed}: an earlier publish with its key did. */
+    record Published(long requestId, List<EventId> ids, boolean replayed) implements Message {
     }
 
-    /** The owner did not commit it; {@code retry}: it did not number it either, so sending it again is safe. */
-    record Refused(long requestId, boolean retry, String reason) implements Message {
+    /**
+     * The owner did not commit it, for {@code code}'s reason; {@code retry}: it did not number it
+     * either, so sending it again at once is safe.
+     */
+    record Refused(long requestId, boolean retry, Refusal code, String reason) implements Message {
     }
 
-    /** Owner to replica: hold {@code entry}, which follows {@code prev} in the owner's copy. */
-    record Append<P>(String stream, Entry<P> entry, EventId prev, EventId committedThrough) implements Message {
+    /** Why a publish was not committed. */
+    enum Refusal {
+        /** The receiver does not own the stream in its view: ask the owner of a newer one. */
+        NOT_OWNER,
+        /** No replica confirmed holding the events in time; they are delivered nowhere. */
+        UNCONFIRMED,
+        /** Nobody answered in time (the owner may be down, or taking the stream over). */
+        TIMEOUT,
+        /** The key's first publish is still waiting for its replica. */
+        KEY_IN_USE,
+        /** The key came with another request. */
+        KEY_REUSED,
+        /** This relay is shutting down. */
+        CLOSING
+    }
+
+    /**
+     * Owner to replica: hold {@code entries}, one publish's events, which follow {@code prev} in
+     * the owner's copy, and {@code key} with them when the publish has one.
+     */
+    record Append<P>(String stream, List<Entry<P>> entries, EventId prev, EventId committedThrough, KeyRecord key)
+            implements Message {
     }
 
     /** Replica to owner: it holds the owner's copy up to {@code through}. */
@@ -56,13 +84,27 @@ public sealed interface Message {
     record Interest(String stream, EventId after, long ask) implements Message {
     }
 
-    /** The owner's answer; {@code replace}: {@code after} is not in its copy, these are all it retains. */
+    /**
+     * The owner's answer; {@code replace}: {@code after} is not in its copy, these are all it
+     * retains. With the keys of the publishes among {@code entries}.
+     */
     record Entries<P>(String stream, long ask, EventId after, boolean replace, long epoch,
-            EventId trimmedThrough, List<Entry<P>> entries) implements Message {
+            EventId trimmedThrough, List<Entry<P>> entries, List<KeyRecord> keys) implements Message {
     }
 
-    /** A committed entry, to a relay interested in its stream; it follows {@code prev}. */
-    record Deliver<P>(String stream, Entry<P> entry, EventId prev, long epoch) implements Message {
+    /**
+     * One publish's committed entries, to a relay interested in its stream, whole, so that no
+     * copy holds part of a publish; they follow {@code prev}. With the publish's key, if it had one.
+     */
+    record Deliver<P>(String stream, List<Entry<P>> entries, EventId prev, long epoch, KeyRecord key)
+            implements Message {
+    }
+
+    /**
+     * Owner to the other relays of its view: its replica holds the whole stream now, so copies
+     * kept from earlier roles may go.
+     */
+    record Release(String stream) implements Message {
     }
 
     record ViewPull() implements Message {

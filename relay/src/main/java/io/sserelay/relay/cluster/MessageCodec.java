@@ -11,7 +11,9 @@ import io.sserelay.relay.cluster.Message.HandoverAck;
 import io.sserelay.relay.cluster.Message.Interest;
 import io.sserelay.relay.cluster.Message.NeedSync;
 import io.sserelay.relay.cluster.Message.Published;
+import io.sserelay.relay.cluster.Message.Refusal;
 import io.sserelay.relay.cluster.Message.Refused;
+import io.sserelay.relay.cluster.Message.Release;
 import io.sserelay.relay.cluster.Message.Sync;
 import io.sserelay.relay.cluster.Message.ViewIs;
 import io.sserelay.relay.cluster.Message.ViewPull;
@@ -64,6 +66,7 @@ public final class MessageCodec<P> {
     private static final int DELIVER = 12;
     private static final int VIEW_PULL = 13;
     private static final int VIEW_IS = 14;
+    private static final int RELEASE = 15;
 
     private final PayloadCodec<P> payloads;
     private final int maxEntries;
@@ -163,6 +166,8 @@ public final class MessageCodec<P> {
             return VIEW_PULL;
         } else if (body instanceof ViewIs) {
             return VIEW_IS;
+        } else if (body instanceof Release) {
+            return RELEASE;
         }
         throw new IllegalArgumentException("no wire form for " + body.getClass().getSimpleName());
     }
@@ -173,21 +178,32 @@ public final class MessageCodec<P> {
             Forward<P> forward = (Forward<P>) message;
             out.i64(forward.requestId());
             out.string(forward.stream());
-            payloads.write(forward.payload(), out);
+            out.u32(forward.payloads().size());
+            for (P payload : forward.payloads()) {
+                payloads.write(payload, out);
+            }
+            out.optionalString(forward.key());
+            out.optionalString(forward.digest());
             out.i64(forward.budgetMillis());
         } else if (body instanceof Published published) {
             out.i64(published.requestId());
-            writeId(published.id(), out);
+            writeIds(published.ids(), out);
+            out.u8(published.replayed() ? 1 : 0);
         } else if (body instanceof Refused refused) {
             out.i64(refused.requestId());
             out.u8(refused.retry() ? 1 : 0);
+            out.u8(refused.code().ordinal());
             out.string(refused.reason());
         } else if (body instanceof Append<?> message) {
             Append<P> append = (Append<P>) message;
             out.string(append.stream());
-            writeEntry(append.entry(), out);
+            out.u32(append.entries().size());
+            for (Entry<P> entry : append.entries()) {
+                writeEntry(entry, out);
+            }
             writeId(append.prev(), out);
             writeId(append.committedThrough(), out);
+            writeKey(append.key(), out);
         } else if (body instanceof Ack ack) {
             out.string(ack.stream());
             writeId(ack.through(), out);
@@ -224,12 +240,22 @@ public final class MessageCodec<P> {
             for (Entry<P> entry : entries.entries()) {
                 writeEntry(entry, out);
             }
+            out.u32(entries.keys().size());
+            for (KeyRecord key : entries.keys()) {
+                writeKey(key, out);
+            }
         } else if (body instanceof Deliver<?> message) {
             Deliver<P> deliver = (Deliver<P>) message;
             out.string(deliver.stream());
-            writeEntry(deliver.entry(), out);
+            out.u32(deliver.entries().size());
+            for (Entry<P> entry : deliver.entries()) {
+                writeEntry(entry, out);
+            }
             writeId(deliver.prev(), out);
             out.i64(deliver.epoch());
+            writeKey(deliver.key(), out);
+        } else if (body instanceof Release release) {
+            out.string(release.stream());
         } else if (body instanceof ViewIs viewIs) {
             View view = viewIs.view();
             out.i64(view.generation());
@@ -240,14 +266,39 @@ public final class MessageCodec<P> {
 
     private Message readBody(int kind, Reader in) {
         switch (kind) {
-            case FORWARD:
-                return new Forward<>(in.i64(), in.string(), payloads.read(in), in.i64());
+            case FORWARD: {
+                long requestId = in.i64();
+                String stream = in.string();
+                int count = in.count(1);
+                List<P> events = new ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    events.add(payloads.read(in));
+                }
+                return new Forward<>(requestId, stream, events, in.optionalString(), in.optionalString(), in.i64());
+            }
             case PUBLISHED:
-                return new Published(in.i64(), requiredId(in));
-            case REFUSED:
-                return new Refused(in.i64(), in.bool(), in.string());
-            case APPEND:
-                return new Append<>(in.string(), readEntry(in), readId(in), readId(in));
+                return new Published(in.i64(), readIds(in), in.bool());
+            case REFUSED: {
+                long requestId = in.i64();
+                boolean retry = in.bool();
+                int code = in.u8();
+                if (code >= Refusal.values().length) {
+                    throw new MalformedFrameException("unknown refusal " + code);
+                }
+                return new Refused(requestId, retry, Refusal.values()[code], in.string());
+            }
+            case APPEND: {
+                String stream = in.string();
+                int count = in.count(16);
+                if (count == 0) {
+                    throw new MalformedFrameException("an append without entries");
+                }
+                List<Entry<P>> entries = new ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    entries.add(readEntry(in));
+                }
+                return new Append<>(stream, entries, readId(in), readId(in), readKey(in));
+            }
             case ACK:
                 return new Ack(in.string(), requiredId(in));
             case NEED_SYNC:
@@ -279,10 +330,31 @@ public final class MessageCodec<P> {
                 for (int i = 0; i < count; i++) {
                     entries.add(readEntry(in));
                 }
-                return new Entries<>(stream, ask, after, replace, epoch, trimmedThrough, entries);
+                int keyCount = in.count(1);
+                List<KeyRecord> keys = new ArrayList<>(keyCount);
+                for (int i = 0; i < keyCount; i++) {
+                    KeyRecord key = readKey(in);
+                    if (key == null) {
+                        throw new MalformedFrameException("an answer's key is missing");
+                    }
+                    keys.add(key);
+                }
+                return new Entries<>(stream, ask, after, replace, epoch, trimmedThrough, entries, keys);
             }
-            case DELIVER:
-                return new Deliver<>(in.string(), readEntry(in), readId(in), in.i64());
+            case DELIVER: {
+                String stream = in.string();
+                int count = in.count(16);
+                if (count == 0) {
+                    throw new MalformedFrameException("a delivery without entries");
+                }
+                List<Entry<P>> entries = new ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    entries.add(readEntry(in));
+                }
+                return new Deliver<>(stream, entries, readId(in), in.i64(), readKey(in));
+            }
+            case RELEASE:
+                return new Release(in.string());
             case VIEW_PULL:
                 return new ViewPull();
             case VIEW_IS:
@@ -290,6 +362,36 @@ public final class MessageCodec<P> {
             default:
                 throw new MalformedFrameException("unknown message kind " + kind);
         }
+    }
+
+    private static void writeIds(List<EventId> ids, Writer out) {
+        out.u32(ids.size());
+        for (EventId id : ids) {
+            out.i64(id.epoch());
+            out.i64(id.offset());
+        }
+    }
+
+    private static List<EventId> readIds(Reader in) {
+        int count = in.count(16);
+        List<EventId> ids = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            ids.add(new EventId(in.i64(), in.i64()));
+        }
+        return ids;
+    }
+
+    private static void writeKey(KeyRecord key, Writer out) {
+        out.u8(key == null ? 0 : 1);
+        if (key != null) {
+            out.string(key.key());
+            out.string(key.digest());
+            writeIds(key.ids(), out);
+        }
+    }
+
+    private static KeyRecord readKey(Reader in) {
+        return in.bool() ? new KeyRecord(in.string(), in.string(), readIds(in)) : null;
     }
 
     private static void writeId(EventId id, Writer out) {
@@ -332,6 +434,10 @@ public final class MessageCodec<P> {
         for (Entry<P> entry : log.entries()) {
             writeEntry(entry, out);
         }
+        out.u32(log.keys().size());
+        for (KeyRecord key : log.keys()) {
+            writeKey(key, out);
+        }
     }
 
     private StreamLog<P> readLog(Reader in) {
@@ -350,6 +456,16 @@ public final class MessageCodec<P> {
                 entries.subList(0, committed));
         for (Entry<P> entry : entries.subList(committed, count)) {
             log.append(entry);
+        }
+        int keys = in.count(1);
+        for (int i = 0; i < keys; i++) {
+            KeyRecord key = readKey(in);
+            if (key == null) {
+                throw new MalformedFrameException("a copy's key is missing");
+            }
+            if (log.indexOf(key.last()) >= 0) { // a key whose events this relay's retention dropped goes too
+                log.putKey(key);
+            }
         }
         return log;
     }

@@ -1,14 +1,19 @@
 package io.sserelay.relay.cluster;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One relay's copy of one stream: its entries in order, how many of them are known to be
  * committed, and the epoch in which the stream is numbered now. The owner's copy is the
  * stream; a replica's and a subscriber cache's follow it. Retention keeps the newest
  * {@code maxEntries}; {@link #trimmedThrough()} names the last entry dropped, so that a reader
- * who saw exactly that entry still resumes exactly. Not thread-safe: its node's thread owns it.
+ * who saw exactly that entry still resumes exactly. The {@code Idempotency-Key}s of its publishes
+ * are kept with their events, and go when the last of them does. Not thread-safe: its node's
+ * thread owns it.
  */
 public final class StreamLog<P> {
 
@@ -17,6 +22,7 @@ public final class StreamLog<P> {
     private int committed;
     private long epoch;
     private EventId trimmedThrough;
+    private final Map<String, KeyRecord> keys = new LinkedHashMap<>();
 
     public StreamLog(int maxEntries, long epoch) {
         this.maxEntries = maxEntries;
@@ -34,11 +40,34 @@ public final class StreamLog<P> {
         return log;
     }
 
+    /** The key record of an {@code Idempotency-Key} this copy holds, or null. */
+    public KeyRecord key(String key) {
+        return keys.get(key);
+    }
+
+    public Collection<KeyRecord> keys() {
+        return keys.values();
+    }
+
+    /** Keeps {@code record} with its events, which this copy holds. */
+    public void putKey(KeyRecord record) {
+        if (indexOf(record.last()) < 0) {
+            throw new IllegalArgumentException("a key for events this copy does not hold: " + record.last());
+        }
+        keys.put(record.key(), record);
+    }
+
+    public boolean isCommitted(EventId id) {
+        int index = indexOf(id);
+        return index == -1 || index >= 0 && index < committed;
+    }
+
     public StreamLog<P> copy() {
         StreamLog<P> copy = new StreamLog<>(maxEntries, epoch);
         copy.entries.addAll(entries);
         copy.committed = committed;
         copy.trimmedThrough = trimmedThrough;
+        copy.keys.putAll(keys);
         return copy;
     }
 
@@ -140,7 +169,11 @@ public final class StreamLog<P> {
         if (keep < committed) {
             throw new IllegalStateException("truncating committed entries after " + id);
         }
-        entries.subList(keep, entries.size()).clear();
+        if (keep < entries.size()) {
+            entries.subList(keep, entries.size()).clear();
+            EventId last = last();
+            keys.values().removeIf(record -> last == null || record.last().compareTo(last) > 0);
+        }
     }
 
     /** Marks every entry up to {@code id} committed; returns the newly committed ones. */
@@ -198,6 +231,7 @@ public final class StreamLog<P> {
             trimmedThrough = entries.get(excess - 1).id();
             entries.subList(0, excess).clear();
             committed -= excess;
+            keys.values().removeIf(record -> record.last().compareTo(trimmedThrough) <= 0);
         }
     }
 }

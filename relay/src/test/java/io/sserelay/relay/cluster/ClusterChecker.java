@@ -48,23 +48,23 @@ final class ClusterChecker {
                 }
             }
         }
-        for (Publish publish : sim.publishes.values()) {
-            if (publish.id != null) {
-                sameEverywhere(new Entry<>(publish.id, publish.payload), payloadOf, idOf, "the publisher's 202");
-                if (!sim.lostAcknowledged.contains(publish.payload)
-                        && finalLogs.get(publish.stream).stream().noneMatch(e -> e.payload().equals(publish.payload))) {
-                    problems.add("acknowledged " + publish.payload + "@" + publish.id + " is not in the final copy");
-                }
+        Map<String, Integer> finalPosition = new HashMap<>();
+        for (List<Entry<String>> log : finalLogs.values()) {
+            for (int i = 0; i < log.size(); i++) {
+                finalPosition.put(log.get(i).payload(), i);
             }
         }
+        for (Publish publish : new java.util.LinkedHashSet<>(sim.publishes.values())) {
+            checkPublish(publish, finalPosition, payloadOf, idOf);
+        }
+        problems.addAll(sim.replayMismatches);
         problems.addAll(sim.underReplicated);
         for (Reader reader : sim.readers) {
             checkReader(reader, finalLogs.get(reader.stream));
         }
         for (Publish publish : calmPublishes) {
             if (!"published".equals(publish.outcome)) {
-                problems.add("after the faults stopped, " + publish.payload + " via " + publish.via + ": "
-                        + publish.outcome);
+                problems.add("after the faults stopped, " + publish);
             }
         }
         return problems;
@@ -89,8 +89,44 @@ final class ClusterChecker {
         return logs;
     }
 
+    /**
+     * An acknowledged publish is in the final copy with the ids its 202 gave, unless its events
+     * died with every copy; and any publish is there whole, its events side by side, or not at all.
+     */
+    private void checkPublish(Publish publish, Map<String, Integer> finalPosition, Map<EventId, String> payloadOf,
+            Map<String, EventId> idOf) {
+        if (publish.ids != null) {
+            for (int i = 0; i < publish.payloads.size(); i++) {
+                sameEverywhere(new Entry<>(publish.ids.get(i), publish.payloads.get(i)), payloadOf, idOf,
+                        "the publisher's 202");
+            }
+        }
+        List<Integer> at = new ArrayList<>();
+        for (String payload : publish.payloads) {
+            if (finalPosition.containsKey(payload)) {
+                at.add(finalPosition.get(payload));
+            }
+        }
+        boolean lost = publish.payloads.stream().anyMatch(sim.lostAcknowledged::contains);
+        if (publish.ids != null && at.size() < publish.payloads.size() && !lost) {
+            problems.add("acknowledged " + publish + " " + publish.ids + " is not (all) in the final copy");
+        }
+        if (!at.isEmpty() && !lost) {
+            boolean whole = at.size() == publish.payloads.size();
+            for (int i = 1; whole && i < at.size(); i++) {
+                whole = at.get(i) == at.get(i - 1) + 1;
+            }
+            if (!whole) {
+                problems.add(publish + " is in the final copy in part or split, at " + at);
+            }
+        }
+    }
+
     private void sameEverywhere(Entry<String> entry, Map<EventId, String> payloadOf, Map<String, EventId> idOf,
             String where) {
+        if (sim.lostAcknowledged.contains(entry.payload())) {
+            return; // every copy died: a publisher's retry with its key publishes it again, under a new id
+        }
         String payload = payloadOf.putIfAbsent(entry.id(), entry.payload());
         if (payload != null && !payload.equals(entry.payload())) {
             problems.add("id " + entry.id() + " names " + payload + " and, in " + where + ", " + entry.payload());
@@ -120,9 +156,9 @@ final class ClusterChecker {
 
     private void checkReader(Reader reader, List<Entry<String>> finalLog) {
         boolean lossy = sim.streamsWithLoss.contains(reader.stream);
-        Map<String, Integer> position = new HashMap<>();
+        Map<EventId, Integer> position = new HashMap<>();
         for (int i = 0; i < finalLog.size(); i++) {
-            position.put(finalLog.get(i).payload(), i);
+            position.put(finalLog.get(i).id(), i);
         }
         Set<String> seen = new HashSet<>();
         Entry<String> previous = null;
@@ -130,27 +166,30 @@ final class ClusterChecker {
         for (Entry<String> entry : reader.events) {
             if (entry == null) {
                 if (!lossy) {
-                    problems.add(reader + " got a reset in a stream that lost nothing: " + around(reader, "RESET"));
+                    problems.add(reader + " got a reset in a stream that lost nothing: " + around(reader, "RESET")
+                            + " from " + reader.received.subList(0, Math.min(reader.received.size(), 120)));
                     return;
                 }
                 previous = null;
                 afterReset = true;
                 continue;
             }
-            if (!seen.add(entry.payload())) {
+            if (!seen.add(entry.payload()) && !sim.lostAcknowledged.contains(entry.payload())) {
                 problems.add(reader + " got " + entry.payload() + " twice: " + around(reader, entry.payload()));
                 return;
             }
-            Integer at = position.get(entry.payload());
+            Integer at = position.get(entry.id());
             if (at == null) {
                 if (!lossy) {
                     problems.add(reader + " got " + entry.payload() + ", which is in no final copy: " + tail(reader));
                     return;
                 }
-            } else if (previous != null && position.containsKey(previous.payload())
-                    && position.get(previous.payload()) != at - 1) {
+            } else if (previous != null && position.containsKey(previous.id())
+                    && position.get(previous.id()) != at - 1) {
                 problems.add(reader + " got " + entry.payload() + " after " + previous.payload()
-                        + " without a reset, not in the stream's order: " + tail(reader));
+                        + " without a reset, not in the stream's order: " + around(reader, entry.payload())
+                        + "; the final copy has " + finalLog.subList(Math.max(0, at - 3), Math.min(finalLog.size(), at + 3))
+                        + " and " + previous.payload() + " at " + position.get(previous.id()) + ", it at " + at);
                 return;
             } else if (previous == null && !afterReset && at != 0) {
                 problems.add(reader + " started at " + entry.payload() + " and missed what came before: "

@@ -72,8 +72,9 @@ final class ClusterScenario {
             List<String> alive = sim.aliveNodes();
             if (!alive.isEmpty()) {
                 String stream = sim.streams.get(sim.random.nextInt(sim.streams.size()));
-                Publish publish = sim.publish(stream, alive.get(sim.random.nextInt(alive.size())));
-                if (sim.now() >= CHAOS_MILLIS + SETTLE_MILLIS) {
+                Publish publish = sim.publish(stream, alive.get(sim.random.nextInt(alive.size())),
+                        1 + sim.random.nextInt(3), sim.random.nextBoolean());
+                if (sim.now() >= CHAOS_MILLIS + SETTLE_MILLIS && publish.key == null) {
                     calmPublishes.add(publish);
                 }
             }

@@ -131,6 +131,13 @@ final class ClusterSimulation {
         }
         log.add(now + " kill " + name);
         kills++;
+        for (Publish publish : inFlight.getOrDefault(name, List.of())) {
+            if (publish.ids == null) {
+                publish.outcome = "unanswered: " + name + " died";
+                retryLater(publish);
+            }
+        }
+        inFlight.remove(name);
         recordLostCopies();
         for (Reader reader : readers) {
             if (name.equals(reader.node)) {
@@ -225,50 +232,102 @@ final class ClusterSimulation {
 
     // ---- publishers ----
 
+    /** One publish: a batch of events for one stream, perhaps with a key, tried through one relay or more. */
     static final class Publish {
-        final String payload;
         final String stream;
-        final String via;
+        final List<String> payloads;
+        final String key;
+        String via;
+        int attempts;
         String outcome = "unanswered";
-        EventId id;
+        List<EventId> ids;
 
-        Publish(String payload, String stream, String via) {
-            this.payload = payload;
+        Publish(String stream, List<String> payloads, String key) {
             this.stream = stream;
-            this.via = via;
+            this.payloads = payloads;
+            this.key = key;
+        }
+
+        String digest() {
+            return String.join("|", payloads);
+        }
+
+        @Override
+        public String toString() {
+            return payloads + (key == null ? "" : " key " + key) + " via " + via + ": " + outcome;
         }
     }
 
-    Publish publish(String stream, String via) {
-        String payload = stream + "#" + nextPayload++;
-        Publish publish = new Publish(payload, stream, via);
-        publishes.put(payload, publish);
+    /** Publishes attempted through each relay and not yet answered: lost with the relay if it dies. */
+    private final Map<String, List<Publish>> inFlight = new HashMap<>();
+    /** A publisher with a key tries again, through any relay, when it got no answer or a refusal. */
+    static final int MAX_ATTEMPTS = 4;
+    final List<String> replayMismatches = new ArrayList<>();
+
+    Publish publish(String stream, String via, int events, boolean keyed) {
+        List<String> payloads = new ArrayList<>();
+        for (int i = 0; i < events; i++) {
+            payloads.add(stream + "#" + nextPayload++);
+        }
+        Publish publish = new Publish(stream, payloads, keyed ? "k" + nextPayload : null);
+        for (String payload : payloads) {
+            publishes.put(payload, publish);
+        }
+        attempt(publish, via);
+        return publish;
+    }
+
+    private void attempt(Publish publish, String via) {
+        publish.via = via;
+        publish.attempts++;
         ClusterNode<String> node = nodes.get(via);
         if (node == null) {
             publish.outcome = "relay down";
-            return publish;
+            retryLater(publish);
+            return;
         }
         int killsBefore = kills;
-        node.publish(stream, payload, now, new PublishCallback() {
-            @Override
-            public void published(EventId id) {
-                publish.outcome = "published";
-                publish.id = id;
-                // a relay killed since the publish began may have been the second holder
-                int holders = holdersOf(stream, id) + (kills - killsBefore);
-                if (holders < 2 && !singleRelayViewSince(now - 5_000)) {
-                    underReplicated.add(payload + "@" + id + " was acknowledged while " + holders
-                            + " relay(s) held it; owner " + Placement.owner(view, stream) + ", replica "
-                            + Placement.replica(view, stream) + ", holders " + whoHolds(stream, id));
-                }
-            }
+        inFlight.computeIfAbsent(via, v -> new ArrayList<>()).add(publish);
+        node.publish(publish.stream, publish.payloads, publish.key, publish.key == null ? null : publish.digest(), now,
+                new PublishCallback() {
+                    @Override
+                    public void published(List<EventId> ids, boolean replayed) {
+                        inFlight.get(via).remove(publish);
+                        if (publish.ids != null && !publish.ids.equals(ids)) {
+                            replayMismatches.add(publish + " got " + publish.ids + " and then " + ids);
+                        }
+                        publish.outcome = replayed ? "published (replayed)" : "published";
+                        publish.ids = ids;
+                        EventId last = ids.get(ids.size() - 1);
+                        // a relay killed since the publish began may have been the second holder
+                        int holders = holdersOf(publish.stream, last) + (kills - killsBefore);
+                        if (!replayed && holders < 2 && !singleRelayViewSince(now - 5_000)) {
+                            underReplicated.add(publish + " was acknowledged while " + holders
+                                    + " relay(s) held it; holders " + whoHolds(publish.stream, last));
+                        }
+                    }
 
-            @Override
-            public void refused(String reason) {
-                publish.outcome = "refused: " + reason;
+                    @Override
+                    public void refused(Message.Refusal code, String reason) {
+                        inFlight.get(via).remove(publish);
+                        if (publish.ids == null) {
+                            publish.outcome = "refused " + code + ": " + reason;
+                            retryLater(publish);
+                        }
+                    }
+                });
+    }
+
+    private void retryLater(Publish publish) {
+        if (publish.key == null || publish.attempts >= MAX_ATTEMPTS) {
+            return;
+        }
+        after(200 + random.nextInt(400), () -> {
+            List<String> alive = aliveNodes();
+            if (publish.ids == null && !alive.isEmpty()) {
+                attempt(publish, alive.get(random.nextInt(alive.size())));
             }
         });
-        return publish;
     }
 
     // ---- subscribers ----
@@ -332,6 +391,7 @@ final class ClusterSimulation {
     void hop(Reader reader) {
         if (reader.node != null && nodes.containsKey(reader.node)) {
             nodes.get(reader.node).unsubscribe(reader.stream, reader);
+            recordLostCopies(); // the relay's cache of the stream may have been the last copy of some events
         }
         reader.node = null;
         reconnect(reader);
@@ -397,8 +457,10 @@ final class ClusterSimulation {
         }
         Map<String, Entry<String>> known = new HashMap<>();
         for (Publish publish : publishes.values()) {
-            if (publish.id != null) {
-                known.put(publish.payload, new Entry<>(publish.id, publish.payload));
+            if (publish.ids != null) {
+                for (int i = 0; i < publish.payloads.size(); i++) {
+                    known.put(publish.payloads.get(i), new Entry<>(publish.ids.get(i), publish.payloads.get(i)));
+                }
             }
         }
         for (Reader reader : readers) {

@@ -2,6 +2,11 @@ package io.sserelay.relay.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -25,15 +30,31 @@ class ClusterSimulationTest {
         }
     }
 
+    /** The whole run, for a failure too long for an assertion message: target/cluster-simulation/seed-N.txt. */
+    private static void writeReport(long seed, List<String> problems, List<String> log) {
+        try {
+            Path directory = Path.of("target", "cluster-simulation");
+            Files.createDirectories(directory);
+            List<String> report = new ArrayList<>(problems);
+            report.add("");
+            report.addAll(log);
+            Files.write(directory.resolve("seed-" + seed + ".txt"), report);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static void assertSeed(long seed, boolean printLog) {
         ClusterScenario scenario = new ClusterScenario(seed);
         List<String> problems = scenario.run();
         if (printLog || !problems.isEmpty()) {
             List<String> log = scenario.simulation().log;
+            writeReport(seed, problems, log);
             List<String> shortProblems = problems.stream().limit(5)
                     .map(problem -> problem.length() > 600 ? problem.substring(0, 600) + "..." : problem).toList();
             assertThat(problems.isEmpty())
-                    .as("seed %d (replay: -Dcluster.seed=%d); %d problems, the first: %s%nwhat happened:%n%s", seed, seed,
+                    .as("seed %d (replay: -Dcluster.seed=%d; the whole run: target/cluster-simulation/seed-%d.txt); %d problems,"
+                            + " the first: %s%nwhat happened:%n%s", seed, seed, seed,
                             problems.size(), String.join("\n", shortProblems),
                             String.join("\n", log.subList(Math.max(0, log.size() - 100), log.size())))
                     .isTrue();

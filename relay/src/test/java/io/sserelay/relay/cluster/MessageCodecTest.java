@@ -18,7 +18,9 @@ import io.sserelay.relay.cluster.Message.HandoverAck;
 import io.sserelay.relay.cluster.Message.Interest;
 import io.sserelay.relay.cluster.Message.NeedSync;
 import io.sserelay.relay.cluster.Message.Published;
+import io.sserelay.relay.cluster.Message.Refusal;
 import io.sserelay.relay.cluster.Message.Refused;
+import io.sserelay.relay.cluster.Message.Release;
 import io.sserelay.relay.cluster.Message.Sync;
 import io.sserelay.relay.cluster.Message.ViewIs;
 import io.sserelay.relay.cluster.Message.ViewPull;
@@ -55,12 +57,19 @@ class MessageCodecTest {
         copies.put("orders", log);
         copies.put("empty", new StreamLog<>(1_000, 1));
         Entry<String> entry = new Entry<>(new EventId(E, 4), "data with ünïcode\nand lines");
+        Entry<String> next = new Entry<>(new EventId(E, 5), "second of the batch");
+        KeyRecord key = new KeyRecord("f81d4fae-7dec", "digest", List.of(new EventId(E, 4), new EventId(E, 5)));
+        log.append(entry);
+        log.append(next);
+        log.putKey(key);
         return List.of(
-                new Forward<>(42, "orders", "hello", 1_900),
-                new Published(42, new EventId(E, 4)),
-                new Refused(43, true, "not the stream's owner"),
-                new Append<>("orders", entry, new EventId(E, 3), new EventId(E, 1)),
-                new Append<>("orders", entry, null, null),
+                new Forward<>(42, "orders", List.of("hello", "world"), "f81d4fae-7dec", "digest", 1_900),
+                new Forward<>(43, "orders", List.of("unkeyed"), null, null, 1_900),
+                new Published(42, List.of(new EventId(E, 4), new EventId(E, 5)), true),
+                new Refused(43, true, Refusal.NOT_OWNER, "not the stream's owner"),
+                new Refused(44, false, Refusal.KEY_IN_USE, "wait"),
+                new Append<>("orders", List.of(entry, next), new EventId(E, 3), new EventId(E, 1), key),
+                new Append<>("orders", List.of(entry), null, null, null),
                 new Ack("orders", new EventId(E, 4)),
                 new NeedSync("orders"),
                 new Sync<>("orders", log, 3),
@@ -68,10 +77,12 @@ class MessageCodecTest {
                 new HandoverAck(5),
                 new Interest("orders", null, 9),
                 new Interest("orders", new EventId(E, 1), 10),
-                new Entries<>("orders", 10, new EventId(E, 1), false, E, null, List.of(entry)),
-                new Entries<>("orders", 11, null, true, E, new EventId(E, 1), List.of()),
-                new Deliver<>("orders", entry, new EventId(E, 1), E),
+                new Entries<>("orders", 10, new EventId(E, 1), false, E, null, List.of(entry, next), List.of(key)),
+                new Entries<>("orders", 11, null, true, E, new EventId(E, 1), List.of(), List.of()),
+                new Deliver<>("orders", List.of(entry, next), new EventId(E, 3), E, key),
+                new Deliver<>("orders", List.of(entry), new EventId(E, 1), E, null),
                 new ViewPull(),
+                new Release("orders"),
                 new ViewIs(new View(12, List.of("10.0.0.1:7070", "10.0.0.2:7070"), List.of("10.0.0.3:7070"))));
     }
 
@@ -104,7 +115,8 @@ class MessageCodecTest {
     }
 
     private static String describe(StreamLog<?> log) {
-        return log.epoch() + "/" + log.trimmedThrough() + "/" + log.committedCount() + "/" + log.entries();
+        return log.epoch() + "/" + log.trimmedThrough() + "/" + log.committedCount() + "/" + log.entries() + "/"
+                + log.keys();
     }
 
     @Test
@@ -114,7 +126,8 @@ class MessageCodecTest {
                 .hasMessage("a frame announces 61 bytes; the limit is 60");
         assertThatThrownBy(() -> small.frameLength(-1)).isInstanceOf(MalformedFrameException.class)
                 .hasMessageContaining("4294967295");
-        assertThatThrownBy(() -> small.encode(new Envelope("a", 1, 1, new Forward<>(1, "s", "x".repeat(100), 1))))
+        assertThatThrownBy(() -> small.encode(new Envelope("a", 1, 1, new Forward<>(1, "s", List.of("x".repeat(100)),
+                null, null, 1))))
                 .isInstanceOf(MalformedFrameException.class).hasMessageContaining("over the limit of 64");
     }
 

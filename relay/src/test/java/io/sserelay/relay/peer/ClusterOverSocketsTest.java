@@ -9,6 +9,7 @@ import io.sserelay.relay.cluster.ClusterNode.Subscriber;
 import io.sserelay.relay.cluster.ClusterRuntime;
 import io.sserelay.relay.cluster.Entry;
 import io.sserelay.relay.cluster.EventId;
+import io.sserelay.relay.cluster.Message.Refusal;
 import io.sserelay.relay.cluster.MessageCodec;
 import io.sserelay.relay.cluster.MessageCodec.PayloadCodec;
 import io.sserelay.relay.cluster.MessageCodec.Reader;
@@ -147,14 +148,14 @@ class ClusterOverSocketsTest {
                     String stream = STREAMS.get(n % STREAMS.size());
                     CompletableFuture<Outcome> outcome = new CompletableFuture<>();
                     String payload = round + "-" + n;
-                    node.runtime.publish(stream, payload, new PublishCallback() {
+                    node.runtime.publish(stream, List.of(payload), null, null, new PublishCallback() {
                         @Override
-                        public void published(EventId id) {
-                            outcome.complete(new Outcome(stream, payload, id));
+                        public void published(List<EventId> ids, boolean replayed) {
+                            outcome.complete(new Outcome(stream, payload, ids.get(0)));
                         }
 
                         @Override
-                        public void refused(String reason) {
+                        public void refused(Refusal code, String reason) {
                             outcome.complete(null);
                         }
                     });
