@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * One relay's copy of one stream: its entries in order, how many of them are known to be
@@ -223,6 +224,25 @@ public final class StreamLog<P> {
             }
         }
         return List.copyOf(entries.subList(from, committed));
+    }
+
+    /**
+     * Drops committed entries from the oldest while {@code expired} says so: the relay's
+     * retention by age or by its heap budget, beside the count this copy keeps by itself.
+     * Returns how many went.
+     */
+    public int trimWhile(Predicate<Entry<P>> expired) {
+        int count = 0;
+        while (count < committed && expired.test(entries.get(count))) {
+            count++;
+        }
+        if (count > 0) {
+            trimmedThrough = entries.get(count - 1).id();
+            entries.subList(0, count).clear();
+            committed -= count;
+            keys.values().removeIf(record -> record.last().compareTo(trimmedThrough) <= 0);
+        }
+        return count;
     }
 
     private void trim() {

@@ -64,6 +64,24 @@ class StreamLogTest {
     }
 
     @Test
+    void retentionByAgeOrBudgetDropsCommittedEntriesFromTheOldestWithTheirKeys() {
+        StreamLog<String> log = new StreamLog<>(100, E1);
+        for (int offset = 1; offset <= 4; offset++) {
+            log.appendCommitted(entry(E1, offset));
+        }
+        log.append(entry(E1, 5));
+        log.putKey(new KeyRecord("k1", "d", List.of(new EventId(E1, 1), new EventId(E1, 2))));
+        log.putKey(new KeyRecord("k3", "d", List.of(new EventId(E1, 3))));
+        assertThat(log.trimWhile(e -> e.id().offset() <= 2)).isEqualTo(2);
+        assertThat(log.trimmedThrough()).isEqualTo(new EventId(E1, 2));
+        assertThat(log.key("k1")).isNull();
+        assertThat(log.key("k3")).isNotNull();
+        assertThat(log.trimWhile(e -> true)).as("never a pending entry").isEqualTo(2);
+        assertThat(log.entries()).extracting(Entry::payload).containsExactly("e5");
+        assertThat(log.committedAfter(new EventId(E1, 4))).isEmpty();
+    }
+
+    @Test
     void aCopyOfCommittedEntriesKeepsItsRetentionMark() {
         StreamLog<String> log = StreamLog.committed(10, E1, new EventId(E1, 4),
                 List.of(entry(E1, 5), entry(E1, 6)));
