@@ -51,7 +51,11 @@ public final class ClusterNode<P> {
         /** Committed, with these ids; {@code replayed}: by an earlier publish with the same key. */
         void published(List<EventId> ids, boolean replayed);
 
-        /** Not committed (by this request): {@code code} and {@code reason} say why, for the publisher. */
+        /**
+         * Not committed by this request: {@code code} and {@code reason} say why. For
+         * {@link Refusal#TIMEOUT} nobody answered in time, and the events may yet be committed (as
+         * when a publisher's connection breaks): a publisher that retries with its key learns which.
+         */
         void refused(Refusal code, String reason);
     }
 
@@ -108,6 +112,10 @@ public final class ClusterNode<P> {
         this.settings = settings;
         this.transport = transport;
         this.random = random;
+        // An owner answers a request by its number: a relay that restarted must not take an answer
+        // meant for its predecessor as its own, so each process numbers from a random start.
+        this.nextRequestId = random.nextLong() >>> 2;
+        this.lastAsk = random.nextLong() >>> 2;
     }
 
     public String self() {
@@ -158,6 +166,9 @@ public final class ClusterNode<P> {
         for (Map.Entry<String, Cache<P>> cache : caches.entrySet()) {
             if (now - cache.getValue().interestSentAt >= settings.interestTtl / 3) {
                 askOwner(cache.getKey(), cache.getValue());
+            }
+            if (cache.getValue().readers.stream().anyMatch(reader -> reader.waitingForAsk >= 0)) {
+                resolve(cache.getKey(), cache.getValue(), -1); // a wait on a newer view ends in time
             }
         }
         activateIfReady();
@@ -222,7 +233,7 @@ public final class ClusterNode<P> {
             copies.add(caches.get(stream).log);
         }
         if (takeover != null && takeover.copies.containsKey(stream)) {
-            copies.addAll(takeover.copies.get(stream));
+            copies.addAll(takeover.copies.get(stream).values());
         }
         return copies;
     }
@@ -636,6 +647,9 @@ public final class ClusterNode<P> {
             return;
         }
         EventId last = append.entries().get(append.entries().size() - 1).id();
+        if (copy.indexOf(last) < 0 && last.offset() <= numberedSeen.getOrDefault(stream, 0L)) {
+            return; // an append the owner has given up since: it numbered later ones this copy holds
+        }
         numberedSeen.merge(stream, last.offset(), Math::max);
         if (copy.indexOf(last) < 0) { // else a resent append, overtaken by later ones
             copy.truncateAfter(append.prev());
@@ -680,7 +694,7 @@ public final class ClusterNode<P> {
                 mine.commitThrough(sync.log().lastCommitted());
             }
             for (KeyRecord key : sync.log().keys()) {
-                if (mine.key(key.key()) == null) {
+                if (mine.key(key.key()) == null && mine.indexOf(key.last()) >= 0) {
                     mine.putKey(key);
                 }
             }
@@ -737,7 +751,14 @@ public final class ClusterNode<P> {
         List<Deferred> deferred = new ArrayList<>(takeover.deferred);
         takeover.deferred.clear();
         for (Deferred item : deferred) {
-            toSelf.add(item.envelope);
+            Envelope envelope = item.envelope;
+            if (envelope.body() instanceof Forward<?> forward) {
+                // what the publisher still waits is what was left less the time it waited here
+                envelope = new Envelope(envelope.from(), envelope.incarnation(), envelope.generation(),
+                        new Forward<>(forward.requestId(), forward.stream(), forward.payloads(), forward.key(),
+                                forward.digest(), Math.max(0, item.deadline - now)));
+            }
+            toSelf.add(envelope);
         }
     }
 
@@ -757,7 +778,7 @@ public final class ClusterNode<P> {
         if (caches.containsKey(stream)) {
             candidates.add(caches.get(stream).log);
         }
-        candidates.addAll(takeover.copies.getOrDefault(stream, List.of()));
+        candidates.addAll(takeover.copies.getOrDefault(stream, Map.of()).values());
         takeover.copies.remove(stream);
         StreamLog<P> log = candidates.isEmpty() ? new StreamLog<>(settings.maxEntries, 1) : merged(candidates);
         log.startEpoch(EventId.newEpoch(view.generation(), random.nextLong()));
@@ -916,10 +937,12 @@ public final class ClusterNode<P> {
             List<Entry<P>> next = log.committedAfter(reader.cursor);
             if (next == null) {
                 boolean mayBeBehind = mayBeBehind(log, reader.cursor);
-                if (mayBeBehind && (reader.waitingForAsk < 0 || answeredAsk < reader.waitingForAsk
-                        || EventId.generationOf(reader.cursor.epoch()) > view.generation())) {
+                boolean newerView = EventId.generationOf(reader.cursor.epoch()) > view.generation()
+                        && now - reader.waitingSince < settings.interestTtl; // a newer view, or a forged id
+                if (mayBeBehind && (reader.waitingForAsk < 0 || answeredAsk < reader.waitingForAsk || newerView)) {
                     if (reader.waitingForAsk < 0) {
                         reader.waitingForAsk = lastAsk + 1;
+                        reader.waitingSince = now;
                         askOwner(stream, cache);
                     }
                     continue;
@@ -1024,7 +1047,8 @@ public final class ClusterNode<P> {
         final Set<String> awaited = new HashSet<>();
         final Set<String> heardFrom = new HashSet<>();
         final Map<String, Long> leavingUntil = new HashMap<>();
-        final Map<String, List<StreamLog<P>>> copies = new HashMap<>();
+        /** For each stream, the copy each relay handed over (a resent handover replaces its earlier copy). */
+        final Map<String, Map<String, StreamLog<P>>> copies = new HashMap<>();
         final List<Deferred> deferred = new ArrayList<>();
 
         Takeover(View view, String self, long leavingDeadline) {
@@ -1043,13 +1067,13 @@ public final class ClusterNode<P> {
         }
 
         void inherit(Takeover<P> earlier) {
-            earlier.copies.forEach((stream, list) -> copies.computeIfAbsent(stream, s -> new ArrayList<>()).addAll(list));
+            earlier.copies.forEach((stream, bySender) -> copies.computeIfAbsent(stream, s -> new HashMap<>()).putAll(bySender));
             deferred.addAll(earlier.deferred);
         }
 
         void receive(String from, Map<String, StreamLog<P>> handed) {
             heardFrom.add(from);
-            handed.forEach((stream, log) -> copies.computeIfAbsent(stream, s -> new ArrayList<>()).add(log.copy()));
+            handed.forEach((stream, log) -> copies.computeIfAbsent(stream, s -> new HashMap<>()).put(from, log.copy()));
         }
 
         void expireLeaving(long now) {
@@ -1073,6 +1097,7 @@ public final class ClusterNode<P> {
         EventId cursor;
         /** While its cursor is not in the cache: the question whose answer decides; -1 otherwise. */
         long waitingForAsk = -1;
+        long waitingSince;
 
         Reader(Subscriber<P> subscriber, EventId cursor) {
             this.subscriber = subscriber;

@@ -64,7 +64,7 @@ public final class ClusterLinks implements Transport, AutoCloseable {
         ByteBuffer frame;
         try {
             frame = codec.encode(envelope);
-        } catch (MalformedFrameException tooLarge) {
+        } catch (MalformedFrameException | IllegalArgumentException tooLarge) {
             LOG.warn("a message to {} is not sent: {}", to, tooLarge.getMessage());
             return;
         }
@@ -92,6 +92,7 @@ public final class ClusterLinks implements Transport, AutoCloseable {
         private long queuedBytes;
         private volatile boolean stopped;
         private volatile Socket socket;
+        private boolean connected;
         private final Thread thread;
 
         Link(String peer) {
@@ -147,7 +148,6 @@ public final class ClusterLinks implements Transport, AutoCloseable {
             while (!stopped) {
                 try {
                     connectAndWrite();
-                    backoff = 100;
                 } catch (IOException | RuntimeException e) {
                     if (!stopped) {
                         LOG.debug("cluster link to {} broke: {}", peer, e.toString());
@@ -160,7 +160,8 @@ public final class ClusterLinks implements Transport, AutoCloseable {
                 } catch (InterruptedException e) {
                     return;
                 }
-                backoff = Math.min(backoff * 2, 2_000);
+                backoff = connected ? 100 : Math.min(backoff * 2, 2_000);
+                connected = false;
             }
         }
 
@@ -180,6 +181,7 @@ public final class ClusterLinks implements Transport, AutoCloseable {
                         + "\r\nTransfer-Encoding: chunked\r\nContent-Type: application/octet-stream\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
                 out.flush();
+                connected = true; // a connection that was up starts the backoff over
                 while (!stopped) {
                     ByteBuffer[] frames = take();
                     if (in.available() > 0) {

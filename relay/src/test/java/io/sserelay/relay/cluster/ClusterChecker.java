@@ -26,10 +26,17 @@ final class ClusterChecker {
     private final ClusterSimulation sim;
     private final List<Publish> calmPublishes;
     private final List<String> problems = new ArrayList<>();
+    /** The last event retention dropped from each stream's final copy. */
+    private final Map<String, EventId> finalTrimmed = new HashMap<>();
 
     ClusterChecker(ClusterSimulation sim, List<Publish> calmPublishes) {
         this.sim = sim;
         this.calmPublishes = calmPublishes;
+    }
+
+    /** Whether the run keeps so few events per stream that resumes fall off the retention. */
+    private boolean trims() {
+        return sim.settings.maxEntries() < 1_000;
     }
 
     List<String> check() {
@@ -60,7 +67,7 @@ final class ClusterChecker {
         problems.addAll(sim.replayMismatches);
         problems.addAll(sim.underReplicated);
         for (Reader reader : sim.readers) {
-            checkReader(reader, finalLogs.get(reader.stream));
+            checkReader(reader, finalLogs.get(reader.stream), reference(reader.stream, finalLogs.get(reader.stream)));
         }
         for (Publish publish : calmPublishes) {
             if (!"published".equals(publish.outcome)) {
@@ -84,6 +91,9 @@ final class ClusterChecker {
                     problems.add("the final owner of " + stream + " still has pending entries " + log.pending());
                 }
                 logs.put(stream, List.copyOf(log.entries()));
+                if (log.trimmedThrough() != null) {
+                    finalTrimmed.put(stream, log.trimmedThrough());
+                }
             }
         }
         return logs;
@@ -107,9 +117,12 @@ final class ClusterChecker {
                 at.add(finalPosition.get(payload));
             }
         }
-        boolean lost = publish.payloads.stream().anyMatch(sim.lostAcknowledged::contains);
+        boolean lost = publish.payloads.stream().anyMatch(sim.lostAcknowledged::contains)
+                || trims() && publish.ids != null && finalTrimmed.containsKey(publish.stream)
+                && publish.ids.get(0).offset() <= finalTrimmed.get(publish.stream).offset(); // retention may cut a publish
         if (publish.ids != null && at.size() < publish.payloads.size() && !lost) {
-            problems.add("acknowledged " + publish + " " + publish.ids + " is not (all) in the final copy");
+            problems.add("acknowledged " + publish + " " + publish.ids + " is not (all) in the final copy"
+                    + (trims() ? " (retention dropped it through " + finalTrimmed.get(publish.stream) + ")" : ""));
         }
         if (!at.isEmpty() && !lost) {
             boolean whole = at.size() == publish.payloads.size();
@@ -122,10 +135,20 @@ final class ClusterChecker {
         }
     }
 
+    /**
+     * Whether a publisher's retry with its key may have published these events again, under new
+     * ids: when every copy of them died, or when retention dropped them, and their key with them.
+     */
+    private boolean mayRepeat(String payload) {
+        Publish publish = sim.publishes.get(payload);
+        return sim.lostAcknowledged.contains(payload)
+                || trims() && publish != null && publish.key != null && publish.attempts > 1;
+    }
+
     private void sameEverywhere(Entry<String> entry, Map<EventId, String> payloadOf, Map<String, EventId> idOf,
             String where) {
-        if (sim.lostAcknowledged.contains(entry.payload())) {
-            return; // every copy died: a publisher's retry with its key publishes it again, under a new id
+        if (mayRepeat(entry.payload())) {
+            return;
         }
         String payload = payloadOf.putIfAbsent(entry.id(), entry.payload());
         if (payload != null && !payload.equals(entry.payload())) {
@@ -154,18 +177,45 @@ final class ClusterChecker {
         return text.toString();
     }
 
-    private void checkReader(Reader reader, List<Entry<String>> finalLog) {
+    /**
+     * The stream's order to hold readers to: its final copy, or, where retention has dropped the
+     * start of it, every event known to have been committed (in copies, at readers, in 202s) in
+     * offset order, which is the stream's order when it lost nothing.
+     */
+    private List<Entry<String>> reference(String stream, List<Entry<String>> finalLog) {
+        if (!trims() || sim.streamsWithLoss.contains(stream)) {
+            return finalLog;
+        }
+        Map<EventId, Entry<String>> known = new java.util.TreeMap<>();
+        finalLog.forEach(entry -> known.put(entry.id(), entry));
+        for (Reader reader : sim.readers) {
+            if (reader.stream.equals(stream)) {
+                reader.events.stream().filter(java.util.Objects::nonNull).forEach(entry -> known.put(entry.id(), entry));
+            }
+        }
+        for (Publish publish : new java.util.LinkedHashSet<>(sim.publishes.values())) {
+            if (publish.stream.equals(stream) && publish.ids != null) {
+                for (int i = 0; i < publish.ids.size(); i++) {
+                    known.put(publish.ids.get(i), new Entry<>(publish.ids.get(i), publish.payloads.get(i)));
+                }
+            }
+        }
+        return new ArrayList<>(known.values());
+    }
+
+    private void checkReader(Reader reader, List<Entry<String>> finalLog, List<Entry<String>> reference) {
         boolean lossy = sim.streamsWithLoss.contains(reader.stream);
+        boolean resetsAllowed = lossy || trims();
         Map<EventId, Integer> position = new HashMap<>();
-        for (int i = 0; i < finalLog.size(); i++) {
-            position.put(finalLog.get(i).id(), i);
+        for (int i = 0; i < reference.size(); i++) {
+            position.put(reference.get(i).id(), i);
         }
         Set<String> seen = new HashSet<>();
         Entry<String> previous = null;
         boolean afterReset = false;
         for (Entry<String> entry : reader.events) {
             if (entry == null) {
-                if (!lossy) {
+                if (!resetsAllowed) {
                     problems.add(reader + " got a reset in a stream that lost nothing: " + around(reader, "RESET")
                             + " from " + reader.received.subList(0, Math.min(reader.received.size(), 120)));
                     return;
@@ -174,7 +224,7 @@ final class ClusterChecker {
                 afterReset = true;
                 continue;
             }
-            if (!seen.add(entry.payload()) && !sim.lostAcknowledged.contains(entry.payload())) {
+            if (!seen.add(entry.payload()) && !mayRepeat(entry.payload())) {
                 problems.add(reader + " got " + entry.payload() + " twice: " + around(reader, entry.payload()));
                 return;
             }
@@ -188,10 +238,10 @@ final class ClusterChecker {
                     && position.get(previous.id()) != at - 1) {
                 problems.add(reader + " got " + entry.payload() + " after " + previous.payload()
                         + " without a reset, not in the stream's order: " + around(reader, entry.payload())
-                        + "; the final copy has " + finalLog.subList(Math.max(0, at - 3), Math.min(finalLog.size(), at + 3))
+                        + "; the stream has " + reference.subList(Math.max(0, at - 3), Math.min(reference.size(), at + 3))
                         + " and " + previous.payload() + " at " + position.get(previous.id()) + ", it at " + at);
                 return;
-            } else if (previous == null && !afterReset && at != 0) {
+            } else if (previous == null && !afterReset && at != 0 && !trims()) {
                 problems.add(reader + " started at " + entry.payload() + " and missed what came before: "
                         + tail(reader));
                 return;

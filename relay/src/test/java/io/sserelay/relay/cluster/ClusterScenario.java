@@ -1,5 +1,6 @@
 package io.sserelay.relay.cluster;
 
+import io.sserelay.relay.cluster.ClusterNode.Settings;
 import io.sserelay.relay.cluster.ClusterSimulation.Publish;
 import io.sserelay.relay.cluster.ClusterSimulation.Reader;
 import java.util.ArrayList;
@@ -37,6 +38,12 @@ final class ClusterScenario {
     /** Runs the whole scenario and returns what broke the contract; empty when nothing did. */
     List<String> run() {
         var random = sim.random;
+        if (random.nextInt(4) == 0) {
+            Settings defaults = ClusterSimulation.SETTINGS;
+            sim.settings = new Settings(defaults.ackTimeout(), defaults.forwardTimeout(), defaults.retransmitEvery(),
+                    defaults.interestTtl(), defaults.leavingTimeout(), 20 + random.nextInt(40), defaults.maxDeferred());
+            sim.log.add("retention " + sim.settings.maxEntries() + " events per stream");
+        }
         int initial = 1 + random.nextInt(5);
         for (int i = 0; i < initial; i++) {
             members.add(sim.startNode());
@@ -74,7 +81,7 @@ final class ClusterScenario {
                 String stream = sim.streams.get(sim.random.nextInt(sim.streams.size()));
                 Publish publish = sim.publish(stream, alive.get(sim.random.nextInt(alive.size())),
                         1 + sim.random.nextInt(3), sim.random.nextBoolean());
-                if (sim.now() >= CHAOS_MILLIS + SETTLE_MILLIS && publish.key == null) {
+                if (sim.now() >= CHAOS_MILLIS + SETTLE_MILLIS) {
                     calmPublishes.add(publish);
                 }
             }
@@ -85,7 +92,7 @@ final class ClusterScenario {
     private void fault() {
         var random = sim.random;
         List<String> alive = sim.aliveNodes();
-        switch (random.nextInt(8)) {
+        switch (random.nextInt(9)) {
             case 0 -> { // kill -9; the pod's container restarts at the same address
                 if (!alive.isEmpty()) {
                     String victim = alive.get(random.nextInt(alive.size()));
@@ -119,6 +126,13 @@ final class ClusterScenario {
                     sim.apiReachable.remove(node);
                     sim.log.add(sim.now() + " " + node + " cut off from the API server");
                     sim.after(500 + random.nextInt(5_000), () -> sim.apiReachable.add(node));
+                }
+            }
+            case 6 -> { // subscribers go away for a while (a laptop asleep) and come back with their last id
+                for (Reader reader : sim.readers) {
+                    if (random.nextInt(2) == 0) {
+                        sim.pause(reader, 1_000 + random.nextInt(4_000));
+                    }
                 }
             }
             default -> {

@@ -1,0 +1,83 @@
+package io.sserelay.relay.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sserelay.relay.cluster.ClusterNode.PublishCallback;
+import io.sserelay.relay.cluster.ClusterNode.Subscriber;
+import io.sserelay.relay.cluster.Message.Refusal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** One relay alone, driven by hand: the cases the simulation reaches only by chance. */
+class ClusterNodeTest {
+
+    private final ClusterNode<String> node = new ClusterNode<>("a:1", 1, ClusterSimulation.SETTINGS,
+            (to, envelope) -> { }, new Random(7));
+    private final List<List<EventId>> published = new ArrayList<>();
+
+    private void publish(String stream, long now, String... payloads) {
+        node.publish(stream, List.of(payloads), null, null, now, new PublishCallback() {
+            @Override
+            public void published(List<EventId> ids, boolean replayed) {
+                published.add(ids);
+            }
+
+            @Override
+            public void refused(Refusal code, String reason) {
+                published.add(List.of());
+            }
+        });
+    }
+
+    @Test
+    void anIdFromAViewNoRelayHasSeenWaitsAMomentThenGetsAResetNotForever() {
+        node.onView(View.of(1, List.of("a:1")), 0);
+        publish("s", 1, "one", "two");
+        assertThat(published).hasSize(1).allSatisfy(ids -> assertThat(ids).hasSize(2));
+        List<String> seen = new ArrayList<>();
+        EventId forged = new EventId(EventId.newEpoch(99, 1), 5);
+        node.subscribe("s", forged, new Subscriber<>() {
+            @Override
+            public void onEvent(String stream, Entry<String> entry) {
+                seen.add(entry.payload());
+            }
+
+            @Override
+            public void onReset(String stream, EventId resumeFrom) {
+                seen.add("reset from " + resumeFrom);
+            }
+        }, 10);
+        node.tick(100);
+        assertThat(seen).as("it may only be ahead of this relay").isEmpty();
+        node.tick(10 + ClusterSimulation.SETTINGS.interestTtl() + 1);
+        assertThat(seen).containsExactly("reset from " + published.get(0).get(1));
+        publish("s", 4_000, "three");
+        assertThat(seen).last().isEqualTo("three");
+    }
+
+    @Test
+    void aPublishIsNumberedWholeAndItsKeyAnswersItsRetry() {
+        node.onView(View.of(1, List.of("a:1")), 0);
+        List<Object> answers = new ArrayList<>();
+        PublishCallback callback = new PublishCallback() {
+            @Override
+            public void published(List<EventId> ids, boolean replayed) {
+                answers.add(ids + (replayed ? " replayed" : ""));
+            }
+
+            @Override
+            public void refused(Refusal code, String reason) {
+                answers.add(code);
+            }
+        };
+        node.publish("s", List.of("a", "b", "c"), "key-1", "digest-1", 1, callback);
+        node.publish("s", List.of("a", "b", "c"), "key-1", "digest-1", 2, callback);
+        node.publish("s", List.of("x"), "key-1", "digest-2", 3, callback);
+        assertThat(answers).hasSize(3);
+        assertThat(answers.get(1)).isEqualTo(answers.get(0) + " replayed");
+        assertThat(answers.get(2)).isEqualTo(Refusal.KEY_REUSED);
+        assertThat(node.ownedLog("s").entries()).extracting(Entry::payload).containsExactly("a", "b", "c");
+    }
+}
