@@ -7,15 +7,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Cuts a byte stream into frames as it arrives in pieces of any size, and decodes each. A frame
- * of length 0 is a keepalive and decodes to nothing. Holds at most one frame's bytes. Not
- * thread-safe: one per connection.
+ * Cuts a byte stream into frames as it arrives in pieces of any size, puts fragmented messages
+ * back together and decodes each message. A frame of length 0 is a keepalive and decodes to
+ * nothing. Holds at most one frame's bytes and one message's. Not thread-safe: one per connection.
  */
 public final class FrameDecoder<P> {
 
     private final MessageCodec<P> codec;
     private final ByteBuffer header = ByteBuffer.allocate(4);
     private ByteBuffer content;
+    /** The fragments of a message received so far, or null between messages. */
+    private ByteBuffer assembly;
 
     public FrameDecoder(MessageCodec<P> codec) {
         this.codec = codec;
@@ -43,10 +45,45 @@ public final class FrameDecoder<P> {
             content.put(bytes.slice(bytes.position(), take));
             bytes.position(bytes.position() + take);
             if (!content.hasRemaining()) {
-                envelopes.add(codec.decode(content.flip()));
+                Envelope envelope = complete(content.flip());
+                if (envelope != null) {
+                    envelopes.add(envelope);
+                }
                 content = null;
             }
         }
         return envelopes;
+    }
+
+    private Envelope complete(ByteBuffer frame) {
+        int kind = frame.get(frame.position()) & 0xff;
+        if (kind != MessageCodec.FRAGMENT && kind != MessageCodec.LAST_FRAGMENT) {
+            if (assembly != null) {
+                throw new MalformedFrameException("a message's fragments end without their last");
+            }
+            return codec.decode(frame);
+        }
+        frame.get();
+        if (assembly == null) {
+            assembly = ByteBuffer.allocate(Math.min(codec.maxMessageBytes(), Math.max(frame.remaining() * 4, 1 << 16)));
+        }
+        if (assembly.remaining() < frame.remaining()) {
+            long needed = (long) assembly.position() + frame.remaining();
+            if (needed > codec.maxMessageBytes()) {
+                throw new MalformedFrameException("a fragmented message is over the limit of "
+                        + codec.maxMessageBytes() + " bytes");
+            }
+            ByteBuffer bigger = ByteBuffer.allocate((int) Math.min(codec.maxMessageBytes(), Math.max(needed,
+                    2L * assembly.capacity())));
+            bigger.put(assembly.flip());
+            assembly = bigger;
+        }
+        assembly.put(frame);
+        if (kind == MessageCodec.FRAGMENT) {
+            return null;
+        }
+        ByteBuffer message = assembly.flip();
+        assembly = null;
+        return codec.decode(message);
     }
 }

@@ -32,6 +32,10 @@ import java.util.Map;
  * sender, its incarnation and generation, and the message's fields, big-endian, strings as
  * {@code u16} length and UTF-8. What an event carries is the {@link PayloadCodec}'s.
  *
+ * <p>A message larger than one frame (a stream's whole copy in a sync or a handover) travels as
+ * several: {@link #FRAGMENT} frames carrying its bytes in order, and a {@link #LAST_FRAGMENT}
+ * with the rest, reassembled by the {@link FrameDecoder} up to {@code maxMessageBytes}.
+ *
  * <p>A frame is refused from its length before it is read when it is over {@code maxFrameBytes},
  * and decoding checks every count against the bytes left, so a peer's malformed frame costs at
  * most its own size and ends in a {@link MalformedFrameException}, never in a bigger allocation.
@@ -67,42 +71,66 @@ public final class MessageCodec<P> {
     private static final int VIEW_PULL = 13;
     private static final int VIEW_IS = 14;
     private static final int RELEASE = 15;
+    /** A frame that carries part of a larger message; more follow. */
+    static final int FRAGMENT = 0xFF;
+    /** The frame that carries the rest of a larger message. */
+    static final int LAST_FRAGMENT = 0xFE;
 
     private final PayloadCodec<P> payloads;
     private final int maxEntries;
     private final int maxFrameBytes;
+    private final int maxMessageBytes;
 
     /**
-     * @param maxEntries    the retention of the stream copies this relay decodes (its own setting)
-     * @param maxFrameBytes the largest frame this relay reads or writes
+     * @param maxEntries      the retention of the stream copies this relay decodes (its own setting)
+     * @param maxFrameBytes   the largest frame this relay reads or writes
+     * @param maxMessageBytes the largest message, in as many frames as it takes
      */
-    public MessageCodec(PayloadCodec<P> payloads, int maxEntries, int maxFrameBytes) {
+    public MessageCodec(PayloadCodec<P> payloads, int maxEntries, int maxFrameBytes, int maxMessageBytes) {
+        if (maxFrameBytes < 64 || maxMessageBytes < maxFrameBytes) {
+            throw new IllegalArgumentException("frames of " + maxFrameBytes + " bytes, messages of " + maxMessageBytes);
+        }
         this.payloads = payloads;
         this.maxEntries = maxEntries;
         this.maxFrameBytes = maxFrameBytes;
+        this.maxMessageBytes = maxMessageBytes;
     }
 
-    public int maxFrameBytes() {
-        return maxFrameBytes;
+    public int maxMessageBytes() {
+        return maxMessageBytes;
     }
 
-    /** The whole frame, its length first; throws {@link MalformedFrameException} for one over the limit. */
+    /**
+     * The message's frames, each with its length first, in one buffer: one frame, or fragments
+     * when it is larger; throws {@link MalformedFrameException} for one over the message limit.
+     */
     public ByteBuffer encode(Envelope envelope) {
         Writer out = new Writer();
-        out.u32(0);
         Message body = envelope.body();
         out.u8(kind(body));
         out.string(envelope.from());
         out.i64(envelope.incarnation());
         out.i64(envelope.generation());
         writeBody(body, out);
-        ByteBuffer frame = out.finish();
-        if (frame.remaining() > maxFrameBytes) {
-            throw new MalformedFrameException("a frame of " + frame.remaining() + " bytes is over the limit of "
-                    + maxFrameBytes);
+        ByteBuffer content = out.finish();
+        int length = content.remaining();
+        if (length > maxMessageBytes) {
+            throw new MalformedFrameException("a message of " + length + " bytes is over the limit of "
+                    + maxMessageBytes);
         }
-        frame.putInt(0, frame.remaining() - 4);
-        return frame;
+        if (length <= maxFrameBytes - 4) {
+            return ByteBuffer.allocate(4 + length).putInt(length).put(content).flip();
+        }
+        int piece = maxFrameBytes - 5;
+        int frames = (length + piece - 1) / piece;
+        ByteBuffer all = ByteBuffer.allocate(length + frames * 5);
+        for (int frame = 0; frame < frames; frame++) {
+            int size = Math.min(piece, content.remaining());
+            all.putInt(1 + size).put((byte) (frame == frames - 1 ? LAST_FRAGMENT : FRAGMENT));
+            all.put(content.slice(content.position(), size));
+            content.position(content.position() + size);
+        }
+        return all.flip();
     }
 
     /**

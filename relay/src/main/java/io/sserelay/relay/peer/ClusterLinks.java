@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * The sending side of the stream-ownership protocol: one connection to each peer this relay
  * has a message for, a {@code POST} to {@link ClusterEndpoint#PATH} whose chunked body carries
  * frames for as long as the connection lives. The protocol tolerates lost messages (it resends
- * what matters), so a link whose queue is over its bound drops the newest frame rather than
- * hold memory, and a broken connection loses what was in flight; the link reconnects with
+ * what matters), so a link whose queue is over its bound drops the newest message rather than
+ * hold memory (one message alone may be larger, up to the codec's message limit), and a broken connection loses what was in flight; the link reconnects with
  * jittered backoff from 0.1 s to 2 s.
  *
  * <p>Threads: {@link #send} is called on the cluster thread and only queues; each link has a
@@ -103,7 +103,7 @@ public final class ClusterLinks implements Transport, AutoCloseable {
         }
 
         synchronized void offer(ByteBuffer frame) {
-            if (queuedBytes + frame.remaining() > maxQueuedBytes) {
+            if (queuedBytes > 0 && queuedBytes + frame.remaining() > maxQueuedBytes) {
                 return; // lost, as on a broken connection; the protocol sends again what it needs
             }
             queue.add(frame);

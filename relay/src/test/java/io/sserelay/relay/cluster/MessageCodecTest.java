@@ -47,7 +47,7 @@ class MessageCodecTest {
     };
 
     private static final long E = EventId.newEpoch(7, 99);
-    private final MessageCodec<String> codec = new MessageCodec<>(STRINGS, 1_000, 1 << 20);
+    private final MessageCodec<String> codec = new MessageCodec<>(STRINGS, 1_000, 1 << 20, 1 << 20);
 
     private static List<Message> everyKind() {
         StreamLog<String> log = new StreamLog<>(1_000, E);
@@ -120,15 +120,51 @@ class MessageCodecTest {
     }
 
     @Test
+    void aMessageLargerThanAFrameTravelsInFragmentsAndComesBackWholeHoweverItsBytesArrive() {
+        MessageCodec<String> smallFrames = new MessageCodec<>(STRINGS, 1_000, 64, 1 << 20);
+        Random random = new Random(11);
+        for (Message message : everyKind()) {
+            ByteBuffer bytes = smallFrames.encode(new Envelope("10.0.0.1:7070", 3, 12, message));
+            FrameDecoder<String> decoder = new FrameDecoder<>(smallFrames);
+            List<Envelope> received = new ArrayList<>();
+            while (bytes.hasRemaining()) {
+                int piece = Math.min(bytes.remaining(), 1 + random.nextInt(100));
+                received.addAll(decoder.feed(bytes.slice(bytes.position(), piece)));
+                bytes.position(bytes.position() + piece);
+            }
+            assertThat(received).hasSize(1);
+            assertThat(describe(received.get(0).body())).isEqualTo(describe(message));
+        }
+    }
+
+    @Test
+    void fragmentsOverTheMessageLimitOrWithoutTheirLastAreRefused() {
+        MessageCodec<String> tight = new MessageCodec<>(STRINGS, 1_000, 64, 128);
+        assertThatThrownBy(() -> tight.encode(new Envelope("a", 1, 1, new Forward<>(1, "s", List.of("x".repeat(200)),
+                null, null, 1)))).isInstanceOf(MalformedFrameException.class).hasMessageContaining("over the limit of 128");
+        MessageCodec<String> roomy = new MessageCodec<>(STRINGS, 1_000, 64, 1 << 20);
+        ByteBuffer large = roomy.encode(new Envelope("a", 1, 1, new Forward<>(1, "s", List.of("x".repeat(200)), null,
+                null, 1)));
+        assertThatThrownBy(() -> new FrameDecoder<>(tight).feed(large.duplicate()))
+                .isInstanceOf(MalformedFrameException.class).hasMessageContaining("over the limit of 128");
+        ByteBuffer firstFragment = large.duplicate().limit(64);
+        ByteBuffer whole = roomy.encode(new Envelope("a", 1, 1, new ViewPull()));
+        FrameDecoder<String> decoder = new FrameDecoder<>(roomy);
+        decoder.feed(firstFragment);
+        assertThatThrownBy(() -> decoder.feed(whole)).isInstanceOf(MalformedFrameException.class)
+                .hasMessage("a message's fragments end without their last");
+    }
+
+    @Test
     void aFrameOverTheLimitIsRefusedFromItsLengthAndNeverWritten() {
-        MessageCodec<String> small = new MessageCodec<>(STRINGS, 1_000, 64);
+        MessageCodec<String> small = new MessageCodec<>(STRINGS, 1_000, 64, 64);
         assertThatThrownBy(() -> small.frameLength(61)).isInstanceOf(MalformedFrameException.class)
                 .hasMessage("a frame announces 61 bytes; the limit is 60");
         assertThatThrownBy(() -> small.frameLength(-1)).isInstanceOf(MalformedFrameException.class)
                 .hasMessageContaining("4294967295");
         assertThatThrownBy(() -> small.encode(new Envelope("a", 1, 1, new Forward<>(1, "s", List.of("x".repeat(100)),
                 null, null, 1))))
-                .isInstanceOf(MalformedFrameException.class).hasMessageContaining("over the limit of 64");
+                .isInstanceOf(MalformedFrameException.class).hasMessageContaining("is over the limit of 64");
     }
 
     @Test
@@ -183,7 +219,7 @@ class MessageCodecTest {
         for (int i = 1; i <= 3; i++) {
             many.add(new Entry<>(new EventId(E, i), "e" + i));
         }
-        MessageCodec<String> retainsTwo = new MessageCodec<>(STRINGS, 2, 1 << 20);
+        MessageCodec<String> retainsTwo = new MessageCodec<>(STRINGS, 2, 1 << 20, 1 << 20);
         ByteBuffer frame = codec.encode(new Envelope("a", 1, 1, new Sync<>("s", StreamLog.committed(10, E, null, many), 3)));
         frame.getInt();
         Sync<?> sync = (Sync<?>) retainsTwo.decode(frame).body();

@@ -59,7 +59,8 @@ class ClusterOverSocketsTest {
             return in.string();
         }
     };
-    private static final MessageCodec<String> CODEC = new MessageCodec<>(STRINGS, 100_000, 16 << 20);
+    /** Frames of 1 KiB, so that syncs, handovers and catch-ups travel in fragments. */
+    private static final MessageCodec<String> CODEC = new MessageCodec<>(STRINGS, 100_000, 1 << 10, 64 << 20);
     private static final List<String> STREAMS = List.of("s0", "s1", "s2", "s3");
 
     private final Map<String, Node> nodes = new ConcurrentHashMap<>();
