@@ -66,6 +66,7 @@ final class ClusterChecker {
         }
         problems.addAll(sim.replayMismatches);
         problems.addAll(sim.underReplicated);
+        problems.addAll(sim.lostTooEasily);
         for (Reader reader : sim.readers) {
             checkReader(reader, finalLogs.get(reader.stream), reference(reader.stream, finalLogs.get(reader.stream)));
         }

@@ -128,12 +128,14 @@ final class ClusterSimulation {
     }
 
     void kill(String name) {
-        ClusterNode<String> node = nodes.remove(name);
-        if (node == null) {
+        if (!nodes.containsKey(name)) {
             return;
         }
+        sampleHolders(); // what dies with it counts as held by it
+        ClusterNode<String> node = nodes.remove(name);
         log.add(now + " kill " + name);
         kills++;
+        deaths.add(name + "#" + incarnations.get(name));
         for (Publish publish : inFlight.getOrDefault(name, List.of())) {
             if (publish.ids == null) {
                 publish.outcome = "unanswered: " + name + " died";
@@ -304,7 +306,16 @@ final class ClusterSimulation {
                         EventId last = ids.get(ids.size() - 1);
                         // a relay killed since the publish began may have been the second holder
                         int holders = holdersOf(publish.stream, last) + (kills - killsBefore);
-                        if (!replayed && holders < 2 && !singleRelayViewSince(now - 5_000)) {
+                        boolean alone = singleRelayViewSince(now - 5_000);
+                        if (!replayed) {
+                            Set<String> holding = new HashSet<>(deadSince(killsBefore));
+                            holding.addAll(holdingProcesses(publish.stream, last));
+                            ackHolders.put(last, holding);
+                            if (alone) {
+                                ackedAlone.add(last);
+                            }
+                        }
+                        if (!replayed && holders < 2 && !alone) {
                             underReplicated.add(publish + " was acknowledged while " + holders
                                     + " relay(s) held it; holders " + whoHolds(publish.stream, last));
                         }
@@ -395,6 +406,7 @@ final class ClusterSimulation {
         if (reader.node == null || !nodes.containsKey(reader.node)) {
             return;
         }
+        sampleHolders();
         nodes.get(reader.node).unsubscribe(reader.stream, reader);
         recordLostCopies();
         reader.node = null;
@@ -404,6 +416,7 @@ final class ClusterSimulation {
     /** A subscriber leaves its relay for another, resuming from its last id (the chaos test's hop). */
     void hop(Reader reader) {
         if (reader.node != null && nodes.containsKey(reader.node)) {
+            sampleHolders();
             nodes.get(reader.node).unsubscribe(reader.stream, reader);
             recordLostCopies(); // the relay's cache of the stream may have been the last copy of some events
         }
@@ -428,6 +441,46 @@ final class ClusterSimulation {
             }
         }
         return who;
+    }
+
+    /**
+     * For each acknowledged publish (by its last id), the relay processes (name#incarnation) seen
+     * holding it: when it was acknowledged, before each kill and at each subscriber hop. Copies
+     * move as ownership does, so a loss is owed to two deaths among all of them.
+     */
+    private final Map<EventId, Set<String>> ackHolders = new HashMap<>();
+    private final Set<EventId> ackedAlone = new HashSet<>();
+
+    private void sampleHolders() {
+        for (Publish publish : new HashSet<>(publishes.values())) {
+            if (publish.ids != null) {
+                EventId last = publish.ids.get(publish.ids.size() - 1);
+                Set<String> holders = ackHolders.get(last);
+                if (holders != null) {
+                    holders.addAll(holdingProcesses(publish.stream, last));
+                }
+            }
+        }
+    }
+    /** Relay processes killed, in order. */
+    private final List<String> deaths = new ArrayList<>();
+    /** Acknowledged events lost although fewer than two of the relays that held them died. */
+    final List<String> lostTooEasily = new ArrayList<>();
+
+    private List<String> deadSince(int killsBefore) {
+        return deaths.subList(killsBefore, deaths.size());
+    }
+
+    private Set<String> holdingProcesses(String stream, EventId id) {
+        Set<String> processes = new HashSet<>();
+        for (Map.Entry<String, ClusterNode<String>> node : nodes.entrySet()) {
+            for (StreamLog<String> copy : node.getValue().copiesOf(stream)) {
+                if (copy.indexOf(id) >= 0) {
+                    processes.add(node.getKey() + "#" + incarnations.get(node.getKey()));
+                }
+            }
+        }
+        return processes;
     }
 
     private int holdersOf(String stream, EventId id) {
@@ -492,6 +545,14 @@ final class ClusterSimulation {
                 lostAcknowledged.add(entry.payload());
                 streamsWithLoss.add(stream);
                 log.add(now + " every copy of " + entry.payload() + "@" + entry.id() + " died");
+                Publish publish = publishes.get(entry.payload());
+                EventId last = publish.ids == null ? null : publish.ids.get(publish.ids.size() - 1);
+                Set<String> holders = last == null || ackedAlone.contains(last) ? null : ackHolders.get(last);
+                if (holders != null && holders.stream().filter(deaths::contains).count() < 2
+                        && settings.maxEntries() >= 1_000) {
+                    lostTooEasily.add(publish + " was lost although, of the relays that held it at its 202 "
+                            + holders + ", only " + holders.stream().filter(deaths::contains).toList() + " died");
+                }
             }
         }
     }
