@@ -9,6 +9,7 @@ import io.sserelay.relay.cluster.Message.Forward;
 import io.sserelay.relay.cluster.Message.Handover;
 import io.sserelay.relay.cluster.Message.HandoverAck;
 import io.sserelay.relay.cluster.Message.Interest;
+import io.sserelay.relay.cluster.Message.MayRelease;
 import io.sserelay.relay.cluster.Message.NeedSync;
 import io.sserelay.relay.cluster.Message.Published;
 import io.sserelay.relay.cluster.Message.Refusal;
@@ -99,6 +100,8 @@ public final class ClusterNode<P> {
     private final Map<String, Long> handoverAcked = new HashMap<>();
     /** For each peer, the last view in which it acknowledged this relay's handover; gone when it restarts. */
     private final Map<String, View> acknowledgedViews = new HashMap<>();
+    /** When this relay last asked the owner whether a leftover copy may go, by stream. */
+    private final Map<String, Long> releaseAskedAt = new HashMap<>();
     private long handoverSentAt;
     private View previousView;
     private long nextRequestId;
@@ -162,6 +165,9 @@ public final class ClusterNode<P> {
         }
         if (view != null && now - handoverSentAt >= settings.retransmitEvery) {
             sendHandovers();
+        }
+        if (view != null) {
+            askToRelease();
         }
         for (Map.Entry<String, Cache<P>> cache : caches.entrySet()) {
             if (now - cache.getValue().interestSentAt >= settings.interestTtl / 3) {
@@ -238,6 +244,15 @@ public final class ClusterNode<P> {
         return copies;
     }
 
+    /** The streams this relay keeps copies of as replica or from earlier roles (not its caches). */
+    public Set<String> keptCopies() {
+        Set<String> streams = new HashSet<>(held.keySet());
+        if (takeover != null) {
+            streams.addAll(takeover.copies.keySet());
+        }
+        return streams;
+    }
+
     /** This relay's copy of a stream it owns, or null. */
     public StreamLog<P> ownedLog(String stream) {
         Owned<P> own = owned.get(stream);
@@ -310,6 +325,35 @@ public final class ClusterNode<P> {
      * whole stream: until then it may be the one the next owner needs (if this one dies before
      * its replica is synced), and after it the two copies the protocol promises exist.
      */
+    /** Asks the owners of streams this relay keeps copies of from earlier roles whether they may go. */
+    private void askToRelease() {
+        Set<String> leftovers = new HashSet<>(held.keySet());
+        if (takeover != null) {
+            leftovers.addAll(takeover.copies.keySet());
+        }
+        for (String stream : leftovers) {
+            String owner = Placement.owner(view, stream);
+            if (owner == null || owner.equals(self) || self.equals(Placement.replica(view, stream))
+                    || !handoverAcked.containsKey(owner)) {
+                continue; // it owns or replicates the stream, or the owner may still need this copy
+            }
+            Long asked = releaseAskedAt.get(stream);
+            if (asked == null || now - asked >= settings.interestTtl) {
+                releaseAskedAt.put(stream, now);
+                send(owner, new MayRelease(stream));
+            }
+        }
+        releaseAskedAt.keySet().retainAll(leftovers);
+    }
+
+    private void onMayRelease(String from, MayRelease ask) {
+        Owned<P> own = owned.get(ask.stream());
+        if (own != null && own.replicaSynced && Placement.replica(view, ask.stream()) != null
+                && !from.equals(Placement.replica(view, ask.stream()))) {
+            send(from, new Release(ask.stream()));
+        }
+    }
+
     private void onRelease(String from, Release release) {
         String stream = release.stream();
         if (!from.equals(Placement.owner(view, stream)) || self.equals(Placement.replica(view, stream))) {
@@ -406,6 +450,8 @@ public final class ClusterNode<P> {
             acknowledgedViews.put(from, view);
         } else if (body instanceof Release release && sameView) {
             onRelease(from, release);
+        } else if (body instanceof MayRelease ask && sameView) {
+            onMayRelease(from, ask);
         } else if (body instanceof Interest interest) {
             onInterest(from, envelope, interest);
         } else if (body instanceof Entries<?> entries && sameView) {

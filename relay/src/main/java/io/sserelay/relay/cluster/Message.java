@@ -107,6 +107,14 @@ public sealed interface Message {
     record Release(String stream) implements Message {
     }
 
+    /**
+     * To the owner, from a relay that still keeps a copy from an earlier role: may it go? The
+     * owner answers {@link Release} once its replica holds the whole stream; a lost release is
+     * so asked for again.
+     */
+    record MayRelease(String stream) implements Message {
+    }
+
     record ViewPull() implements Message {
     }
 

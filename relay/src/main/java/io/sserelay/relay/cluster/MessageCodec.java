@@ -9,6 +9,7 @@ import io.sserelay.relay.cluster.Message.Forward;
 import io.sserelay.relay.cluster.Message.Handover;
 import io.sserelay.relay.cluster.Message.HandoverAck;
 import io.sserelay.relay.cluster.Message.Interest;
+import io.sserelay.relay.cluster.Message.MayRelease;
 import io.sserelay.relay.cluster.Message.NeedSync;
 import io.sserelay.relay.cluster.Message.Published;
 import io.sserelay.relay.cluster.Message.Refusal;
@@ -71,6 +72,7 @@ public final class MessageCodec<P> {
     private static final int VIEW_PULL = 13;
     private static final int VIEW_IS = 14;
     private static final int RELEASE = 15;
+    private static final int MAY_RELEASE = 16;
     /** A frame that carries part of a larger message; more follow. */
     static final int FRAGMENT = 0xFF;
     /** The frame that carries the rest of a larger message. */
@@ -196,6 +198,8 @@ public final class MessageCodec<P> {
             return VIEW_IS;
         } else if (body instanceof Release) {
             return RELEASE;
+        } else if (body instanceof MayRelease) {
+            return MAY_RELEASE;
         }
         throw new IllegalArgumentException("no wire form for " + body.getClass().getSimpleName());
     }
@@ -284,6 +288,8 @@ public final class MessageCodec<P> {
             writeKey(deliver.key(), out);
         } else if (body instanceof Release release) {
             out.string(release.stream());
+        } else if (body instanceof MayRelease ask) {
+            out.string(ask.stream());
         } else if (body instanceof ViewIs viewIs) {
             View view = viewIs.view();
             out.i64(view.generation());
@@ -383,6 +389,8 @@ public final class MessageCodec<P> {
             }
             case RELEASE:
                 return new Release(in.string());
+            case MAY_RELEASE:
+                return new MayRelease(in.string());
             case VIEW_PULL:
                 return new ViewPull();
             case VIEW_IS:

@@ -70,6 +70,17 @@ final class ClusterChecker {
         for (Reader reader : sim.readers) {
             checkReader(reader, finalLogs.get(reader.stream), reference(reader.stream, finalLogs.get(reader.stream)));
         }
+        if (sim.view.members().size() > 1) {
+            for (Map.Entry<String, ClusterNode<String>> node : sim.nodes.entrySet()) {
+                for (String stream : node.getValue().keptCopies()) {
+                    if (!node.getKey().equals(Placement.owner(sim.view, stream))
+                            && !node.getKey().equals(Placement.replica(sim.view, stream))) {
+                        problems.add(node.getKey() + " still keeps a copy of " + stream
+                                + ", which it neither owns nor replicates, long after the faults stopped");
+                    }
+                }
+            }
+        }
         for (Publish publish : calmPublishes) {
             if (!"published".equals(publish.outcome)) {
                 problems.add("after the faults stopped, " + publish);

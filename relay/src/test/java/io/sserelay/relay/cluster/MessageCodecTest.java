@@ -16,6 +16,7 @@ import io.sserelay.relay.cluster.Message.Forward;
 import io.sserelay.relay.cluster.Message.Handover;
 import io.sserelay.relay.cluster.Message.HandoverAck;
 import io.sserelay.relay.cluster.Message.Interest;
+import io.sserelay.relay.cluster.Message.MayRelease;
 import io.sserelay.relay.cluster.Message.NeedSync;
 import io.sserelay.relay.cluster.Message.Published;
 import io.sserelay.relay.cluster.Message.Refusal;
@@ -83,6 +84,7 @@ class MessageCodecTest {
                 new Deliver<>("orders", List.of(entry), new EventId(E, 1), E, null),
                 new ViewPull(),
                 new Release("orders"),
+                new MayRelease("orders"),
                 new ViewIs(new View(12, List.of("10.0.0.1:7070", "10.0.0.2:7070"), List.of("10.0.0.3:7070"))));
     }
 
