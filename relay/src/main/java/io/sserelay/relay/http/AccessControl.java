@@ -3,6 +3,7 @@ package io.sserelay.relay.http;
 import io.sserelay.relay.auth.AuthFailure;
 import io.sserelay.relay.auth.Authenticator;
 import io.sserelay.relay.auth.Grant;
+import io.sserelay.relay.auth.StaticToken;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 
@@ -49,6 +50,12 @@ public final class AccessControl {
         this.publish = publish;
         this.subscribe = subscribe;
         this.refused = refused;
+    }
+
+    /** The peer port's rule: the token every relay of a cluster shares, checked as {@link #checkPublish} checks. */
+    public static AccessControl forPeers(String peerToken) {
+        return new AccessControl(new Rule("peer traffic", new StaticToken("peer traffic", peerToken), null, false), null,
+                (action, reason) -> { });
     }
 
     /** The publisher's grant (or a peer's, on the peer port); throws the refusal as an {@link ApiError}. */

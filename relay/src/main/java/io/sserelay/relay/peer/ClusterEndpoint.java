@@ -1,6 +1,5 @@
 package io.sserelay.relay.peer;
 
-import io.sserelay.relay.auth.StaticToken;
 import io.sserelay.relay.cluster.ClusterRuntime;
 import io.sserelay.relay.cluster.FrameDecoder;
 import io.sserelay.relay.cluster.Message.Envelope;
@@ -39,8 +38,7 @@ public final class ClusterEndpoint<P> implements HttpHandler {
     public ClusterEndpoint(ClusterRuntime<P> runtime, MessageCodec<P> codec, String peerToken, UnexpectedErrors errors) {
         this.runtime = runtime;
         this.codec = codec;
-        this.token = new AccessControl(new AccessControl.Rule("peer traffic", new StaticToken("peer traffic", peerToken),
-                null, false), null, (action, reason) -> { });
+        this.token = AccessControl.forPeers(peerToken);
         this.errors = errors;
     }
 

@@ -1,6 +1,5 @@
 package io.sserelay.relay.peer;
 
-import io.sserelay.relay.auth.StaticToken;
 import io.sserelay.relay.http.AccessControl;
 import io.sserelay.relay.http.ApiError;
 import io.sserelay.relay.http.IoThreadAnswer;
@@ -72,8 +71,7 @@ public final class PeerHandler implements HttpHandler {
         this.hub = hub;
         this.writers = writers;
         this.mesh = mesh;
-        this.token = new AccessControl(new AccessControl.Rule("peer traffic", new StaticToken("peer traffic", peerToken),
-                null, false), null, (action, reason) -> { });
+        this.token = AccessControl.forPeers(peerToken);
         this.gate = gate;
     }
 

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sserelay.relay.cluster.MessageCodec.MalformedFrameException;
 import io.sserelay.relay.cluster.MessageCodec.PayloadCodec;
-import io.sserelay.relay.cluster.MessageCodec.Reader;
 import io.sserelay.relay.cluster.MessageCodec.Writer;
 import io.sserelay.relay.cluster.Message.Ack;
 import io.sserelay.relay.cluster.Message.Append;
@@ -35,17 +34,7 @@ import org.junit.jupiter.api.Test;
 
 class MessageCodecTest {
 
-    static final PayloadCodec<String> STRINGS = new PayloadCodec<>() {
-        @Override
-        public void write(String payload, Writer out) {
-            out.string(payload);
-        }
-
-        @Override
-        public String read(Reader in) {
-            return in.string();
-        }
-    };
+    private static final PayloadCodec<String> STRINGS = StringPayloads.CODEC;
 
     private static final long E = EventId.newEpoch(7, 99);
     private final MessageCodec<String> codec = new MessageCodec<>(STRINGS, 1_000, 1 << 20, 1 << 20);

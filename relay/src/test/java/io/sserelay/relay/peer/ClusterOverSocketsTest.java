@@ -12,8 +12,7 @@ import io.sserelay.relay.cluster.EventId;
 import io.sserelay.relay.cluster.Message.Refusal;
 import io.sserelay.relay.cluster.MessageCodec;
 import io.sserelay.relay.cluster.MessageCodec.PayloadCodec;
-import io.sserelay.relay.cluster.MessageCodec.Reader;
-import io.sserelay.relay.cluster.MessageCodec.Writer;
+import io.sserelay.relay.cluster.StringPayloads;
 import io.sserelay.relay.cluster.View;
 import io.sserelay.relay.http.UnexpectedErrors;
 import io.undertow.Undertow;
@@ -48,17 +47,7 @@ class ClusterOverSocketsTest {
 
     private static final String TOKEN = "cluster-sockets-token-0123";
     private static final Settings SETTINGS = new Settings(2_000, 4_000, 100, 3_000, 5_000, 100_000, 10_000);
-    private static final PayloadCodec<String> STRINGS = new PayloadCodec<>() {
-        @Override
-        public void write(String payload, Writer out) {
-            out.string(payload);
-        }
-
-        @Override
-        public String read(Reader in) {
-            return in.string();
-        }
-    };
+    private static final PayloadCodec<String> STRINGS = StringPayloads.CODEC;
     /** Frames of 1 KiB, so that syncs, handovers and catch-ups travel in fragments. */
     private static final MessageCodec<String> CODEC = new MessageCodec<>(STRINGS, 100_000, 1 << 10, 64 << 20);
     private static final List<String> STREAMS = List.of("s0", "s1", "s2", "s3");
