@@ -90,7 +90,37 @@ public final class ClusterNode<P> {
     /** For each held copy, the highest offset its owner is known to have numbered in the copy's epoch. */
     private final Map<String, Long> numberedSeen = new HashMap<>();
     /** Committed copies of the streams local subscribers read. */
-    private final Map<String, Cache<P>> caches = new TreeMap<>();
+    private final Map<String, StreamCache<P>> caches = new TreeMap<>();
+    private final StreamCache.Node cacheNode = new StreamCache.Node() {
+        @Override
+        public long ask(String stream, EventId after) {
+            if (view == null || view.members().isEmpty()) {
+                return 0;
+            }
+            send(Placement.owner(view, stream), new Interest(stream, after, ++lastAsk));
+            return lastAsk;
+        }
+
+        @Override
+        public long nextAsk() {
+            return lastAsk + 1;
+        }
+
+        @Override
+        public long viewGeneration() {
+            return view.generation();
+        }
+
+        @Override
+        public long now() {
+            return now;
+        }
+
+        @Override
+        public long newerViewWait() {
+            return settings.interestTtl;
+        }
+    };
     private final Map<Long, Forwarding<P>> forwardings = new LinkedHashMap<>();
     private final Map<String, Long> incarnations = new HashMap<>();
     private final Map<String, Long> viewPulledAt = new HashMap<>();
@@ -169,12 +199,12 @@ public final class ClusterNode<P> {
         if (view != null) {
             askToRelease();
         }
-        for (Map.Entry<String, Cache<P>> cache : caches.entrySet()) {
-            if (now - cache.getValue().interestSentAt >= settings.interestTtl / 3) {
-                askOwner(cache.getKey(), cache.getValue());
+        for (StreamCache<P> cache : caches.values()) {
+            if (now - cache.askedAt() >= settings.interestTtl / 3) {
+                cache.askOwner();
             }
-            if (cache.getValue().readers.stream().anyMatch(reader -> reader.waitingForAsk >= 0)) {
-                resolve(cache.getKey(), cache.getValue(), -1); // a wait on a newer view ends in time
+            if (cache.hasWaitingReaders()) {
+                cache.resolve(-1); // a wait on a newer view ends in time
             }
         }
         activateIfReady();
@@ -204,22 +234,15 @@ public final class ClusterNode<P> {
      */
     public void subscribe(String stream, EventId after, Subscriber<P> subscriber, long nowMillis) {
         now = nowMillis;
-        Cache<P> cache = caches.computeIfAbsent(stream, name -> new Cache<>(settings.maxEntries));
-        cache.readers.add(new Reader<>(subscriber, after));
-        if (cache.loaded) {
-            resolve(stream, cache, -1);
-        }
-        askOwner(stream, cache);
+        caches.computeIfAbsent(stream, name -> new StreamCache<>(name, settings.maxEntries, cacheNode))
+                .add(subscriber, after);
         drain();
     }
 
     public void unsubscribe(String stream, Subscriber<P> subscriber) {
-        Cache<P> cache = caches.get(stream);
-        if (cache != null) {
-            cache.readers.removeIf(reader -> reader.subscriber == subscriber);
-            if (cache.readers.isEmpty()) {
-                caches.remove(stream); // the owner forgets this relay's interest when it is not renewed
-            }
+        StreamCache<P> cache = caches.get(stream);
+        if (cache != null && cache.remove(subscriber)) {
+            caches.remove(stream); // the owner forgets this relay's interest when it is not renewed
         }
     }
 
@@ -236,7 +259,7 @@ public final class ClusterNode<P> {
             copies.add(held.get(stream));
         }
         if (caches.containsKey(stream)) {
-            copies.add(caches.get(stream).log);
+            copies.add(caches.get(stream).log());
         }
         if (takeover != null && takeover.copies.containsKey(stream)) {
             copies.addAll(takeover.copies.get(stream).values());
@@ -292,9 +315,7 @@ public final class ClusterNode<P> {
         handoverAcked.clear();
         previousView = previous;
         sendHandovers();
-        for (Map.Entry<String, Cache<P>> cache : caches.entrySet()) {
-            askOwner(cache.getKey(), cache.getValue());
-        }
+        caches.values().forEach(StreamCache::askOwner);
         activateIfReady();
     }
 
@@ -772,18 +793,18 @@ public final class ClusterNode<P> {
             }
             return;
         }
-        takeover.deferred.add(new Deferred(new Envelope(from, incarnations.getOrDefault(from, 0L),
+        takeover.deferred.add(new Takeover.Deferred(new Envelope(from, incarnations.getOrDefault(from, 0L),
                 view.generation(), message), deadline));
     }
 
     private void expireDeferred() {
-        Iterator<Deferred> items = takeover.deferred.iterator();
+        Iterator<Takeover.Deferred> items = takeover.deferred.iterator();
         while (items.hasNext()) {
-            Deferred item = items.next();
-            if (item.deadline <= now) {
+            Takeover.Deferred item = items.next();
+            if (item.deadline() <= now) {
                 items.remove();
-                if (item.envelope.body() instanceof Forward<?> forward) {
-                    send(item.envelope.from(), new Refused(forward.requestId(), false, Refusal.TIMEOUT,
+                if (item.envelope().body() instanceof Forward<?> forward) {
+                    send(item.envelope().from(), new Refused(forward.requestId(), false, Refusal.TIMEOUT,
                             "the stream's owner is still taking it over"));
                 }
             }
@@ -794,15 +815,15 @@ public final class ClusterNode<P> {
         if (takeover == null || !takeover.complete() || takeover.deferred.isEmpty()) {
             return;
         }
-        List<Deferred> deferred = new ArrayList<>(takeover.deferred);
+        List<Takeover.Deferred> deferred = new ArrayList<>(takeover.deferred);
         takeover.deferred.clear();
-        for (Deferred item : deferred) {
-            Envelope envelope = item.envelope;
+        for (Takeover.Deferred item : deferred) {
+            Envelope envelope = item.envelope();
             if (envelope.body() instanceof Forward<?> forward) {
                 // what the publisher still waits is what was left less the time it waited here
                 envelope = new Envelope(envelope.from(), envelope.incarnation(), envelope.generation(),
                         new Forward<>(forward.requestId(), forward.stream(), forward.payloads(), forward.key(),
-                                forward.digest(), Math.max(0, item.deadline - now)));
+                                forward.digest(), Math.max(0, item.deadline() - now)));
             }
             toSelf.add(envelope);
         }
@@ -822,7 +843,7 @@ public final class ClusterNode<P> {
             candidates.add(held.get(stream));
         }
         if (caches.containsKey(stream)) {
-            candidates.add(caches.get(stream).log);
+            candidates.add(caches.get(stream).log());
         }
         candidates.addAll(takeover.copies.getOrDefault(stream, Map.of()).values());
         takeover.copies.remove(stream);
@@ -880,18 +901,6 @@ public final class ClusterNode<P> {
 
     // ---- subscribers ----
 
-    private void askOwner(String stream, Cache<P> cache) {
-        if (view == null || view.members().isEmpty()) {
-            return;
-        }
-        cache.interestSentAt = now;
-        cache.asks = ++lastAsk;
-        if (cache.firstAsk == 0) {
-            cache.firstAsk = cache.asks;
-        }
-        send(Placement.owner(view, stream), new Interest(stream, cache.loaded ? cache.log.last() : null, cache.asks));
-    }
-
     private void onInterest(String from, Envelope envelope, Interest interest) {
         String stream = interest.stream();
         if (!self.equals(Placement.owner(view, stream))) {
@@ -914,110 +923,17 @@ public final class ClusterNode<P> {
     }
 
     private void onEntries(String from, Entries<P> entries) {
-        Cache<P> cache = caches.get(entries.stream());
-        if (cache == null || !from.equals(Placement.owner(view, entries.stream()))) {
-            return;
+        StreamCache<P> cache = caches.get(entries.stream());
+        if (cache != null && from.equals(Placement.owner(view, entries.stream()))) {
+            cache.answered(entries);
         }
-        if (entries.ask() <= cache.appliedAsk || entries.ask() < cache.firstAsk) {
-            return; // overtaken by the answer to a later question, or an answer to an earlier cache
-        }
-        if (entries.replace()) {
-            cache.log = StreamLog.committed(settings.maxEntries, entries.epoch(), entries.trimmedThrough(),
-                    entries.entries());
-        } else {
-            EventId last = cache.log.last();
-            if (!cache.loaded || (last == null ? entries.after() != null : !last.equals(entries.after()))) {
-                return; // an answer to an earlier question; a later one is on its way
-            }
-            for (Entry<P> entry : entries.entries()) {
-                cache.log.appendCommitted(entry);
-            }
-            cache.log.startEpoch(entries.epoch());
-        }
-        for (KeyRecord key : entries.keys()) {
-            if (cache.log.indexOf(key.last()) >= 0) {
-                cache.log.putKey(key); // so that the stream's keys outlive its owner and replica
-            }
-        }
-        cache.loaded = true;
-        cache.appliedAsk = entries.ask();
-        resolve(entries.stream(), cache, entries.ask());
     }
 
     private void onDeliver(String from, Deliver<P> deliver) {
-        Cache<P> cache = caches.get(deliver.stream());
-        if (cache == null || !cache.loaded || !from.equals(Placement.owner(view, deliver.stream()))) {
-            return;
+        StreamCache<P> cache = caches.get(deliver.stream());
+        if (cache != null && from.equals(Placement.owner(view, deliver.stream()))) {
+            cache.delivered(deliver);
         }
-        EventId last = cache.log.last();
-        if (last == null ? deliver.prev() != null : !last.equals(deliver.prev())) {
-            if (cache.log.indexOf(deliver.entries().get(0).id()) == -2) {
-                askOwner(deliver.stream(), cache);
-            }
-            return;
-        }
-        for (Entry<P> entry : deliver.entries()) {
-            cache.log.appendCommitted(entry);
-        }
-        cache.log.startEpoch(deliver.epoch());
-        if (deliver.key() != null) {
-            cache.log.putKey(deliver.key());
-        }
-        resolve(deliver.stream(), cache, -1);
-    }
-
-    /**
-     * Hands each reader of a stream what follows its place in the cache. A reader whose place
-     * the cache does not hold waits while the cache may be behind (its place is in the current
-     * epoch or a newer one); once the owner has answered a question asked after the reader
-     * began waiting and still does not hold it, or when its place is in an epoch the stream has
-     * left without it, the events after it are lost: the reader gets a reset and goes on after
-     * the last entry the two lines share.
-     */
-    private void resolve(String stream, Cache<P> cache, long answeredAsk) {
-        if (!cache.loaded) {
-            return;
-        }
-        StreamLog<P> log = cache.log;
-        for (Reader<P> reader : cache.readers) {
-            List<Entry<P>> next = log.committedAfter(reader.cursor);
-            if (next == null) {
-                boolean mayBeBehind = mayBeBehind(log, reader.cursor);
-                boolean newerView = EventId.generationOf(reader.cursor.epoch()) > view.generation()
-                        && now - reader.waitingSince < settings.interestTtl; // a newer view, or a forged id
-                if (mayBeBehind && (reader.waitingForAsk < 0 || answeredAsk < reader.waitingForAsk || newerView)) {
-                    if (reader.waitingForAsk < 0) {
-                        reader.waitingForAsk = lastAsk + 1;
-                        reader.waitingSince = now;
-                        askOwner(stream, cache);
-                    }
-                    continue;
-                }
-                next = log.committedAfterDivergence(reader.cursor);
-                EventId before = next.isEmpty() ? log.lastCommitted() : log.committedBefore(next.get(0).id());
-                reader.subscriber.onReset(stream, before);
-                reader.cursor = before;
-            }
-            reader.waitingForAsk = -1;
-            for (Entry<P> entry : next) {
-                reader.subscriber.onEvent(stream, entry);
-                reader.cursor = entry.id();
-            }
-        }
-    }
-
-    /** Whether {@code cursor} may name an event this copy has not received yet (rather than one it lost). */
-    private static boolean mayBeBehind(StreamLog<?> log, EventId cursor) {
-        long cursorGeneration = EventId.generationOf(cursor.epoch());
-        long logGeneration = EventId.generationOf(log.epoch());
-        if (cursorGeneration != logGeneration) {
-            return cursorGeneration > logGeneration;
-        }
-        if (cursor.epoch() != log.epoch()) {
-            return true; // an epoch of a relay that restarted within this generation: only its owner can say
-        }
-        EventId last = log.last();
-        return last == null || cursor.offset() > last.offset();
     }
 
     // ---- plumbing ----
@@ -1084,86 +1000,4 @@ public final class ClusterNode<P> {
         }
     }
 
-    private record Deferred(Envelope envelope, long deadline) {
-    }
-
-    /** What a relay collects before it numbers streams it did not number in the view before. */
-    private static final class Takeover<P> {
-        final long generation;
-        final Set<String> awaited = new HashSet<>();
-        final Set<String> heardFrom = new HashSet<>();
-        final Map<String, Long> leavingUntil = new HashMap<>();
-        /** For each stream, the copy each relay handed over (a resent handover replaces its earlier copy). */
-        final Map<String, Map<String, StreamLog<P>>> copies = new HashMap<>();
-        final List<Deferred> deferred = new ArrayList<>();
-
-        Takeover(View view, String self, long leavingDeadline) {
-            generation = view.generation();
-            for (String member : view.members()) {
-                if (!member.equals(self)) {
-                    awaited.add(member);
-                }
-            }
-            for (String leaving : view.leaving()) {
-                if (!leaving.equals(self)) {
-                    awaited.add(leaving);
-                    leavingUntil.put(leaving, leavingDeadline);
-                }
-            }
-        }
-
-        void inherit(Takeover<P> earlier) {
-            earlier.copies.forEach((stream, bySender) -> copies.computeIfAbsent(stream, s -> new HashMap<>()).putAll(bySender));
-            deferred.addAll(earlier.deferred);
-        }
-
-        void receive(String from, Map<String, StreamLog<P>> handed) {
-            heardFrom.add(from);
-            handed.forEach((stream, log) -> copies.computeIfAbsent(stream, s -> new HashMap<>()).put(from, log.copy()));
-        }
-
-        void expireLeaving(long now) {
-            leavingUntil.entrySet().removeIf(leaving -> {
-                if (leaving.getValue() <= now) {
-                    awaited.remove(leaving.getKey());
-                    return true;
-                }
-                return false;
-            });
-        }
-
-        boolean complete() {
-            return heardFrom.containsAll(awaited);
-        }
-    }
-
-    private static final class Reader<P> {
-        final Subscriber<P> subscriber;
-        /** The last event it got, or where it asked to start; null: before the first retained one. */
-        EventId cursor;
-        /** While its cursor is not in the cache: the question whose answer decides; -1 otherwise. */
-        long waitingForAsk = -1;
-        long waitingSince;
-
-        Reader(Subscriber<P> subscriber, EventId cursor) {
-            this.subscriber = subscriber;
-            this.cursor = cursor;
-        }
-    }
-
-    /** A committed copy of one stream and the local subscribers that read it. */
-    private static final class Cache<P> {
-        StreamLog<P> log;
-        final List<Reader<P>> readers = new ArrayList<>();
-        boolean loaded;
-        long interestSentAt = Long.MIN_VALUE / 2;
-        /** Its last question's number, its first one's, and that of the last answer it applied. */
-        long asks;
-        long firstAsk;
-        long appliedAsk;
-
-        Cache(int maxEntries) {
-            log = new StreamLog<>(maxEntries, 1);
-        }
-    }
 }

@@ -1,0 +1,204 @@
+package io.sserelay.relay.cluster;
+
+import io.sserelay.relay.cluster.ClusterNode.Subscriber;
+import io.sserelay.relay.cluster.Message.Deliver;
+import io.sserelay.relay.cluster.Message.Entries;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One relay's committed copy of one stream for its local subscribers, and their places in it
+ * (docs/stream-ownership.md, "Subscribers"). The owner feeds it whole publishes in order; a gap,
+ * or a subscriber whose place it does not hold, makes it ask the owner, and the answers decide
+ * between waiting, an exact resume and a reset. Runs on its node's thread.
+ */
+final class StreamCache<P> {
+
+    /** How the cache reaches the stream's owner, and what it needs to know of its relay. */
+    interface Node {
+        /** Asks the owner for what follows {@code after} (null: all it retains); returns the question's number, or 0 when there is no owner to ask. */
+        long ask(String stream, EventId after);
+
+        /** The number the next question will have. */
+        long nextAsk();
+
+        long viewGeneration();
+
+        long now();
+
+        /** How long a subscriber with an id from a newer view than the relay's waits for it. */
+        long newerViewWait();
+    }
+
+    private final String stream;
+    private final int maxEntries;
+    private final Node node;
+    private StreamLog<P> log;
+    private final List<Reader<P>> readers = new ArrayList<>();
+    private boolean loaded;
+    private long askedAt = Long.MIN_VALUE / 2;
+    /** Its first question's number and that of the last answer it applied. */
+    private long firstAsk;
+    private long appliedAsk;
+
+    StreamCache(String stream, int maxEntries, Node node) {
+        this.stream = stream;
+        this.maxEntries = maxEntries;
+        this.node = node;
+        this.log = new StreamLog<>(maxEntries, 1);
+    }
+
+    StreamLog<P> log() {
+        return log;
+    }
+
+    void add(Subscriber<P> subscriber, EventId after) {
+        readers.add(new Reader<>(subscriber, after));
+        if (loaded) {
+            resolve(-1);
+        }
+        askOwner();
+    }
+
+    /** Removes a subscriber; true when none is left. */
+    boolean remove(Subscriber<P> subscriber) {
+        readers.removeIf(reader -> reader.subscriber == subscriber);
+        return readers.isEmpty();
+    }
+
+    /** Asks the owner again for what follows: to renew its interest, or after a view change. */
+    void askOwner() {
+        long ask = node.ask(stream, loaded ? log.last() : null);
+        if (ask != 0) {
+            askedAt = node.now();
+            if (firstAsk == 0) {
+                firstAsk = ask;
+            }
+        }
+    }
+
+    long askedAt() {
+        return askedAt;
+    }
+
+    boolean hasWaitingReaders() {
+        return readers.stream().anyMatch(reader -> reader.waitingForAsk >= 0);
+    }
+
+    /** An answer from the owner. */
+    void answered(Entries<P> entries) {
+        if (entries.ask() <= appliedAsk || entries.ask() < firstAsk) {
+            return; // overtaken by the answer to a later question, or an answer to an earlier cache
+        }
+        if (entries.replace()) {
+            log = StreamLog.committed(maxEntries, entries.epoch(), entries.trimmedThrough(), entries.entries());
+        } else {
+            EventId last = log.last();
+            if (!loaded || (last == null ? entries.after() != null : !last.equals(entries.after()))) {
+                return; // an answer to an earlier question; a later one is on its way
+            }
+            for (Entry<P> entry : entries.entries()) {
+                log.appendCommitted(entry);
+            }
+            log.startEpoch(entries.epoch());
+        }
+        for (KeyRecord key : entries.keys()) {
+            if (log.indexOf(key.last()) >= 0) {
+                log.putKey(key); // so that the stream's keys outlive its owner and replica
+            }
+        }
+        loaded = true;
+        appliedAsk = entries.ask();
+        resolve(entries.ask());
+    }
+
+    /** A publish the owner committed. */
+    void delivered(Deliver<P> deliver) {
+        if (!loaded) {
+            return;
+        }
+        EventId last = log.last();
+        if (last == null ? deliver.prev() != null : !last.equals(deliver.prev())) {
+            if (log.indexOf(deliver.entries().get(0).id()) == -2) {
+                askOwner();
+            }
+            return;
+        }
+        for (Entry<P> entry : deliver.entries()) {
+            log.appendCommitted(entry);
+        }
+        log.startEpoch(deliver.epoch());
+        if (deliver.key() != null) {
+            log.putKey(deliver.key());
+        }
+        resolve(-1);
+    }
+
+    /**
+     * Hands each reader what follows its place in the cache. A reader whose place the cache does
+     * not hold waits while the cache may be behind (its place is in the current epoch or a newer
+     * one); once the owner has answered a question asked after the reader began waiting and still
+     * does not hold it, or when its place is in an epoch the stream has left without it, the
+     * events after it are lost: the reader gets a reset and goes on after the last entry the two
+     * lines share.
+     */
+    void resolve(long answeredAsk) {
+        if (!loaded) {
+            return;
+        }
+        long now = node.now();
+        for (Reader<P> reader : readers) {
+            List<Entry<P>> next = log.committedAfter(reader.cursor);
+            if (next == null) {
+                boolean newerView = EventId.generationOf(reader.cursor.epoch()) > node.viewGeneration()
+                        && now - reader.waitingSince < node.newerViewWait(); // a newer view, or a forged id
+                if (mayBeBehind(log, reader.cursor)
+                        && (reader.waitingForAsk < 0 || answeredAsk < reader.waitingForAsk || newerView)) {
+                    if (reader.waitingForAsk < 0) {
+                        reader.waitingForAsk = node.nextAsk();
+                        reader.waitingSince = now;
+                        askOwner();
+                    }
+                    continue;
+                }
+                next = log.committedAfterDivergence(reader.cursor);
+                EventId before = next.isEmpty() ? log.lastCommitted() : log.committedBefore(next.get(0).id());
+                reader.subscriber.onReset(stream, before);
+                reader.cursor = before;
+            }
+            reader.waitingForAsk = -1;
+            for (Entry<P> entry : next) {
+                reader.subscriber.onEvent(stream, entry);
+                reader.cursor = entry.id();
+            }
+        }
+    }
+
+    /** Whether {@code cursor} may name an event this copy has not received yet (rather than one it lost). */
+    private static boolean mayBeBehind(StreamLog<?> log, EventId cursor) {
+        long cursorGeneration = EventId.generationOf(cursor.epoch());
+        long logGeneration = EventId.generationOf(log.epoch());
+        if (cursorGeneration != logGeneration) {
+            return cursorGeneration > logGeneration;
+        }
+        if (cursor.epoch() != log.epoch()) {
+            return true; // an epoch of a relay that restarted within this generation: only its owner can say
+        }
+        EventId last = log.last();
+        return last == null || cursor.offset() > last.offset();
+    }
+
+    private static final class Reader<P> {
+        final Subscriber<P> subscriber;
+        /** The last event it got, or where it asked to start; null: before the first retained one. */
+        EventId cursor;
+        /** While its cursor is not in the cache: the question whose answer decides; -1 otherwise. */
+        long waitingForAsk = -1;
+        long waitingSince;
+
+        Reader(Subscriber<P> subscriber, EventId cursor) {
+            this.subscriber = subscriber;
+            this.cursor = cursor;
+        }
+    }
+}
