@@ -39,7 +39,7 @@ import java.util.TreeMap;
  * <p>A pure state machine: no sockets, threads or clocks. Its caller hands it views, messages,
  * publishes, subscriptions and the time, one at a time on one thread, and it answers through
  * {@link Transport}, {@link PublishCallback}s and {@link Subscriber}s. The deterministic
- * simulation drives it exactly as the relay does, so a seed replays a run.
+ * simulation drives it exactly as {@link ClusterRuntime} does on a relay, so a seed replays a run.
  */
 public final class ClusterNode<P> {
 
