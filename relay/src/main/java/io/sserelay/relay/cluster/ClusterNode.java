@@ -46,6 +46,10 @@ public final class ClusterNode<P> {
     /** Sends an envelope to another relay; delivery may be late, lost or never, in any order. */
     public interface Transport {
         void send(String to, Envelope envelope);
+
+        /** The relays of the view just adopted, members and leaving: what it keeps for others may go. */
+        default void peersAre(Set<String> peers) {
+        }
     }
 
     public interface PublishCallback {
@@ -314,9 +318,20 @@ public final class ClusterNode<P> {
         }
         handoverAcked.clear();
         previousView = previous;
+        forgetDepartedPeers();
         sendHandovers();
         caches.values().forEach(StreamCache::askOwner);
         activateIfReady();
+    }
+
+    /** What this relay keeps per peer goes with the peer, so that years of churn cost nothing. */
+    private void forgetDepartedPeers() {
+        Set<String> peers = new HashSet<>(view.members());
+        peers.addAll(view.leaving());
+        for (Map<String, ?> perPeer : List.of(incarnations, viewPulledAt, viewToldAt, acknowledgedViews)) {
+            perPeer.keySet().retainAll(peers);
+        }
+        transport.peersAre(peers);
     }
 
     private void sendHandovers() {

@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -71,12 +72,21 @@ public final class ClusterLinks implements Transport, AutoCloseable {
         links.computeIfAbsent(to, Link::new).offer(frame);
     }
 
-    /** Stops the link to a peer that left; messages to it later open a new one. */
-    public void forget(String peer) {
-        Link link = links.remove(peer);
-        if (link != null) {
-            link.stop();
-        }
+    /** Stops the links to relays that left the view; a message to one later opens a new link. */
+    @Override
+    public void peersAre(Set<String> peers) {
+        links.entrySet().removeIf(link -> {
+            if (peers.contains(link.getKey())) {
+                return false;
+            }
+            link.getValue().stop();
+            return true;
+        });
+    }
+
+    /** How many peers this relay has a link to. */
+    int linkCount() {
+        return links.size();
     }
 
     @Override

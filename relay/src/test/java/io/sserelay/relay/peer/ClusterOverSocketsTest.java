@@ -94,6 +94,8 @@ class ClusterOverSocketsTest {
         nodes.remove(victim).close();
         List<String> survivors = List.of(addresses.get(0), addresses.get(2));
         viewOf(survivors);
+        await().untilAsserted(() -> survivors.forEach(survivor -> assertThat(nodes.get(survivor).links.linkCount())
+                .as("links of %s once the killed relay left the view", survivor).isEqualTo(1)));
         publishConcurrently(survivors, "two", 200, acknowledged);
         Collector moved = mover.resumeOn(nodes.get(addresses.get(2)));
         readers.remove(victim);
