@@ -112,6 +112,121 @@ class ClusterOverSocketsTest {
         awaitSameSequences(readers, addresses, acknowledged);
     }
 
+    /**
+     * A chaos loop over real sockets: five times a relay is killed, taken out of the view, and
+     * started again empty at its address, while publishers write into four streams through every
+     * live relay and each stream's subscribers move to a live relay with their last id whenever
+     * theirs dies. Every subscriber of a stream ends with the same sequence, every acknowledged
+     * event once in it, and no reset.
+     */
+    @Test
+    void relaysKilledAndRestartedOneAfterAnotherLoseNothingAcknowledgedAndKeepOneOrder() throws Exception {
+        List<String> addresses = List.of(address("127.0.9.11"), address("127.0.9.12"), address("127.0.9.13"),
+                address("127.0.9.14"));
+        Map<String, Long> incarnations = new HashMap<>();
+        for (String address : addresses) {
+            incarnations.put(address, 1L);
+            nodes.put(address, new Node(address, 1));
+        }
+        viewOf(addresses);
+        List<Hopper> hoppers = new ArrayList<>();
+        for (String stream : STREAMS) {
+            for (String address : addresses) {
+                hoppers.add(new Hopper(stream, address));
+            }
+        }
+        java.util.Random random = new java.util.Random(2026);
+        List<Outcome> acknowledged = new CopyOnWriteArrayList<>();
+        for (int round = 0; round < 5; round++) {
+            String victim = addresses.get(random.nextInt(addresses.size()));
+            nodes.remove(victim).close();
+            List<String> alive = addresses.stream().filter(a -> !a.equals(victim)).toList();
+            viewOf(alive);
+            for (Hopper hopper : hoppers) {
+                if (hopper.on.equals(victim)) {
+                    hopper.moveTo(alive.get(random.nextInt(alive.size())));
+                }
+            }
+            publishConcurrently(alive, "down" + round, 120, acknowledged);
+            awaitEveryStreamAcknowledges(alive, acknowledged);
+            incarnations.merge(victim, 1L, Long::sum);
+            nodes.put(victim, new Node(victim, incarnations.get(victim)));
+            viewOf(addresses);
+            publishConcurrently(addresses, "up" + round, 120, acknowledged);
+            awaitEveryStreamAcknowledges(addresses, acknowledged);
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            for (String stream : STREAMS) {
+                List<String> expected = acknowledged.stream().filter(o -> o.stream().equals(stream))
+                        .map(Outcome::payload).toList();
+                List<Hopper> ofStream = hoppers.stream().filter(h -> h.stream.equals(stream)).toList();
+                List<Entry<String>> reference = ofStream.get(0).entries;
+                assertThat(reference.stream().map(Entry::payload).toList()).doesNotHaveDuplicates()
+                        .containsAll(expected);
+                for (Hopper hopper : ofStream) {
+                    assertThat(hopper.resets).as("resets of a subscriber of %s", stream).isZero();
+                    assertThat(hopper.entries).as("a subscriber of %s", stream).containsExactlyElementsOf(reference);
+                }
+            }
+        });
+    }
+
+    /** Publishes into every stream until each has acknowledged one: its owner and replica are in place. */
+    private void awaitEveryStreamAcknowledges(List<String> via, List<Outcome> acknowledged) {
+        for (String stream : STREAMS) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                CompletableFuture<Outcome> outcome = new CompletableFuture<>();
+                String payload = "probe-" + stream + "-" + System.nanoTime();
+                nodes.get(via.get(0)).runtime.publish(stream, List.of(payload), null, null, new PublishCallback() {
+                    @Override
+                    public void published(List<EventId> ids, boolean replayed) {
+                        outcome.complete(new Outcome(stream, payload, ids.get(0)));
+                    }
+
+                    @Override
+                    public void refused(Refusal code, String reason) {
+                        outcome.complete(null);
+                    }
+                });
+                Outcome result = outcome.get();
+                if (result != null) {
+                    acknowledged.add(result);
+                }
+                return result != null;
+            });
+        }
+    }
+
+    /** A subscriber of one stream that moves to another relay, with its last id, when its relay dies. */
+    private final class Hopper implements Subscriber<String> {
+        final String stream;
+        final List<Entry<String>> entries = new CopyOnWriteArrayList<>();
+        volatile int resets;
+        volatile String on;
+
+        Hopper(String stream, String on) {
+            this.stream = stream;
+            this.on = on;
+            nodes.get(on).runtime.subscribe(stream, null, this);
+        }
+
+        void moveTo(String relay) {
+            on = relay;
+            nodes.get(relay).runtime.subscribe(stream, entries.isEmpty() ? null : entries.get(entries.size() - 1).id(),
+                    this);
+        }
+
+        @Override
+        public void onEvent(String eventStream, Entry<String> entry) {
+            entries.add(entry);
+        }
+
+        @Override
+        public void onReset(String eventStream, EventId resumeFrom) {
+            resets++;
+        }
+    }
+
     private void viewOf(List<String> members) {
         View view = View.of(++generation, members);
         nodes.values().forEach(node -> node.runtime.view(view));
