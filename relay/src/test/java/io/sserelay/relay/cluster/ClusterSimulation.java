@@ -310,10 +310,9 @@ final class ClusterSimulation {
                         if (!replayed) {
                             Set<String> holding = new HashSet<>(deadSince(killsBefore));
                             holding.addAll(holdingProcesses(publish.stream, last));
-                            ackHolders.put(last, holding);
-                            if (alone) {
-                                ackedAlone.add(last);
-                            }
+                            AckRecord record = new AckRecord(publish.stream, last, holding, alone);
+                            ackRecords.add(record);
+                            ids.forEach(id -> ackHolders.put(id, record));
                         }
                         if (!replayed && holders < 2 && !alone) {
                             underReplicated.add(publish + " was acknowledged while " + holders
@@ -448,18 +447,16 @@ final class ClusterSimulation {
      * holding it: when it was acknowledged, before each kill and at each subscriber hop. Copies
      * move as ownership does, so a loss is owed to two deaths among all of them.
      */
-    private final Map<EventId, Set<String>> ackHolders = new HashMap<>();
-    private final Set<EventId> ackedAlone = new HashSet<>();
+    private final Map<EventId, AckRecord> ackHolders = new HashMap<>();
+    private final List<AckRecord> ackRecords = new ArrayList<>();
+
+    /** One 202: its stream, its last id, the processes seen holding it, and whether its view had one member. */
+    private record AckRecord(String stream, EventId last, Set<String> holders, boolean alone) {
+    }
 
     private void sampleHolders() {
-        for (Publish publish : new HashSet<>(publishes.values())) {
-            if (publish.ids != null) {
-                EventId last = publish.ids.get(publish.ids.size() - 1);
-                Set<String> holders = ackHolders.get(last);
-                if (holders != null) {
-                    holders.addAll(holdingProcesses(publish.stream, last));
-                }
-            }
+        for (AckRecord record : ackRecords) {
+            record.holders().addAll(holdingProcesses(record.stream(), record.last()));
         }
     }
     /** Relay processes killed, in order. */
@@ -546,8 +543,8 @@ final class ClusterSimulation {
                 streamsWithLoss.add(stream);
                 log.add(now + " every copy of " + entry.payload() + "@" + entry.id() + " died");
                 Publish publish = publishes.get(entry.payload());
-                EventId last = publish.ids == null ? null : publish.ids.get(publish.ids.size() - 1);
-                Set<String> holders = last == null || ackedAlone.contains(last) ? null : ackHolders.get(last);
+                AckRecord record = ackHolders.get(entry.id()); // that 202's, not a later retry's
+                Set<String> holders = record == null || record.alone() ? null : record.holders();
                 if (holders != null && holders.stream().filter(deaths::contains).count() < 2
                         && settings.maxEntries() >= 1_000) {
                     lostTooEasily.add(publish + " was lost although, of the relays that held it at its 202 "
