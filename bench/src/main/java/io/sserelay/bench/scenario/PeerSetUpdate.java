@@ -135,7 +135,9 @@ public final class PeerSetUpdate implements Scenario {
         List<String> before = pods.stream().map(p -> p.getMetadata().getName()).toList();
         // The simulated nodes hand a freed IP to the next pod; a finalizer keeps the old pod, and
         // so its IP, until the round is over, so that the replacement gets another address.
-        client.pods().resource(victim).edit(p -> {
+        // Edited on the pod as it is now, not as listed: the simulated kubelet updates its status
+        // meanwhile, and an edit of the listed version is refused (409 Conflict).
+        client.pods().inNamespace(NAMESPACE).withName(victim.getMetadata().getName()).edit(p -> {
             p.getMetadata().getFinalizers().add(HOLD_IP);
             return p;
         });
