@@ -175,20 +175,8 @@ class ClusterOverSocketsTest {
     private void awaitEveryStreamAcknowledges(List<String> via, List<Outcome> acknowledged) {
         for (String stream : STREAMS) {
             await().atMost(Duration.ofSeconds(20)).until(() -> {
-                CompletableFuture<Outcome> outcome = new CompletableFuture<>();
-                String payload = "probe-" + stream + "-" + System.nanoTime();
-                nodes.get(via.get(0)).runtime.publish(stream, List.of(payload), null, null, new PublishCallback() {
-                    @Override
-                    public void published(List<EventId> ids, boolean replayed) {
-                        outcome.complete(new Outcome(stream, payload, ids.get(0)));
-                    }
-
-                    @Override
-                    public void refused(Refusal code, String reason) {
-                        outcome.complete(null);
-                    }
-                });
-                Outcome result = outcome.get();
+                Outcome result = publishOne(nodes.get(via.get(0)), stream, "probe-" + stream + "-" + System.nanoTime())
+                        .get();
                 if (result != null) {
                     acknowledged.add(result);
                 }
@@ -253,20 +241,7 @@ class ClusterOverSocketsTest {
                 for (int n = thread; n < count; n += 3) {
                     Node node = nodes.get(via.get(n % via.size()));
                     String stream = STREAMS.get(n % STREAMS.size());
-                    CompletableFuture<Outcome> outcome = new CompletableFuture<>();
-                    String payload = round + "-" + n;
-                    node.runtime.publish(stream, List.of(payload), null, null, new PublishCallback() {
-                        @Override
-                        public void published(List<EventId> ids, boolean replayed) {
-                            outcome.complete(new Outcome(stream, payload, ids.get(0)));
-                        }
-
-                        @Override
-                        public void refused(Refusal code, String reason) {
-                            outcome.complete(null);
-                        }
-                    });
-                    outcomes.add(outcome);
+                    outcomes.add(publishOne(node, stream, round + "-" + n));
                 }
             }, publishers));
         }
@@ -277,6 +252,23 @@ class ClusterOverSocketsTest {
                 acknowledged.add(result);
             }
         }
+    }
+
+    /** One event published through {@code node}: its outcome, or null when it was refused. */
+    private static CompletableFuture<Outcome> publishOne(Node node, String stream, String payload) {
+        CompletableFuture<Outcome> outcome = new CompletableFuture<>();
+        node.runtime.publish(stream, List.of(payload), null, null, new PublishCallback() {
+            @Override
+            public void published(List<EventId> ids, boolean replayed) {
+                outcome.complete(new Outcome(stream, payload, ids.get(0)));
+            }
+
+            @Override
+            public void refused(Refusal code, String reason) {
+                outcome.complete(null);
+            }
+        });
+        return outcome;
     }
 
     /** Every stream's subscribers on {@code on} hold the same sequence, with every acknowledged event once. */
