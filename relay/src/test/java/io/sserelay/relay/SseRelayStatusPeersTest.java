@@ -13,6 +13,8 @@ import io.sserelay.api.SseRelay;
 import io.sserelay.api.SseRelaySpec;
 import io.sserelay.api.SseRelayStatus;
 import io.sserelay.relay.config.RelayConfig;
+import io.sserelay.relay.peer.PeerAddress;
+import io.sserelay.relay.peer.PeerView;
 import io.sserelay.relay.peer.SseRelayStatusPeerSource;
 import io.sserelay.relay.support.SseClient;
 import io.sserelay.relay.support.TestCluster;
@@ -25,6 +27,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -89,6 +95,69 @@ class SseRelayStatusPeersTest {
             relays.forEach(TestRelay::close);
             plane.close();
         }
+    }
+
+    @Test
+    void theViewIsTheStatusPeersGenerationAndLeavingPeersAsTheOperatorWritesThem() {
+        MinimalPlane plane = MinimalPlane.start();
+        try {
+            KubernetesClient admin = plane.client();
+            setUp(plane, admin);
+            BlockingQueue<PeerView> views = new LinkedBlockingQueue<>();
+            try (SseRelayStatusPeerSource source = new SseRelayStatusPeerSource(asServiceAccount(admin), NAMESPACE,
+                    "news", PEER_PORT)) {
+                source.start(views::add);
+                // Before the operator's first status: generation 0, nobody.
+                assertThat(next(views)).isEqualTo(new PeerView(0, Set.of(), Set.of()));
+                assertThat(source.ready()).isTrue();
+
+                setStatus(admin, 4L, List.of("127.0.0.11", "127.0.0.12"), List.of("127.0.0.13"));
+                assertThat(next(views)).isEqualTo(new PeerView(4, Set.of(peer("127.0.0.11"), peer("127.0.0.12")),
+                        Set.of(peer("127.0.0.13"))));
+
+                // A status that changes nothing of the view (readiness only) is not a new view.
+                setStatus(admin, 4L, List.of("127.0.0.11", "127.0.0.12"), List.of("127.0.0.13"));
+                setStatus(admin, 5L, List.of("127.0.0.12"), List.of());
+                assertThat(next(views)).isEqualTo(new PeerView(5, Set.of(peer("127.0.0.12")), Set.of()));
+                assertThat(views).isEmpty();
+            }
+        } finally {
+            plane.close();
+        }
+    }
+
+    private static PeerView next(BlockingQueue<PeerView> views) {
+        try {
+            PeerView view = views.poll(30, TimeUnit.SECONDS);
+            assertThat(view).as("a view within 30 s").isNotNull();
+            return view;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private static PeerAddress peer(String ip) {
+        return new PeerAddress(ip, PEER_PORT);
+    }
+
+    private static void setStatus(KubernetesClient admin, Long generation, List<String> ips, List<String> leavingIps) {
+        SseRelay relay = admin.resources(SseRelay.class).inNamespace(NAMESPACE).withName("news").get();
+        SseRelayStatus status = new SseRelayStatus();
+        List<PeerStatus> peers = new ArrayList<>();
+        for (int i = 0; i < ips.size(); i++) {
+            peers.add(new PeerStatus("news-" + i, ips.get(i), true));
+        }
+        List<PeerStatus> leaving = new ArrayList<>();
+        for (int i = 0; i < leavingIps.size(); i++) {
+            leaving.add(new PeerStatus("news-old-" + i, leavingIps.get(i), false));
+        }
+        status.setPeers(peers);
+        status.setPeerCount(peers.size());
+        status.setLeavingPeers(leaving);
+        status.setPeersGeneration(generation);
+        relay.setStatus(status);
+        admin.resource(relay).updateStatus();
     }
 
     private static TestRelay start(KubernetesClient client, String address) {

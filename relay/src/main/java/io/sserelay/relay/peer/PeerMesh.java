@@ -71,7 +71,7 @@ public final class PeerMesh implements AutoCloseable {
             this.self = self;
             this.source = peerSource;
         }
-        peerSource.start(this::update);
+        peerSource.start(view -> update(view.members()));
     }
 
     /** The whole new peer set; this relay's own address in it is skipped. */

@@ -8,10 +8,12 @@ import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.sserelay.api.PeerStatus;
 import io.sserelay.api.SseRelay;
+import io.sserelay.api.SseRelayStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -20,8 +22,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The peers the operator wrote into this relay's own SseRelay status ({@code status.peers}),
- * followed with a get and a watch of that one object: the only rights the relay pods have.
+ * The view the operator wrote into this relay's own SseRelay status ({@code status.peers},
+ * {@code status.leavingPeers} and {@code status.peersGeneration}), followed with a get and a watch of that one object: the only rights the relay pods have.
  * They never list pods.
  *
  * <p>While the API server cannot be reached the relay keeps the peers it last knew, and tries
@@ -45,8 +47,8 @@ public final class SseRelayStatusPeerSource implements PeerSource {
         thread.setDaemon(true);
         return thread;
     });
-    private Consumer<Set<PeerAddress>> listener;
-    private Set<PeerAddress> last;
+    private Consumer<PeerView> listener;
+    private PeerView last;
     private Watch watch;
     private long retryMillis = FIRST_RETRY_MILLIS;
     private final boolean ownsClient;
@@ -73,7 +75,7 @@ public final class SseRelayStatusPeerSource implements PeerSource {
     }
 
     @Override
-    public void start(Consumer<Set<PeerAddress>> newListener) {
+    public void start(Consumer<PeerView> newListener) {
         this.listener = newListener;
         scheduler.execute(this::load);
     }
@@ -100,7 +102,7 @@ public final class SseRelayStatusPeerSource implements PeerSource {
             retryMillis = FIRST_RETRY_MILLIS;
         } catch (KubernetesClientException e) {
             LOG.warn("cannot read SseRelay {}/{} ({}); keeping {} peer(s), retrying in {} ms", namespace, name,
-                    e.getMessage(), last == null ? 0 : last.size(), retryMillis);
+                    e.getMessage(), last == null ? 0 : last.members().size(), retryMillis);
             retryLater();
         }
     }
@@ -113,20 +115,29 @@ public final class SseRelayStatusPeerSource implements PeerSource {
     }
 
     private synchronized void publish(SseRelay relay) {
-        Set<PeerAddress> peers = new LinkedHashSet<>();
-        if (relay.getStatus() != null && relay.getStatus().getPeers() != null) {
-            for (PeerStatus peer : relay.getStatus().getPeers()) {
+        SseRelayStatus status = relay.getStatus();
+        PeerView view = status == null ? new PeerView(0, Set.of(), Set.of())
+                : new PeerView(status.getPeersGeneration() == null ? 0 : status.getPeersGeneration(),
+                        addresses(status.getPeers()), addresses(status.getLeavingPeers()));
+        if (!Objects.equals(view, last)) {
+            last = view;
+            LOG.info("peers from SseRelay {}/{}: generation {}, {}, leaving {}", namespace, name, view.generation(),
+                    view.members(), view.leaving());
+            listener.accept(view);
+        }
+        loaded = true;
+    }
+
+    private Set<PeerAddress> addresses(List<PeerStatus> peers) {
+        Set<PeerAddress> addresses = new LinkedHashSet<>();
+        if (peers != null) {
+            for (PeerStatus peer : peers) {
                 if (peer.getIp() != null && !peer.getIp().isEmpty()) {
-                    peers.add(new PeerAddress(peer.getIp(), peerPort));
+                    addresses.add(new PeerAddress(peer.getIp(), peerPort));
                 }
             }
         }
-        if (!Objects.equals(peers, last)) {
-            last = Set.copyOf(peers);
-            LOG.info("peers from SseRelay {}/{}: {}", namespace, name, peers);
-            listener.accept(last);
-        }
-        loaded = true;
+        return addresses;
     }
 
     @Override

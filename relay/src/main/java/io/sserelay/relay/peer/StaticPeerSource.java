@@ -13,8 +13,8 @@ public final class StaticPeerSource implements PeerSource {
     }
 
     @Override
-    public void start(Consumer<Set<PeerAddress>> listener) {
-        listener.accept(peers);
+    public void start(Consumer<PeerView> listener) {
+        listener.accept(PeerView.fixed(peers));
     }
 
     @Override

@@ -2,15 +2,19 @@ package io.sserelay.relay.support;
 
 import io.sserelay.relay.peer.PeerAddress;
 import io.sserelay.relay.peer.PeerSource;
+import io.sserelay.relay.peer.PeerView;
 
 import java.util.Set;
 import java.util.function.Consumer;
 
-/** A peer source the test changes at will, as the Kubernetes one changes with the SseRelay status. */
+/**
+ * A peer source the test changes at will, as the Kubernetes one changes with the SseRelay
+ * status: each new set is a new generation, as the operator numbers them.
+ */
 public final class SettablePeerSource implements PeerSource {
 
-    private volatile Consumer<Set<PeerAddress>> listener;
-    private volatile Set<PeerAddress> peers = Set.of();
+    private volatile Consumer<PeerView> listener;
+    private volatile PeerView view = PeerView.fixed(Set.of());
     private volatile boolean read;
 
     /** A source whose (empty) set counts as read from the start, as a fixed list does. */
@@ -27,17 +31,22 @@ public final class SettablePeerSource implements PeerSource {
     }
 
     @Override
-    public void start(Consumer<Set<PeerAddress>> newListener) {
+    public void start(Consumer<PeerView> newListener) {
         this.listener = newListener;
-        newListener.accept(peers);
+        newListener.accept(view);
     }
 
-    public void set(Set<PeerAddress> newPeers) {
-        peers = Set.copyOf(newPeers);
+    /** A new generation whose members are {@code newPeers}, with nobody leaving. */
+    public synchronized void set(Set<PeerAddress> newPeers) {
+        set(new PeerView(view.generation() + 1, newPeers, Set.of()));
+    }
+
+    public synchronized void set(PeerView newView) {
+        view = newView;
         read = true;
-        Consumer<Set<PeerAddress>> current = listener;
+        Consumer<PeerView> current = listener;
         if (current != null) {
-            current.accept(peers);
+            current.accept(view);
         }
     }
 
