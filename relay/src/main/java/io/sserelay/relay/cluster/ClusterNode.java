@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.LongSupplier;
 
 /**
  * One relay's side of the stream-ownership protocol (docs/stream-ownership.md):
@@ -73,6 +74,14 @@ public final class ClusterNode<P> {
          * (null: from the stream's first retained event).
          */
         void onReset(String stream, EventId resumeFrom);
+
+        /**
+         * Where a subscriber that started from now stands: after {@code at}, the stream's last
+         * committed event when it started (null: before the stream's first event). Said once,
+         * before any event.
+         */
+        default void onPosition(String stream, EventId at) {
+        }
     }
 
     /** Timings in the caller's clock's milliseconds, and the retention per stream. */
@@ -85,6 +94,7 @@ public final class ClusterNode<P> {
     private final Settings settings;
     private final Transport transport;
     private final Random random;
+    private final LongSupplier wallClockMicros;
 
     private View view;
     /** Streams this relay numbers now. */
@@ -143,8 +153,14 @@ public final class ClusterNode<P> {
     private long lastAsk;
     private long now;
 
-    public ClusterNode(String self, long incarnation, Settings settings, Transport transport, Random random) {
+    /**
+     * @param wallClockMicros the wall clock in microseconds since the epoch, read only where a
+     *                        stream starts a line of its own ({@link EventId#lineStart})
+     */
+    public ClusterNode(String self, long incarnation, Settings settings, Transport transport, Random random,
+            LongSupplier wallClockMicros) {
         this.self = self;
+        this.wallClockMicros = wallClockMicros;
         this.incarnation = incarnation;
         this.settings = settings;
         this.transport = transport;
@@ -233,14 +249,27 @@ public final class ClusterNode<P> {
 
     /**
      * Subscribes to {@code stream}: the subscriber gets every committed event after {@code after}
-     * (null: every retained one), then each new one, in the stream's order, or a reset where
-     * that cannot be exact.
+     * (null: from the stream's first event), then each new one, in the stream's order, or a reset
+     * where that cannot be exact (as when retention has dropped some of what it asks for).
      */
     public void subscribe(String stream, EventId after, Subscriber<P> subscriber, long nowMillis) {
         now = nowMillis;
-        caches.computeIfAbsent(stream, name -> new StreamCache<>(name, settings.maxEntries, cacheNode))
-                .add(subscriber, after);
+        cache(stream).add(subscriber, after, false);
         drain();
+    }
+
+    /**
+     * Subscribes to {@code stream} from now: once this relay's copy of the stream is loaded, the
+     * subscriber hears its place ({@link Subscriber#onPosition}), then gets each event after it.
+     */
+    public void subscribeFromNow(String stream, Subscriber<P> subscriber, long nowMillis) {
+        now = nowMillis;
+        cache(stream).add(subscriber, null, true);
+        drain();
+    }
+
+    private StreamCache<P> cache(String stream) {
+        return caches.computeIfAbsent(stream, name -> new StreamCache<>(name, settings.maxEntries, cacheNode));
     }
 
     public void unsubscribe(String stream, Subscriber<P> subscriber) {
@@ -866,7 +895,7 @@ public final class ClusterNode<P> {
         log.startEpoch(EventId.newEpoch(view.generation(), random.nextLong()));
         own = new Owned<>(log);
         EventId last = log.last();
-        own.nextOffset = last == null ? 1 : last.offset() + 1;
+        own.nextOffset = last == null ? EventId.lineStart(wallClockMicros.getAsLong()) : last.offset() + 1;
         owned.put(stream, own);
         held.remove(stream);
         numberedSeen.remove(stream);

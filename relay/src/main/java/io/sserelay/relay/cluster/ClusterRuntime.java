@@ -34,7 +34,8 @@ public final class ClusterRuntime<P> implements AutoCloseable {
      *                    so that peers tell a restarted relay from the one before
      */
     public ClusterRuntime(String self, long incarnation, Settings settings, Transport transport) {
-        this.node = new ClusterNode<>(self, incarnation, settings, transport, new SecureRandom());
+        this.node = new ClusterNode<>(self, incarnation, settings, transport, new SecureRandom(),
+                () -> TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis()));
         this.loop = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "sserelay-cluster");
             thread.setDaemon(true);

@@ -4,7 +4,7 @@ package io.sserelay.relay.cluster;
  * An event's place in its stream: the epoch in which it was numbered and its offset. Offsets
  * grow along a stream's whole life, across epochs; an epoch starts each time a relay takes
  * over numbering a stream, so an id names one event even where a lost copy made two relays
- * use one offset. Text form: epoch and offset in base 36, joined by {@code -}, at most 23
+ * use one offset. Text form: epoch and offset in base 36, joined by {@code -}, at most 24
  * characters ({@link #MAX_TEXT_LENGTH}) however many relays there are or have been.
  *
  * <p>An epoch's high bits are the view generation in which it started, so of two epochs the one
@@ -15,8 +15,9 @@ public record EventId(long epoch, long offset) implements Comparable<EventId> {
 
     public static final int EPOCH_RANDOM_BITS = 20;
     public static final long MAX_GENERATION = (1L << (62 - EPOCH_RANDOM_BITS)) - 1;
-    public static final long MAX_OFFSET = (1L << 48) - 1;
-    public static final int MAX_TEXT_LENGTH = 23;
+    /** Room for offsets that start at the wall clock in microseconds ({@link #lineStart}) until the 23rd century. */
+    public static final long MAX_OFFSET = (1L << 53) - 1;
+    public static final int MAX_TEXT_LENGTH = 24;
 
     public EventId {
         if (epoch < 1 || offset < 0 || offset > MAX_OFFSET) {
@@ -30,6 +31,17 @@ public record EventId(long epoch, long offset) implements Comparable<EventId> {
             throw new IllegalArgumentException("generation out of range: " + generation);
         }
         return generation << EPOCH_RANDOM_BITS | (random & ((1L << EPOCH_RANDOM_BITS) - 1));
+    }
+
+    /**
+     * The first offset of a line that continues no copy (a stream new to the cluster, or one whose
+     * every copy was lost or forgotten): the wall clock in microseconds. A line grows by one
+     * offset per event, far slower than the clock, so the new line's offsets lie beyond those of
+     * every earlier line of the stream, and a reader from one of those gets a reset and then
+     * every event of the new line (see {@link StreamLog#committedAfterDivergence}), not a skip.
+     */
+    public static long lineStart(long wallClockMicros) {
+        return Math.max(1, Math.min(wallClockMicros, MAX_OFFSET / 2));
     }
 
     public static long generationOf(long epoch) {

@@ -52,8 +52,9 @@ final class StreamCache<P> {
         return log;
     }
 
-    void add(Subscriber<P> subscriber, EventId after) {
-        readers.add(new Reader<>(subscriber, after));
+    /** A reader after {@code after} (null: from the start), or from wherever the stream is when the cache is loaded. */
+    void add(Subscriber<P> subscriber, EventId after, boolean fromNow) {
+        readers.add(new Reader<>(subscriber, after, fromNow));
         if (loaded) {
             resolve(-1);
         }
@@ -148,6 +149,17 @@ final class StreamCache<P> {
         }
         long now = node.now();
         for (Reader<P> reader : readers) {
+            if (reader.fromNow) {
+                reader.fromNow = false;
+                reader.cursor = log.lastCommitted();
+                reader.subscriber.onPosition(stream, reader.cursor);
+                continue;
+            }
+            if (reader.cursor == null && log.trimmedThrough() != null) {
+                // From the start, but retention has dropped the stream's first events.
+                reader.cursor = log.trimmedThrough();
+                reader.subscriber.onReset(stream, reader.cursor);
+            }
             List<Entry<P>> next = log.committedAfter(reader.cursor);
             if (next == null) {
                 boolean newerView = EventId.generationOf(reader.cursor.epoch()) > node.viewGeneration()
@@ -195,10 +207,13 @@ final class StreamCache<P> {
         /** While its cursor is not in the cache: the question whose answer decides; -1 otherwise. */
         long waitingForAsk = -1;
         long waitingSince;
+        /** Until the cache is loaded: it starts wherever the stream is then. */
+        boolean fromNow;
 
-        Reader(Subscriber<P> subscriber, EventId cursor) {
+        Reader(Subscriber<P> subscriber, EventId cursor, boolean fromNow) {
             this.subscriber = subscriber;
             this.cursor = cursor;
+            this.fromNow = fromNow;
         }
     }
 }

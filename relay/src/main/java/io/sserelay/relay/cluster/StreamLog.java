@@ -206,22 +206,25 @@ public final class StreamLog<P> {
 
     /**
      * Where a reader whose copies diverged from this one picks up after its reset: after the
-     * last entry of its epoch at or before its offset, where the two lines parted; or, when this
-     * copy holds nothing of that epoch, after its offset, so that it gets nothing twice.
+     * last entry of its epoch at or before its offset, where the two lines parted. When this copy
+     * holds nothing of that epoch, it gets the entries it cannot have seen: those of epochs from
+     * newer views than its own (a line's epochs only grow), and those beyond its offset, since a
+     * line that continues no copy starts at the wall clock ({@link EventId#lineStart}), beyond
+     * the lines before it. So it gets nothing twice.
      */
     public List<Entry<P>> committedAfterDivergence(EventId lost) {
-        int from = -1;
-        for (int i = committed - 1; i >= 0 && from < 0; i--) {
+        for (int i = committed - 1; i >= 0; i--) {
             EventId id = entries.get(i).id();
             if (id.epoch() == lost.epoch() && id.offset() <= lost.offset()) {
-                from = i + 1;
+                return List.copyOf(entries.subList(i + 1, committed));
             }
         }
-        if (from < 0) {
-            from = 0;
-            while (from < committed && entries.get(from).id().offset() <= lost.offset()) {
-                from++;
-            }
+        // Along one line offsets and generations both grow, so what qualifies is a suffix.
+        long lostGeneration = EventId.generationOf(lost.epoch());
+        int from = 0;
+        while (from < committed && entries.get(from).id().offset() <= lost.offset()
+                && EventId.generationOf(entries.get(from).id().epoch()) <= lostGeneration) {
+            from++;
         }
         return List.copyOf(entries.subList(from, committed));
     }

@@ -225,6 +225,22 @@ final class ClusterChecker {
         Set<String> seen = new HashSet<>();
         Entry<String> previous = null;
         boolean afterReset = false;
+        if (reader.fromNow) {
+            if (!reader.positioned) {
+                problems.add(reader + " started from now and was never told where it stands");
+                return;
+            }
+            if (reader.startedAfter != null) {
+                Integer at = position.get(reader.startedAfter);
+                if (at == null && !resetsAllowed) {
+                    problems.add(reader + " was told it stands at " + reader.startedAfter + ", in no copy of the stream");
+                    return;
+                }
+                // Its first event must follow that place, as a resumed reader's must follow its id.
+                previous = at == null ? null : reference.get(at);
+                afterReset = at == null;
+            }
+        }
         for (Entry<String> entry : reader.events) {
             if (entry == null) {
                 if (!resetsAllowed) {

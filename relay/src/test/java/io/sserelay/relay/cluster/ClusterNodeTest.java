@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Test;
 /** One relay alone, driven by hand: the cases the simulation reaches only by chance. */
 class ClusterNodeTest {
 
+    private long wallClockMicros = 1_796_601_600_000_000L;
     private final ClusterNode<String> node = new ClusterNode<>("a:1", 1, ClusterSimulation.SETTINGS,
-            (to, envelope) -> { }, new Random(7));
+            (to, envelope) -> { }, new Random(7), () -> wallClockMicros);
     private final List<List<EventId>> published = new ArrayList<>();
 
     private void publish(String stream, long now, String... payloads) {
@@ -37,7 +38,7 @@ class ClusterNodeTest {
         publish("s", 1, "one", "two");
         assertThat(published).hasSize(1).allSatisfy(ids -> assertThat(ids).hasSize(2));
         List<String> seen = new ArrayList<>();
-        EventId forged = new EventId(EventId.newEpoch(99, 1), 5);
+        EventId forged = new EventId(EventId.newEpoch(99, 1), wallClockMicros + 5);
         node.subscribe("s", forged, new Subscriber<>() {
             @Override
             public void onEvent(String stream, Entry<String> entry) {
@@ -55,6 +56,73 @@ class ClusterNodeTest {
         assertThat(seen).containsExactly("reset from " + published.get(0).get(1));
         publish("s", 4_000, "three");
         assertThat(seen).last().isEqualTo("three");
+    }
+
+    /** What a subscriber hears, as text: events by payload, resets and positions with their ids. */
+    private static Subscriber<String> recording(List<String> seen) {
+        return new Subscriber<>() {
+            @Override
+            public void onEvent(String stream, Entry<String> entry) {
+                seen.add(entry.payload());
+            }
+
+            @Override
+            public void onReset(String stream, EventId resumeFrom) {
+                seen.add("reset from " + resumeFrom);
+            }
+
+            @Override
+            public void onPosition(String stream, EventId at) {
+                seen.add("at " + at);
+            }
+        };
+    }
+
+    @Test
+    void aSubscriberFromNowHearsWhereItStandsThenOnlyWhatFollows() {
+        node.onView(View.of(1, List.of("a:1")), 0);
+        List<String> onEmpty = new ArrayList<>();
+        node.subscribeFromNow("s", recording(onEmpty), 1);
+        assertThat(onEmpty).containsExactly("at null");
+        publish("s", 2, "one", "two");
+        List<String> later = new ArrayList<>();
+        node.subscribeFromNow("s", recording(later), 3);
+        publish("s", 4, "three");
+        assertThat(onEmpty).containsExactly("at null", "one", "two", "three");
+        assertThat(later).containsExactly("at " + published.get(0).get(1), "three");
+    }
+
+    @Test
+    void aStreamsFirstLineStartsAtTheWallClockSoThatItLiesBeyondEveryEarlierLine() {
+        node.onView(View.of(1, List.of("a:1")), 0);
+        publish("s", 1, "one");
+        assertThat(published.get(0).get(0).offset()).isEqualTo(wallClockMicros);
+        publish("s", 2, "two");
+        assertThat(published.get(1).get(0).offset()).as("then one by one").isEqualTo(wallClockMicros + 1);
+    }
+
+    @Test
+    void aReaderFromTheStartOfAStreamWhoseFirstEventsRetentionDroppedGetsAReset() {
+        ClusterNode<String> small = new ClusterNode<>("a:1", 1, new ClusterNode.Settings(2_000, 4_000, 100, 3_000,
+                5_000, 2, 100), (to, envelope) -> { }, new Random(7), () -> wallClockMicros);
+        small.onView(View.of(1, List.of("a:1")), 0);
+        List<List<EventId>> ids = new ArrayList<>();
+        for (String payload : List.of("one", "two", "three")) {
+            small.publish("s", List.of(payload), null, null, 1, new PublishCallback() {
+                @Override
+                public void published(List<EventId> numbered, boolean replayed) {
+                    ids.add(numbered);
+                }
+
+                @Override
+                public void refused(Refusal code, String reason) {
+                    throw new AssertionError(reason);
+                }
+            });
+        }
+        List<String> seen = new ArrayList<>();
+        small.subscribe("s", null, recording(seen), 2);
+        assertThat(seen).containsExactly("reset from " + ids.get(0).get(0), "two", "three");
     }
 
     @Test

@@ -25,6 +25,9 @@ import java.util.TreeMap;
  */
 final class ClusterSimulation {
 
+    /** The wall-clock time at which every run starts: 2026-12-07, in milliseconds since the epoch. */
+    static final long WALL_CLOCK_START_MILLIS = 1_796_601_600_000L;
+
     static final Settings SETTINGS = new Settings(2_000, 4_000, 100, 3_000, 5_000, 100_000, 10_000);
 
     /** The relays' settings; a scenario may shorten the retention so that resumes fall off it. */
@@ -44,6 +47,8 @@ final class ClusterSimulation {
     // the relays
     final Map<String, ClusterNode<String>> nodes = new TreeMap<>();
     private final Map<String, Long> incarnations = new HashMap<>();
+    /** How far each relay's wall clock is off, in microseconds: ±50 ms, the same after a restart. */
+    private final Map<String, Long> clockSkew = new HashMap<>();
     private int nextNodeNumber;
     /** Relays that read the operator's views directly; the others learn them only from peers. */
     final Set<String> apiReachable = new HashSet<>();
@@ -106,8 +111,10 @@ final class ClusterSimulation {
 
     void startNode(String name) {
         long incarnation = incarnations.merge(name, 1L, Long::sum);
+        long skew = clockSkew.computeIfAbsent(name, n -> (long) random.nextInt(100_001) - 50_000);
         ClusterNode<String> node = new ClusterNode<>(name, incarnation, settings,
-                (to, envelope) -> send(to, envelope), new Random(random.nextLong()));
+                (to, envelope) -> send(to, envelope), new Random(random.nextLong()),
+                () -> (WALL_CLOCK_START_MILLIS + now) * 1_000 + skew);
         nodes.put(name, node);
         apiReachable.add(name);
         log.add(now + " start " + name + "#" + incarnation);
@@ -350,14 +357,27 @@ final class ClusterSimulation {
         final int number;
         String node;
         EventId last;
-        boolean started;
+        /** Whether it subscribes from now (no id) the first time, rather than from the stream's start. */
+        final boolean fromNow;
+        /** Once it started from now: true, with the place it was told. */
+        boolean positioned;
+        EventId startedAfter;
         /** Everything it received: events as "payload@id", resets as "RESET". */
         final List<String> received = new ArrayList<>();
         final List<Entry<String>> events = new ArrayList<>();
 
-        Reader(String stream, int number) {
+        Reader(String stream, int number, boolean fromNow) {
             this.stream = stream;
             this.number = number;
+            this.fromNow = fromNow;
+        }
+
+        @Override
+        public void onPosition(String eventStream, EventId at) {
+            received.add("POSITION@" + at);
+            positioned = true;
+            startedAfter = at;
+            last = at;
         }
 
         @Override
@@ -381,7 +401,7 @@ final class ClusterSimulation {
     }
 
     Reader subscribe(String stream) {
-        Reader reader = new Reader(stream, readers.size());
+        Reader reader = new Reader(stream, readers.size(), random.nextBoolean());
         readers.add(reader);
         reconnect(reader);
         return reader;
@@ -397,7 +417,11 @@ final class ClusterSimulation {
         }
         String target = alive.get(random.nextInt(alive.size()));
         reader.node = target;
-        nodes.get(target).subscribe(reader.stream, reader.last, reader, now);
+        if (reader.fromNow && !reader.positioned) {
+            nodes.get(target).subscribeFromNow(reader.stream, reader, now);
+        } else {
+            nodes.get(target).subscribe(reader.stream, reader.last, reader, now);
+        }
     }
 
     /** A subscriber disconnects for {@code millis} and then resumes on any relay from its last id. */

@@ -8,9 +8,9 @@ import org.junit.jupiter.api.Test;
 class EventIdTest {
 
     @Test
-    void theTextFormStaysWithin23CharactersForTheLargestGenerationAndOffset() {
+    void theTextFormStaysWithin24CharactersForTheLargestGenerationAndOffset() {
         EventId largest = new EventId(EventId.newEpoch(EventId.MAX_GENERATION, -1), EventId.MAX_OFFSET);
-        assertThat(largest.toString()).hasSizeLessThanOrEqualTo(EventId.MAX_TEXT_LENGTH).hasSize(23);
+        assertThat(largest.toString()).hasSizeLessThanOrEqualTo(EventId.MAX_TEXT_LENGTH).hasSize(24);
         assertThat(EventId.parse(largest.toString())).isEqualTo(largest);
         EventId typical = new EventId(EventId.newEpoch(12, 0x5a5a5), 4_321);
         assertThat(typical.toString()).isEqualTo(Long.toString(typical.epoch(), 36) + "-3c1");
