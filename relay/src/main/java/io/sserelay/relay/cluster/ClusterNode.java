@@ -20,16 +20,20 @@ import io.sserelay.relay.cluster.Message.ViewIs;
 import io.sserelay.relay.cluster.Message.ViewPull;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
 
 /**
  * One relay's side of the stream-ownership protocol (docs/stream-ownership.md):
@@ -88,6 +92,23 @@ public final class ClusterNode<P> {
     public record Settings(long ackTimeout, long forwardTimeout, long retransmitEvery, long interestTtl,
             long leavingTimeout, int maxEntries, int maxDeferred) {
     }
+
+    /**
+     * How long and how much a relay keeps of the streams it holds, beside each copy's count:
+     * entries published before {@code maxAgeMillis} ago go, and then the oldest entries of any
+     * stream until the copies' heap is within {@code maxBytes} (0: no bound of that kind).
+     * {@code heapBytes} and {@code publishedAtMillis} read a payload's size and wall-clock time.
+     */
+    public record Retention<P>(long maxAgeMillis, long maxBytes, ToLongFunction<P> heapBytes,
+            ToLongFunction<P> publishedAtMillis) {
+    }
+
+    /** What a relay holds after {@link #retain}: entries and their heap over every copy, the streams, and what went. */
+    public record Retained(long entries, long bytes, int streams, long dropped, int forgotten) {
+    }
+
+    /** An entry's own heap beside its payload's: the entry, its id and its slot in a copy. */
+    static final long ENTRY_OVERHEAD_BYTES = 72;
 
     private final String self;
     private final long incarnation;
@@ -277,6 +298,92 @@ public final class ClusterNode<P> {
         if (cache != null && cache.remove(subscriber)) {
             caches.remove(stream); // the owner forgets this relay's interest when it is not renewed
         }
+    }
+
+    /**
+     * Applies {@code retention} to every copy this relay holds (as owner, replica, from an earlier
+     * role, or for its subscribers), then forgets the streams left with nothing to keep: a stream
+     * it owns whose copy is empty, with nothing pending and no relay interested, and a copy it
+     * holds for another owner that is empty. A stream published to again after it was forgotten
+     * starts a new line ({@link EventId#lineStart}), and a reader with an id of the old one gets a
+     * {@code reset}. Committed entries only: a pending publish is never cut.
+     */
+    public Retained retain(Retention<P> retention, long wallClockMillis) {
+        List<StreamLog<P>> logs = new ArrayList<>();
+        owned.values().forEach(own -> logs.add(own.log));
+        logs.addAll(held.values());
+        caches.values().forEach(cache -> logs.add(cache.log()));
+        long dropped = 0;
+        if (retention.maxAgeMillis() > 0) {
+            long expiredBefore = wallClockMillis - retention.maxAgeMillis();
+            for (StreamLog<P> log : logs) {
+                dropped += log.trimWhile(entry -> retention.publishedAtMillis().applyAsLong(entry.payload()) < expiredBefore);
+            }
+        }
+        long entries = 0;
+        long bytes = 0;
+        for (StreamLog<P> log : logs) {
+            entries += log.size();
+            for (Entry<P> entry : log.entries()) {
+                bytes += heapOf(retention, entry);
+            }
+        }
+        if (retention.maxBytes() > 0 && bytes > retention.maxBytes()) {
+            PriorityQueue<StreamLog<P>> oldestFirst = new PriorityQueue<>(Comparator.comparingLong(
+                    log -> retention.publishedAtMillis().applyAsLong(log.entries().get(0).payload())));
+            logs.stream().filter(log -> log.committedCount() > 0).forEach(oldestFirst::add);
+            while (bytes > retention.maxBytes() && !oldestFirst.isEmpty()) {
+                StreamLog<P> log = oldestFirst.poll();
+                bytes -= heapOf(retention, log.entries().get(0));
+                log.trimWhile(new FirstOnly<>());
+                entries--;
+                dropped++;
+                if (log.committedCount() > 0) {
+                    oldestFirst.add(log);
+                }
+            }
+        }
+        int forgotten = forgetIdle();
+        return new Retained(entries, bytes, owned.size() + held.size() + caches.size(), dropped, forgotten);
+    }
+
+    private static <P> long heapOf(Retention<P> retention, Entry<P> entry) {
+        return ENTRY_OVERHEAD_BYTES + retention.heapBytes().applyAsLong(entry.payload());
+    }
+
+    /** Takes the first entry only. */
+    private static final class FirstOnly<P> implements Predicate<Entry<P>> {
+        private boolean taken;
+
+        @Override
+        public boolean test(Entry<P> entry) {
+            boolean first = !taken;
+            taken = true;
+            return first;
+        }
+    }
+
+    private int forgetIdle() {
+        int forgotten = 0;
+        Iterator<Map.Entry<String, Owned<P>>> streams = owned.entrySet().iterator();
+        while (streams.hasNext()) {
+            Owned<P> own = streams.next().getValue();
+            if (own.log.size() == 0 && own.pending.isEmpty() && own.interested.isEmpty()) {
+                streams.remove();
+                forgotten++;
+            }
+        }
+        Iterator<Map.Entry<String, StreamLog<P>>> copies = held.entrySet().iterator();
+        while (copies.hasNext()) {
+            Map.Entry<String, StreamLog<P>> copy = copies.next();
+            if (copy.getValue().size() == 0) {
+                copies.remove();
+                numberedSeen.remove(copy.getKey());
+                releaseAskedAt.remove(copy.getKey());
+                forgotten++;
+            }
+        }
+        return forgotten;
     }
 
     // ---- what the simulation's checker reads ----
@@ -677,7 +784,9 @@ public final class ClusterNode<P> {
                 }
             }
         }
-        commit(ack.stream(), own, ack.through());
+        if (ack.through() != null) {
+            commit(ack.stream(), own, ack.through());
+        }
     }
 
     /**
@@ -813,9 +922,7 @@ public final class ClusterNode<P> {
             held.put(sync.stream(), sync.log().copy());
         }
         numberedSeen.put(sync.stream(), sync.numberedThrough());
-        if (last != null) {
-            send(from, new Ack(sync.stream(), last));
-        }
+        send(from, new Ack(sync.stream(), last)); // for an empty copy too, or the owner would send it forever
     }
 
     // ---- taking over ----

@@ -54,7 +54,7 @@ public sealed interface Message {
             implements Message {
     }
 
-    /** Replica to owner: it holds the owner's copy up to {@code through}. */
+    /** Replica to owner: it holds the owner's copy up to {@code through} (null: the owner's empty copy, whole). */
     record Ack(String stream, EventId through) implements Message {
     }
 

@@ -334,7 +334,7 @@ public final class MessageCodec<P> {
                 return new Append<>(stream, entries, readId(in), readId(in), readKey(in));
             }
             case ACK:
-                return new Ack(in.string(), requiredId(in));
+                return new Ack(in.string(), readId(in));
             case NEED_SYNC:
                 return new NeedSync(in.string());
             case SYNC:

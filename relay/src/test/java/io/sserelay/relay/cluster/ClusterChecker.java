@@ -36,7 +36,13 @@ final class ClusterChecker {
 
     /** Whether the run keeps so few events per stream that resumes fall off the retention. */
     private boolean trims() {
-        return sim.settings.maxEntries() < 1_000;
+        return sim.settings.maxEntries() < 1_000 || sim.retention != null;
+    }
+
+    /** Whether retention by age may have dropped every copy of this payload by the end of the run. */
+    private boolean agedOut(String payload) {
+        return sim.retention != null && sim.publishedAt.get(payload)
+                < ClusterSimulation.WALL_CLOCK_START_MILLIS + sim.retentionUntil - sim.retention.maxAgeMillis() + 200;
     }
 
     List<String> check() {
@@ -130,6 +136,7 @@ final class ClusterChecker {
             }
         }
         boolean lost = publish.payloads.stream().anyMatch(sim.lostAcknowledged::contains)
+                || publish.payloads.stream().anyMatch(this::agedOut)
                 || trims() && publish.ids != null && finalTrimmed.containsKey(publish.stream)
                 && publish.ids.get(0).offset() <= finalTrimmed.get(publish.stream).offset(); // retention may cut a publish
         if (publish.ids != null && at.size() < publish.payloads.size() && !lost) {

@@ -126,6 +126,47 @@ class ClusterNodeTest {
     }
 
     @Test
+    void retentionDropsTheOldestEventsOfAnyStreamForItsBudgetAndForgetsStreamsLeftEmpty() {
+        node.onView(View.of(1, List.of("a:1")), 0);
+        java.util.Map<String, Long> publishedAt = new java.util.HashMap<>();
+        publishedAt.put("a", 1_000L);
+        publishedAt.put("b", 2_000L);
+        publishedAt.put("c", 3_000L);
+        publish("s1", 1, "a");
+        publish("s2", 2, "b");
+        publish("s1", 3, "c");
+        long each = ClusterNode.ENTRY_OVERHEAD_BYTES + 28;
+
+        ClusterNode.Retained byBytes = node.retain(new ClusterNode.Retention<String>(0, 2 * each, payload -> 28,
+                publishedAt::get), 3_500);
+        assertThat(byBytes.dropped()).as("the oldest event, whichever its stream").isEqualTo(1);
+        assertThat(byBytes.entries()).isEqualTo(2);
+        assertThat(byBytes.bytes()).isEqualTo(2 * each);
+        assertThat(node.ownedLog("s1").entries()).extracting(Entry::payload).containsExactly("c");
+        assertThat(node.ownedLog("s2").entries()).extracting(Entry::payload).containsExactly("b");
+
+        ClusterNode.Retained byAge = node.retain(new ClusterNode.Retention<String>(1_000, 0, payload -> 28,
+                publishedAt::get), 3_500);
+        assertThat(byAge.dropped()).as("b is older than a second").isEqualTo(1);
+        assertThat(byAge.forgotten()).as("s2 has nothing left and nobody reads it").isEqualTo(1);
+        assertThat(node.ownedLog("s2")).isNull();
+        assertThat(node.ownedLog("s1").entries()).extracting(Entry::payload).containsExactly("c");
+
+        // Published to again, s2 starts a new line beyond the old one; a reader of the old one
+        // learns it may have missed events, and then gets the new line whole.
+        EventId oldB = published.get(1).get(0);
+        wallClockMicros += 5_000_000;
+        publish("s2", 4, "d");
+        EventId d = published.get(3).get(0);
+        assertThat(d.epoch()).isNotEqualTo(oldB.epoch());
+        assertThat(d.offset()).isGreaterThan(oldB.offset());
+        List<String> seen = new ArrayList<>();
+        node.subscribe("s2", oldB, recording(seen), 5);
+        node.tick(5 + ClusterSimulation.SETTINGS.interestTtl() + 1);
+        assertThat(seen).containsExactly("reset from null", "d");
+    }
+
+    @Test
     void aPublishIsNumberedWholeAndItsKeyAnswersItsRetry() {
         node.onView(View.of(1, List.of("a:1")), 0);
         List<Object> answers = new ArrayList<>();

@@ -44,6 +44,14 @@ final class ClusterScenario {
                     defaults.interestTtl(), defaults.leavingTimeout(), 20 + random.nextInt(40), defaults.maxDeferred());
             sim.log.add("retention " + sim.settings.maxEntries() + " events per stream");
         }
+        boolean ages = random.nextInt(4) == 0;
+        if (ages) {
+            long maxAge = 1_500 + random.nextInt(2_500);
+            sim.retention = new ClusterNode.Retention<>(maxAge, 0, payload -> 2L * payload.length(),
+                    sim.publishedAt::get);
+            sim.retentionUntil = CHAOS_MILLIS;
+            sim.log.add("retention " + maxAge + " ms until the calm; streams go quiet for a while");
+        }
         int initial = 1 + random.nextInt(5);
         for (int i = 0; i < initial; i++) {
             members.add(sim.startNode());
@@ -52,7 +60,7 @@ final class ClusterScenario {
         int streamCount = 1 + random.nextInt(4);
         for (int i = 0; i < streamCount; i++) {
             sim.streams.add("s" + i);
-            int readerCount = 1 + random.nextInt(3);
+            int readerCount = ages ? random.nextInt(4) : 1 + random.nextInt(3); // some streams nobody reads
             for (int j = 0; j < readerCount; j++) {
                 String stream = "s" + i;
                 sim.after(random.nextInt(3_000), () -> sim.subscribe(stream));
@@ -79,10 +87,16 @@ final class ClusterScenario {
             List<String> alive = sim.aliveNodes();
             if (!alive.isEmpty()) {
                 String stream = sim.streams.get(sim.random.nextInt(sim.streams.size()));
-                Publish publish = sim.publish(stream, alive.get(sim.random.nextInt(alive.size())),
-                        1 + sim.random.nextInt(3), sim.random.nextBoolean());
-                if (sim.now() >= CHAOS_MILLIS + SETTLE_MILLIS) {
-                    calmPublishes.add(publish);
+                if (sim.retention != null && sim.now() < CHAOS_MILLIS
+                        && (sim.now() / 6_000 + sim.streams.indexOf(stream)) % 2 == 1) {
+                    stream = null; // quiet for longer than retention keeps events, so that relays forget it
+                }
+                if (stream != null) {
+                    Publish publish = sim.publish(stream, alive.get(sim.random.nextInt(alive.size())),
+                            1 + sim.random.nextInt(3), sim.random.nextBoolean());
+                    if (sim.now() >= CHAOS_MILLIS + SETTLE_MILLIS) {
+                        calmPublishes.add(publish);
+                    }
                 }
             }
             schedulePublishes(sim.now() + 1 + sim.random.nextInt((int) every * 2), until, every);

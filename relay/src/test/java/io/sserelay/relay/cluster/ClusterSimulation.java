@@ -32,6 +32,14 @@ final class ClusterSimulation {
 
     /** The relays' settings; a scenario may shorten the retention so that resumes fall off it. */
     Settings settings = SETTINGS;
+    /** Retention by age, which makes relays forget idle streams; null in most runs. */
+    ClusterNode.Retention<String> retention;
+    /** When relays stop applying the retention, so that the checker holds the calm phase's publishes whole. */
+    long retentionUntil;
+    /** Stream copies relays forgot for being idle. */
+    long forgotten;
+    /** When each payload was last sent by its publisher, for retention by age. */
+    final Map<String, Long> publishedAt = new HashMap<>();
 
     final long seed;
     final Random random;
@@ -129,6 +137,14 @@ final class ClusterSimulation {
         after(5 + random.nextInt(30), () -> {
             if (nodes.get(name) == node) {
                 node.tick(now);
+                if (retention != null && now < retentionUntil && now / 1_000 != (now - 35) / 1_000) { // about once a second
+                    int forgot = node.retain(retention, WALL_CLOCK_START_MILLIS + now + clockSkew.get(name) / 1_000)
+                            .forgotten();
+                    if (forgot > 0) {
+                        forgotten += forgot;
+                        log.add(now + " " + name + " forgot " + forgot + " idle stream copies");
+                    }
+                }
                 scheduleTicks(name, node);
             }
         });
@@ -292,6 +308,9 @@ final class ClusterSimulation {
     private void attempt(Publish publish, String via) {
         publish.via = via;
         publish.attempts++;
+        for (String payload : publish.payloads) {
+            publishedAt.put(payload, WALL_CLOCK_START_MILLIS + now); // each request is published anew, as on a relay
+        }
         ClusterNode<String> node = nodes.get(via);
         if (node == null) {
             publish.outcome = "relay down";
@@ -570,7 +589,7 @@ final class ClusterSimulation {
                 AckRecord record = ackHolders.get(entry.id()); // that 202's, not a later retry's
                 Set<String> holders = record == null || record.alone() ? null : record.holders();
                 if (holders != null && holders.stream().filter(deaths::contains).count() < 2
-                        && settings.maxEntries() >= 1_000) {
+                        && settings.maxEntries() >= 1_000 && retention == null) {
                     lostTooEasily.add(publish + " was lost although, of the relays that held it at its 202 "
                             + holders + ", only " + holders.stream().filter(deaths::contains).toList() + " died");
                 }

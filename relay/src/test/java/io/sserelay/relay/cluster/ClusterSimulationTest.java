@@ -27,9 +27,11 @@ class ClusterSimulationTest {
             assertSeed(Long.parseLong(replay), true);
             return;
         }
+        long forgotten = 0;
         for (long seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
-            assertSeed(seed, false);
+            forgotten += assertSeed(seed, false);
         }
+        assertThat(forgotten).as("runs with retention by age make relays forget idle streams").isPositive();
     }
 
     /** The whole run, for a failure too long for an assertion message: target/cluster-simulation/seed-N.txt. */
@@ -46,7 +48,8 @@ class ClusterSimulationTest {
         }
     }
 
-    private static void assertSeed(long seed, boolean printLog) {
+    /** Runs one seed; returns how many idle stream copies its relays forgot. */
+    private static long assertSeed(long seed, boolean printLog) {
         ClusterScenario scenario = new ClusterScenario(seed);
         List<String> problems = scenario.run();
         if (printLog || !problems.isEmpty()) {
@@ -61,5 +64,6 @@ class ClusterSimulationTest {
                             String.join("\n", log.subList(Math.max(0, log.size() - 100), log.size())))
                     .isTrue();
         }
+        return scenario.simulation().forgotten;
     }
 }

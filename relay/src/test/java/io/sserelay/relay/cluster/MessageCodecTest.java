@@ -61,6 +61,7 @@ class MessageCodecTest {
                 new Append<>("orders", List.of(entry, next), new EventId(E, 3), new EventId(E, 1), key),
                 new Append<>("orders", List.of(entry), null, null, null),
                 new Ack("orders", new EventId(E, 4)),
+                new Ack("orders", null),
                 new NeedSync("orders"),
                 new Sync<>("orders", log, 3),
                 new Handover<>(-1, copies),
