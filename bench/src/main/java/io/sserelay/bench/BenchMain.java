@@ -3,6 +3,7 @@ package io.sserelay.bench;
 import io.sserelay.bench.report.Machine;
 import io.sserelay.bench.report.Reports;
 import io.sserelay.bench.scenario.BenchContext;
+import io.sserelay.bench.scenario.ClusterCost;
 import io.sserelay.bench.scenario.ClusterLatency;
 import io.sserelay.bench.scenario.ContainerMemory;
 import io.sserelay.bench.scenario.HistoryMemory;
@@ -31,7 +32,7 @@ import java.util.Map;
  */
 public final class BenchMain {
 
-    private static final String USAGE = "usage: BenchMain [--out DIR] [--scale 0.01..1] [--relay-jar JAR] [S1 .. S8]";
+    private static final String USAGE = "usage: BenchMain [--out DIR] [--scale 0.01..1] [--relay-jar JAR] [S1 .. S9]";
 
     private BenchMain() {
     }
@@ -101,7 +102,7 @@ public final class BenchMain {
         Map<String, Scenario> all = new LinkedHashMap<>();
         for (Scenario s : List.of(new FanOutThroughput(), new ClusterLatency(), new IdleConnectionMemory(),
                 new ReconnectStorm(), new PeerSetUpdate(Path.of("crds", "sserelays.sserelay.io-v1.yml")),
-                new HistoryMemory(), new IdSize(), new ContainerMemory(Path.of("relay", "jvm.options")))) {
+                new HistoryMemory(), new IdSize(), new ContainerMemory(Path.of("relay", "jvm.options")), new ClusterCost())) {
             all.put(s.id(), s);
         }
         return all;

@@ -2,6 +2,7 @@ package io.sserelay.bench;
 
 import io.sserelay.bench.report.Machine;
 import io.sserelay.bench.scenario.BenchContext;
+import io.sserelay.bench.scenario.ClusterCost;
 import io.sserelay.bench.scenario.ClusterLatency;
 import io.sserelay.bench.scenario.ContainerMemory;
 import io.sserelay.bench.scenario.FanOutThroughput;
@@ -40,7 +41,7 @@ class BenchSmokeTest {
                 out.resolve("logs"));
         List<Scenario> scenarios = List.of(new FanOutThroughput(), new ClusterLatency(), new IdleConnectionMemory(),
                 new ReconnectStorm(), new PeerSetUpdate(REPOSITORY.resolve("crds/sserelays.sserelay.io-v1.yml")),
-                new HistoryMemory(), new IdSize(), new ContainerMemory(REPOSITORY.resolve("relay/jvm.options")));
+                new HistoryMemory(), new IdSize(), new ContainerMemory(REPOSITORY.resolve("relay/jvm.options")), new ClusterCost());
         List<ScenarioResult> results = new ArrayList<>();
         for (Scenario scenario : scenarios) {
             ScenarioResult result = scenario.run(context);
@@ -63,6 +64,6 @@ class BenchSmokeTest {
                 "throughput.png")) {
             assertThat(out.resolve(file)).isNotEmptyFile();
         }
-        assertThat(Files.readString(out.resolve("results.md"))).contains("| S1 |", "| S5 |", "| S6 |", "| S7 |", "| S8 |");
+        assertThat(Files.readString(out.resolve("results.md"))).contains("| S1 |", "| S5 |", "| S6 |", "| S7 |", "| S8 |", "| S9 |");
     }
 }

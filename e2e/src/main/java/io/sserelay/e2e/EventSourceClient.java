@@ -1,7 +1,5 @@
 package io.sserelay.e2e;
 
-import io.sserelay.relay.peer.ChunkedInputStream;
-import io.sserelay.relay.peer.HttpLines;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;

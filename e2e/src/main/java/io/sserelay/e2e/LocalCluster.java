@@ -163,7 +163,7 @@ public final class LocalCluster implements AutoCloseable {
      * Ready, and each running relay follows, and is followed by, all the others.
      */
     public void awaitRelays(String relay, int replicas, Duration atMost) {
-        Awaitility.await(replicas + " relays of " + relay + ", ready and following each other").atMost(atMost)
+        Awaitility.await(replicas + " relays of " + relay + ", ready with each other in their views").atMost(atMost)
                 .pollInterval(Duration.ofMillis(250)).until(() -> {
                     SseRelay current = plane.client().resources(SseRelay.class).inNamespace(namespace).withName(relay)
                             .get();

@@ -227,7 +227,7 @@ public final class LocalDemo {
             awaitServiceEndpoints(5);
             Set<String> five = cluster.relays().relays().keySet();
             DeliveryThroughTheService.check(service, five, "demo", token, "hello to five relays", STEP);
-            ok("5 relays ready and following each other; subscribers through the Service on all five ("
+            ok("5 relays ready, each with the other four in its view; subscribers through the Service on all five ("
                     + String.join(", ", new TreeSet<>(five)) + ") received one event published through it");
             awaitLine(subscriber, l -> l.equals("data: hello to five relays"), "the event published after scaling");
             ok("the curl subscriber, still connected, printed 'data: hello to five relays'");

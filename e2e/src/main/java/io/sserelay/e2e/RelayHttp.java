@@ -24,7 +24,9 @@ public final class RelayHttp {
     }
 
     /**
-     * Whether the relay is ready and follows, and is followed by, exactly {@code others} peers.
+     * Whether the relay is ready with exactly {@code others} peers in its view of the cluster. A
+     * relay is ready once every member of its view has handed it over its streams, which takes a
+     * working link from each of them.
      *
      * @param adminUrl the base URL of the relay's admin port, where its metrics are
      */
@@ -37,8 +39,7 @@ public final class RelayHttp {
             String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(adminUrl + "/metrics"))
                     .timeout(ANSWER_TIMEOUT).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
-            return sample(metrics, "sserelay_peer_links_connected") == others
-                    && sample(metrics, "sserelay_peer_followers") == others;
+            return sample(metrics, "sserelay_peers") == others;
         } catch (IOException e) {
             return false; // not listening yet, or gone
         } catch (InterruptedException e) {
@@ -55,6 +56,12 @@ public final class RelayHttp {
      */
     public static int publishOnNewConnection(InetSocketAddress server, String stream, String token, String text)
             throws IOException {
+        return publishOnNewConnection(server, stream, token, text, null);
+    }
+
+    /** As {@link #publishOnNewConnection(InetSocketAddress, String, String, String)}, with an {@code Idempotency-Key} unless null. */
+    public static int publishOnNewConnection(InetSocketAddress server, String stream, String token, String text,
+            String idempotencyKey) throws IOException {
         byte[] body = text.getBytes(StandardCharsets.UTF_8);
         try (Socket socket = new Socket()) {
             socket.connect(server, 5_000);
@@ -63,6 +70,7 @@ public final class RelayHttp {
                     + "Host: " + server.getHostString() + ":" + server.getPort() + "\r\n"
                     + "Authorization: Bearer " + token + "\r\n"
                     + "Content-Type: text/plain\r\n"
+                    + (idempotencyKey == null ? "" : "Idempotency-Key: " + idempotencyKey + "\r\n")
                     + "Content-Length: " + body.length + "\r\n"
                     + "Connection: close\r\n\r\n";
             OutputStream out = socket.getOutputStream();

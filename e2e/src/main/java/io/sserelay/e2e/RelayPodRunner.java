@@ -140,7 +140,7 @@ public final class RelayPodRunner implements AutoCloseable {
         return Map.copyOf(relays);
     }
 
-    /** Whether exactly {@code replicas} relays run and each follows, and is followed by, all the others. */
+    /** Whether exactly {@code replicas} relays run, each ready with all the others in its view. */
     public boolean meshed(int replicas) {
         Map<String, RunningRelay> running = relays();
         return running.size() == replicas

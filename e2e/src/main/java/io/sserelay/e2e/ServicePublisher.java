@@ -11,13 +11,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * An application that publishes through a Service: numbered events ({@code event 1},
- * {@code event 2}, ...) at a fixed pace, each on a connection of its own as one {@code curl}
- * makes (so they land on every relay in turn), recording how each was answered: 202
- * (acknowledged: must reach every subscriber), another status (refused: delivered nowhere), or
- * no answer (the connection broke: either), with when it was sent and how long its answer took.
+ * An application that publishes through a Service as the relay's docs ask publishers to: numbered
+ * events ({@code event 1}, {@code event 2}, ...) at a fixed pace, each on a connection of its own
+ * as one {@code curl} makes (so they land on every relay in turn), each with an
+ * {@code Idempotency-Key}, and retried with it after a {@code 503} (a cluster whose membership
+ * changes refuses a publish caught by an owner change; the key makes the retry publish it once).
+ * It records how each was answered in the end: 202 (acknowledged: must reach every subscriber),
+ * another status after its retries (refused), or no answer (the connection broke: either), with
+ * when it was sent and how long its answer took, retries included.
  *
  * <p>Threads: one scheduler thread publishes; the getters may be called from any thread.
  */
@@ -27,6 +31,10 @@ public final class ServicePublisher implements AutoCloseable {
     private final List<String> acknowledged = new CopyOnWriteArrayList<>();
     private final List<String> refused = new CopyOnWriteArrayList<>();
     private final List<String> unanswered = new CopyOnWriteArrayList<>();
+    private final List<String> retried = new CopyOnWriteArrayList<>();
+    /** How often a publish answered 503 is tried again, and after how long. */
+    static final int MAX_RETRIES = 10;
+    static final Duration RETRY_AFTER = Duration.ofMillis(250);
     private final Map<String, Long> sentAtNanos = new ConcurrentHashMap<>();
     private final List<Long> answerNanos = new CopyOnWriteArrayList<>();
     private final InetSocketAddress service;
@@ -47,7 +55,12 @@ public final class ServicePublisher implements AutoCloseable {
         long sent = System.nanoTime();
         sentAtNanos.put(data, sent);
         try {
-            int status = RelayHttp.publishOnNewConnection(service, stream, token, data);
+            int status = RelayHttp.publishOnNewConnection(service, stream, token, data, data);
+            for (int retry = 1; status == 503 && retry <= MAX_RETRIES; retry++) {
+                retried.add(data);
+                LockSupport.parkNanos(RETRY_AFTER.toNanos());
+                status = RelayHttp.publishOnNewConnection(service, stream, token, data, data);
+            }
             answerNanos.add(System.nanoTime() - sent);
             if (status == 202) {
                 acknowledged.add(data);
@@ -57,6 +70,11 @@ public final class ServicePublisher implements AutoCloseable {
         } catch (IOException e) {
             unanswered.add(data);
         }
+    }
+
+    /** Each retry after a 503, by the event it was for. */
+    public List<String> retried() {
+        return List.copyOf(retried);
     }
 
     public List<String> acknowledged() {

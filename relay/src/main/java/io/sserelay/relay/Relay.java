@@ -2,6 +2,10 @@ package io.sserelay.relay;
 
 import io.sserelay.relay.auth.JwtAuthenticator;
 import io.sserelay.relay.auth.StaticToken;
+import io.sserelay.relay.cluster.ClusterNode;
+import io.sserelay.relay.cluster.ClusterRuntime;
+import io.sserelay.relay.cluster.MessageCodec;
+import io.sserelay.relay.cluster.View;
 import io.sserelay.relay.config.RelayConfig;
 import io.sserelay.relay.http.AccessControl;
 import io.sserelay.relay.http.AdminRouter;
@@ -15,19 +19,17 @@ import io.sserelay.relay.http.RelayRouter;
 import io.sserelay.relay.http.SubscribeHandler;
 import io.sserelay.relay.http.UnexpectedErrors;
 import io.sserelay.relay.metrics.RelayMetrics;
-import io.sserelay.relay.peer.ClusterJoin;
+import io.sserelay.relay.peer.ClusterEndpoint;
+import io.sserelay.relay.peer.ClusterLinks;
 import io.sserelay.relay.peer.PeerAddress;
-import io.sserelay.relay.peer.PeerHandler;
-import io.sserelay.relay.peer.PeerMesh;
-import io.sserelay.relay.peer.PeerSettings;
 import io.sserelay.relay.peer.PeerSource;
+import io.sserelay.relay.peer.PeerView;
 import io.sserelay.relay.peer.SseRelayStatusPeerSource;
 import io.sserelay.relay.peer.StaticPeerSource;
-import io.sserelay.relay.replication.IdempotencyKeys;
-import io.sserelay.relay.replication.ReplicationGate;
-import io.sserelay.relay.sse.SseFrames;
+import io.sserelay.relay.sse.SseConnections;
 import io.sserelay.relay.sse.SseWriters;
-import io.sserelay.relay.stream.StreamHub;
+import io.sserelay.relay.stream.Published;
+import io.sserelay.relay.stream.PublishedCodec;
 import io.undertow.UndertowOptions;
 import io.undertow.server.handlers.HttpContinueReadHandler;
 import org.slf4j.Logger;
@@ -37,21 +39,24 @@ import org.xnio.OptionMap;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 
 /**
- * One relay process: the HTTP server, the event hub and their lifecycle.
+ * One relay process: the HTTP server, the cluster protocol that numbers, keeps and delivers its
+ * streams' events (docs/stream-ownership.md), and their lifecycle. A relay on its own is a
+ * cluster of one.
  *
- * <p>Threads: Undertow's IO threads serve subscribers and write to sockets; its worker
- * threads read publish bodies; one sweeper thread ages out history and, until a clustered relay
- * has joined, says in the log what it waits for; {@link #shutdown()} runs
- * on the caller's thread (the JVM's shutdown hook in production).
+ * <p>Threads: Undertow's IO threads serve subscribers and write to sockets; its worker threads
+ * read publish bodies; the protocol runs on one thread of its own ({@link ClusterRuntime}), and
+ * each peer link on one more; one thread says in the log, until a clustered relay has joined,
+ * what it waits for; {@link #shutdown()} runs on the caller's thread (the JVM's shutdown hook in
+ * production).
  */
 public final class Relay {
 
@@ -65,17 +70,11 @@ public final class Relay {
     static final int ACCEPT_BACKLOG = 16_384;
 
     /**
-     * How long {@code /healthz} waits for the hub. Every step under the hub's lock is short and
-     * never blocks, so a wait this long means the relay cannot serve.
+     * How long the protocol's thread may go without a tick (one is due every 50 ms) before
+     * {@code /healthz} reports the relay stuck. Every step on that thread is short and never
+     * blocks, so a gap this long means the relay cannot serve.
      */
-    static final Duration LIVENESS_LOCK_TIMEOUT = Duration.ofSeconds(2);
-
-    /**
-     * The Idempotency-Keys a relay remembers: at most this share of the heap by estimate, and this
-     * many; a bound of their own, outside the configurable budgets (docs/relay.md, memory bounds).
-     */
-    static final double IDEMPOTENCY_HEAP_SHARE = 0.01;
-    static final int MAX_IDEMPOTENCY_KEYS = 100_000;
+    static final Duration LIVENESS_TIMEOUT = Duration.ofSeconds(10);
 
     /** Connections the admin port holds at most: scrapers and probes. */
     static final int ADMIN_MAX_CONNECTIONS = 64;
@@ -83,22 +82,49 @@ public final class Relay {
     /** The largest request head (request line and headers); larger ones get 400 malformed_request. */
     public static final int MAX_REQUEST_HEAD_BYTES = 64 * 1024;
 
+    /** How often the protocol's thread ticks: resends, interest renewals, timeouts. */
+    static final long TICK_MILLIS = 50;
+
+    /** Timings of the protocol (docs/stream-ownership.md), in milliseconds. */
+    static final long RETRANSMIT_MILLIS = 100;
+    /**
+     * How long an owner keeps sending a relay a stream's events without hearing again that it has
+     * subscribers of it (they ask every third of it). A relay whose last subscriber leaves says so
+     * at once, and one that adopts a view asks the new owners at once, so this only bounds what a
+     * relay that died costs its owners, and how often a renewal crosses the cluster.
+     */
+    static final long INTEREST_TTL_MILLIS = 15_000;
+    static final long LEAVING_TIMEOUT_MILLIS = 5_000;
+    static final int MAX_DEFERRED = 10_000;
+
+    /** The frames of peer links: a message larger than this travels in fragments. */
+    static final int PEER_FRAME_BYTES = 1 << 20;
+
+    /** What a relay calls itself when it is not clustered: a cluster of one needs a name. */
+    static final String STANDALONE = "standalone";
+
     private final RelayConfig config;
-    private final StreamHub hub;
     private final RelayMetrics metrics;
     private final SseWriters writers;
+    private final SseConnections connections = new SseConnections();
     private final RelayServer server;
-    private final PeerMesh mesh;
-    private final ReplicationGate gate;
+    private final ClusterRuntime<Published> cluster;
+    /** Carries the protocol's messages to peers, or null when the relay is not clustered. */
+    private final ClusterLinks links;
     /** Checks signed tokens, or null when neither side uses them. */
     private final JwtAuthenticator jwt;
-    private final IdempotencyKeys keys;
     private final PeerSource peerSource;
-    /** Whether this relay has joined its cluster, or null when it is not clustered. */
-    private final ClusterJoin join;
-    private final ScheduledExecutorService sweeper;
+    /** This relay's name in the cluster: its peer address, or {@link #STANDALONE}. */
+    private final String self;
+    private final ScheduledExecutorService reporter;
     private final AtomicBoolean shutDown = new AtomicBoolean();
     private volatile boolean draining;
+    /** Set once the shutdown delay has passed: from then on publishes are refused. */
+    private volatile boolean refusingPublishes;
+    /** Set once the relay was a member of the view with every handover in; it stays ready until it leaves. */
+    private volatile boolean joined;
+    /** The view as this relay last read it, for readiness and leaving. */
+    private volatile PeerView lastView;
 
     /**
      * A relay whose peers, if it is clustered, are those in its SseRelay's status
@@ -110,7 +136,6 @@ public final class Relay {
                 : new StaticPeerSource(Set.copyOf(config.peers())));
     }
 
-    /** A relay that learns its peers from {@code peerSource} (used only when clustered). */
     /**
      * Who may publish and subscribe: a static token grants every stream; a signed token the
      * streams its claims list. Publishing is open only when the configuration says so.
@@ -127,11 +152,35 @@ public final class Relay {
         return new AccessControl(publish, subscribe, metrics::authRefused);
     }
 
+    /** A relay that learns its peers from {@code peerSource} (used only when clustered). */
     public Relay(RelayConfig config, PeerSource peerSource) {
         this.config = config;
         this.peerSource = peerSource;
-        this.hub = new StreamHub(StreamHub.newOrigin(), config.history(), config.clustered(), SseFrames.ENCODER);
-        this.metrics = new RelayMetrics(hub);
+        this.self = config.clustered() ? advertisedPeerAddress().toString() : STANDALONE;
+        ClusterNode.Settings settings = new ClusterNode.Settings(config.publishAckTimeout().toMillis(),
+                2 * config.publishAckTimeout().toMillis() + LEAVING_TIMEOUT_MILLIS, RETRANSMIT_MILLIS,
+                INTEREST_TTL_MILLIS, LEAVING_TIMEOUT_MILLIS, config.history().maxEventsPerStream(), MAX_DEFERRED,
+                config.replicatedAck() || !config.clustered());
+        MessageCodec<Published> codec = new MessageCodec<>(new PublishedCodec(config.publish().maxEventBytes()),
+                config.history().maxEventsPerStream(), PEER_FRAME_BYTES, peerMessageBytes(config));
+        this.links = config.clustered()
+                ? new ClusterLinks(self, config.peerToken(), codec, peerMessageBytes(config)) : null;
+        this.cluster = new ClusterRuntime<>(self, System.currentTimeMillis(), settings,
+                links != null ? links : (to, envelope) -> { });
+        this.metrics = new RelayMetrics(cluster);
+        if (links != null) {
+            links.watch(new ClusterLinks.LinkWatcher() {
+                @Override
+                public void added(String peer, java.util.function.BooleanSupplier connected) {
+                    metrics.peerLinkAdded(peer, connected);
+                }
+
+                @Override
+                public void removed(String peer) {
+                    metrics.peerLinkRemoved(peer);
+                }
+            });
+        }
         this.writers = new SseWriters(config.sse(), metrics);
         metrics.bindQueueBudget(writers::queuedBytes, config.sse().queuesMaxBytes());
         this.jwt = config.jwt() == null ? null : new JwtAuthenticator(config.jwt());
@@ -139,36 +188,18 @@ public final class Relay {
         ConnectionLimits connectionLimits = new ConnectionLimits(config.connectionsMaxBytes(),
                 config.maxConnectionsPerAddress());
         metrics.bindConnectionBudget(connectionLimits::usedBytes, connectionLimits.budgetBytes());
-        this.keys = new IdempotencyKeys(config.history().maxAge(),
-                Math.max(1L << 20, (long) (Runtime.getRuntime().maxMemory() * IDEMPOTENCY_HEAP_SHARE)), MAX_IDEMPOTENCY_KEYS);
-        if (config.clustered()) {
-            this.mesh = new PeerMesh(hub, new PeerSettings(config.peerToken(), peerReadTimeout(config),
-                    config.publish().maxEventBytes(), config.publishMaxPendingBytes()), metrics, keys);
-        } else {
-            this.mesh = null;
-        }
-        PeerMesh peers = mesh;
-        this.gate = config.replicatedAck()
-                ? new ReplicationGate(hub, config.publishAckTimeout(), peers::hasOtherPeers) : null;
-        metrics.bindReplication(gate, keys);
+        metrics.bindHistoryBudget(config.history().maxBytes());
         UnexpectedErrors errors = new UnexpectedErrors(metrics::unexpectedError);
-        PublishHandler publish = new PublishHandler(hub, access, config.publish(), config.requestTimeout(),
-                config.publishMaxPendingBytes(), gate, keys, metrics, errors);
+        PublishHandler publish = new PublishHandler(cluster, access, config.publish(), config.requestTimeout(),
+                config.publishMaxPendingBytes(), config.publishAckTimeout(), config.replicatedAck(), metrics, errors,
+                () -> refusingPublishes);
         metrics.bindPublishBudget(publish::pendingBytes, publish.pendingBudget());
-        this.join = mesh == null ? null : new ClusterJoin(peerSource, mesh, config.replicatedAck());
-        Supplier<Readiness> readiness = () -> {
-            if (draining) {
-                return Readiness.DRAINING;
-            }
-            List<String> missing = join == null ? List.of() : join.waitingFor(); // one look, which may latch
-            return missing.isEmpty() ? Readiness.READY : Readiness.joining(missing);
-        };
-        metrics.bindReadiness(() -> readiness.get().ready());
-        OperationalEndpoints operational = new OperationalEndpoints(metrics, readiness,
-                () -> hub.responsive(LIVENESS_LOCK_TIMEOUT));
+        metrics.bindReadiness(() -> readiness().ready());
+        OperationalEndpoints operational = new OperationalEndpoints(metrics, this::readiness,
+                () -> cluster.responsive(LIVENESS_TIMEOUT));
         RelayRouter router = new RelayRouter(
-                new SubscribeHandler(hub, writers, access, connectionLimits, config.maxStreamsPerConnection(),
-                        config.sse().shutdownRetry(), config.history().maxAge(),
+                new SubscribeHandler(cluster, connections, writers, access, connectionLimits,
+                        config.maxStreamsPerConnection(), config.sse().shutdownRetry(),
                         config.subscribeJwt() && config.jwt().endStreamAtExpiry(), errors),
                 publish,
                 operational, errors);
@@ -196,9 +227,9 @@ public final class Relay {
         // that opens many cannot take the relay's descriptors from subscribers.
         listeners.add(new RelayServer.Listener(config.bindAddress(), config.adminPort(),
                 new AdminRouter(operational, errors), ADMIN_MAX_CONNECTIONS));
-        if (mesh != null) {
+        if (links != null) {
             listeners.add(new RelayServer.Listener(config.bindAddress(), config.peerPort(),
-                    new PeerHandler(hub, writers, mesh, config.peerToken(), gate, errors)));
+                    new ClusterEndpoint<>(cluster, codec, config.peerToken(), errors)));
         }
         // RelayServer closes a connection that sends and receives nothing for the idle timeout;
         // streams write at least a heartbeat in that time. Undertow's NO_REQUEST_TIMEOUT is not
@@ -206,25 +237,111 @@ public final class Relay {
         // and it re-armed on closed connections (see StreamingResponse.start).
         this.server = new RelayServer(config.ioThreads(), config.workerThreads(), ACCEPT_BACKLOG, serverOptions,
                 config.idleTimeout(), listeners);
-        this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread thread = new Thread(r, "relay-history-sweeper");
+        this.reporter = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "relay-join-reporter");
             thread.setDaemon(true);
             return thread;
         });
     }
 
+    /**
+     * The largest message between relays: a sync or a catch-up carries a stream's whole copy, and
+     * a handover every copy a relay holds of the streams its target now owns; so the history's
+     * budget, within 16 MiB and 256 MiB (docs/stream-ownership.md, known gaps).
+     */
+    private static int peerMessageBytes(RelayConfig config) {
+        return (int) Math.max(16L << 20, Math.min(256L << 20, config.history().maxBytes()));
+    }
+
     public Relay start() {
         server.start();
-        if (mesh != null) {
-            mesh.start(advertisedPeerAddress(), peerSource);
+        cluster.start(TICK_MILLIS, new ClusterNode.Retention<>(config.history().maxAge().toMillis(),
+                config.history().maxBytes(), config.history().maxStreams(), Published::heapBytes,
+                Published::publishedAtMillis));
+        if (links == null) {
+            cluster.view(View.of(1, List.of(self)));
+        } else {
+            peerSource.start(this::viewChanged);
+            reporter.scheduleWithFixedDelay(this::reportJoin, 1, 1, TimeUnit.SECONDS);
         }
-        long period = Math.max(100, Math.min(1000, config.history().maxAge().toMillis() / 10));
-        sweeper.scheduleAtFixedRate(this::sweep, period, period, TimeUnit.MILLISECONDS);
-        if (join != null) {
-            sweeper.scheduleWithFixedDelay(this::reportJoin, 1, 1, TimeUnit.SECONDS);
-        }
-        LOG.info("relay {} listening on {}, metrics on {} ({})", hub.origin(), address(), adminAddress(), config);
+        LOG.info("relay {} listening on {}, metrics on {} ({})", self, address(), adminAddress(), config);
         return this;
+    }
+
+    /** A new view from the peer source: to the protocol, and, if this relay was taken out, its subscribers go elsewhere. */
+    private void viewChanged(PeerView view) {
+        PeerView before = lastView;
+        lastView = view;
+        if (view.generation() == 0) {
+            return; // the operator has not published a view yet
+        }
+        Set<String> members = names(view.members());
+        Set<String> leaving = names(view.leaving());
+        leaving.removeAll(members);
+        cluster.view(new View(view.generation(), List.copyOf(members), List.copyOf(leaving)));
+        boolean wasMember = before != null && names(before.members()).contains(self);
+        if (wasMember && !members.contains(self)) {
+            // Taken out of the cluster (its pod is being deleted, or it was scaled away): its
+            // subscribers reconnect now, through the Service, to relays that stay.
+            LOG.info("relay {} left the cluster's view (generation {}); sending {} subscriber(s) elsewhere", self,
+                    view.generation(), connections.size());
+            joined = false;
+            connections.sendAway();
+        }
+    }
+
+    private static Set<String> names(Set<PeerAddress> addresses) {
+        Set<String> names = new HashSet<>();
+        addresses.forEach(address -> names.add(address.toString()));
+        return names;
+    }
+
+    /** Whether this relay should get new traffic, and if it should not yet, what it waits for. */
+    public Readiness readiness() {
+        if (draining) {
+            return Readiness.DRAINING;
+        }
+        if (links == null) {
+            return Readiness.READY;
+        }
+        PeerView view = lastView;
+        if (view == null || view.generation() == 0) {
+            return Readiness.joining(List.of("the cluster's view in the SseRelay status (status.peers and"
+                    + " status.peersGeneration)"));
+        }
+        if (!names(view.members()).contains(self)) {
+            return Readiness.joining(List.of("this relay (" + self + ") among the peers of the view, generation "
+                    + view.generation()));
+        }
+        if (joined) {
+            return Readiness.READY; // later views do not take it out of the Service while streams move
+        }
+        ClusterRuntime.Status status = cluster.status();
+        if (status.view() == null || status.view().generation() < view.generation()) {
+            return Readiness.joining(List.of("the cluster protocol to adopt the view, generation " + view.generation()));
+        }
+        if (!status.view().hasMember(self)) {
+            return Readiness.joining(List.of("this relay (" + self + ") among the peers of the view, generation "
+                    + status.view().generation()));
+        }
+        if (!status.awaitedHandovers().isEmpty()) {
+            List<String> waiting = new ArrayList<>();
+            status.awaitedHandovers().forEach(peer -> waiting.add("the handover of " + peer));
+            return Readiness.joining(waiting);
+        }
+        joined = true;
+        return Readiness.READY;
+    }
+
+    private void reportJoin() {
+        try {
+            Readiness readiness = readiness();
+            if (readiness.status() == Readiness.Status.JOINING) {
+                LOG.info("relay {} is joining its cluster; waiting for {}", self, readiness.waitingFor());
+            }
+        } catch (RuntimeException e) {
+            LOG.error("checking whether the relay joined its cluster failed", e); // keeps the schedule
+        }
     }
 
     /** The address the HTTP listener is bound to (with the real port when 0 was configured). */
@@ -237,52 +354,34 @@ public final class Relay {
         return server.address(1);
     }
 
-    /** The address of the peer listener, or null when the relay is not clustered. */
-    public InetSocketAddress peerListenerAddress() {
-        return mesh == null ? null : server.address(2);
-    }
-
     /** How peers reach this relay, or null when it is not clustered. */
     public PeerAddress advertisedPeerAddress() {
-        if (mesh == null) {
+        if (!config.clustered()) {
             return null;
         }
         if (config.advertiseAddress() != null) {
             return config.advertiseAddress();
         }
-        return new PeerAddress(config.bindAddress(), peerListenerAddress().getPort());
+        return new PeerAddress(config.bindAddress(), config.peerPort());
     }
 
-    /** This relay's place in the cluster, or null when it is not clustered. */
-    public PeerMesh mesh() {
-        return mesh;
+    /** The cluster protocol's runtime: what this relay numbers, keeps and delivers. */
+    public ClusterRuntime<Published> cluster() {
+        return cluster;
     }
 
-    public String origin() {
-        return hub.origin();
+    /** This relay's name in its cluster: its peer address, or {@code standalone}. */
+    public String self() {
+        return self;
+    }
+
+    /** The subscriber connections open now. */
+    public int openConnections() {
+        return metrics.openConnections();
     }
 
     public RelayConfig config() {
         return config;
-    }
-
-    private void sweep() {
-        try {
-            long now = System.nanoTime();
-            hub.evictExpired(now);
-            keys.evictExpired(now);
-        } catch (RuntimeException e) {
-            // A failure must not cancel the schedule, or history would stop aging out.
-            LOG.error("history sweep failed", e);
-        }
-    }
-
-    private void reportJoin() {
-        try {
-            join.report();
-        } catch (RuntimeException e) {
-            LOG.error("checking whether the relay joined its cluster failed", e); // keeps the schedule
-        }
     }
 
     private static void sleep(long millis) {
@@ -291,12 +390,6 @@ public final class Relay {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    /** Peers send heartbeats at the heartbeat interval; a few missed ones mean the peer is gone. */
-    private static Duration peerReadTimeout(RelayConfig config) {
-        Duration threeBeats = config.sse().heartbeat().multipliedBy(3);
-        return threeBeats.compareTo(Duration.ofSeconds(2)) < 0 ? Duration.ofSeconds(2) : threeBeats;
     }
 
     /**
@@ -312,34 +405,34 @@ public final class Relay {
         Duration delay = config.shutdownDelay();
         if (!delay.isZero()) {
             // Keep serving while load balancers notice the relay is not ready any more.
-            LOG.info("relay {} not ready; closing streams in {}", hub.origin(), delay);
+            LOG.info("relay {} not ready; closing streams in {}", self, delay);
             sleep(delay.toMillis());
         }
+        refusingPublishes = true;
         int open = metrics.openConnections();
-        LOG.info("relay {} shutting down: draining {} subscriber connection(s)", hub.origin(), open);
-        if (gate != null) {
-            gate.close(); // before the hub: the ABORTs of what still waits must reach the peers
-        }
-        hub.close();
+        LOG.info("relay {} shutting down: draining {} subscriber connection(s)", self, open);
+        connections.close();
         long deadline = System.nanoTime() + config.drainTimeout().toNanos();
         while (metrics.openConnections() > 0 && System.nanoTime() < deadline && !Thread.currentThread().isInterrupted()) {
             sleep(10);
         }
         int left = metrics.openConnections();
         if (left > 0) {
-            LOG.warn("relay {}: {} connection(s) did not drain within {}; closing them", hub.origin(), left,
+            LOG.warn("relay {}: {} connection(s) did not drain within {}; closing them", self, left,
                     config.drainTimeout());
         }
-        if (mesh != null) {
-            mesh.close();
+        peerSource.close();
+        reporter.shutdownNow();
+        cluster.close();
+        if (links != null) {
+            links.close();
         }
         writers.stop();
         server.stop();
-        sweeper.shutdownNow();
         if (jwt != null) {
             jwt.close();
         }
         metrics.close();
-        LOG.info("relay {} stopped", hub.origin());
+        LOG.info("relay {} stopped", self);
     }
 }

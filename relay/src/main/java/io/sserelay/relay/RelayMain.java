@@ -79,7 +79,8 @@ public final class RelayMain {
                 : "-H 'Authorization: Bearer " + (config.publishTokenGenerated() ? config.publishToken()
                         : "<the publish token>") + "' ";
         StringBuilder out = new StringBuilder();
-        out.append("\nSSE relay ").append(relay.origin()).append(" is up at ").append(base).append('\n');
+        out.append("\nSSE relay ").append(relay.config().clustered() ? relay.self() + " " : "").append("is up at ")
+                .append(base).append('\n');
         if (config.publishTokenGenerated()) {
             out.append("publish token (generated; set RELAY_PUBLISH_TOKEN to choose one): ")
                     .append(config.publishToken()).append('\n');

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.StreamSupport;
@@ -19,40 +20,44 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A relay that starts, or starts again, reports ready only once it has joined its cluster: it has
- * read its peer set, follows every peer that answers and is followed by each, and a publish to it
- * can be acknowledged. Before that its readiness probe fails, so it gets no traffic, and its admin
- * port says what it waits for.
+ * A relay that starts, or starts again, reports ready only once it has joined its cluster: it is
+ * a member of the view it read from its SseRelay status, and every member has handed it what it
+ * holds of the streams it now owns. Before that its readiness probe fails, so it gets no traffic,
+ * and its admin port says what it waits for.
  */
 class JoiningTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Test
-    void aNewRelayTakesNoTrafficUntilItFollowsItsPeersAndTheyFollowIt() throws Exception {
+    void aNewRelayTakesNoTrafficUntilItIsInTheViewAndEveryMemberHandedOver() throws Exception {
         try (TestCluster cluster = TestCluster.start(2, Map.of())) {
             int fresh = cluster.addUnread(Map.of());
             JsonNode unread = readyz(cluster.relay(fresh));
             assertThat(unread.path("status").asText()).isEqualTo("joining");
-            assertThat(unread.path("waitingFor").get(0).asText())
-                    .isEqualTo("the peer set (the SseRelay's status) to be read");
+            assertThat(unread.path("waitingFor").get(0).asText()).isEqualTo("the cluster's view in the SseRelay status"
+                    + " (status.peers and status.peersGeneration)");
             assertThat(cluster.relay(fresh).get("/readyz", Map.of()).body())
                     .as("the public port does not name peers").isEqualTo("{\"status\":\"joining\"}");
 
-            // It reads a set with everyone in it; the others have not read that set yet and refuse it.
-            Set<PeerAddress> everyone = cluster.allAddresses();
-            cluster.peerSource(fresh).set(everyone);
-            await().until(() -> waitingFor(cluster.relay(fresh)).contains(
-                    "peer " + cluster.peerAddress(0) + " (neither follows the other yet)"));
+            // A view without it: it is not a member yet.
+            Set<PeerAddress> others = Set.of(cluster.peerAddress(0), cluster.peerAddress(1));
+            cluster.peerSource(fresh).set(cluster.nextView(others, Set.of()));
+            await().until(() -> waitingFor(cluster.relay(fresh)).contains("this relay (" + cluster.peerAddress(fresh)
+                    + ") among the peers of the view"));
+
+            // A view with a member that never answers: nobody may number the streams that member held.
+            PeerAddress silent = new PeerAddress("127.0.0.99", TestCluster.PEER_PORT);
+            Set<PeerAddress> withSilent = new HashSet<>(cluster.allAddresses());
+            withSilent.add(silent);
+            cluster.peerSource(fresh).set(cluster.nextView(withSilent, Set.of()));
+            await().until(() -> waitingFor(cluster.relay(fresh)).contains("the handover of " + silent));
             assertThat(readyz(cluster.relay(fresh)).path("status").asText()).isEqualTo("joining");
 
-            cluster.peerSource(0).set(everyone);
-            cluster.peerSource(1).set(everyone);
+            cluster.publishView(cluster.allAddresses(), Set.of());
             await().until(() -> readyz(cluster.relay(fresh)).path("status").asText().equals("ready"));
-            for (int i = 0; i < 2; i++) {
-                assertThat(cluster.relay(i).relay().mesh().followerCount()).isEqualTo(2);
-            }
             try (SseClient elsewhere = cluster.relay(0).subscribe("/streams/joined")) {
+                await().until(() -> elsewhere.lastEventId() != null);
                 assertThat(cluster.relay(fresh).post("/streams/joined", "text/plain", "hello",
                         Map.of("Authorization", "Bearer " + TestRelay.TOKEN)).statusCode()).isEqualTo(202);
                 elsewhere.awaitEvents(1);
@@ -62,15 +67,12 @@ class JoiningTest {
     }
 
     @Test
-    void aRestartedRelayIsReadyOnlyOnceAPublishToItCanBeAcknowledged() throws Exception {
+    void aRestartedRelayIsReadyOnceItRejoinedAndAPublishToItIsReplicated() throws Exception {
         try (TestCluster cluster = TestCluster.start(2, Map.of())) {
             cluster.stop(1);
             cluster.restartUnread(1, Map.of());
-            cluster.peerSource(1).set(Set.of(cluster.peerAddress(0), cluster.peerAddress(1)));
-            await().until(() -> waitingFor(cluster.relay(1)).contains(
-                    "peer " + cluster.peerAddress(0) + " (neither follows the other yet)"));
-
-            cluster.peerSource(0).set(cluster.allAddresses());
+            assertThat(readyz(cluster.relay(1)).path("status").asText()).isEqualTo("joining");
+            cluster.publishView(cluster.allAddresses(), Set.of());
             await().until(() -> readyz(cluster.relay(1)).path("status").asText().equals("ready"));
             HttpResponse<String> publish = cluster.relay(1).post("/streams/back", "text/plain", "first",
                     Map.of("Authorization", "Bearer " + TestRelay.TOKEN));

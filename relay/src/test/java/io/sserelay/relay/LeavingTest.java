@@ -24,13 +24,11 @@ class LeavingTest {
                 cluster.relay(0).publish("s", "before");
                 leaving.awaitEvents(1);
 
-                // Every relay reads the set without relay 1, as when its pod's deletion starts.
-                Set<io.sserelay.relay.peer.PeerAddress> withoutIt = Set.of(cluster.peerAddress(0));
-                cluster.peerSource(0).set(withoutIt);
-                cluster.peerSource(1).set(withoutIt);
+                // Every relay reads the view without relay 1, which is leaving, as when its pod's deletion starts.
+                cluster.publishView(Set.of(cluster.peerAddress(0)), Set.of(cluster.peerAddress(1)));
                 leaving.awaitEnded();
                 assertThat(leaving.frames().stream().flatMap(f -> f.comments().stream()))
-                        .contains("relay shutting down; reconnect to resume");
+                        .contains("relay leaving its cluster; reconnect to resume");
                 assertThat(leaving.frames().get(leaving.frames().size() - 1).retry()).isNotNull();
                 assertThat(leaving.data()).containsExactly("before");
 

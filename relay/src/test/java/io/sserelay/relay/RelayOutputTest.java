@@ -26,7 +26,7 @@ class RelayOutputTest {
                 "RELAY_SUBSCRIBE_AUTH", "token",
                 "RELAY_SUBSCRIBE_TOKEN", SUBSCRIBE_TOKEN,
                 "RELAY_PEER_TOKEN", PEER_TOKEN,
-                "RELAY_PEER_PORT", "0"))) {
+                "RELAY_PEER_PORT", "17272"))) {
             relay.terminate();
             relay.awaitExit();
             output = relay.output();

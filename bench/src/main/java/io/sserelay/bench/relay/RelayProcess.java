@@ -46,6 +46,8 @@ public final class RelayProcess implements AutoCloseable {
 
     private final String name;
     private final Process process;
+    /** Where its output goes. */
+    private Path log;
     private final InetSocketAddress address;
 
     private RelayProcess(String name, Process process, InetSocketAddress address) {
@@ -63,6 +65,17 @@ public final class RelayProcess implements AutoCloseable {
     /** Starts a relay with the given JVM options and waits until it is ready. */
     public static RelayProcess start(String name, Path jar, String bindAddress, int port, Map<String, String> env,
                                      Path logDirectory, List<String> jvmOptions) {
+        RelayProcess relay = launch(name, jar, bindAddress, port, env, logDirectory, jvmOptions);
+        relay.awaitReady();
+        return relay;
+    }
+
+    /**
+     * Starts a relay with the given JVM options without waiting for it: the relays of a cluster are
+     * started together, since each is ready only once every other member has handed over to it.
+     */
+    public static RelayProcess launch(String name, Path jar, String bindAddress, int port, Map<String, String> env,
+                                      Path logDirectory, List<String> jvmOptions) {
         for (int taken : new int[] {port, ADMIN_PORT}) {
             if (listening(new InetSocketAddress(bindAddress, taken))) {
                 throw new IllegalStateException("something already listens on " + bindAddress + ":" + taken
@@ -87,21 +100,25 @@ public final class RelayProcess implements AutoCloseable {
             builder.environment().put("RELAY_ADMIN_PORT", Integer.toString(ADMIN_PORT));
             builder.environment().putAll(env);
             RelayProcess relay = new RelayProcess(name, builder.start(), new InetSocketAddress(bindAddress, port));
-            try {
-                Await.until(name + " to be ready (log: " + log + ")", Duration.ofSeconds(60), () -> {
-                    if (!relay.process.isAlive()) {
-                        throw new IllegalStateException(name + " exited with " + relay.process.exitValue()
-                                + "; see " + log);
-                    }
-                    return relay.ready();
-                });
-            } catch (RuntimeException e) {
-                relay.close();
-                throw e;
-            }
+            relay.log = log;
             return relay;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + name, e);
+        }
+    }
+
+    /** Waits until the relay is ready; stops it and throws if it is not within a minute or exits. */
+    public void awaitReady() {
+        try {
+            Await.until(name + " to be ready (log: " + log + ")", Duration.ofSeconds(60), () -> {
+                if (!process.isAlive()) {
+                    throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + log);
+                }
+                return ready();
+            });
+        } catch (RuntimeException e) {
+            close();
+            throw e;
         }
     }
 

@@ -48,6 +48,27 @@ public record BenchContext(double scale, Path relayJar, Path logs) {
         return RelayProcess.start(name, relayJar, address, 8080, env, logs);
     }
 
+    /**
+     * The relays of a cluster, one per address, started together and then awaited: each is ready
+     * only once every other member of the view has handed over to it.
+     */
+    public List<RelayProcess> startCluster(String namePrefix, List<String> addresses, Map<String, String> extraEnv) {
+        Map<String, String> env = new HashMap<>(extraEnv);
+        env.put("RELAY_PUBLISH_TOKEN", PUBLISH_TOKEN);
+        List<RelayProcess> relays = new ArrayList<>();
+        try {
+            for (int i = 0; i < addresses.size(); i++) {
+                relays.add(RelayProcess.launch(namePrefix + (i + 1), relayJar, addresses.get(i), 8080, env, logs,
+                        RelayProcess.JVM_OPTIONS));
+            }
+            relays.forEach(RelayProcess::awaitReady);
+            return relays;
+        } catch (RuntimeException e) {
+            relays.forEach(RelayProcess::close);
+            throw e;
+        }
+    }
+
     /** As {@link #startRelay(String, String, Map)}, with other JVM options. */
     public RelayProcess startRelay(String name, String address, Map<String, String> extraEnv, List<String> jvmOptions) {
         Map<String, String> env = new HashMap<>(extraEnv);

@@ -95,10 +95,8 @@ public final class ClusterLatency implements Scenario {
         List<RelayProcess> relays = new ArrayList<>();
         try (SseLoadClient client = context.loadClient(2)) {
             String peers = String.join(",", List.of("127.0.0.21:7070", "127.0.0.22:7070", "127.0.0.23:7070"));
-            for (int r = 1; r <= RELAYS; r++) {
-                relays.add(context.startRelay("s2-" + mode + "-relay-" + r, "127.0.0.2" + r,
-                        Map.of("RELAY_PEERS", peers, "RELAY_PEER_TOKEN", BenchContext.PEER_TOKEN, "RELAY_PUBLISH_ACK", mode)));
-            }
+            relays.addAll(context.startCluster("s2-" + mode + "-relay-", List.of("127.0.0.21", "127.0.0.22", "127.0.0.23"),
+                    Map.of("RELAY_PEERS", peers, "RELAY_PEER_TOKEN", BenchContext.PEER_TOKEN, "RELAY_PUBLISH_ACK", mode)));
             Await.until("the relays to follow each other", Duration.ofSeconds(60),
                     () -> relays.stream().allMatch(r -> RelayHttp.meshedWith(r.adminUrl(), RELAYS - 1)));
             List<InetSocketAddress> addresses = relays.stream().map(RelayProcess::address).toList();
@@ -153,7 +151,7 @@ public final class ClusterLatency implements Scenario {
             figures.add(Figure.none("events lost" + in, missing));
             figures.add(Figure.none("events duplicated" + in, group.sum(Subscription::duplicates)));
             figures.add(Figure.none("subscribers disconnected" + in, group.ended()));
-            String setup = String.format("3 relays on 127.0.0.21-23 following each other; %s subscribers, a third on "
+            String setup = String.format("3 relays on 127.0.0.21-23 in one cluster; %s subscribers, a third on "
                             + "each relay, over %d streams (%d per stream); %s events/s of %d bytes, event i to relay "
                             + "i mod 3 and stream i mod %d; %d s measured after %d s of warm-up.",
                     Format.number(subscribers), streams, RELAYS, Format.number(RATE),

@@ -1,34 +1,34 @@
 package io.sserelay.bench.scenario;
 
-import io.sserelay.relay.sse.SseFrames;
-import io.sserelay.relay.stream.HistoryLimits;
-import io.sserelay.relay.stream.InvalidPositionException;
-import io.sserelay.relay.stream.Position;
-import io.sserelay.relay.stream.PublishRequest;
-import io.sserelay.relay.stream.RemoteEvent;
-import io.sserelay.relay.stream.StreamHub;
+import io.sserelay.relay.cluster.ClusterNode;
+import io.sserelay.relay.cluster.EventId;
+import io.sserelay.relay.cluster.Message.Envelope;
+import io.sserelay.relay.cluster.Message.Refusal;
+import io.sserelay.relay.cluster.StreamIds;
+import io.sserelay.relay.cluster.View;
 
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
 
 /**
- * S7: how long an event id is, in bytes (the id is ASCII), in clusters of 3, 10 and 30 relays
- * and after one relay of three restarted 1,000 times. Every event a subscriber gets carries
- * its id, and a reconnecting browser sends it back. The ids are made by the relay's own
- * {@link StreamHub}, fed the events and restarts in a simulated clock, so a cluster's weeks
- * take a second; each is compared with what the first id form ({@code origin:decimal}, every
- * origin kept) would have been.
+ * S7: how long an event id is, in bytes (the id is ASCII), in clusters of 1 to 100 relays, after
+ * a million events, and after 1,000 membership changes. Every event a subscriber gets carries its
+ * id, and a reconnecting browser sends it back. The ids are made by the relays' own cluster
+ * protocol ({@link ClusterNode}), run in-process with messages delivered at once and a clock that
+ * moves only when told, so a cluster's weeks of membership changes take a second. Also the id of
+ * an {@code /events} connection to 1, 8 and 32 streams.
  */
 public final class IdSize implements Scenario {
 
-    private static final long EVENTS_PER_RELAY = 1_000_000;
-    private static final Duration MAX_AGE = Duration.ofMinutes(10);
-    private static final Duration RUN_BETWEEN_RESTARTS = Duration.ofMinutes(5);
-    private static final long START = 1_790_000_000L;
+    /** The wall clock the relays start at: 2026-12-07, in microseconds since the epoch. */
+    private static final long WALL_CLOCK_MICROS = 1_796_601_600_000_000L;
+    private static final ClusterNode.Settings SETTINGS = new ClusterNode.Settings(2_000, 4_000, 100, 3_000, 5_000,
+            1_000, 10_000);
 
     @Override
     public String id() {
@@ -37,121 +37,149 @@ public final class IdSize implements Scenario {
 
     @Override
     public String title() {
-        return "Bytes per event id: cluster size and 1,000 restarts";
+        return "Bytes per event id: cluster size, a million events, 1,000 membership changes";
     }
 
     @Override
     public ScenarioResult run(BenchContext context) {
         List<Figure> figures = new ArrayList<>();
+        int longest = 0;
         int unreadable = 0;
-        for (int relays : List.of(3, 10, 30)) {
-            Position id = cluster(relays);
-            unreadable += readsBack(id) ? 0 : 1;
-            figures.add(Figure.info("id bytes, " + relays + " relays, 1,000,000 events each", id.format().length(),
-                    "bytes"));
-            figures.add(Figure.info("  in the first form", firstForm(id), "bytes"));
+        for (int relays : List.of(1, 3, 10, 30, 100)) {
+            Cluster cluster = new Cluster(relays);
+            EventId published = cluster.publish("orders");
+            unreadable += published.equals(EventId.parse(published.toString())) ? 0 : 1;
+            String id = published.toString();
+            longest = Math.max(longest, id.length());
+            figures.add(Figure.info("id bytes, " + relays + " relay" + (relays == 1 ? "" : "s"), id.length(), "bytes"));
         }
-        int restarts = context.count(1000, 100);
-        Churn churn = churn(restarts);
-        figures.add(Figure.atMost("id bytes after " + restarts + " restarts of one relay of three", churn.id.length(),
-                "bytes", 128));
-        figures.add(Figure.info("  origins named", churn.origins, ""));
-        figures.add(Figure.info("  in the first form, every origin kept", churn.firstFormBytes, "bytes"));
-        figures.add(Figure.none("ids the relay could not read back", unreadable + churn.unreadable));
-        return new ScenarioResult(id(), title(),
-                "ids made by the relay's StreamHub in a simulated clock; each relay has accepted 1,000,000 events;"
-                        + " restarts every " + RUN_BETWEEN_RESTARTS.toMinutes() + " min with "
-                        + EVENTS_PER_RELAY / 1000 + " events per run and a " + MAX_AGE.toMinutes()
-                        + " min history",
-                figures, Map.of(),
-                List.of("Last id after the restarts: " + churn.id,
-                        "Origins are 8 characters; sequence numbers are base 36 (1,000,000 is 'lfls');"
-                                + " a stopped relay's origin leaves the ids once silent for the history's max age."));
-    }
-
-    /** The id on one relay of {@code relays}, each of which has accepted a million events. */
-    private static Position cluster(int relays) {
-        StreamHub hub = new StreamHub(origin(0), limits(), true, SseFrames.ENCODER);
-        long now = 0;
-        for (int r = 1; r < relays; r++) {
-            hub.claimOrigin("link" + r, origin(r), START, now);
-            hub.applyRemote(origin(r), List.of(event(EVENTS_PER_RELAY)), now);
+        Cluster busy = new Cluster(3);
+        int events = context.count(1_000_000, 10_000);
+        EventId afterMillion = null;
+        for (int i = 0; i < events; i++) {
+            afterMillion = busy.publish("orders");
         }
-        // As if this relay had accepted as many events as the others.
-        return hub.head().with(origin(0), EVENTS_PER_RELAY);
-    }
-
-    private record Churn(String id, int origins, long firstFormBytes, int unreadable) {
-    }
-
-    /** Whether a relay given {@code id} as a Last-Event-ID reads back the same position. */
-    private static boolean readsBack(Position id) {
-        try {
-            return Position.parse(id.format()).equals(id);
-        } catch (InvalidPositionException e) {
-            return false;
+        longest = Math.max(longest, afterMillion.toString().length());
+        figures.add(Figure.info("id bytes after " + events + " events on one stream", afterMillion.toString().length(),
+                "bytes"));
+        int changes = context.count(1_000, 100);
+        Cluster churned = new Cluster(3);
+        for (int i = 0; i < changes; i++) {
+            churned.replaceOne(i);
+            churned.publish("orders");
         }
-    }
-
-    /**
-     * Relays A (measured), B and C; C restarts {@code restarts} times, each run publishing and
-     * then living {@link #RUN_BETWEEN_RESTARTS}; A sweeps its history as the relay does.
-     */
-    private static Churn churn(int restarts) {
-        StreamHub hub = new StreamHub(origin(0), limits(), true, SseFrames.ENCODER);
-        long now = 0;
-        hub.claimOrigin("link-b", origin(1), START, now);
-        hub.applyRemote(origin(1), List.of(event(EVENTS_PER_RELAY)), now);
-        Map<String, Long> everyOrigin = new LinkedHashMap<>();
-        everyOrigin.put(origin(0), 1L);
-        everyOrigin.put(origin(1), EVENTS_PER_RELAY);
-        long sweep = Duration.ofSeconds(1).toNanos();
-        int unreadable = 0;
-        for (int run = 0; run < restarts; run++) {
-            String c = origin(2 + run);
-            hub.claimOrigin("link-c", c, START + run * RUN_BETWEEN_RESTARTS.toSeconds(), now);
-            hub.applyRemote(c, List.of(event(EVENTS_PER_RELAY / 1000)), now);
-            everyOrigin.put(c, EVENTS_PER_RELAY / 1000);
-            long end = now + RUN_BETWEEN_RESTARTS.toNanos();
-            for (long t = now; t < end; t += Duration.ofSeconds(10).toNanos()) {
-                hub.evictExpired(t);
+        EventId last = churned.publish("orders");
+        unreadable += last.equals(EventId.parse(last.toString())) ? 0 : 1;
+        String afterChurn = last.toString();
+        longest = Math.max(longest, afterChurn.length());
+        figures.add(Figure.info("id bytes after " + changes + " membership changes (one relay of three replaced each"
+                + " time)", afterChurn.length(), "bytes"));
+        figures.add(Figure.atMost("longest single-stream id", longest, "bytes", 24));
+        for (int streams : List.of(1, 8, 32)) {
+            Map<String, EventId> places = new TreeMap<>();
+            for (int s = 0; s < streams; s++) {
+                places.put("stream-" + s, EventId.parse(afterChurn));
             }
-            unreadable += readsBack(hub.head()) ? 0 : 1;
-            now = end + sweep;
+            String label = "/events id bytes, " + streams + (streams == 1 ? " stream" : " streams") + " named stream-N";
+            String text = StreamIds.format(places);
+            unreadable += places.equals(StreamIds.parse(text, streams)) ? 0 : 1;
+            figures.add(Figure.info(label, text.length(), "bytes"));
         }
-        publishOwn(hub, now);
-        hub.evictExpired(now);
-        Position id = hub.head();
-        long firstForm = everyOrigin.entrySet().stream()
-                .mapToLong(e -> e.getKey().length() + 1 + Long.toString(e.getValue()).length() + 1).sum() - 1;
-        unreadable += readsBack(id) ? 0 : 1;
-        return new Churn(id.format(), id.size(), firstForm, unreadable);
+        figures.add(Figure.none("ids the relays could not read back", unreadable));
+        return new ScenarioResult(id(), title(),
+                "ids made by the relays' cluster protocol, in-process, messages delivered at once; a membership"
+                        + " change is a new view generation with one relay replaced by a new one",
+                figures, Map.of(),
+                List.of("Last id after the membership changes: " + afterChurn,
+                        "An id is epoch-offset in base 36: the epoch is the view generation a stream's owner started"
+                                + " numbering in (and 20 random bits), the offset its place along the stream; neither"
+                                + " grows with the number of relays. At most 24 characters.",
+                        "An /events id names each of its connection's streams once: name~epoch-offset."));
     }
 
-    private static void publishOwn(StreamHub hub, long now) {
-        hub.publish(List.of(new PublishRequest("s", null, "x".getBytes(StandardCharsets.UTF_8))), now);
-    }
+    /** Relays whose messages reach each other at once, in order, with a clock that moves when they publish. */
+    private static final class Cluster {
+        private final Map<String, ClusterNode<String>> nodes = new TreeMap<>();
+        private final ArrayDeque<Runnable> network = new ArrayDeque<>();
+        private final Random random = new Random(7);
+        private long now;
+        private long generation;
+        private int nextName;
 
-    private static RemoteEvent event(long seq) {
-        return new RemoteEvent(seq, "s", null, "x".getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static HistoryLimits limits() {
-        return new HistoryLimits(1000, MAX_AGE, 64L << 20);
-    }
-
-    /** A distinct 8-character origin, like the relay's own. */
-    private static String origin(int n) {
-        String digits = Long.toString(2_000_000_000L + n * 7_919L, 36);
-        return (digits + "00000000").substring(0, 8);
-    }
-
-    /** The length of {@code id} in the first form: {@code origin:decimal} entries. */
-    private static long firstForm(Position id) {
-        long length = id.size() - 1;
-        for (int i = 0; i < id.size(); i++) {
-            length += id.origin(i).length() + 1 + Long.toString(id.seq(i)).length();
+        Cluster(int relays) {
+            for (int i = 0; i < relays; i++) {
+                add();
+            }
+            publishView();
         }
-        return length;
+
+        private void add() {
+            String name = "10.0." + nextName / 250 + "." + (nextName % 250 + 1) + ":7070";
+            nextName++;
+            nodes.put(name, new ClusterNode<>(name, nextName, SETTINGS, (to, envelope) -> send(to, envelope),
+                    new Random(random.nextLong()), () -> WALL_CLOCK_MICROS + now * 1_000));
+        }
+
+        private void send(String to, Envelope envelope) {
+            network.add(() -> {
+                ClusterNode<String> node = nodes.get(to);
+                if (node != null) {
+                    node.onMessage(envelope, now);
+                }
+            });
+        }
+
+        private void publishView() {
+            View view = View.of(++generation, List.copyOf(nodes.keySet()));
+            nodes.values().forEach(node -> node.onView(view, now));
+            settle(() -> nodes.values().stream().allMatch(node -> node.awaitedHandovers().isEmpty()));
+        }
+
+        /** Takes one relay out and puts a new one in, as a rolling update does. */
+        void replaceOne(int round) {
+            List<String> names = new ArrayList<>(nodes.keySet());
+            nodes.remove(names.get(round % names.size()));
+            add();
+            publishView();
+        }
+
+        /** Publishes one event through the first relay and returns its id. */
+        EventId publish(String stream) {
+            now += 1;
+            List<EventId> ids = new ArrayList<>();
+            ClusterNode<String> via = nodes.values().iterator().next();
+            via.publish(stream, List.of("x"), null, null, now, new ClusterNode.PublishCallback() {
+                @Override
+                public void published(List<EventId> published, boolean replayed) {
+                    ids.addAll(published);
+                }
+
+                @Override
+                public void refused(Refusal code, String reason) {
+                    throw new IllegalStateException("a publish was refused: " + code + ", " + reason);
+                }
+            });
+            settle(() -> !ids.isEmpty());
+            if (ids.isEmpty()) {
+                throw new IllegalStateException("a publish was not answered");
+            }
+            return ids.get(0);
+        }
+
+        /** Delivers every message, ticking the relays, until {@code done}. */
+        private void settle(BooleanSupplier done) {
+            for (int round = 0; round < 1_000 && !done.getAsBoolean(); round++) {
+                while (!network.isEmpty() && !done.getAsBoolean()) {
+                    network.poll().run();
+                }
+                if (!done.getAsBoolean()) {
+                    now += 10;
+                    nodes.values().forEach(node -> node.tick(now));
+                }
+            }
+            if (!done.getAsBoolean()) {
+                throw new IllegalStateException("the cluster did not settle");
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.sserelay.api.SseRelay;
+import io.sserelay.api.SseRelayStatus;
 import io.sserelay.api.SseRelaySpec;
 import io.sserelay.bench.Await;
 import io.sserelay.bench.relay.RelayProcess;
@@ -33,11 +34,14 @@ import java.util.concurrent.TimeUnit;
  * S5: on the local control plane (etcd, kube-apiserver, controller manager, scheduler, kwok
  * nodes, the operator, a real relay process per pod), a relay pod is replaced and so its
  * address changes. Measures, from the moment the new pod's IP is in the API server, how long
- * until every other relay's peer set has the new address and no longer the old one: the
- * operator's pod watch, its status patch, and each relay's watch of its SseRelay.
+ * until every other relay runs on a view of the cluster with the new address among its members
+ * and the old one no longer: the operator's pod watch, its status patch, and each relay's watch
+ * of its SseRelay.
  *
- * <p>A relay's peer set is read from its metrics, where each peer has a
- * {@code sserelay_peer_link_up{peer="ip:port"}} sample for as long as it is in the set.
+ * <p>A relay's view is read from its metrics: {@code sserelay_cluster_view_generation}, against
+ * the generation of the status that lists the new address as a member and the old one as
+ * leaving, and a {@code sserelay_peer_link_up{peer="ip:port"}} sample for the new member, whose
+ * link opens as the relay hands it its streams.
  */
 public final class PeerSetUpdate implements Scenario {
 
@@ -158,10 +162,22 @@ public final class PeerSetUpdate implements Scenario {
             throw new IllegalStateException("the replacement pod got the old pod's IP " + oldIp);
         }
         String added = "sserelay_peer_link_up{peer=\"" + newIp[0] + ":" + PEER_PORT + "\"}";
-        String removed = "sserelay_peer_link_up{peer=\"" + oldIp + ":" + PEER_PORT + "\"}";
+        long[] generation = new long[1];
+        Await.until("the status to list the replacement as a member and " + oldIp + " as leaving",
+                Duration.ofSeconds(60), () -> {
+                    SseRelayStatus status = client.resources(SseRelay.class).inNamespace(NAMESPACE).withName(NAME).get()
+                            .getStatus();
+                    if (status == null || status.getPeersGeneration() == null || status.getPeers() == null
+                            || status.getPeers().stream().noneMatch(peer -> newIp[0].equals(peer.getIp()))
+                            || status.getPeers().stream().anyMatch(peer -> oldIp.equals(peer.getIp()))) {
+                        return false;
+                    }
+                    generation[0] = status.getPeersGeneration();
+                    return true;
+                });
         boolean updated = Await.within(UPDATE_TIMEOUT, () -> survivors.stream().allMatch(url -> {
             String metrics = metricsOf(url);
-            return metrics.contains(added) && !metrics.contains(removed);
+            return metrics.contains(added) && viewGeneration(metrics) >= generation[0];
         }));
         long micros = updated ? TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - ipVisible) : -1;
         client.pods().inNamespace(NAMESPACE).withName(victim.getMetadata().getName()).edit(p -> {
@@ -172,13 +188,20 @@ public final class PeerSetUpdate implements Scenario {
         return micros;
     }
 
+    /** The {@code sserelay_cluster_view_generation} sample of a relay's metrics, or -1. */
+    private static long viewGeneration(String metrics) {
+        return metrics.lines().filter(line -> line.startsWith("sserelay_cluster_view_generation "))
+                .mapToLong(line -> (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim()))
+                .findFirst().orElse(-1);
+    }
+
     private static List<Pod> relayPods(KubernetesClient client) {
         return client.pods().inNamespace(NAMESPACE).withLabel(RelayNames.RELAY_LABEL, NAME).list().getItems()
                 .stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
     }
 
     private static void awaitMeshed(RelayPodRunner kubelet) {
-        Await.until(REPLICAS + " relays following each other", Duration.ofMinutes(3), () -> kubelet.meshed(REPLICAS));
+        Await.until(REPLICAS + " relays ready with each other in their views", Duration.ofMinutes(3), () -> kubelet.meshed(REPLICAS));
     }
 
     private static String metricsOf(String url) {

@@ -1,6 +1,7 @@
 package io.sserelay.relay.cluster;
 
 import io.sserelay.relay.cluster.Message.Ack;
+import io.sserelay.relay.cluster.Message.Committed;
 import io.sserelay.relay.cluster.Message.Append;
 import io.sserelay.relay.cluster.Message.Deliver;
 import io.sserelay.relay.cluster.Message.Entries;
@@ -11,6 +12,7 @@ import io.sserelay.relay.cluster.Message.HandoverAck;
 import io.sserelay.relay.cluster.Message.Interest;
 import io.sserelay.relay.cluster.Message.MayRelease;
 import io.sserelay.relay.cluster.Message.NeedSync;
+import io.sserelay.relay.cluster.Message.NoInterest;
 import io.sserelay.relay.cluster.Message.Published;
 import io.sserelay.relay.cluster.Message.Refusal;
 import io.sserelay.relay.cluster.Message.Refused;
@@ -86,29 +88,78 @@ public final class ClusterNode<P> {
          */
         default void onPosition(String stream, EventId at) {
         }
+
+        /**
+         * What the subscriber missed, all at once: when it subscribes, and after a wait or a
+         * reset. Live events come one by one ({@link #onEvent}).
+         */
+        default void onCatchUp(String stream, List<Entry<P>> entries) {
+            for (Entry<P> entry : entries) {
+                onEvent(stream, entry);
+            }
+        }
     }
 
-    /** Timings in the caller's clock's milliseconds, and the retention per stream. */
+    /**
+     * Timings in the caller's clock's milliseconds, and the retention per stream. With
+     * {@code waitForReplica} false an owner commits a publish as soon as it numbers it, and its
+     * replica follows when it can (the relay's {@code RELAY_PUBLISH_ACK=local}): faster, and an
+     * event acknowledged just before its owner dies may be lost.
+     */
     public record Settings(long ackTimeout, long forwardTimeout, long retransmitEvery, long interestTtl,
-            long leavingTimeout, int maxEntries, int maxDeferred) {
+            long leavingTimeout, int maxEntries, int maxDeferred, boolean waitForReplica) {
+
+        /** Settings whose owners wait for their replicas. */
+        public Settings(long ackTimeout, long forwardTimeout, long retransmitEvery, long interestTtl,
+                long leavingTimeout, int maxEntries, int maxDeferred) {
+            this(ackTimeout, forwardTimeout, retransmitEvery, interestTtl, leavingTimeout, maxEntries, maxDeferred,
+                    true);
+        }
     }
 
     /**
      * How long and how much a relay keeps of the streams it holds, beside each copy's count:
-     * entries published before {@code maxAgeMillis} ago go, and then the oldest entries of any
-     * stream until the copies' heap is within {@code maxBytes} (0: no bound of that kind).
+     * entries published before {@code maxAgeMillis} ago go, then the oldest entries of any
+     * stream until the copies' heap is within {@code maxBytes} (0: no bound of that kind), then
+     * the streams with the oldest events, whole, until it holds at most {@code maxStreams} it
+     * owns or keeps for others.
      * {@code heapBytes} and {@code publishedAtMillis} read a payload's size and wall-clock time.
      */
-    public record Retention<P>(long maxAgeMillis, long maxBytes, ToLongFunction<P> heapBytes,
+    public record Retention<P>(long maxAgeMillis, long maxBytes, int maxStreams, ToLongFunction<P> heapBytes,
             ToLongFunction<P> publishedAtMillis) {
+
+        /** Without a bound on the streams held. */
+        public Retention(long maxAgeMillis, long maxBytes, ToLongFunction<P> heapBytes,
+                ToLongFunction<P> publishedAtMillis) {
+            this(maxAgeMillis, maxBytes, Integer.MAX_VALUE, heapBytes, publishedAtMillis);
+        }
     }
 
     /** What a relay holds after {@link #retain}: entries and their heap over every copy, the streams, and what went. */
     public record Retained(long entries, long bytes, int streams, long dropped, int forgotten) {
     }
 
+    /** Set by {@link #stop()}: publishes are refused from then on. */
+    private boolean stopped;
+    /** Copies of idle streams forgotten since the relay started. */
+    private long forgottenTotal;
+
+    /** The retention the relay applies, once it first applied one; between its passes, arrivals are counted. */
+    private Retention<P> retention;
+    private Retained lastRetained = new Retained(0, 0, 0, 0, 0);
+    private long arrivedBytes;
+
+    /**
+     * The longest a subscriber whose id comes from a view newer than its relay's waits for that
+     * view (a forged id waits no longer), and how often a relay keeping a copy from an earlier
+     * role asks whether it may go; both are at most the interest's lifetime.
+     */
+    static final long MAX_WAIT_FOR_NEWER_VIEW = 3_000;
+
     /** An entry's own heap beside its payload's: the entry, its id and its slot in a copy. */
     static final long ENTRY_OVERHEAD_BYTES = 72;
+    /** A copy's own heap beside its events' and its name's (see {@link #streamBytes}). */
+    static final long STREAM_OVERHEAD_BYTES = 400;
 
     private final String self;
     private final long incarnation;
@@ -153,9 +204,11 @@ public final class ClusterNode<P> {
 
         @Override
         public long newerViewWait() {
-            return settings.interestTtl;
+            return Math.min(settings.interestTtl, MAX_WAIT_FOR_NEWER_VIEW);
         }
     };
+    /** For each stream this relay owns or may own, the relays with subscribers of it, until when. */
+    private final Map<String, Map<String, Long>> interest = new HashMap<>();
     private final Map<Long, Forwarding<P>> forwardings = new LinkedHashMap<>();
     private final Map<String, Long> incarnations = new HashMap<>();
     private final Map<String, Long> viewPulledAt = new HashMap<>();
@@ -223,7 +276,6 @@ public final class ClusterNode<P> {
             Map.Entry<String, Owned<P>> stream = streams.next();
             expirePending(stream.getKey(), stream.getValue());
             retransmit(stream.getKey(), stream.getValue());
-            stream.getValue().interested.values().removeIf(expiry -> expiry < now);
         }
         if (takeover != null) {
             takeover.expireLeaving(now);
@@ -240,6 +292,10 @@ public final class ClusterNode<P> {
         if (view != null) {
             askToRelease();
         }
+        interest.values().removeIf(relays -> {
+            relays.values().removeIf(expiry -> expiry < now);
+            return relays.isEmpty();
+        });
         for (StreamCache<P> cache : caches.values()) {
             if (now - cache.askedAt() >= settings.interestTtl / 3) {
                 cache.askOwner();
@@ -259,6 +315,10 @@ public final class ClusterNode<P> {
      */
     public void publish(String stream, List<P> payloads, String key, String digest, long nowMillis,
             PublishCallback callback) {
+        if (stopped) {
+            callback.refused(Refusal.CLOSING, "the relay is shutting down");
+            return;
+        }
         now = nowMillis;
         long requestId = ++nextRequestId;
         Forwarding<P> forwarding = new Forwarding<>(stream, List.copyOf(payloads), key, digest, callback,
@@ -296,7 +356,12 @@ public final class ClusterNode<P> {
     public void unsubscribe(String stream, Subscriber<P> subscriber) {
         StreamCache<P> cache = caches.get(stream);
         if (cache != null && cache.remove(subscriber)) {
-            caches.remove(stream); // the owner forgets this relay's interest when it is not renewed
+            caches.remove(stream);
+            if (view != null && !view.members().isEmpty()) {
+                // So that the owner stops sending it at once; if this is lost, the interest expires.
+                send(Placement.owner(view, stream), new NoInterest(stream));
+                drain();
+            }
         }
     }
 
@@ -309,42 +374,114 @@ public final class ClusterNode<P> {
      * {@code reset}. Committed entries only: a pending publish is never cut.
      */
     public Retained retain(Retention<P> retention, long wallClockMillis) {
-        List<StreamLog<P>> logs = new ArrayList<>();
-        owned.values().forEach(own -> logs.add(own.log));
-        logs.addAll(held.values());
-        caches.values().forEach(cache -> logs.add(cache.log()));
+        this.retention = retention;
+        List<Copy<P>> copies = new ArrayList<>();
+        owned.forEach((stream, own) -> copies.add(new Copy<>(stream, own.log,
+                () -> own.pending.isEmpty() && !interest.containsKey(stream))));
+        held.forEach((stream, log) -> copies.add(new Copy<>(stream, log, () -> log.committedCount() == log.size())));
+        caches.forEach((stream, cache) -> copies.add(new Copy<>(stream, cache.log(), () -> false)));
         long dropped = 0;
         if (retention.maxAgeMillis() > 0) {
             long expiredBefore = wallClockMillis - retention.maxAgeMillis();
-            for (StreamLog<P> log : logs) {
-                dropped += log.trimWhile(entry -> retention.publishedAtMillis().applyAsLong(entry.payload()) < expiredBefore);
+            for (Copy<P> copy : copies) {
+                dropped += copy.log.trimWhile(entry -> retention.publishedAtMillis().applyAsLong(entry.payload())
+                        < expiredBefore);
             }
         }
         long entries = 0;
         long bytes = 0;
-        for (StreamLog<P> log : logs) {
-            entries += log.size();
-            for (Entry<P> entry : log.entries()) {
+        for (Copy<P> copy : copies) {
+            bytes += streamBytes(copy.stream);
+            entries += copy.log.size();
+            for (Entry<P> entry : copy.log.entries()) {
                 bytes += heapOf(retention, entry);
             }
         }
+        // Down to nine tenths of the budget, so that passes between the scheduled ones are rare.
+        long target = retention.maxBytes() - retention.maxBytes() / 10;
         if (retention.maxBytes() > 0 && bytes > retention.maxBytes()) {
-            PriorityQueue<StreamLog<P>> oldestFirst = new PriorityQueue<>(Comparator.comparingLong(
-                    log -> retention.publishedAtMillis().applyAsLong(log.entries().get(0).payload())));
-            logs.stream().filter(log -> log.committedCount() > 0).forEach(oldestFirst::add);
-            while (bytes > retention.maxBytes() && !oldestFirst.isEmpty()) {
-                StreamLog<P> log = oldestFirst.poll();
-                bytes -= heapOf(retention, log.entries().get(0));
-                log.trimWhile(new FirstOnly<>());
+            PriorityQueue<Copy<P>> oldestFirst = new PriorityQueue<>(Comparator.comparingLong(
+                    copy -> retention.publishedAtMillis().applyAsLong(copy.log.entries().get(0).payload())));
+            copies.stream().filter(copy -> copy.log.committedCount() > 0).forEach(oldestFirst::add);
+            while (bytes > target && !oldestFirst.isEmpty()) {
+                Copy<P> copy = oldestFirst.poll();
+                bytes -= heapOf(retention, copy.log.entries().get(0));
+                copy.log.trimWhile(new FirstOnly<>());
                 entries--;
                 dropped++;
-                if (log.committedCount() > 0) {
-                    oldestFirst.add(log);
+                if (copy.log.committedCount() > 0) {
+                    oldestFirst.add(copy);
+                } else if (copy.log.size() == 0 && copy.forgettable.getAsBoolean()) {
+                    bytes -= streamBytes(copy.stream); // forgotten below
                 }
             }
         }
+        int over = owned.size() + held.size() - retention.maxStreams();
+        if (over > 0) {
+            // The streams with the oldest events go whole; those with pending publishes or readers stay.
+            List<Copy<P>> forgettable = new ArrayList<>(copies.stream()
+                    .filter(copy -> !caches.containsKey(copy.stream) && copy.forgettable.getAsBoolean()).toList());
+            forgettable.sort(Comparator.comparingLong(copy -> copy.log.size() == 0 ? Long.MIN_VALUE
+                    : retention.publishedAtMillis().applyAsLong(copy.log.entries().get(0).payload())));
+            for (Copy<P> copy : forgettable.subList(0, Math.min(over, forgettable.size()))) {
+                for (Entry<P> entry : copy.log.entries()) {
+                    bytes -= heapOf(retention, entry);
+                }
+                entries -= copy.log.size();
+                dropped += copy.log.trimWhile(entry -> true);
+                bytes -= streamBytes(copy.stream);
+            }
+        }
         int forgotten = forgetIdle();
-        return new Retained(entries, bytes, owned.size() + held.size() + caches.size(), dropped, forgotten);
+        forgottenTotal += forgotten;
+        lastRetained = new Retained(entries, bytes, owned.size() + held.size() + caches.size(), dropped, forgotten);
+        arrivedBytes = 0;
+        return lastRetained;
+    }
+
+    /** One copy a relay holds, and whether its stream goes once the copy is empty. */
+    private record Copy<P>(String stream, StreamLog<P> log, java.util.function.BooleanSupplier forgettable) {
+    }
+
+    /**
+     * A copy's own heap beside its events': its log, list and key map, the role that holds it
+     * (an owner's queue of pending publishes, a cache's readers), its entry in the relay's map, and
+     * the stream's name. Measured with {@code MemoryBoundsTest}, a million streams of one event.
+     */
+    static long streamBytes(String stream) {
+        return STREAM_OVERHEAD_BYTES + 40 + 2L * stream.length();
+    }
+
+    /** The heap the events a message carries would take in copies: what it may add to this relay's. */
+    @SuppressWarnings("unchecked")
+    private long bytesIn(Message message) {
+        long bytes = 0;
+        if (message instanceof Forward<?> forward) {
+            for (Object payload : forward.payloads()) {
+                bytes += ENTRY_OVERHEAD_BYTES + retention.heapBytes().applyAsLong((P) payload);
+            }
+        } else if (message instanceof Append<?> append) {
+            bytes += entriesBytes((List<Entry<P>>) (List<?>) append.entries());
+        } else if (message instanceof Deliver<?> deliver) {
+            bytes += entriesBytes((List<Entry<P>>) (List<?>) deliver.entries());
+        } else if (message instanceof Entries<?> entries) {
+            bytes += entriesBytes((List<Entry<P>>) (List<?>) entries.entries());
+        } else if (message instanceof Sync<?> sync) {
+            bytes += entriesBytes(((StreamLog<P>) sync.log()).entries());
+        } else if (message instanceof Handover<?> handover) {
+            for (StreamLog<?> copy : handover.copies().values()) {
+                bytes += entriesBytes(((StreamLog<P>) copy).entries());
+            }
+        }
+        return bytes;
+    }
+
+    private long entriesBytes(List<Entry<P>> entries) {
+        long bytes = 0;
+        for (Entry<P> entry : entries) {
+            bytes += heapOf(retention, entry);
+        }
+        return bytes;
     }
 
     private static <P> long heapOf(Retention<P> retention, Entry<P> entry) {
@@ -367,8 +504,9 @@ public final class ClusterNode<P> {
         int forgotten = 0;
         Iterator<Map.Entry<String, Owned<P>>> streams = owned.entrySet().iterator();
         while (streams.hasNext()) {
-            Owned<P> own = streams.next().getValue();
-            if (own.log.size() == 0 && own.pending.isEmpty() && own.interested.isEmpty()) {
+            Map.Entry<String, Owned<P>> stream = streams.next();
+            Owned<P> own = stream.getValue();
+            if (own.log.size() == 0 && own.pending.isEmpty() && !interest.containsKey(stream.getKey())) {
                 streams.remove();
                 forgotten++;
             }
@@ -384,6 +522,43 @@ public final class ClusterNode<P> {
             }
         }
         return forgotten;
+    }
+
+    /** What the copies held after the last retention pass, scheduled or not. */
+    public Retained lastRetained() {
+        return lastRetained;
+    }
+
+    /** Copies of idle streams forgotten since the relay started. */
+    public long forgottenTotal() {
+        return forgottenTotal;
+    }
+
+    /**
+     * The relay stops: every publish it still waits for is answered as unanswered, since its owner
+     * may yet commit it (a retry with its key says which), and later publishes are refused.
+     */
+    public void stop() {
+        stopped = true;
+        List<Forwarding<P>> open = new ArrayList<>(forwardings.values());
+        forwardings.clear();
+        for (Forwarding<P> forwarding : open) {
+            forwarding.callback.refused(Refusal.TIMEOUT, "the relay shut down before the publish was answered");
+        }
+    }
+
+    /**
+     * The relays this one still waits for before it numbers the streams it took over (their
+     * handovers), empty when it waits for nobody; null before it has a view.
+     */
+    public List<String> awaitedHandovers() {
+        if (view == null) {
+            return null;
+        }
+        if (takeover == null || takeover.complete()) {
+            return List.of();
+        }
+        return takeover.awaited.stream().filter(node -> !takeover.heardFrom.contains(node)).sorted().toList();
     }
 
     // ---- what the simulation's checker reads ----
@@ -416,6 +591,11 @@ public final class ClusterNode<P> {
         return streams;
     }
 
+    /** The copy this relay holds of a stream as replica or from an earlier role, or null. */
+    public StreamLog<P> heldLog(String stream) {
+        return held.get(stream);
+    }
+
     /** This relay's copy of a stream it owns, or null. */
     public StreamLog<P> ownedLog(String stream) {
         Owned<P> own = owned.get(stream);
@@ -440,7 +620,7 @@ public final class ClusterNode<P> {
                 own.replicaSynced = false; // the replica may have changed; a sync is cheap beside a lost copy
                 continue;
             }
-            refuseAllPending(own, Refusal.UNCONFIRMED, "the stream's owner changed before a replica held the events");
+            refuseAllPending(own, Refusal.TIMEOUT, "the stream's owner changed before its replica confirmed the events");
             StreamLog<P> kept = own.log.copy();
             kept.truncateAfter(kept.lastCommitted());
             held.put(stream, kept);
@@ -510,7 +690,7 @@ public final class ClusterNode<P> {
                 continue; // it owns or replicates the stream, or the owner may still need this copy
             }
             Long asked = releaseAskedAt.get(stream);
-            if (asked == null || now - asked >= settings.interestTtl) {
+            if (asked == null || now - asked >= Math.min(settings.interestTtl, MAX_WAIT_FOR_NEWER_VIEW)) {
                 releaseAskedAt.put(stream, now);
                 send(owner, new MayRelease(stream));
             }
@@ -564,6 +744,12 @@ public final class ClusterNode<P> {
     // ---- receiving ----
 
     private void receive(Envelope envelope) {
+        if (retention != null && retention.maxBytes() > 0) {
+            arrivedBytes += bytesIn(envelope.body());
+            if (lastRetained.bytes() + arrivedBytes > retention.maxBytes()) {
+                retain(retention, wallClockMicros.getAsLong() / 1_000); // within the budget between passes too
+            }
+        }
         String from = envelope.from();
         Long known = incarnations.get(from);
         if (known != null && envelope.incarnation() < known) {
@@ -624,8 +810,15 @@ public final class ClusterNode<P> {
             onRelease(from, release);
         } else if (body instanceof MayRelease ask && sameView) {
             onMayRelease(from, ask);
+        } else if (body instanceof Committed committed && sameView) {
+            onCommitted(from, committed);
         } else if (body instanceof Interest interest) {
             onInterest(from, envelope, interest);
+        } else if (body instanceof NoInterest noInterest) {
+            Map<String, Long> relays = interest.get(noInterest.stream());
+            if (relays != null && relays.remove(from) != null && relays.isEmpty()) {
+                interest.remove(noInterest.stream());
+            }
         } else if (body instanceof Entries<?> entries && sameView) {
             onEntries(from, cast(entries));
         } else if (body instanceof Deliver<?> deliver && sameView) {
@@ -743,14 +936,15 @@ public final class ClusterNode<P> {
         own.pending.add(new Batch<>(entries, prev, key, from, forward.requestId(),
                 now + Math.min(settings.ackTimeout, forward.budgetMillis())));
         String replica = Placement.replica(view, stream);
-        if (replica == null) {
-            commit(stream, own, ids.get(ids.size() - 1));
-        } else if (own.replicaSynced) {
+        if (replica != null && own.replicaSynced) {
             send(replica, new Append<>(stream, entries, prev, own.log.lastCommitted(), key));
-        } else {
+        } else if (replica != null) {
             sendSync(stream, own);
         }
         own.sentAt = now;
+        if (replica == null || !settings.waitForReplica) {
+            commit(stream, own, ids.get(ids.size() - 1));
+        }
     }
 
     /** Answers a publish whose key the stream knows; false when it does not, and the publish goes ahead. */
@@ -801,11 +995,42 @@ public final class ClusterNode<P> {
         while (!own.pending.isEmpty() && own.pending.peekFirst().last().compareTo(through) <= 0) {
             Batch<P> batch = own.pending.pollFirst();
             send(batch.from, new Published(batch.requestId, batch.ids(), false));
-            for (String node : own.interested.keySet()) {
+            for (String node : interest.getOrDefault(stream, Map.of()).keySet()) {
                 send(node, new Deliver<>(stream, batch.entries, prev, own.log.epoch(), batch.key));
             }
             prev = batch.last();
         }
+        if (own.pending.isEmpty()) {
+            own.committedAcked = false; // told once the stream has been quiet a while (retransmit)
+        }
+    }
+
+    /** Tells the replica that nothing of the stream is pending, so that its copy is all committed too. */
+    private void tellCommitted(String stream, Owned<P> own) {
+        String replica = Placement.replica(view, stream);
+        EventId through = own.log.lastCommitted();
+        if (replica != null && through != null && own.replicaSynced) {
+            own.committedAcked = false;
+            send(replica, new Committed(stream, through));
+        }
+    }
+
+    /** From the owner: its copy is committed through this; from the replica: so is the replica's now. */
+    private void onCommitted(String from, Committed committed) {
+        String stream = committed.stream();
+        Owned<P> own = owned.get(stream);
+        if (own != null && from.equals(Placement.replica(view, stream))) {
+            if (own.pending.isEmpty() && committed.through().equals(own.log.lastCommitted())) {
+                own.committedAcked = true;
+            }
+            return;
+        }
+        StreamLog<P> copy = held.get(stream);
+        if (!isReplicaFor(from, stream) || copy == null || copy.indexOf(committed.through()) == -2) {
+            return; // not its replica, or a copy that does not hold it: the next append or sync sets it right
+        }
+        copy.commitThrough(committed.through());
+        send(from, new Committed(stream, committed.through()));
     }
 
     private void expirePending(String stream, Owned<P> own) {
@@ -827,8 +1052,17 @@ public final class ClusterNode<P> {
 
     private void retransmit(String stream, Owned<P> own) {
         String replica = Placement.replica(view, stream);
-        if (replica == null || own.pending.isEmpty() && own.replicaSynced
-                || now - own.sentAt < settings.retransmitEvery) {
+        if (replica == null || now - own.sentAt < settings.retransmitEvery) {
+            return;
+        }
+        if (own.pending.isEmpty() && own.replicaSynced) {
+            // A busy stream's appends tell the replica what is committed; a quiet one's last publish
+            // is told once the stream has been quiet for the interest's lifetime, and again until
+            // the replica acknowledges it, so that the replica's copy can age out and be forgotten.
+            if (!own.committedAcked && now - own.sentAt >= settings.interestTtl) {
+                own.sentAt = now;
+                tellCommitted(stream, own);
+            }
             return;
         }
         own.sentAt = now;
@@ -1057,12 +1291,25 @@ public final class ClusterNode<P> {
         if (!self.equals(Placement.owner(view, stream))) {
             return; // it asks again once it knows the owner
         }
-        Owned<P> own = activate(stream);
-        if (own == null) {
+        Owned<P> own = owned.get(stream);
+        if (own == null && (takeover == null || !takeover.complete())) {
             defer(from, interest, now + settings.interestTtl);
             return;
         }
-        own.interested.put(from, now + settings.interestTtl);
+        this.interest.computeIfAbsent(stream, name -> new TreeMap<>()).put(from, now + settings.interestTtl);
+        if (own == null && !hasCopyToContinue(stream)) {
+            // A stream nobody has published to (or one forgotten): nothing to number yet, and
+            // nothing to keep for it but the interest, so that its first events reach this reader.
+            send(from, new Entries<>(stream, interest.ask(), interest.after(), true, 0, null, List.of(), List.of()));
+            return;
+        }
+        Owned<P> numbered = own != null ? own : activate(stream);
+        answer(from, interest, numbered);
+    }
+
+    /** The owner's answer to an interest: what follows the asker's place, or all it retains. */
+    private void answer(String from, Interest interest, Owned<P> own) {
+        String stream = interest.stream();
         List<Entry<P>> after = interest.after() == null ? null : own.log.committedAfter(interest.after());
         boolean replace = after == null;
         List<Entry<P>> entries = replace ? own.log.committedAfter(null) : after;
@@ -1071,6 +1318,14 @@ public final class ClusterNode<P> {
                 .filter(key -> key.last().compareTo(first) >= 0 && own.log.isCommitted(key.last())).toList();
         send(from, new Entries<>(stream, interest.ask(), interest.after(), replace, own.log.epoch(),
                 own.log.trimmedThrough(), entries, keys));
+    }
+
+    /** Whether this relay holds anything of {@code stream} that a line of it must continue from. */
+    private boolean hasCopyToContinue(String stream) {
+        StreamLog<P> replica = held.get(stream);
+        StreamCache<P> cache = caches.get(stream);
+        return replica != null && !replica.isEmpty() || cache != null && !cache.log().isEmpty()
+                || takeover != null && takeover.copies.containsKey(stream);
     }
 
     private void onEntries(String from, Entries<P> entries) {
@@ -1109,9 +1364,10 @@ public final class ClusterNode<P> {
         final StreamLog<P> log;
         /** The publishes numbered but not yet committed, in order: the pending part of the log, whole. */
         final ArrayDeque<Batch<P>> pending = new ArrayDeque<>();
-        final Map<String, Long> interested = new TreeMap<>();
         long nextOffset;
         boolean replicaSynced;
+        /** Whether the replica acknowledged that nothing is pending (see {@link Committed}). */
+        boolean committedAcked = true;
         long sentAt;
 
         Owned(StreamLog<P> log) {

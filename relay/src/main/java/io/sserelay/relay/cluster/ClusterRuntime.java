@@ -28,6 +28,12 @@ public final class ClusterRuntime<P> implements AutoCloseable {
     private final ClusterNode<P> node;
     private final ScheduledExecutorService loop;
     private final long startNanos = System.nanoTime();
+    static final long RETAIN_EVERY_MILLIS = 1_000;
+    private volatile Status status = new Status(null, null);
+    private volatile long forgottenTotal;
+    /** When the thread last ticked ({@link System#nanoTime()}); its start counts as one. */
+    private volatile long lastTickNanos = System.nanoTime();
+    private volatile ClusterNode.Retained retained = new ClusterNode.Retained(0, 0, 0, 0, 0);
 
     /**
      * @param incarnation grows each time this relay starts (its start time in milliseconds does),
@@ -44,8 +50,45 @@ public final class ClusterRuntime<P> implements AutoCloseable {
     }
 
     public ClusterRuntime<P> start(long tickMillis) {
-        loop.scheduleWithFixedDelay(() -> run(() -> node.tick(now())), tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+        loop.scheduleWithFixedDelay(() -> run(this::tick), tickMillis, tickMillis, TimeUnit.MILLISECONDS);
         return this;
+    }
+
+    /** As {@link #start(long)}, applying {@code retention} to every copy once a second. */
+    public ClusterRuntime<P> start(long tickMillis, ClusterNode.Retention<P> retention) {
+        start(tickMillis);
+        loop.scheduleWithFixedDelay(() -> run(() -> node.retain(retention, System.currentTimeMillis())),
+                RETAIN_EVERY_MILLIS, RETAIN_EVERY_MILLIS, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    private void tick() {
+        node.tick(now());
+        lastTickNanos = System.nanoTime();
+        status = new Status(node.view(), node.awaitedHandovers());
+        retained = node.lastRetained();
+        forgottenTotal = node.forgottenTotal();
+    }
+
+    /**
+     * The view this relay has adopted (null before the first) and the relays whose handovers it
+     * still waits for (null before a view); as of the last tick.
+     */
+    public record Status(View view, List<String> awaitedHandovers) {
+    }
+
+    public Status status() {
+        return status;
+    }
+
+    /** Copies of idle streams forgotten since the relay started. */
+    public long forgottenTotal() {
+        return forgottenTotal;
+    }
+
+    /** What the copies held at the last retention pass. */
+    public ClusterNode.Retained retained() {
+        return retained;
     }
 
     public String self() {
@@ -71,8 +114,22 @@ public final class ClusterRuntime<P> implements AutoCloseable {
         submit(() -> node.subscribe(stream, after, subscriber, now()));
     }
 
+    /** See {@link ClusterNode#subscribeFromNow}. */
+    public void subscribeFromNow(String stream, Subscriber<P> subscriber) {
+        submit(() -> node.subscribeFromNow(stream, subscriber, now()));
+    }
+
     public void unsubscribe(String stream, Subscriber<P> subscriber) {
         submit(() -> node.unsubscribe(stream, subscriber));
+    }
+
+    /**
+     * Whether the protocol's thread has ticked within {@code within}: false means the relay is
+     * stuck. Read without a round trip through the thread's queue, so that a busy relay, whose
+     * ticks come late but come, is not taken for a stuck one, and asking costs nothing.
+     */
+    public boolean responsive(java.time.Duration within) {
+        return System.nanoTime() - lastTickNanos < within.toNanos();
     }
 
     private long now() {
@@ -99,6 +156,15 @@ public final class ClusterRuntime<P> implements AutoCloseable {
 
     @Override
     public void close() {
-        loop.shutdownNow();
+        submit(node::stop);
+        loop.shutdown();
+        try {
+            if (!loop.awaitTermination(2, TimeUnit.SECONDS)) {
+                loop.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            loop.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
     }
 }

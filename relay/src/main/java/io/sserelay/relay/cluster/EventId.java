@@ -18,6 +18,11 @@ public record EventId(long epoch, long offset) implements Comparable<EventId> {
     /** Room for offsets that start at the wall clock in microseconds ({@link #lineStart}) until the 23rd century. */
     public static final long MAX_OFFSET = (1L << 53) - 1;
     public static final int MAX_TEXT_LENGTH = 24;
+    /**
+     * The text of the place before a stream's first event, which a subscriber of a stream without
+     * events is given as its id, so that its reconnect gets the stream from the start.
+     */
+    public static final String START = "0";
 
     public EventId {
         if (epoch < 1 || offset < 0 || offset > MAX_OFFSET) {

@@ -85,6 +85,13 @@ public sealed interface Message {
     }
 
     /**
+     * A relay has no subscriber of {@code stream} any more: its owner stops sending it the stream's
+     * events now, instead of when the interest would have expired.
+     */
+    record NoInterest(String stream) implements Message {
+    }
+
+    /**
      * The owner's answer; {@code replace}: {@code after} is not in its copy, these are all it
      * retains. With the keys of the publishes among {@code entries}.
      */
@@ -98,6 +105,14 @@ public sealed interface Message {
      */
     record Deliver<P>(String stream, List<Entry<P>> entries, EventId prev, long epoch, KeyRecord key)
             implements Message {
+    }
+
+    /**
+     * Owner to replica, once nothing of the stream is pending: everything up to {@code through}
+     * is committed, so the replica's copy may age out and be forgotten like the owner's. Resent
+     * until the replica answers with the same message: its copy is committed through it too.
+     */
+    record Committed(String stream, EventId through) implements Message {
     }
 
     /**

@@ -9,6 +9,8 @@ import io.sserelay.relay.cluster.Message.Forward;
 import io.sserelay.relay.cluster.Message.Handover;
 import io.sserelay.relay.cluster.Message.HandoverAck;
 import io.sserelay.relay.cluster.Message.Interest;
+import io.sserelay.relay.cluster.Message.NoInterest;
+import io.sserelay.relay.cluster.Message.Committed;
 import io.sserelay.relay.cluster.Message.MayRelease;
 import io.sserelay.relay.cluster.Message.NeedSync;
 import io.sserelay.relay.cluster.Message.Published;
@@ -73,6 +75,8 @@ public final class MessageCodec<P> {
     private static final int VIEW_IS = 14;
     private static final int RELEASE = 15;
     private static final int MAY_RELEASE = 16;
+    private static final int NO_INTEREST = 17;
+    private static final int COMMITTED = 18;
     /** A frame that carries part of a larger message; more follow. */
     static final int FRAGMENT = 0xFF;
     /** The frame that carries the rest of a larger message. */
@@ -188,6 +192,8 @@ public final class MessageCodec<P> {
             return HANDOVER_ACK;
         } else if (body instanceof Interest) {
             return INTEREST;
+        } else if (body instanceof NoInterest) {
+            return NO_INTEREST;
         } else if (body instanceof Entries<?>) {
             return ENTRIES;
         } else if (body instanceof Deliver<?>) {
@@ -200,6 +206,8 @@ public final class MessageCodec<P> {
             return RELEASE;
         } else if (body instanceof MayRelease) {
             return MAY_RELEASE;
+        } else if (body instanceof Committed) {
+            return COMMITTED;
         }
         throw new IllegalArgumentException("no wire form for " + body.getClass().getSimpleName());
     }
@@ -260,6 +268,8 @@ public final class MessageCodec<P> {
             out.string(interest.stream());
             writeId(interest.after(), out);
             out.i64(interest.ask());
+        } else if (body instanceof NoInterest noInterest) {
+            out.string(noInterest.stream());
         } else if (body instanceof Entries<?> message) {
             Entries<P> entries = (Entries<P>) message;
             out.string(entries.stream());
@@ -290,6 +300,9 @@ public final class MessageCodec<P> {
             out.string(release.stream());
         } else if (body instanceof MayRelease ask) {
             out.string(ask.stream());
+        } else if (body instanceof Committed committed) {
+            out.string(committed.stream());
+            writeId(committed.through(), out);
         } else if (body instanceof ViewIs viewIs) {
             View view = viewIs.view();
             out.i64(view.generation());
@@ -352,6 +365,8 @@ public final class MessageCodec<P> {
                 return new HandoverAck(in.i64());
             case INTEREST:
                 return new Interest(in.string(), readId(in), in.i64());
+            case NO_INTEREST:
+                return new NoInterest(in.string());
             case ENTRIES: {
                 String stream = in.string();
                 long ask = in.i64();
@@ -391,6 +406,8 @@ public final class MessageCodec<P> {
                 return new Release(in.string());
             case MAY_RELEASE:
                 return new MayRelease(in.string());
+            case COMMITTED:
+                return new Committed(in.string(), requiredId(in));
             case VIEW_PULL:
                 return new ViewPull();
             case VIEW_IS:

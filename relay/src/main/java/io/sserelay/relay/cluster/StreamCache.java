@@ -151,6 +151,7 @@ final class StreamCache<P> {
         for (Reader<P> reader : readers) {
             if (reader.fromNow) {
                 reader.fromNow = false;
+                reader.catchingUp = false;
                 reader.cursor = log.lastCommitted();
                 reader.subscriber.onPosition(stream, reader.cursor);
                 continue;
@@ -168,6 +169,7 @@ final class StreamCache<P> {
                         && (reader.waitingForAsk < 0 || answeredAsk < reader.waitingForAsk || newerView)) {
                     if (reader.waitingForAsk < 0) {
                         reader.waitingForAsk = node.nextAsk();
+                        reader.catchingUp = true;
                         reader.waitingSince = now;
                         askOwner();
                     }
@@ -177,11 +179,21 @@ final class StreamCache<P> {
                 EventId before = next.isEmpty() ? log.lastCommitted() : log.committedBefore(next.get(0).id());
                 reader.subscriber.onReset(stream, before);
                 reader.cursor = before;
+                reader.catchingUp = true;
             }
             reader.waitingForAsk = -1;
-            for (Entry<P> entry : next) {
-                reader.subscriber.onEvent(stream, entry);
-                reader.cursor = entry.id();
+            if (next.isEmpty()) {
+                reader.catchingUp = false;
+                continue;
+            }
+            reader.cursor = next.get(next.size() - 1).id();
+            if (reader.catchingUp) {
+                reader.catchingUp = false;
+                reader.subscriber.onCatchUp(stream, next);
+            } else {
+                for (Entry<P> entry : next) {
+                    reader.subscriber.onEvent(stream, entry);
+                }
             }
         }
     }
@@ -209,6 +221,8 @@ final class StreamCache<P> {
         long waitingSince;
         /** Until the cache is loaded: it starts wherever the stream is then. */
         boolean fromNow;
+        /** Whether what it gets next is what it missed (a catch-up) rather than live events. */
+        boolean catchingUp = true;
 
         Reader(Subscriber<P> subscriber, EventId cursor, boolean fromNow) {
             this.subscriber = subscriber;

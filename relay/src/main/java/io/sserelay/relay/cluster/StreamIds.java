@@ -10,7 +10,9 @@ import java.util.TreeMap;
  * {@code name~epoch-offset} and joined by {@code ,}, sorted by name, for example
  * {@code orders~b4x2k9a-3f,prices~9zq01m2-1c}. It names the connection's streams and nothing
  * else, so it grows with them, never with the cluster, and it reads the same whatever order the
- * streams are asked in. A stream with no event yet is left out: a resume reads it from its start.
+ * streams are asked in. A stream read from before its first event is written {@code name~0}
+ * ({@link EventId#START}) and its place is null; a stream the id leaves out has no place yet, and
+ * a resume reads it from now.
  */
 public final class StreamIds {
 
@@ -23,13 +25,11 @@ public final class StreamIds {
     public static String format(Map<String, EventId> places) {
         StringBuilder text = new StringBuilder();
         for (Map.Entry<String, EventId> place : new TreeMap<>(places).entrySet()) {
-            if (place.getValue() == null) {
-                continue;
-            }
             if (text.length() > 0) {
                 text.append(BETWEEN);
             }
-            text.append(place.getKey()).append(PLACE).append(place.getValue());
+            text.append(place.getKey()).append(PLACE)
+                    .append(place.getValue() == null ? EventId.START : place.getValue().toString());
         }
         return text.toString();
     }
@@ -57,11 +57,13 @@ public final class StreamIds {
                 return null;
             }
             String stream = text.substring(from, tilde);
-            EventId id = EventId.parse(text.substring(tilde + 1, end));
-            if (!StreamName.isValid(stream) || id == null || places.put(stream, id) != null
-                    || places.size() > maxStreams) {
+            String place = text.substring(tilde + 1, end);
+            EventId id = place.equals(EventId.START) ? null : EventId.parse(place);
+            if (!StreamName.isValid(stream) || id == null && !place.equals(EventId.START)
+                    || places.containsKey(stream) || places.size() == maxStreams) {
                 return null;
             }
+            places.put(stream, id);
             from = end + 1;
         }
         return Collections.unmodifiableMap(places);

@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  * @param subscribeToken        the token subscribers present, or null when subscribing is open
  * @param peerToken             the secret relays of a cluster share, or null for a relay on its
  *                              own (then the peer port is not opened)
- * @param peers                 the static peer set; may include this relay
+ * @param peers                 a fixed view of the cluster, this relay among them
  * @param advertiseAddress      how peers reach this relay's peer port, or null for the bind
  *                              address and the peer port
  * @param sseRelayNamespace     with {@code sseRelayName}: the SseRelay whose status lists the
@@ -251,6 +251,17 @@ public record RelayConfig(
         } else if (peerToken != null && isWildcard(bindAddress)) {
             in.problem("RELAY_ADVERTISE_ADDRESS is needed when RELAY_BIND_ADDRESS is " + bindAddress
                     + ": peers must know which address reaches this relay");
+        } else if (peerToken != null && peerPort == 0) {
+            in.problem("RELAY_PEER_PORT cannot be 0 (an ephemeral port) on a clustered relay: its peers know it by"
+                    + " its peer address, which must be the same in every view and after a restart");
+        }
+        if (!peers.isEmpty() && peerToken != null && peerPort != 0 && (advertise != null || !isWildcard(bindAddress))
+                && in.string("RELAY_SSERELAY_NAME") == null) {
+            PeerAddress own = advertise != null ? advertise : new PeerAddress(bindAddress, peerPort);
+            if (!peers.contains(own)) {
+                in.problem("RELAY_PEERS must list this relay too (" + own + "): it is the cluster's view, the same"
+                        + " list for every relay, and a relay serves only as a member of it");
+            }
         }
 
         String sseRelayName = in.string("RELAY_SSERELAY_NAME");
@@ -333,14 +344,14 @@ public record RelayConfig(
     }
 
     /**
-     * Whether publishes wait for a peer to hold their events. Only a clustered relay can; whether
-     * it has a peer other than itself is decided per publish, as the peer set changes.
+     * Whether a publish waits until the stream's replica holds its events. Only a clustered relay
+     * can; a stream whose view has no second relay has no replica to wait for.
      */
     public boolean replicatedAck() {
         return clustered() && publishAck == PublishAck.REPLICATED;
     }
 
-    /** Whether this relay takes part in a cluster (opens the peer port and follows peers). */
+    /** Whether this relay takes part in a cluster (opens the peer port and runs the cluster protocol with its peers). */
     public boolean clustered() {
         return peerToken != null;
     }

@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * request head, which stays on the heap while it streams. The figures were measured with
  * {@code jcmd GC.heap_info} on connections held open against a relay (see the memory section
  * of docs/relay.md): about 3.9 KB per connection (Undertow's exchange and connection, the
- * relay's queue and bookkeeping, a small request head) and 0.6 KB per stream (its log in the
- * hub and its name); they are rounded up. A head's characters are counted twice over, for the
+ * relay's queue and bookkeeping, a small request head) and 0.6 KB per stream (its copy and
+ * place in the cluster protocol, and its name); they are rounded up. A head's characters are counted twice over, for the
  * strings Undertow makes of them and their objects.
  *
  * <p>Thread-safe; admissions and releases come from IO and worker threads.

@@ -40,9 +40,9 @@ public final class OperationalEndpoints {
     void healthz(HttpServerExchange exchange, RequestTarget target) {
         requireGet(exchange);
         target.acceptOnly("GET /healthz", Set.of());
-        // Answered by a worker, like every publish and subscribe, after taking the hub's lock: a
-        // relay whose workers cannot run or whose hub is stuck fails its liveness probe and is
-        // restarted instead of reporting itself healthy.
+        // Answered by a worker, like every publish: a relay whose workers cannot run, or whose
+        // cluster protocol's thread has stopped ticking, fails its liveness probe and is restarted
+        // instead of reporting itself healthy.
         exchange.dispatch(() -> {
             boolean isLive = live.getAsBoolean();
             IoThreadAnswer.send(exchange, () -> sendJson(exchange, isLive ? 200 : 503,
@@ -70,7 +70,7 @@ public final class OperationalEndpoints {
     void metrics(HttpServerExchange exchange, RequestTarget target) {
         requireGet(exchange);
         target.acceptOnly("GET /metrics", Set.of());
-        // On a worker: scraping reads every meter, and some take the hub's lock.
+        // On a worker: scraping reads every meter, which takes a moment with many of them.
         exchange.dispatch(() -> {
             byte[] scrape = metrics.scrape().getBytes(StandardCharsets.UTF_8);
             IoThreadAnswer.send(exchange, () -> send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",

@@ -1,72 +1,77 @@
 package io.sserelay.relay.http;
 
 import io.sserelay.relay.auth.Grant;
+import io.sserelay.relay.cluster.ClusterRuntime;
 import io.sserelay.relay.metrics.RelayMetrics;
-import io.sserelay.relay.replication.IdempotencyKeys;
-import io.sserelay.relay.replication.PublishDigest;
-import io.sserelay.relay.replication.ReplicationGate;
-import io.sserelay.relay.stream.IdempotencyTag;
 import io.sserelay.relay.stream.PublishRequest;
-import io.sserelay.relay.stream.RelayClosingException;
-import io.sserelay.relay.stream.StreamHub;
+import io.sserelay.relay.stream.Published;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
- * {@code POST /streams/{stream}} (one event) and {@code POST /publish} (a batch). Answers
- * {@code 202} with the ids the events got: in a cluster that replicates, once a peer holds them
- * ({@link ReplicationGate}), or 503 {@code replication_unconfirmed} when none did in time. An
- * {@code Idempotency-Key} makes a retry of the same request get the first answer again
- * ({@link IdempotencyKeys}).
+ * {@code POST /streams/{stream}} (one event) and {@code POST /publish} (a batch). Each stream's
+ * events go to the relay that numbers the stream (docs/stream-ownership.md); the answer is
+ * {@code 202} with the ids they got once a second relay holds them ({@link PublishReply}), or an
+ * error saying what became of them. An {@code Idempotency-Key} travels with the events, so a
+ * retry of the same request through any relay gets the first answer again.
  *
  * <p>Checks run in this order, so the first problem reported is the most fundamental: query
  * parameters, token, idempotency key, content type, declared body size, then (once the body is
  * in) its content.
  *
  * <p>Threads: the checks that need no body run on the IO thread; the body is received without
- * holding any thread ({@link BodyReceiver}); parsing and publishing, which take the hub's
- * lock, run on a worker, which returns at once; a replicated publish is answered later from
- * the gate's thread ({@link PublishReply}). The body's memory stays counted until the answer,
- * so publishes waiting for a peer count against the publish budget.
+ * holding any thread ({@link BodyReceiver}); parsing runs on a worker, which hands the events to
+ * the cluster protocol's thread and returns at once; the answer comes from that thread. The
+ * body's memory stays counted until the answer, so publishes waiting for their owner count
+ * against the publish budget.
  */
 public final class PublishHandler {
 
     private static final HttpString IDEMPOTENCY_KEY = new HttpString("Idempotency-Key");
     private static final String EVENT_PARAMETER = "event";
 
-    private final StreamHub hub;
+    private final ClusterRuntime<Published> cluster;
     private final AccessControl access;
     private final PublishLimits limits;
     private final PublishBodyParser parser;
     private final BodyReceiver bodies;
-    private final ReplicationGate gate;
-    private final IdempotencyKeys keys;
+    private final Duration ackTimeout;
+    private final boolean replicated;
     private final RelayMetrics metrics;
     private final UnexpectedErrors errors;
+    private final BooleanSupplier shuttingDown;
 
     /**
      * @param bodyTimeout  how long a publisher may take to send its body
      * @param pendingBytes heap the bodies being received or published may hold together
-     * @param gate         replicates publishes, or null to answer them once numbered
+     * @param ackTimeout   how long a publish waits for a second relay to hold its events
+     * @param replicated   whether a second relay holds each event before it is acknowledged
+     * @param shuttingDown whether the relay is shutting down, and publishers should go to another
      */
-    public PublishHandler(StreamHub hub, AccessControl access, PublishLimits limits, Duration bodyTimeout,
-            long pendingBytes, ReplicationGate gate, IdempotencyKeys keys, RelayMetrics metrics, UnexpectedErrors errors) {
+    public PublishHandler(ClusterRuntime<Published> cluster, AccessControl access, PublishLimits limits,
+            Duration bodyTimeout, long pendingBytes, Duration ackTimeout, boolean replicated, RelayMetrics metrics,
+            UnexpectedErrors errors, BooleanSupplier shuttingDown) {
+        this.shuttingDown = shuttingDown;
         this.errors = errors;
-        this.hub = hub;
+        this.cluster = cluster;
         this.access = access;
         this.limits = limits;
         this.parser = new PublishBodyParser(limits);
         this.bodies = new BodyReceiver(bodyTimeout, pendingBytes);
-        this.gate = gate;
-        this.keys = keys;
+        this.ackTimeout = ackTimeout;
+        this.replicated = replicated;
         this.metrics = metrics;
     }
 
@@ -125,7 +130,7 @@ public final class PublishHandler {
             throw ApiError.badRequest("invalid_idempotency_key", "send one Idempotency-Key header, not " + values.size());
         }
         String key = values.getFirst();
-        String problem = IdempotencyKeys.problem(key);
+        String problem = IdempotencyKey.problem(key);
         if (problem != null) {
             throw ApiError.badRequest("invalid_idempotency_key", problem);
         }
@@ -139,30 +144,38 @@ public final class PublishHandler {
             throw ApiError.tooLarge(tooLargeCode, what + " is " + declared + " bytes; the limit is " + limit);
         }
         bodies.receive(exchange, limit, tooLargeCode, what, (body, release) -> exchange.dispatch(() -> {
-            // Whoever answers gives the body's memory back; until then it counts as pending.
-            PublishReply reply = new PublishReply(exchange, stream != null, key, keys, metrics, release);
+            List<PublishRequest> requests;
             try {
-                List<PublishRequest> requests = parse.apply(body);
-                long now = System.nanoTime();
-                IdempotencyTag tag = null;
-                if (key != null) {
-                    byte[] digest = PublishDigest.of(stream != null, requests);
-                    if (!reply.claim(digest, now)) {
-                        return;
-                    }
-                    tag = new IdempotencyTag(key, digest, stream != null);
-                }
-                if (gate != null) {
-                    gate.publish(requests, tag, now, reply);
-                } else {
-                    reply.committed(hub.publish(requests, now), false);
-                }
+                requests = parse.apply(body);
             } catch (ApiError error) {
-                reply.fail(error);
-            } catch (RelayClosingException closing) {
-                reply.closing();
+                release.run();
+                IoThreadAnswer.send(exchange, () -> error.send(exchange));
+                return;
             } catch (RuntimeException e) {
-                reply.fail(errors.record("publish", stream == null ? "a batch publish" : "a publish to " + stream, e));
+                release.run();
+                ApiError answer = errors.record("publish", stream == null ? "a batch publish" : "a publish to " + stream, e);
+                IoThreadAnswer.send(exchange, () -> answer.send(exchange));
+                return;
+            }
+            if (shuttingDown.getAsBoolean()) {
+                release.run();
+                ApiError closing = ApiError.shuttingDown();
+                IoThreadAnswer.send(exchange, () -> closing.send(exchange));
+                return;
+            }
+            // Whoever answers gives the body's memory back; until then it counts as pending.
+            PublishReply reply = new PublishReply(exchange, stream != null, key, requests, ackTimeout, replicated,
+                    metrics, release);
+            String digest = key == null ? null
+                    : Base64.getEncoder().encodeToString(PublishDigest.of(stream != null, requests));
+            long now = System.currentTimeMillis();
+            for (Map.Entry<String, List<Integer>> part : reply.parts().entrySet()) {
+                List<Published> events = new ArrayList<>(part.getValue().size());
+                for (int index : part.getValue()) {
+                    PublishRequest request = requests.get(index);
+                    events.add(new Published(request.type(), request.data(), now));
+                }
+                cluster.publish(part.getKey(), events, key, digest, reply.part(part.getKey()));
             }
         }));
     }

@@ -11,7 +11,7 @@ public record Readiness(Status status, List<String> waitingFor) {
 
     /** Where a relay is in its life, as far as traffic goes. */
     public enum Status {
-        /** Clustered, and not yet followed by the cluster: no traffic yet. */
+        /** Clustered, and not yet a member of the view with every handover in: no traffic yet. */
         JOINING,
         READY,
         /** Shutting down: no new traffic. */

@@ -3,13 +3,15 @@ package io.sserelay.relay.http;
 import io.sserelay.relay.auth.AuthFailure;
 import io.sserelay.relay.auth.Grant;
 import io.sserelay.relay.metrics.RelayMetrics;
+import io.sserelay.relay.cluster.ClusterRuntime;
+import io.sserelay.relay.cluster.EventId;
+import io.sserelay.relay.cluster.StreamIds;
 import io.sserelay.relay.sse.SseConnection;
+import io.sserelay.relay.sse.SseConnections;
 import io.sserelay.relay.sse.SseEncoder;
 import io.sserelay.relay.sse.SseWriters;
-import io.sserelay.relay.stream.Position;
-import io.sserelay.relay.stream.RelayClosingException;
-import io.sserelay.relay.stream.ResumeRequest;
-import io.sserelay.relay.stream.StreamHub;
+import io.sserelay.relay.stream.Published;
+import io.sserelay.relay.stream.ResetReason;
 import io.sserelay.relay.stream.StreamName;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
@@ -23,15 +25,17 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * {@code GET /streams/{stream}} and {@code GET /events?stream=a&stream=b}: validates the
- * request, registers an {@link SseConnection} with the hub, and leaves the response open.
- * Runs on the IO thread; registration takes the hub's lock only briefly.
+ * request, subscribes an {@link SseConnection} to each stream through the cluster protocol, and
+ * leaves the response open. Runs on the IO thread; subscribing only queues the request to the
+ * protocol's thread.
  *
- * <p>The position to resume from is the {@code Last-Event-ID} header or else the
+ * <p>The id to resume from is the {@code Last-Event-ID} header or else the
  * {@code lastEventId} query parameter. The header wins because a browser's EventSource
  * reconnects to the same URL (still carrying the first query parameter) with the header set to
  * the id it saw last.
@@ -51,12 +55,15 @@ public final class SubscribeHandler {
     /** EventSource dispatches its own open and error events; reset is the relay's notice. */
     private static final Set<String> TYPES_A_BROWSER_RESERVES = Set.of("open", "error", SseEncoder.RESET_TYPE);
 
-    private final StreamHub hub;
+    /** The most characters of a client's id quoted back in a reset. */
+    private static final int QUOTED_ID_CHARACTERS = 80;
+
+    private final ClusterRuntime<Published> cluster;
+    private final SseConnections connections;
     private final SseWriters writers;
     private final AccessControl access;
     private final int maxStreamsPerConnection;
     private final Duration shutdownRetry;
-    private final Duration floorLifetime;
     private final boolean endStreamAtExpiry;
     private final ConnectionLimits limits;
     private final RelayMetrics metrics;
@@ -66,18 +73,18 @@ public final class SubscribeHandler {
      * @param endStreamAtExpiry whether a subscriber's stream ends, telling it to reconnect, when
      *                          the token it subscribed with expires
      */
-    public SubscribeHandler(StreamHub hub, SseWriters writers, AccessControl access, ConnectionLimits limits,
-            int maxStreamsPerConnection, Duration shutdownRetry, Duration floorLifetime, boolean endStreamAtExpiry,
-            UnexpectedErrors errors) {
+    public SubscribeHandler(ClusterRuntime<Published> cluster, SseConnections connections, SseWriters writers,
+            AccessControl access, ConnectionLimits limits, int maxStreamsPerConnection, Duration shutdownRetry,
+            boolean endStreamAtExpiry, UnexpectedErrors errors) {
         this.errors = errors;
-        this.hub = hub;
+        this.cluster = cluster;
+        this.connections = connections;
         this.writers = writers;
         this.access = access;
         this.limits = limits;
         this.metrics = writers.metrics();
         this.maxStreamsPerConnection = maxStreamsPerConnection;
         this.shutdownRetry = shutdownRetry;
-        this.floorLifetime = floorLifetime;
         this.endStreamAtExpiry = endStreamAtExpiry;
     }
 
@@ -103,9 +110,8 @@ public final class SubscribeHandler {
             if (failure.mayPassLater() && isEventSource(exchange)) {
                 // An EventSource gives up for good on an error status. A token that expired (its
                 // page refreshes it) or keys that could not be fetched may pass later: come back.
-                // Nothing about the relay is told to a client that is not let in, not even its position.
-                exchange.dispatch(() -> sendReconnectLater(exchange, null, jittered(),
-                        failure.getMessage() + "; reconnect with a valid token", false));
+                // Nothing about the relay is told to a client that is not let in, not even a stream's place.
+                sendReconnectLater(exchange, jittered(), failure.getMessage() + "; reconnect with a valid token");
                 return;
             }
             throw AccessControl.refusal(failure);
@@ -115,43 +121,81 @@ public final class SubscribeHandler {
                 throw access.subscribeForbidden(name);
             }
         }
-        // A position that cannot be resumed from is answered with the live stream and a reset,
-        // never an error status: that would make a browser's EventSource give up for good.
-        ResumeRequest resume = ResumeRequest.parse(lastEventId(exchange, target));
+        String lastEventId = lastEventId(exchange, target);
         ConnectionLimits.Admission admission;
         try {
             admission = limits.admit(exchange.getSourceAddress().getAddress(), streams.size(), headLength(exchange));
         } catch (ConnectionLimits.Refused refused) {
             metrics.subscriberRefused(refused.reason().name().toLowerCase(Locale.ROOT));
-            refuse(exchange, resume.position(), refused);
+            refuse(exchange, refused);
             return;
         }
-        SseConnection connection = new SseConnection(exchange, writers, streams, stream == null, floorLifetime,
-                closed -> {
-                    hub.unsubscribe(closed.streams(), closed);
-                    admission.release();
-                });
+        SseConnection connection = new SseConnection(exchange, writers, streams, stream == null, closed -> {
+            for (String name : closed.streams()) {
+                cluster.unsubscribe(name, closed);
+            }
+            connections.remove(closed);
+            admission.release();
+        });
         if (endStreamAtExpiry && grant.expiresAtMillis() != 0) {
             connection.endWhenCredentialExpires(grant.expiresAtMillis());
         }
-        // Registering takes the hub's lock, which an IO thread must not wait for: register on a
-        // worker, then start writing back on the connection's IO thread. Dispatching keeps
-        // Undertow from ending the exchange when this handler returns.
-        exchange.dispatch(() -> {
-            try {
-                hub.subscribe(streams, resume, connection);
-            } catch (RelayClosingException e) {
-                admission.release();
-                sendReconnectLater(exchange, resume.position(), shutdownRetry, null, true);
-                return;
-            } catch (RuntimeException e) {
-                admission.release();
-                ApiError answer = errors.record("subscribe", "GET " + exchange.getRequestPath(), e);
-                IoThreadAnswer.send(exchange, () -> answer.send(exchange));
-                return;
+        if (!connections.add(connection)) {
+            admission.release();
+            sendReconnectLater(exchange, shutdownRetry, null);
+            return;
+        }
+        // An id that cannot be resumed from is answered with the live stream and a reset, never
+        // an error status: that would make a browser's EventSource give up for good.
+        Map<String, EventId> places = lastEventId == null ? Map.of() : placesOf(lastEventId, streams);
+        if (places == null) {
+            connection.refuseResume(ResetReason.INVALID_LAST_EVENT_ID, "event id '" + quoted(lastEventId)
+                    + "' is not one this relay gives out for " + (stream == null ? "these streams" : "this stream"));
+            places = Map.of();
+        }
+        if (stream == null) {
+            connection.resumeFrom(places);
+        }
+        for (String name : streams) {
+            if (places.containsKey(name)) {
+                cluster.subscribe(name, places.get(name), connection); // null: from the stream's start
+            } else {
+                cluster.subscribeFromNow(name, connection);
             }
-            exchange.dispatch(exchange.getIoThread(), connection::start);
-        });
+        }
+        // Starting on the connection's IO thread after this handler returns keeps Undertow from
+        // ending the exchange; what the protocol sends meanwhile waits in the connection's queue.
+        exchange.dispatch(exchange.getIoThread(), connection::start);
+    }
+
+    /**
+     * Each stream's place in the id a subscriber sends (null: before the stream's first event),
+     * for the streams it names; null when it is not an id of these streams. A stream's own id
+     * ({@code epoch-offset} or {@code 0}) serves a connection to that stream alone, and an
+     * {@code /events} id serves any connection to streams it names.
+     */
+    private Map<String, EventId> placesOf(String text, List<String> streams) {
+        if (streams.size() == 1) {
+            if (text.equals(EventId.START)) {
+                java.util.HashMap<String, EventId> start = new java.util.HashMap<>();
+                start.put(streams.get(0), null);
+                return start;
+            }
+            EventId id = EventId.parse(text);
+            if (id != null) {
+                return Map.of(streams.get(0), id);
+            }
+        }
+        Map<String, EventId> places = StreamIds.parse(text, Math.max(maxStreamsPerConnection, streams.size()));
+        if (places == null || places.keySet().stream().noneMatch(streams::contains)) {
+            return null;
+        }
+        return places;
+    }
+
+    /** What a client sent, cut short for quoting. */
+    private static String quoted(String text) {
+        return text.length() <= QUOTED_ID_CHARACTERS ? text : text.substring(0, QUOTED_ID_CHARACTERS) + "...";
     }
 
     /** The characters of the request head beyond the smallest: its target and its headers. */
@@ -171,12 +215,9 @@ public final class SubscribeHandler {
      * gets a stream that ends at once and tells it when to come back; other clients get 429 or
      * 503 with Retry-After.
      */
-    private void refuse(HttpServerExchange exchange, Position from, ConnectionLimits.Refused refused) {
+    private void refuse(HttpServerExchange exchange, ConnectionLimits.Refused refused) {
         if (isEventSource(exchange)) {
-            Duration retry = jittered();
-            // The current position comes from the hub, whose lock an IO thread must not wait for.
-            exchange.dispatch(() -> sendReconnectLater(exchange, from, retry, refused.getMessage() + "; reconnect later",
-                    true));
+            sendReconnectLater(exchange, jittered(), refused.getMessage() + "; reconnect later");
             return;
         }
         boolean perAddress = refused.reason() == ConnectionLimits.Refusal.PER_ADDRESS;
@@ -233,21 +274,15 @@ public final class SubscribeHandler {
 
     /**
      * A well-formed stream that ends at once, so that the client's EventSource reconnects after
-     * {@code retry} (perhaps to another replica) instead of failing as it would on a 503. A new
-     * subscriber is given the current position, so it misses nothing in between, when
-     * {@code tellPosition} (not to one refused for its token). On a worker
-     * (the position takes the hub's lock); the answer goes out on the IO thread.
+     * {@code retry} (perhaps to another replica) instead of failing as it would on a 503. It
+     * carries no id: a client that has one keeps it, and resumes from it when it comes back.
      */
-    private void sendReconnectLater(HttpServerExchange exchange, Position from, Duration retry, String why,
-            boolean tellPosition) {
+    private static void sendReconnectLater(HttpServerExchange exchange, Duration retry, String why) {
         List<ByteBuffer> frames = new ArrayList<>();
         if (why != null) {
             frames.add(SseEncoder.comment(why));
         }
         frames.add(SseEncoder.retry(retry.toMillis()));
-        if (from == null && tellPosition) {
-            frames.add(SseEncoder.id(hub.head().format()));
-        }
         IoThreadAnswer.send(exchange, () -> {
             SseConnection.setEventStreamHeaders(exchange);
             exchange.getResponseSender().send(frames.toArray(ByteBuffer[]::new));

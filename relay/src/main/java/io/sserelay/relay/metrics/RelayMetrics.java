@@ -10,9 +10,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.sserelay.relay.replication.IdempotencyKeys;
-import io.sserelay.relay.replication.ReplicationGate;
-import io.sserelay.relay.stream.StreamHub;
+import io.sserelay.relay.cluster.ClusterRuntime;
 
 import java.time.Duration;
 import java.util.List;
@@ -26,7 +24,8 @@ import java.util.function.LongSupplier;
 
 /**
  * The relay's Prometheus metrics, all prefixed {@code sserelay_}. Hot-path updates are
- * striped counters; hub figures are read from the hub when scraped.
+ * striped counters; the cluster protocol's figures are read from its last retention pass and
+ * status when scraped.
  */
 public final class RelayMetrics implements AutoCloseable {
 
@@ -39,8 +38,7 @@ public final class RelayMetrics implements AutoCloseable {
     }
 
     /**
-     * What a streaming response records as it writes: subscriber connections and peer streams
-     * share the write path but not their figures, so that subscriber metrics mean subscribers.
+     * What a streaming response records as it writes.
      */
     public interface StreamWrites {
         /** A write took {@code events} queued events off the queue and put {@code bytes} on the socket. */
@@ -66,30 +64,24 @@ public final class RelayMetrics implements AutoCloseable {
     private final Counter replicated;
     private final Counter unconfirmed;
     private final Counter idempotentReplays;
-    private final Counter peerBytesWritten;
-    private final Counter peerBacklogDisconnects;
-    private final Counter peerStalledDisconnects;
-    private final StreamWrites subscriberWrites;
-    private final StreamWrites peerWrites;
+    private final Counter published;
     private final Map<String, Gauge> peerLinks = new ConcurrentHashMap<>();
-    private final AtomicInteger peersConfigured = new AtomicInteger();
-    private final AtomicInteger peerLinksConnected = new AtomicInteger();
-    private final AtomicLong floorResets = new AtomicLong();
-    private final Map<String, Counter> peerFramesRejected = new ConcurrentHashMap<>();
+    private final Counter resets;
+    private final StreamWrites subscriberWrites;
     private final Map<String, Counter> authRefusals = new ConcurrentHashMap<>();
     private final Map<String, Counter> refused = new ConcurrentHashMap<>();
     private final Map<String, Counter> unexpectedErrors = new ConcurrentHashMap<>();
 
-    public RelayMetrics(StreamHub hub) {
+    public RelayMetrics(ClusterRuntime<?> cluster) {
         new JvmMemoryMetrics().bindTo(registry);
         gcMetrics.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
 
-        Gauge.builder("sserelay.connections", connections, AtomicInteger::get)
+        Gauge.builder("sserelay.connections", this.connections, AtomicInteger::get)
                 .description("Open subscriber connections").register(registry);
-        FunctionCounter.builder("sserelay.events.published", hub, StreamHub::accepted)
-                .description("Events accepted from publishers on this relay").register(registry);
+        published = Counter.builder("sserelay.events.published")
+                .description("Events published through this relay (answered 202)").register(registry);
         delivered = Counter.builder("sserelay.events.delivered")
                 .description("Live events written to subscriber sockets").register(registry);
         replayed = Counter.builder("sserelay.events.replayed")
@@ -100,34 +92,25 @@ public final class RelayMetrics implements AutoCloseable {
                 .description("Subscribers disconnected for being too slow").register(registry);
         stalledDisconnects = Counter.builder("sserelay.subscribers.disconnected").tag("reason", "stalled")
                 .description("Subscribers disconnected for being too slow").register(registry);
-        FunctionCounter.builder("sserelay.history.resets", hub, h -> h.resets() + floorResets.get())
-                .description("Resumes whose position was older than the retained history").register(registry);
-        Gauge.builder("sserelay.history.events", hub, StreamHub::retainedEvents)
-                .description("Events retained for resume").register(registry);
-        Gauge.builder("sserelay.history.bytes", hub, StreamHub::historyBytes).baseUnit("bytes")
-                .description("Heap the history holds against its budget: retained events, their streams' logs,"
-                        + " tombstones").register(registry);
-        Gauge.builder("sserelay.history.budget", hub, h -> h.limits().maxBytes()).baseUnit("bytes")
-                .description("The history's heap budget (RELAY_HISTORY_MAX_BYTES)").register(registry);
-        Gauge.builder("sserelay.history.event.bytes", hub, StreamHub::retainedBytes).baseUnit("bytes")
-                .description("Heap held by retained events").register(registry);
-        Gauge.builder("sserelay.history.streams", hub, StreamHub::retainedStreams)
-                .description("Streams holding retained events").register(registry);
-        Gauge.builder("sserelay.history.tombstones", hub, StreamHub::tombstones)
-                .description("Streams dropped while idle whose evictions are remembered one by one").register(registry);
-        Gauge.builder("sserelay.history.tombstone.bytes", hub, StreamHub::tombstoneBytes).baseUnit("bytes")
-                .description("Heap held by tombstones").register(registry);
-        Gauge.builder("sserelay.id.origins", hub, StreamHub::idOrigins)
-                .description("Origins this relay's event ids name: its own, its peers', stopped relays' not yet"
-                        + " retired").register(registry);
-        FunctionCounter.builder("sserelay.origins.retired", hub, StreamHub::retiredOrigins)
-                .description("Origins of stopped relays that left the ids once silent for the history's maximum"
-                        + " age").register(registry);
-        FunctionCounter.builder("sserelay.origins.adopted", hub, StreamHub::adoptedOrigins)
-                .description("Origins of relays that stopped before this one joined, learned from a peer")
+        resets = Counter.builder("sserelay.history.resets")
+                .description("Resets sent to subscribers: events they asked for were no longer retained")
                 .register(registry);
-        Gauge.builder("sserelay.streams", hub, StreamHub::liveStreams)
-                .description("Streams known now: with retained events or with subscribers").register(registry);
+        Gauge.builder("sserelay.history.events", cluster, c -> c.retained().entries())
+                .description("Events this relay holds: as owner, replica and for its subscribers").register(registry);
+        Gauge.builder("sserelay.history.bytes", cluster, c -> c.retained().bytes()).baseUnit("bytes")
+                .description("Heap the events this relay holds take, against the history's budget").register(registry);
+        Gauge.builder("sserelay.streams", cluster, c -> c.retained().streams())
+                .description("Streams this relay holds a copy of: as owner, replica and for its subscribers")
+                .register(registry);
+        FunctionCounter.builder("sserelay.history.forgotten.streams", cluster, c -> c.forgottenTotal())
+                .description("Copies of idle streams this relay forgot").register(registry);
+        Gauge.builder("sserelay.cluster.view.generation", cluster,
+                        c -> c.status().view() == null ? 0 : c.status().view().generation())
+                .description("The generation of the cluster's view this relay runs on (0 before the first)")
+                .register(registry);
+        Gauge.builder("sserelay.peers", cluster,
+                        c -> c.status().view() == null ? 0 : Math.max(0, c.status().view().members().size() - 1))
+                .description("Other relays in this relay's view of the cluster").register(registry);
         for (String reason : List.of("memory", "per_address")) {
             subscriberRefusedCounter(reason);
         }
@@ -149,14 +132,6 @@ public final class RelayMetrics implements AutoCloseable {
                 .description("Publishes answered from an earlier publish with the same Idempotency-Key")
                 .register(registry);
 
-        peerBytesWritten = Counter.builder("sserelay.peer.bytes.written")
-                .description("Bytes written to the streams of peers that follow this relay").register(registry);
-        peerBacklogDisconnects = Counter.builder("sserelay.peer.followers.disconnected").tag("reason", "backlog")
-                .description("Peer streams dropped for being too slow; the peer catches up when it follows again")
-                .register(registry);
-        peerStalledDisconnects = Counter.builder("sserelay.peer.followers.disconnected").tag("reason", "stalled")
-                .description("Peer streams dropped for being too slow; the peer catches up when it follows again")
-                .register(registry);
         subscriberWrites = new StreamWrites() {
             @Override
             public void written(long events, long bytes) {
@@ -176,33 +151,6 @@ public final class RelayMetrics implements AutoCloseable {
                 (reason == Disconnect.BACKLOG ? backlogDisconnects : stalledDisconnects).increment();
             }
         };
-        peerWrites = new StreamWrites() {
-            @Override
-            public void written(long events, long bytes) {
-                peerBytesWritten.increment(bytes); // frames of every kind; events alone would miss PENDING ones
-            }
-
-            @Override
-            public void publishToWrite(long nanos) {
-                // a subscriber figure: an event that reaches a peer is timed when that relay writes it
-            }
-
-            @Override
-            public void disconnected(Disconnect reason) {
-                (reason == Disconnect.BACKLOG ? peerBacklogDisconnects : peerStalledDisconnects).increment();
-            }
-        };
-
-        Gauge.builder("sserelay.peers", peersConfigured, AtomicInteger::get)
-                .description("Peers in this relay's peer set, itself excluded").register(registry);
-        Gauge.builder("sserelay.peer.links.connected", peerLinksConnected, AtomicInteger::get)
-                .description("Peers this relay is receiving events from now").register(registry);
-        Gauge.builder("sserelay.peer.followers", hub, StreamHub::followers)
-                .description("Peers receiving this relay's events now").register(registry);
-        FunctionCounter.builder("sserelay.peer.events.applied", hub, StreamHub::applied)
-                .description("Events received from peers and applied").register(registry);
-        FunctionCounter.builder("sserelay.peer.events.duplicate", hub, StreamHub::duplicates)
-                .description("Events received from peers that were already applied").register(registry);
     }
 
     private Timer ackTimer(String mode) {
@@ -216,23 +164,15 @@ public final class RelayMetrics implements AutoCloseable {
                 .register(registry);
     }
 
-    /** Gauges of replicated publishes (when the relay replicates) and idempotency keys. */
-    public void bindReplication(ReplicationGate gate, IdempotencyKeys keys) {
-        if (gate != null) {
-            Gauge.builder("sserelay.publish.waiting", gate, ReplicationGate::waiting)
-                    .description("Publishes waiting for a peer to hold their events").register(registry);
-        }
-        Gauge.builder("sserelay.idempotency.keys", keys, IdempotencyKeys::size)
-                .description("Idempotency-Keys remembered").register(registry);
-        bindBudget("sserelay.idempotency", "Heap the remembered Idempotency-Keys and their answers hold, by estimate",
-                "1% of the heap", keys::bytes, keys.maxBytes());
-        FunctionCounter.builder("sserelay.idempotency.keys.forgotten", keys, IdempotencyKeys::forgotten)
-                .description("Idempotency-Keys forgotten before RELAY_HISTORY_MAX_AGE to stay within their bounds")
-                .register(registry);
+    /** Gauge of the history's budget: {@code sserelay_history_budget_bytes}. */
+    public void bindHistoryBudget(long budgetBytes) {
+        Gauge.builder("sserelay.history.budget", () -> budgetBytes).baseUnit("bytes")
+                .description("The history's heap budget (RELAY_HISTORY_MAX_BYTES)").register(registry);
     }
 
-    /** A publish was answered 202, {@code nanos} after its body was received. */
-    public void publishAcknowledged(boolean afterReplication, long nanos) {
+    /** A publish of {@code events} events was answered 202, {@code nanos} after its body was received. */
+    public void publishAcknowledged(boolean afterReplication, int events, long nanos) {
+        published.increment(events);
         (afterReplication ? ackReplicated : ackLocal).record(nanos, TimeUnit.NANOSECONDS);
         if (afterReplication) {
             replicated.increment();
@@ -255,13 +195,13 @@ public final class RelayMetrics implements AutoCloseable {
 
     /** Gauges of the subscriber queues' budget: what all unsent events hold, and the budget. */
     public void bindQueueBudget(LongSupplier usedBytes, long budgetBytes) {
-        bindBudget("sserelay.subscriber.queues", "Unsent bytes all subscriber and peer streams hold, with their"
+        bindBudget("sserelay.subscriber.queues", "Unsent bytes all subscriber streams hold, with their"
                 + " queue entries", "RELAY_SUBSCRIBER_QUEUES_MAX_BYTES", usedBytes, budgetBytes);
     }
 
     /**
      * {@code sserelay_ready}: 1 while the relay answers {@code /readyz} with 200 (it takes
-     * traffic), 0 while it waits for its peer set or drains; for alerts that see it from Prometheus.
+     * traffic), 0 while it joins its cluster or drains; for alerts that see it from Prometheus.
      */
     public void bindReadiness(BooleanSupplier ready) {
         Gauge.builder("sserelay.ready", ready, r -> r.getAsBoolean() ? 1 : 0).strongReference(true)
@@ -333,54 +273,34 @@ public final class RelayMetrics implements AutoCloseable {
         return subscriberWrites;
     }
 
-    /** What the streams of peers that follow this relay record as they write. */
-    public StreamWrites peerWrites() {
-        return peerWrites;
-    }
-
-    /** A subscriber was told it missed events when its floor expired (see SseConnection). */
-    public void floorExpiredUnknown() {
-        floorResets.incrementAndGet();
-    }
-
     public void replayed(int events) {
         replayed.increment(events);
     }
 
-    public void peersConfigured(int count) {
-        peersConfigured.set(count);
+    /** A subscriber was told it missed events ({@code sserelay_history_resets_total}). */
+    public void reset() {
+        resets.increment();
     }
 
-    /** A peer joined the peer set: {@code sserelay_peer_link_up{peer="host:port"}} says whether its link is up. */
-    public void peerAdded(String peer, BooleanSupplier linkUp) {
+    /** A link to a peer opened: {@code sserelay_peer_link_up{peer="host:port"}} says whether it is connected. */
+    public void peerLinkAdded(String peer, BooleanSupplier connected) {
         // Micrometer holds a gauge's object weakly; nothing else holds this lambda.
-        peerLinks.put(peer, Gauge.builder("sserelay.peer.link.up", linkUp, up -> up.getAsBoolean() ? 1 : 0)
-                .strongReference(true)
-                .tag("peer", peer).description("1 while this relay receives a peer's events, 0 while it reconnects")
-                .register(registry));
+        Gauge gauge = Gauge.builder("sserelay.peer.link.up", connected, up -> up.getAsBoolean() ? 1 : 0)
+                .strongReference(true).tag("peer", peer)
+                .description("1 while this relay's link to a peer is connected, 0 while it reconnects")
+                .register(registry);
+        Gauge before = peerLinks.put(peer, gauge);
+        if (before != null && before != gauge) {
+            registry.remove(before);
+        }
     }
 
-    /** A peer left the peer set; its gauge goes with it. */
-    public void peerRemoved(String peer) {
+    /** The peer left the view; its gauge goes with its link. */
+    public void peerLinkRemoved(String peer) {
         Gauge gauge = peerLinks.remove(peer);
         if (gauge != null) {
             registry.remove(gauge);
         }
-    }
-
-    public void peerLinkUp() {
-        peerLinksConnected.incrementAndGet();
-    }
-
-    public void peerLinkDown() {
-        peerLinksConnected.decrementAndGet();
-    }
-
-    /** A peer's stream was dropped for sending what the protocol forbids. */
-    public void peerFrameRejected(String reason) {
-        peerFramesRejected.computeIfAbsent(reason, r -> Counter.builder("sserelay.peer.frames.rejected")
-                .tag("reason", r).description("Peer streams dropped for a malformed or oversized frame")
-                .register(registry)).increment();
     }
 
     /** The Prometheus text exposition. */

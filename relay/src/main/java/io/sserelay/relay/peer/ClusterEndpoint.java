@@ -29,6 +29,8 @@ import java.util.Set;
 public final class ClusterEndpoint<P> implements HttpHandler {
 
     public static final String PATH = "/peer/v2/cluster";
+    /** The header in which a relay names its own peer address, which its frames must carry as their sender. */
+    public static final String X_RELAY_PEER = "X-Relay-Peer";
 
     private final ClusterRuntime<P> runtime;
     private final MessageCodec<P> codec;
@@ -63,7 +65,7 @@ public final class ClusterEndpoint<P> implements HttpHandler {
         }
         target.acceptOnly("POST " + PATH, Set.of());
         token.checkPublish(exchange, target);
-        String identity = exchange.getRequestHeaders().getFirst(PeerHandler.X_RELAY_PEER);
+        String identity = exchange.getRequestHeaders().getFirst(X_RELAY_PEER);
         if (identity == null) {
             throw ApiError.badRequest("missing_peer_address", "send your own peer address in X-Relay-Peer");
         }

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,7 +45,23 @@ public final class ClusterLinks implements Transport, AutoCloseable {
     private final MessageCodec<?> codec;
     private final long maxQueuedBytes;
     private final Map<String, Link> links = new ConcurrentHashMap<>();
+    private volatile LinkWatcher watcher = new LinkWatcher() {
+    };
     private volatile boolean closed;
+
+    /** Hears of each link as it opens and goes, for the relay's {@code sserelay_peer_link_up} gauges. */
+    public interface LinkWatcher {
+        /** A link to {@code peer} was opened; {@code connected} says, whenever asked, whether it is up now. */
+        default void added(String peer, BooleanSupplier connected) {
+        }
+
+        default void removed(String peer) {
+        }
+    }
+
+    public void watch(LinkWatcher newWatcher) {
+        this.watcher = newWatcher;
+    }
 
     /**
      * @param self           this relay's peer address, which peers check against the frames' sender
@@ -69,7 +86,11 @@ public final class ClusterLinks implements Transport, AutoCloseable {
             LOG.warn("a message to {} is not sent: {}", to, tooLarge.getMessage());
             return;
         }
-        links.computeIfAbsent(to, Link::new).offer(frame);
+        links.computeIfAbsent(to, peer -> {
+            Link link = new Link(peer);
+            watcher.added(peer, () -> link.connected);
+            return link;
+        }).offer(frame);
     }
 
     /** Stops the links to relays that left the view; a message to one later opens a new link. */
@@ -80,6 +101,7 @@ public final class ClusterLinks implements Transport, AutoCloseable {
                 return false;
             }
             link.getValue().stop();
+            watcher.removed(link.getKey());
             return true;
         });
     }
@@ -102,7 +124,7 @@ public final class ClusterLinks implements Transport, AutoCloseable {
         private long queuedBytes;
         private volatile boolean stopped;
         private volatile Socket socket;
-        private boolean connected;
+        private volatile boolean connected;
         private final Thread thread;
 
         Link(String peer) {
@@ -187,7 +209,7 @@ public final class ClusterLinks implements Transport, AutoCloseable {
                 OutputStream out = connection.getOutputStream();
                 InputStream in = connection.getInputStream();
                 out.write(("POST " + ClusterEndpoint.PATH + " HTTP/1.1\r\nHost: " + peer + "\r\nAuthorization: Bearer "
-                        + token + "\r\n" + PeerHandler.X_RELAY_PEER + ": " + self
+                        + token + "\r\n" + ClusterEndpoint.X_RELAY_PEER + ": " + self
                         + "\r\nTransfer-Encoding: chunked\r\nContent-Type: application/octet-stream\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
                 out.flush();

@@ -1,37 +1,45 @@
 package io.sserelay.relay.sse;
 
+import io.sserelay.relay.cluster.ClusterNode;
+import io.sserelay.relay.cluster.Entry;
+import io.sserelay.relay.cluster.EventId;
+import io.sserelay.relay.cluster.StreamIds;
 import io.sserelay.relay.metrics.RelayMetrics;
-import io.sserelay.relay.stream.CatchUp;
-import io.sserelay.relay.stream.Cursor;
-import io.sserelay.relay.stream.Event;
-import io.sserelay.relay.stream.Position;
+import io.sserelay.relay.stream.Published;
 import io.sserelay.relay.stream.ResetReason;
-import io.sserelay.relay.stream.Subscriber;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * One subscriber's event stream: the SSE framing of a {@link StreamingResponse}. What the
- * subscriber is sent, and with which ids, is its {@link Cursor}'s decision; this writes it.
+ * One subscriber's event stream: the SSE framing of a {@link StreamingResponse}, fed by the
+ * cluster protocol ({@link ClusterNode.Subscriber}), which decides what the subscriber gets and in
+ * which order; this writes it.
  *
- * <p>A catch-up's frames are queued outside the connection's buffer bound (they share the
- * history's memory); live events count against it, and every connection shares each event's
- * frames ({@link SseFrames}) unless its cursor gives it an id of its own.
+ * <p>On {@code /streams/{stream}} an event's id is its place in the stream, and every subscriber
+ * of the relay shares the event's frame ({@link Published#frame}). On {@code /events} the id names
+ * the connection's place in each of its streams ({@link StreamIds}), so each event's frame is the
+ * connection's own, and an event without a type is typed with its stream's name.
+ *
+ * <p>Threads: the protocol's callbacks come from its one thread, which alone touches the places;
+ * the frames go out on the connection's IO thread.
  */
-public final class SseConnection extends StreamingResponse implements Subscriber {
+public final class SseConnection extends StreamingResponse implements ClusterNode.Subscriber<Published> {
 
     static final HttpString X_ACCEL_BUFFERING = new HttpString("X-Accel-Buffering");
     private static final ByteBuffer HEARTBEAT = SseEncoder.comment("");
     private static final ByteBuffer SHUTTING_DOWN = SseEncoder.comment("relay shutting down; reconnect to resume");
+    private static final ByteBuffer LEAVING = SseEncoder.comment("relay leaving its cluster; reconnect to resume");
     private static final ByteBuffer CREDENTIAL_EXPIRED =
             SseEncoder.comment("token expired; reconnect with a fresh token to resume");
 
@@ -40,60 +48,120 @@ public final class SseConnection extends StreamingResponse implements Subscriber
     private final Consumer<SseConnection> onClosed;
     private final SseSettings settings;
     private final RelayMetrics metrics;
-    private final Cursor cursor;
+    /** On {@code /events}: each stream's place, null for before its first event; streams not yet placed are absent. */
+    private final Map<String, EventId> places = new HashMap<>();
     /** Set by whichever ends the stream first: its credential's expiry, or the relay going away. */
     private final AtomicBoolean ending = new AtomicBoolean();
-    /** Writes live events: within the buffer's bound. */
-    private final Cursor.Delivery liveFrames = new Frames(true);
 
     /**
-     * @param multiStream true for {@code /events}: events without a type are typed with their
-     *                    stream name
-     * @param floorLifetime how long a floor may wait for this relay to learn an origin: the
-     *                    history's maximum age (see {@link Cursor})
-     * @param onClosed    runs once on the IO thread when the connection ends for any reason;
-     *                    it must unsubscribe this connection from the hub
+     * @param multiStream true for {@code /events}
+     * @param onClosed    runs once when the connection ends for any reason; it must unsubscribe
+     *                    this connection
      */
     public SseConnection(HttpServerExchange exchange, SseWriters writers, List<String> streams, boolean multiStream,
-            Duration floorLifetime, Consumer<SseConnection> onClosed) {
+            Consumer<SseConnection> onClosed) {
         super(exchange, writers, writers.metrics().subscriberWrites());
         this.streams = List.copyOf(streams);
         this.multiStream = multiStream;
         this.onClosed = onClosed;
         this.settings = writers.settings();
         this.metrics = writers.metrics();
-        this.cursor = new Cursor(this.streams, floorLifetime, System::nanoTime);
+        offerFrame(SseEncoder.retry(settings.retry().toMillis()));
     }
 
     public List<String> streams() {
         return streams;
     }
 
+    /**
+     * Before the protocol is asked for anything: where {@code /events} resumes from, each stream
+     * that the id names (null for before its first event).
+     */
+    public void resumeFrom(Map<String, EventId> resumed) {
+        places.putAll(resumed);
+    }
+
+    /**
+     * The id the client sent cannot be resumed from ({@code reason} says why): it is told, and
+     * continues from now on every stream.
+     */
+    public void refuseResume(ResetReason reason, String message) {
+        String text = message + "; continuing from the current position";
+        if (multiStream) {
+            offerFrame(SseEncoder.reset(streams, reason, text, null)); // each stream's place follows as it is known
+            flushSoon();
+        } else {
+            refusal = new Refusal(reason, text); // told with the place it continues from, once that is known
+        }
+    }
+
+    /** On {@code /streams/{stream}}: a refused id, told with the stream's current place. */
+    private record Refusal(ResetReason reason, String message) {
+    }
+
+    private Refusal refusal;
+
     @Override
-    public void onCatchUp(CatchUp catchUp) {
-        offerFrame(SseEncoder.retry(settings.retry().toMillis()));
-        // A catch-up is written outside the buffer's bound, and only once.
-        cursor.start(catchUp, new Frames(false));
-        if (!catchUp.replay().isEmpty()) {
-            metrics.replayed(catchUp.replay().size());
+    public void onPosition(String stream, EventId at) {
+        if (multiStream) {
+            places.put(stream, at);
+            offerFrame(SseEncoder.id(StreamIds.format(places)));
+        } else {
+            String id = at == null ? EventId.START : at.toString();
+            if (refusal != null) {
+                offerFrame(SseEncoder.reset(streams, refusal.reason(), refusal.message(), id));
+                refusal = null;
+            } else {
+                offerFrame(SseEncoder.id(id));
+            }
         }
         flushSoon();
     }
 
     @Override
-    public void onEvent(Event event) {
-        cursor.offer(event, liveFrames);
+    public void onEvent(String stream, Entry<Published> entry) {
+        Published event = entry.payload();
+        if (multiStream) {
+            offerEvent(frameOnEvents(stream, entry), false, event.publishedAtMillis());
+        } else {
+            offerEvent(event.frame(entry.id()), true, event.publishedAtMillis());
+        }
     }
 
     @Override
-    public boolean onOriginLearned(String origin, long lastSeq) {
-        return cursor.originLearned(origin, lastSeq, liveFrames);
-    }
-
-    @Override
-    public void onGap(List<String> gapStreams) {
-        offerFrame(SseEncoder.reset(gapStreams, ResetReason.HISTORY, ResetReason.HISTORY_MESSAGE, null));
+    public void onCatchUp(String stream, List<Entry<Published>> entries) {
+        // What it missed is written outside the buffer's bound: on /streams/{stream} the frames are
+        // the history's, shared; on /events they are this connection's, and the shared budget counts them.
+        for (Entry<Published> entry : entries) {
+            if (multiStream) {
+                offerOwnCatchUp(frameOnEvents(stream, entry));
+            } else {
+                offerCatchUp(entry.payload().frame(entry.id()));
+            }
+        }
+        metrics.replayed(entries.size());
         flushSoon();
+    }
+
+    @Override
+    public void onReset(String stream, EventId resumeFrom) {
+        String id;
+        if (multiStream) {
+            places.put(stream, resumeFrom);
+            id = StreamIds.format(places);
+        } else {
+            id = resumeFrom == null ? EventId.START : resumeFrom.toString();
+        }
+        metrics.reset();
+        offerFrame(SseEncoder.reset(List.of(stream), ResetReason.HISTORY, ResetReason.HISTORY_MESSAGE, id));
+        flushSoon();
+    }
+
+    /** On {@code /events}: the event with the connection's places after it as its id. */
+    private ByteBuffer frameOnEvents(String stream, Entry<Published> entry) {
+        places.put(stream, entry.id());
+        Published event = entry.payload();
+        return SseEncoder.event(StreamIds.format(places), event.type() == null ? stream : event.type(), event.data());
     }
 
     /**
@@ -107,29 +175,27 @@ public final class SseConnection extends StreamingResponse implements Subscriber
 
     @Override
     protected void deadlineReached() {
-        if (!ending.compareAndSet(false, true)) {
-            return;
-        }
-        long base = settings.retry().toMillis();
-        offerFrame(CREDENTIAL_EXPIRED.duplicate());
-        offerFrame(SseEncoder.retry(base + ThreadLocalRandom.current().nextLong(base + 1)));
-        finish();
+        end(CREDENTIAL_EXPIRED, settings.retry());
     }
 
-    @Override
-    public void onRelayClosing() {
-        if (!ending.compareAndSet(false, true)) {
-            return; // told already: the relay left its cluster, then shut down
-        }
-        long base = settings.shutdownRetry().toMillis();
-        offerFrame(SHUTTING_DOWN.duplicate());
-        offerFrame(SseEncoder.retry(base + ThreadLocalRandom.current().nextLong(base + 1)));
-        finish();
+    /** The relay is shutting down: everything queued goes out, then the signal to reconnect elsewhere. */
+    public void relayClosing() {
+        end(SHUTTING_DOWN, settings.shutdownRetry());
     }
 
-    @Override
-    protected ByteBuffer frameOf(Event event) {
-        return SseFrames.of(event, multiStream);
+    /** The relay is leaving its cluster: as {@link #relayClosing()}, with its own words. */
+    public void relayLeaving() {
+        end(LEAVING, settings.shutdownRetry());
+    }
+
+    private void end(ByteBuffer why, Duration retry) {
+        if (!ending.compareAndSet(false, true)) {
+            return; // told already
+        }
+        long base = retry.toMillis();
+        offerFrame(why.duplicate());
+        offerFrame(SseEncoder.retry(base + ThreadLocalRandom.current().nextLong(base + 1)));
+        finish();
     }
 
     @Override
@@ -162,48 +228,5 @@ public final class SseConnection extends StreamingResponse implements Subscriber
             metrics.connectionClosed();
         }
         onClosed.accept(this);
-    }
-
-    /** A cursor's decisions as SSE frames; {@code live} ones count against the buffer. */
-    private final class Frames implements Cursor.Delivery {
-
-        private final boolean live;
-
-        Frames(boolean live) {
-            this.live = live;
-        }
-
-        @Override
-        public void reset(List<String> resetStreams, ResetReason reason, String message, Position continueFrom) {
-            if (reason == ResetReason.FLOOR_EXPIRED) {
-                metrics.floorExpiredUnknown();
-            }
-            offerFrame(SseEncoder.reset(resetStreams, reason, message, continueFrom == null ? null : continueFrom.format()));
-            flushSoon();
-        }
-
-        @Override
-        public void event(Event event) {
-            if (live) {
-                offerEvent(event);
-            } else {
-                offerFrame(frameOf(event).duplicate());
-            }
-        }
-
-        @Override
-        public void event(Event event, Position id) {
-            ByteBuffer frame = SseFrames.withId(event, id, multiStream);
-            if (live) {
-                offerOwnFrame(frame);
-            } else {
-                offerFrame(frame);
-            }
-        }
-
-        @Override
-        public void position(Position id) {
-            offerFrame(SseEncoder.id(id.format()));
-        }
     }
 }

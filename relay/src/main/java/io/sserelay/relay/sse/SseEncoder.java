@@ -27,7 +27,7 @@ public final class SseEncoder {
     }
 
     /**
-     * The notice that the subscriber cannot get everything after its position: {@code reason}
+     * The notice that the subscriber cannot get everything after its id: {@code reason}
      * says why (its code is the event's {@code reason}), {@code message} says it in words, and
      * {@code id} (or null) is where the subscriber continues from, so that its next reconnect
      * starts there.

@@ -2,7 +2,6 @@ package io.sserelay.relay.sse;
 
 import io.sserelay.relay.metrics.RelayMetrics.Disconnect;
 import io.sserelay.relay.metrics.RelayMetrics.StreamWrites;
-import io.sserelay.relay.stream.Event;
 import io.undertow.server.AbstractServerConnection;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ServerConnection;
@@ -16,30 +15,31 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * An endless HTTP response fed from a queue of shared, read-only frames: the write path of
- * both subscribers ({@link SseConnection}) and peers that follow this relay.
+ * An endless HTTP response fed from a queue of read-only frames, many of them shared: the write
+ * path of subscribers ({@link SseConnection}).
  *
  * <p>Threads: producers call {@link #offerEvent}, {@link #offerFrame} and {@link #finish}
- * from any thread (in practice under the hub's lock); they only append to a lock-free queue
+ * from any thread (in practice the cluster protocol's); they only append to a lock-free queue
  * and account its bytes. Everything that touches the socket runs on the exchange's IO
  * thread, driven by its {@link IoThreadWriter}.
  *
- * <p>Memory: events (and frames made for this response alone) count against the response's
- * buffer, each with the queue entry that holds it; past it the response is closed and the
- * client catches up by position when it reconnects. All responses together also count against
- * one {@link QueueBudget}, so that many slow clients cannot fill the heap. It counts what they
- * really hold: an event the history kept shares its frame with the history and with every other
- * queue, so it counts its queue entry only; a frame made for one response, or an event the
- * history did not keep, counts whole. A response whose next event left the history more than
- * 10 seconds ago is closed as slow, so that frames counted nowhere do not pile up behind it. Frames
- * offered without a bound (a catch-up, control frames) share memory with the history and are
- * allowed on top. The bounded bytes are guarded by a lock of their own, which producers (one at
- * a time, under the hub's lock) and the IO thread hold for a few instructions: producers add an
- * entry's size when they queue it, the IO thread subtracts it once the entry is written, and
- * closing gives back what is left.
+ * <p>Memory: live events (and frames made for this response alone) count against the
+ * response's buffer, each with the queue entry that holds it; past it the response is closed and
+ * the client resumes by id when it reconnects. All responses together also count against one
+ * {@link QueueBudget}, so that many slow clients cannot fill the heap. It counts what they really
+ * hold: an event's frame that every subscriber of the stream shares (it lives with the event in
+ * the history) counts its queue entry only; a frame made for one response counts whole. A
+ * response whose oldest queued event has waited more than 10 seconds is closed as slow, so that
+ * shared frames the history has let go of do not pile up behind it uncounted. Frames offered
+ * without a bound (a catch-up, which the history holds anyway, and control frames) are allowed on
+ * top. The bounded bytes are guarded by a lock of their own, which producers and the IO thread
+ * hold for a few instructions: producers add an entry's size when they queue it, the IO thread
+ * subtracts it once the entry is written, and closing gives back what is left.
  */
 public abstract class StreamingResponse {
 
@@ -51,14 +51,9 @@ public abstract class StreamingResponse {
     private final long bufferBytes;
     /** A queue entry and its node, counted with each bounded frame. */
     static final int ENTRY_BYTES = 32;
-    /**
-     * How long after the history evicted it an event may still wait to be written: a connection
-     * that far behind is closed as slow. Long enough for a client on a poor network to catch up
-     * on a busy stream; short enough that frames no budget counts stay few.
-     */
-    static final long EVICTED_HEAD_GRACE_NANOS = 10_000_000_000L;
-
     private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
+    /** Catch-up frames queued and not yet written. */
+    private final AtomicInteger catchUpQueued = new AtomicInteger();
     private final QueueBudget queues;
     private final Object accounting = new Object();
     /** Guarded by {@link #accounting}: bytes against this response's buffer. */
@@ -90,9 +85,6 @@ public abstract class StreamingResponse {
         this.queues = writers.queues();
     }
 
-    /** The frame that carries {@code event} on this response; shared, never modified. */
-    protected abstract ByteBuffer frameOf(Event event);
-
     /** What to send after a heartbeat interval without writes. */
     protected abstract ByteBuffer heartbeatFrame();
 
@@ -102,16 +94,49 @@ public abstract class StreamingResponse {
     /** Runs once, on a worker thread, when the response ends for any reason. */
     protected abstract void onClosed();
 
-    /** Queues an event within the buffer; past it the response is closed as too slow. */
-    protected final void offerEvent(Event event) {
-        int bytes = frameOf(event).remaining() + ENTRY_BYTES;
-        offerBounded(event, bytes, budgetCharge(event, bytes));
+    /**
+     * Queues a live event's frame within the buffer; past it the response is closed as too slow.
+     * {@code shared}: the frame lives with the event in the history and every subscriber of its
+     * stream writes it, so the shared budget counts only its queue entry. {@code publishedAtMillis}
+     * (wall clock) times its delivery.
+     */
+    protected final void offerEvent(ByteBuffer frame, boolean shared, long publishedAtMillis) {
+        if (shared && catchUpQueued.get() > 0) {
+            // Behind a catch-up still being written, a live event is part of it: the subscriber
+            // reads, but cannot have it before what it missed, and the history holds its frame.
+            offerCatchUp(frame);
+            return;
+        }
+        int bytes = frame.remaining() + ENTRY_BYTES;
+        int charge = shared ? ENTRY_BYTES : bytes;
+        offerBounded(new EventFrame(frame, bytes, charge, true, publishedAtMillis, System.nanoTime()), bytes, charge);
     }
 
-    /** What a queued event counts against the shared budget; the same when it is queued and when it is written. */
-    private static int budgetCharge(Event event, int bytes) {
-        return event.wasRetained() ? ENTRY_BYTES : bytes;
+    /**
+     * Queues a frame of a catch-up made for this response alone: outside the buffer's bound (a
+     * catch-up may be larger than the buffer, and must still go out), but counted whole against
+     * the shared budget, since only this queue holds it.
+     */
+    protected final void offerOwnCatchUp(ByteBuffer frame) {
+        int bytes = frame.remaining() + ENTRY_BYTES;
+        offerBounded(new EventFrame(frame, 0, bytes, false, 0, System.nanoTime()), 0, bytes);
     }
+
+    /**
+     * An event's frame, with what it counted against the buffer and the budget when it was
+     * queued; {@code live}: a live event rather than part of a catch-up (for the metrics).
+     */
+    private record EventFrame(ByteBuffer frame, int bytes, int charge, boolean live, long publishedAtMillis,
+            long queuedAtNanos) {
+    }
+
+    /**
+     * How long a live event may wait in a response's queue: past it the response is closed as
+     * slow. Long enough for a client on a poor network to keep up with a busy stream; short
+     * enough that frames the history let go of, which no budget counts whole, stay few. A closed
+     * client resumes by id, from the history, outside the buffer's bound.
+     */
+    static final long LAGGING_HEAD_NANOS = 10_000_000_000L;
 
     /** Queues a frame made for this response alone, within the buffer like an event. */
     protected final void offerOwnFrame(ByteBuffer frame) {
@@ -150,7 +175,26 @@ public abstract class StreamingResponse {
      * and small control frames. Call {@link #flushSoon()} after a series of them.
      */
     protected final void offerFrame(ByteBuffer frame) {
+        if (overflowed || finishing) {
+            return; // nothing after a dropped event or the end may be written: an id in it could skip the event
+        }
         queue.offer(frame);
+    }
+
+    /**
+     * Queues a frame of a catch-up that the history holds (shared): outside the buffer's bound,
+     * like {@link #offerFrame}; live events offered while any is unwritten follow it the same way.
+     */
+    protected final void offerCatchUp(ByteBuffer sharedFrame) {
+        if (overflowed || finishing) {
+            return;
+        }
+        catchUpQueued.incrementAndGet();
+        queue.offer(new CatchUpFrame(sharedFrame, System.nanoTime()));
+    }
+
+    /** A shared frame of a catch-up, counted while it waits (see {@link #offerCatchUp}). */
+    private record CatchUpFrame(ByteBuffer frame, long queuedAtNanos) {
     }
 
     protected final void flushSoon() {
@@ -246,8 +290,9 @@ public abstract class StreamingResponse {
             return;
         }
         Object head = queue.peek();
-        if (head instanceof Event event && event.evicted() && now - event.evictedAtNanos() >= EVICTED_HEAD_GRACE_NANOS) {
-            // Only queues keep the event's frame now, and no budget counts it.
+        long queuedAt = head instanceof EventFrame event ? event.queuedAtNanos()
+                : head instanceof CatchUpFrame catchUp ? catchUp.queuedAtNanos() : now;
+        if (now - queuedAt >= LAGGING_HEAD_NANOS) {
             abort(Disconnect.BACKLOG);
             return;
         }
@@ -362,8 +407,9 @@ public abstract class StreamingResponse {
         int count = 0;
         long bytes = 0;
         for (Object entry : queue) {
-            ByteBuffer frame = entry instanceof Event event ? frameOf(event).duplicate()
-                    : entry instanceof OwnFrame own ? own.frame().duplicate() : ((ByteBuffer) entry).duplicate();
+            ByteBuffer frame = entry instanceof EventFrame event ? event.frame().duplicate()
+                    : entry instanceof OwnFrame own ? own.frame().duplicate()
+                    : entry instanceof CatchUpFrame catchUp ? catchUp.frame().duplicate() : ((ByteBuffer) entry).duplicate();
             if (count == 0 && headOffset > 0) {
                 frame.position(headOffset);
             }
@@ -384,17 +430,21 @@ public abstract class StreamingResponse {
         long chargeWritten = 0;
         while (done < count && !gather[done].hasRemaining()) {
             Object entry = queue.poll();
-            if (entry instanceof Event event) {
-                if (events == 0) {
-                    metrics.publishToWrite(now - event.acceptedNanos());
+            if (entry instanceof EventFrame event) {
+                if (event.live()) {
+                    if (events == 0) {
+                        metrics.publishToWrite(TimeUnit.MILLISECONDS.toNanos(
+                                Math.max(0, System.currentTimeMillis() - event.publishedAtMillis())));
+                    }
+                    events++;
                 }
-                events++;
-                int bytes = frameOf(event).remaining() + ENTRY_BYTES;
-                boundedWritten += bytes;
-                chargeWritten += budgetCharge(event, bytes);
+                boundedWritten += event.bytes();
+                chargeWritten += event.charge();
             } else if (entry instanceof OwnFrame own) {
                 boundedWritten += own.bytes();
                 chargeWritten += own.bytes();
+            } else if (entry instanceof CatchUpFrame) {
+                catchUpQueued.decrementAndGet();
             }
             done++;
         }
@@ -450,7 +500,7 @@ public abstract class StreamingResponse {
             queue.clear();
         }
         queues.closed(); // close() runs only for a response that started
-        // onClosed takes the hub's lock, which an IO thread must not wait for.
+        // onClosed unsubscribes and gives back the connection's budget: off the IO thread, which writes.
         try {
             exchange.getConnection().getWorker().execute(this::onClosed);
         } catch (RuntimeException workerStopped) {

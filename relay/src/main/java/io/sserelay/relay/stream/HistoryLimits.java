@@ -8,12 +8,11 @@ import java.time.Duration;
  *
  * @param maxEventsPerStream events kept per stream; 0 disables resume
  * @param maxAge             events older than this are dropped
- * @param maxBytes           heap for the whole history: events with their per-object overhead,
- *                           the logs of the streams that hold them, and tombstones
- * @param maxStreams         streams that hold events
- * @param maxTombstones      streams dropped while idle whose losses are remembered one by one;
- *                           beyond this the oldest are folded into one record for all streams,
- *                           which makes a resume on any stream cautious (a reset) rather than wrong
+ * @param maxBytes           heap for every copy of a stream the relay holds: events with their
+ *                           per-object overhead, and each copy's own
+ * @param maxStreams         streams the relay holds a copy of as owner or replica
+ * @param maxTombstones      read for the configurations that set it ({@code RELAY_HISTORY_MAX_TOMBSTONES});
+ *                           nothing uses it since a forgotten stream starts a new line of ids
  */
 public record HistoryLimits(int maxEventsPerStream, Duration maxAge, long maxBytes, int maxStreams,
         int maxTombstones) {

@@ -87,6 +87,27 @@ final class ClusterChecker {
                 }
             }
         }
+        if (sim.view.members().size() > 1) {
+            // Nothing is pending at the end, so each replica's copy must be all committed, or it
+            // could never age out and be forgotten.
+            for (String stream : sim.streams) {
+                ClusterNode<String> replica = sim.nodes.get(Placement.replica(sim.view, stream));
+                StreamLog<String> owned = sim.nodes.containsKey(Placement.owner(sim.view, stream))
+                        ? sim.nodes.get(Placement.owner(sim.view, stream)).ownedLog(stream) : null;
+                if (replica == null || owned == null || !owned.pending().isEmpty()) {
+                    continue;
+                }
+                for (StreamLog<String> copy : replica.copiesOf(stream)) {
+                    if (copy != replica.heldLog(stream)) {
+                        continue;
+                    }
+                    if (copy.committedCount() != copy.size()) {
+                        problems.add("the replica of " + stream + " still has " + copy.pending().size()
+                                + " uncommitted entries at the end: " + copy.pending());
+                    }
+                }
+            }
+        }
         for (Publish publish : calmPublishes) {
             if (!"published".equals(publish.outcome)) {
                 problems.add("after the faults stopped, " + publish);

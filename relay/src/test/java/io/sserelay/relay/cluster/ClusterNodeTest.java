@@ -135,17 +135,20 @@ class ClusterNodeTest {
         publish("s1", 1, "a");
         publish("s2", 2, "b");
         publish("s1", 3, "c");
-        long each = ClusterNode.ENTRY_OVERHEAD_BYTES + 28;
+        long each = ClusterNode.ENTRY_OVERHEAD_BYTES + 1_000;
+        long streams = ClusterNode.streamBytes("s1") + ClusterNode.streamBytes("s2");
 
-        ClusterNode.Retained byBytes = node.retain(new ClusterNode.Retention<String>(0, 2 * each, payload -> 28,
+        // A pass trims to nine tenths of the budget: this budget's nine tenths hold two events.
+        long budget = (2 * each + streams) * 10 / 9 + 10;
+        ClusterNode.Retained byBytes = node.retain(new ClusterNode.Retention<String>(0, budget, payload -> 1_000,
                 publishedAt::get), 3_500);
         assertThat(byBytes.dropped()).as("the oldest event, whichever its stream").isEqualTo(1);
         assertThat(byBytes.entries()).isEqualTo(2);
-        assertThat(byBytes.bytes()).isEqualTo(2 * each);
+        assertThat(byBytes.bytes()).isEqualTo(2 * each + streams);
         assertThat(node.ownedLog("s1").entries()).extracting(Entry::payload).containsExactly("c");
         assertThat(node.ownedLog("s2").entries()).extracting(Entry::payload).containsExactly("b");
 
-        ClusterNode.Retained byAge = node.retain(new ClusterNode.Retention<String>(1_000, 0, payload -> 28,
+        ClusterNode.Retained byAge = node.retain(new ClusterNode.Retention<String>(1_000, 0, payload -> 1_000,
                 publishedAt::get), 3_500);
         assertThat(byAge.dropped()).as("b is older than a second").isEqualTo(1);
         assertThat(byAge.forgotten()).as("s2 has nothing left and nobody reads it").isEqualTo(1);

@@ -14,7 +14,9 @@ import io.sserelay.relay.cluster.Message.Envelope;
 import io.sserelay.relay.cluster.Message.Forward;
 import io.sserelay.relay.cluster.Message.Handover;
 import io.sserelay.relay.cluster.Message.HandoverAck;
+import io.sserelay.relay.cluster.Message.Committed;
 import io.sserelay.relay.cluster.Message.Interest;
+import io.sserelay.relay.cluster.Message.NoInterest;
 import io.sserelay.relay.cluster.Message.MayRelease;
 import io.sserelay.relay.cluster.Message.NeedSync;
 import io.sserelay.relay.cluster.Message.Published;
@@ -68,6 +70,8 @@ class MessageCodecTest {
                 new HandoverAck(5),
                 new Interest("orders", null, 9),
                 new Interest("orders", new EventId(E, 1), 10),
+                new NoInterest("orders"),
+                new Committed("orders", new EventId(E, 4)),
                 new Entries<>("orders", 10, new EventId(E, 1), false, E, null, List.of(entry, next), List.of(key)),
                 new Entries<>("orders", 11, null, true, E, new EventId(E, 1), List.of(), List.of()),
                 new Deliver<>("orders", List.of(entry, next), new EventId(E, 3), E, key),

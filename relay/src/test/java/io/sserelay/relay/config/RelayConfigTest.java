@@ -97,9 +97,19 @@ class RelayConfigTest {
                         + " addresses, and relays reach each other on this port");
         assertThat(problems(Map.of("RELAY_PEERS", "10.0.0.1:7070", "RELAY_ADVERTISE_ADDRESS", "10.0.0.2")))
                 .containsExactly("RELAY_PEERS needs RELAY_PEER_TOKEN, the secret all relays of the cluster share");
+        assertThat(problems(Map.of("RELAY_BIND_ADDRESS", "10.0.0.2", "RELAY_PEERS", "10.0.0.1:7070",
+                "RELAY_PEER_TOKEN", "0123456789abcdef0", "RELAY_PEER_PORT", "0")))
+                .containsExactly("RELAY_PEER_PORT cannot be 0 (an ephemeral port) on a clustered relay: its peers know"
+                        + " it by its peer address, which must be the same in every view and after a restart");
         assertThat(problems(Map.of("RELAY_PEERS", "10.0.0.1", "RELAY_PEER_TOKEN", "0123456789abcdef0",
                 "RELAY_ADVERTISE_ADDRESS", "10.0.0.2")))
                 .containsExactly("RELAY_PEERS: '10.0.0.1' is not host:port");
+        assertThat(problems(Map.of("RELAY_PEERS", "10.0.0.1:7070", "RELAY_PEER_TOKEN", "0123456789abcdef0",
+                "RELAY_ADVERTISE_ADDRESS", "10.0.0.2")))
+                .containsExactly("RELAY_PEERS must list this relay too (10.0.0.2:7070): it is the cluster's view, the"
+                        + " same list for every relay, and a relay serves only as a member of it");
+        assertThat(RelayConfig.fromEnvironment(Map.of("RELAY_PEERS", "10.0.0.1:7070,10.0.0.2:7070", "RELAY_PEER_TOKEN",
+                "0123456789abcdef0", "RELAY_ADVERTISE_ADDRESS", "10.0.0.2")).peers()).hasSize(2);
         assertThat(problems(Map.of("RELAY_PEER_TOKEN", "0123456789abcdef0")))
                 .containsExactly("RELAY_ADVERTISE_ADDRESS is needed when RELAY_BIND_ADDRESS is 0.0.0.0: peers must"
                         + " know which address reaches this relay");

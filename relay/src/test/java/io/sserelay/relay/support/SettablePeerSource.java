@@ -14,10 +14,10 @@ import java.util.function.Consumer;
 public final class SettablePeerSource implements PeerSource {
 
     private volatile Consumer<PeerView> listener;
-    private volatile PeerView view = PeerView.fixed(Set.of());
+    private volatile PeerView view;
     private volatile boolean read;
 
-    /** A source whose (empty) set counts as read from the start, as a fixed list does. */
+    /** A source that counts as read from the start, though it has no view until the test sets one. */
     public SettablePeerSource() {
         this(true);
     }
@@ -28,6 +28,8 @@ public final class SettablePeerSource implements PeerSource {
      */
     public SettablePeerSource(boolean readAtStart) {
         this.read = readAtStart;
+        // Until the test sets one there is no view, which the real source says with generation 0.
+        this.view = new PeerView(0, Set.of(), Set.of());
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.sserelay.relay.support;
 import io.sserelay.relay.Relay;
 import io.sserelay.relay.config.RelayConfig;
 import io.sserelay.relay.peer.PeerAddress;
+import io.sserelay.relay.peer.PeerView;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,15 +16,21 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Relays in the test's JVM, each on its own loopback address (127.0.0.11, .12, ...) with
- * ephemeral ports, all peers of each other. Node {@code i} can be stopped and started again
- * at the same address; it then comes back as a new process would, with a new origin.
+ * ephemeral HTTP ports, all peers of each other. Node {@code i} can be stopped and started
+ * again at the same address; it then comes back as a new process would, empty.
  */
 public final class TestCluster implements AutoCloseable {
 
     public static final String PEER_TOKEN = "test-peer-token-0123456789";
+    /**
+     * Every node's peer port, on its own loopback address: a relay is known to its peers by its
+     * peer address, and one restarted at the same address is the same member, as a pod is.
+     */
+    public static final int PEER_PORT = 17_171;
 
     private final Map<String, String> env;
     private final List<Node> nodes = new ArrayList<>();
+    private long generation;
 
     private TestCluster(Map<String, String> env) {
         this.env = env;
@@ -113,23 +120,37 @@ public final class TestCluster implements AutoCloseable {
         awaitFullMesh();
     }
 
+    /** Waits until every running node has adopted the latest view and is ready: the cluster serves. */
     public void awaitFullMesh() {
         int running = (int) nodes.stream().filter(n -> !n.stopped).count();
         for (Node node : nodes) {
             if (!node.stopped) {
-                await().until(() -> node.relay.relay().mesh().connectedLinks() == running - 1
-                        && node.relay.relay().mesh().followerCount() == running - 1);
+                await().until(() -> {
+                    var view = node.relay.relay().cluster().status().view();
+                    return view != null && view.members().size() == running && node.relay.relay().readiness().ready();
+                });
             }
         }
     }
 
+    /** Gives every running node the next view, as the operator writes one status that all read. */
     private void publishPeerSets() {
-        Set<PeerAddress> all = allAddresses();
+        publishView(allAddresses(), Set.of());
+    }
+
+    /** Gives every running node the view with these members and leaving relays, as the next generation. */
+    public synchronized void publishView(Set<PeerAddress> members, Set<PeerAddress> leaving) {
+        PeerView view = nextView(members, leaving);
         for (Node node : nodes) {
             if (!node.stopped) {
-                node.peers.set(all);
+                node.peers.set(view);
             }
         }
+    }
+
+    /** The next generation's view, for a test that hands it to some nodes only. */
+    public synchronized PeerView nextView(Set<PeerAddress> members, Set<PeerAddress> leaving) {
+        return new PeerView(++generation, members, leaving);
     }
 
     private Node startNode(int i, Map<String, String> extraEnv) {
@@ -141,7 +162,7 @@ public final class TestCluster implements AutoCloseable {
         all.put("RELAY_BIND_ADDRESS", "127.0.0." + (11 + i));
         all.put("RELAY_HTTP_PORT", "0");
         all.put("RELAY_ADMIN_PORT", "0");
-        all.put("RELAY_PEER_PORT", "0");
+        all.put("RELAY_PEER_PORT", Integer.toString(PEER_PORT)); // each relay has an address of its own
         all.put("RELAY_PEER_TOKEN", PEER_TOKEN);
         all.put("RELAY_PUBLISH_TOKEN", TestRelay.TOKEN);
         all.put("RELAY_DRAIN_TIMEOUT", "2s");

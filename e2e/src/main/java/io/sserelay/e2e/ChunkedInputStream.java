@@ -1,4 +1,4 @@
-package io.sserelay.relay.peer;
+package io.sserelay.e2e;
 
 import java.io.EOFException;
 import java.io.IOException;

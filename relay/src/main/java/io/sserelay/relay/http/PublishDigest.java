@@ -1,4 +1,4 @@
-package io.sserelay.relay.replication;
+package io.sserelay.relay.http;
 
 import io.sserelay.relay.stream.PublishRequest;
 
@@ -12,12 +12,12 @@ import java.util.List;
  * event's stream, type and data. Taken over the parsed events rather than the raw body, so that
  * {@code ?event=} counts and the digest can be compared on a peer that never saw the body.
  */
-public final class PublishDigest {
+final class PublishDigest {
 
     private PublishDigest() {
     }
 
-    public static byte[] of(boolean single, List<PublishRequest> requests) {
+    static byte[] of(boolean single, List<PublishRequest> requests) {
         MessageDigest sha256;
         try {
             sha256 = MessageDigest.getInstance("SHA-256");
