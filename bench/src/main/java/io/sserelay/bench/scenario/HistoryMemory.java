@@ -1,5 +1,6 @@
 package io.sserelay.bench.scenario;
 
+import io.sserelay.bench.Await;
 import io.sserelay.bench.relay.RelayProcess;
 
 import java.io.IOException;
@@ -68,8 +69,10 @@ public final class HistoryMemory implements Scenario {
             publishDistinct(relay, "busy.", streams, streams / EVENT_STREAMS);
             long heapEvents = liveHeap(relay);
             double countedEvents = relay.metric("sserelay_history_bytes");
-            double retained = relay.metric("sserelay_history_events");
             long expected = 3L * SAMPLES + streams + streams;
+            // The relay counts what it holds at each retention pass, once a second: wait for the last events.
+            Await.within(Duration.ofSeconds(5), () -> relay.metric("sserelay_history_events") >= expected);
+            double retained = relay.metric("sserelay_history_events");
 
             double perStream = (double) (heapStreams - heapEmpty) / streams;
             double perEvent = (double) (heapEvents - heapBeforeEvents) / streams;
