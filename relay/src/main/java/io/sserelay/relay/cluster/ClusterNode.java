@@ -57,6 +57,14 @@ public final class ClusterNode<P> {
         /** The relays of the view just adopted, members and leaving: what it keeps for others may go. */
         default void peersAre(Set<String> peers) {
         }
+
+        /**
+         * Everything sent so far should be on its way now. A transport may hold messages until
+         * then, to send what one burst of work produced for a peer together; one that holds them
+         * must still send them within a second if this is never called.
+         */
+        default void flush() {
+        }
     }
 
     public interface PublishCallback {
@@ -155,6 +163,8 @@ public final class ClusterNode<P> {
      * role asks whether it may go; both are at most the interest's lifetime.
      */
     static final long MAX_WAIT_FOR_NEWER_VIEW = 3_000;
+    /** Leftover copies and expired interest are swept every this many retransmission intervals. */
+    static final int SWEEP_EVERY_RETRANSMITS = 5;
 
     /** An entry's own heap beside its payload's: the entry, its id and its slot in a copy. */
     static final long ENTRY_OVERHEAD_BYTES = 72;
@@ -220,6 +230,7 @@ public final class ClusterNode<P> {
     private final Map<String, View> acknowledgedViews = new HashMap<>();
     /** When this relay last asked the owner whether a leftover copy may go, by stream. */
     private final Map<String, Long> releaseAskedAt = new HashMap<>();
+    private long sweptAt;
     private long handoverSentAt;
     private View previousView;
     private long nextRequestId;
@@ -289,13 +300,17 @@ public final class ClusterNode<P> {
         if (view != null && now - handoverSentAt >= settings.retransmitEvery) {
             sendHandovers();
         }
-        if (view != null) {
-            askToRelease();
+        if (now - sweptAt >= settings.retransmitEvery * SWEEP_EVERY_RETRANSMITS) {
+            // What goes by the second, not by the tick: each pass visits every stream held.
+            sweptAt = now;
+            if (view != null) {
+                askToRelease();
+            }
+            interest.values().removeIf(relays -> {
+                relays.values().removeIf(expiry -> expiry < now);
+                return relays.isEmpty();
+            });
         }
-        interest.values().removeIf(relays -> {
-            relays.values().removeIf(expiry -> expiry < now);
-            return relays.isEmpty();
-        });
         for (StreamCache<P> cache : caches.values()) {
             if (now - cache.askedAt() >= settings.interestTtl / 3) {
                 cache.askOwner();
@@ -1051,8 +1066,12 @@ public final class ClusterNode<P> {
     }
 
     private void retransmit(String stream, Owned<P> own) {
+        if (now - own.sentAt < settings.retransmitEvery || own.pending.isEmpty() && own.replicaSynced
+                && own.committedAcked) {
+            return; // the common case, decided before placing the stream
+        }
         String replica = Placement.replica(view, stream);
-        if (replica == null || now - own.sentAt < settings.retransmitEvery) {
+        if (replica == null) {
             return;
         }
         if (own.pending.isEmpty() && own.replicaSynced) {

@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,8 +26,15 @@ public final class ClusterRuntime<P> implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClusterRuntime.class);
 
+    /** Work for the thread is flushed to the peers at least every this many steps, however busy. */
+    private static final int FLUSH_EVERY_STEPS = 64;
+
     private final ClusterNode<P> node;
+    private final Transport transport;
     private final ScheduledExecutorService loop;
+    /** Steps submitted and not yet run: the thread flushes the transport when it has none left. */
+    private final AtomicInteger queuedSteps = new AtomicInteger();
+    private int stepsSinceFlush;
     private final long startNanos = System.nanoTime();
     static final long RETAIN_EVERY_MILLIS = 1_000;
     private volatile Status status = new Status(null, null);
@@ -40,6 +48,7 @@ public final class ClusterRuntime<P> implements AutoCloseable {
      *                    so that peers tell a restarted relay from the one before
      */
     public ClusterRuntime(String self, long incarnation, Settings settings, Transport transport) {
+        this.transport = transport;
         this.node = new ClusterNode<>(self, incarnation, settings, transport, new SecureRandom(),
                 () -> TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis()));
         this.loop = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -64,6 +73,7 @@ public final class ClusterRuntime<P> implements AutoCloseable {
 
     private void tick() {
         node.tick(now());
+        flush();
         lastTickNanos = System.nanoTime();
         status = new Status(node.view(), node.awaitedHandovers());
         retained = node.lastRetained();
@@ -103,6 +113,13 @@ public final class ClusterRuntime<P> implements AutoCloseable {
         submit(() -> node.onMessage(envelope, now()));
     }
 
+    /** Envelopes that arrived together, handled in order as one step. */
+    public void receive(List<Envelope> envelopes) {
+        if (!envelopes.isEmpty()) {
+            submit(() -> envelopes.forEach(envelope -> node.onMessage(envelope, now())));
+        }
+    }
+
     /** See {@link ClusterNode#publish}. */
     public void publish(String stream, List<P> payloads, String key, String digest, PublishCallback callback) {
         if (!submit(() -> node.publish(stream, payloads, key, digest, now(), callback))) {
@@ -136,13 +153,29 @@ public final class ClusterRuntime<P> implements AutoCloseable {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
     }
 
+    /**
+     * Queues a step. What steps send is flushed when the thread has no step left, so that a
+     * burst of work reaches each peer in one write, and at least every {@link #FLUSH_EVERY_STEPS}.
+     */
     private boolean submit(Runnable action) {
+        queuedSteps.incrementAndGet();
         try {
-            loop.execute(() -> run(action));
+            loop.execute(() -> {
+                run(action);
+                if (queuedSteps.decrementAndGet() == 0 || ++stepsSinceFlush >= FLUSH_EVERY_STEPS) {
+                    flush();
+                }
+            });
             return true;
         } catch (RejectedExecutionException closed) {
+            queuedSteps.decrementAndGet();
             return false;
         }
+    }
+
+    private void flush() {
+        stepsSinceFlush = 0;
+        run(transport::flush);
     }
 
     /** A fault in the node must not end the thread every stream of this relay depends on. */

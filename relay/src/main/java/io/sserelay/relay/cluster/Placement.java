@@ -47,8 +47,25 @@ public final class Placement {
         return rank == 0 ? first : second;
     }
 
-    /** FNV-1a over the UTF-8 bytes: stable across JVMs, unlike {@link String#hashCode()} mixing. */
+    /**
+     * FNV-1a over the UTF-8 bytes: stable across JVMs, unlike {@link String#hashCode()} mixing.
+     * Every relay places every stream it is asked about, so an ASCII name, whose chars are its
+     * bytes, is hashed without encoding it first.
+     */
     static long hash(String text) {
+        long hash = 0xcbf29ce484222325L;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c >= 0x80) {
+                return hashUtf8(text);
+            }
+            hash ^= c;
+            hash *= 0x100000001b3L;
+        }
+        return hash;
+    }
+
+    private static long hashUtf8(String text) {
         long hash = 0xcbf29ce484222325L;
         for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
             hash ^= b & 0xff;

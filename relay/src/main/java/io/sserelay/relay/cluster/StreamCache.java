@@ -83,7 +83,12 @@ final class StreamCache<P> {
     }
 
     boolean hasWaitingReaders() {
-        return readers.stream().anyMatch(reader -> reader.waitingForAsk >= 0);
+        for (Reader<P> reader : readers) { // asked of every cache every tick: no stream pipeline
+            if (reader.waitingForAsk >= 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** An answer from the owner. */

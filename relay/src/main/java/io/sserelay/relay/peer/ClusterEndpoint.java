@@ -94,8 +94,8 @@ public final class ClusterEndpoint<P> implements HttpHandler {
                             + " on the connection of " + sender));
                     return;
                 }
-                runtime.receive(envelope);
             }
+            runtime.receive(envelopes); // what arrived together is one step for the protocol's thread
             if (last) {
                 ex.setStatusCode(204);
                 ex.endExchange();

@@ -4,6 +4,7 @@ import io.sserelay.relay.cluster.ClusterNode.Transport;
 import io.sserelay.relay.cluster.Message.Envelope;
 import io.sserelay.relay.cluster.MessageCodec;
 import io.sserelay.relay.cluster.MessageCodec.MalformedFrameException;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,6 +13,7 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,8 +31,10 @@ import org.slf4j.LoggerFactory;
  * hold memory (one message alone may be larger, up to the codec's message limit), and a broken connection loses what was in flight; the link reconnects with
  * jittered backoff from 0.1 s to 2 s.
  *
- * <p>Threads: {@link #send} is called on the cluster thread and only queues; each link has a
- * daemon thread that connects and writes with blocking IO.
+ * <p>Threads: {@link #send} and {@link #flush} are called on the cluster thread; {@code send}
+ * only queues, and {@code flush} wakes the links that have something new, so that what one burst
+ * of the protocol's work sends a peer goes in one chunk and one write. Each link has a daemon
+ * thread that connects and writes with blocking IO.
  */
 public final class ClusterLinks implements Transport, AutoCloseable {
 
@@ -39,12 +43,15 @@ public final class ClusterLinks implements Transport, AutoCloseable {
     private static final long KEEPALIVE_MILLIS = 1_000;
     private static final byte[] KEEPALIVE = {0, 0, 0, 0};
     private static final byte[] CRLF = {'\r', '\n'};
+    private static final int WRITE_BUFFER_BYTES = 64 * 1024;
 
     private final String self;
     private final String token;
     private final MessageCodec<?> codec;
     private final long maxQueuedBytes;
     private final Map<String, Link> links = new ConcurrentHashMap<>();
+    /** Links given a message since the last {@link #flush}; touched on the cluster thread only. */
+    private final Set<Link> unflushed = new LinkedHashSet<>();
     private volatile LinkWatcher watcher = new LinkWatcher() {
     };
     private volatile boolean closed;
@@ -86,11 +93,21 @@ public final class ClusterLinks implements Transport, AutoCloseable {
             LOG.warn("a message to {} is not sent: {}", to, tooLarge.getMessage());
             return;
         }
-        links.computeIfAbsent(to, peer -> {
-            Link link = new Link(peer);
-            watcher.added(peer, () -> link.connected);
-            return link;
-        }).offer(frame);
+        Link link = links.computeIfAbsent(to, peer -> {
+            Link added = new Link(peer);
+            watcher.added(peer, () -> added.connected);
+            return added;
+        });
+        link.offer(frame);
+        unflushed.add(link);
+    }
+
+    @Override
+    public void flush() {
+        for (Link link : unflushed) {
+            link.wake();
+        }
+        unflushed.clear();
     }
 
     /** Stops the links to relays that left the view; a message to one later opens a new link. */
@@ -140,6 +157,9 @@ public final class ClusterLinks implements Transport, AutoCloseable {
             }
             queue.add(frame);
             queuedBytes += frame.remaining();
+        }
+
+        synchronized void wake() {
             notifyAll();
         }
 
@@ -206,7 +226,8 @@ public final class ClusterLinks implements Transport, AutoCloseable {
                 }
                 connection.setTcpNoDelay(true);
                 connection.connect(new InetSocketAddress(address.host(), address.port()), CONNECT_TIMEOUT_MILLIS);
-                OutputStream out = connection.getOutputStream();
+                // one write per chunk: its size line, its frames and its end go out together
+                OutputStream out = new BufferedOutputStream(connection.getOutputStream(), WRITE_BUFFER_BYTES);
                 InputStream in = connection.getInputStream();
                 out.write(("POST " + ClusterEndpoint.PATH + " HTTP/1.1\r\nHost: " + peer + "\r\nAuthorization: Bearer "
                         + token + "\r\n" + ClusterEndpoint.X_RELAY_PEER + ": " + self

@@ -27,6 +27,19 @@ class PlacementTest {
     }
 
     @Test
+    void aNameHashesToTheFnvOfItsUtf8BytesWhateverItsCharacters() {
+        // Relays of different versions meet in a rolling update: they must place every name alike.
+        for (String name : List.of("", "a", "user-42", "orders/eu", "caf\u00e9", "\u65e5\u672c", "\ud83d\ude00x",
+                "mixed-\u00e9-ascii")) {
+            long expected = 0xcbf29ce484222325L;
+            for (byte b : name.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+                expected = (expected ^ (b & 0xff)) * 0x100000001b3L;
+            }
+            assertThat(Placement.hash(name)).as(name).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void streamsSpreadEvenlyOverTheMembers() {
         Map<String, Integer> owned = new HashMap<>();
         for (int i = 0; i < 50_000; i++) {
