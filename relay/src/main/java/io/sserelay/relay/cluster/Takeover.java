@@ -14,6 +14,8 @@ final class Takeover<P> {
     final Set<String> awaited = new HashSet<>();
     final Set<String> heardFrom = new HashSet<>();
     final Map<String, Long> leavingUntil = new HashMap<>();
+    /** Leaving relays whose deadline passed without a handover from them. */
+    final Set<String> gaveUpOn = new HashSet<>();
     /** For each stream, the copy each relay handed over (a resent handover replaces its earlier copy). */
     final Map<String, Map<String, StreamLog<P>>> copies = new HashMap<>();
     /** Publishes and questions for streams this relay will number once it has heard from everyone. */
@@ -38,7 +40,21 @@ final class Takeover<P> {
         }
     }
 
+    /**
+     * Takes over what an earlier takeover collected and deferred. A relay that was leaving in the
+     * earlier view too keeps the deadline it had: in a rolling update the views change every few
+     * seconds, and a leaving relay that has already stopped must not hold up the streams it
+     * numbered for a fresh {@code leavingTimeout} with each of them.
+     */
     void inherit(Takeover<P> earlier) {
+        earlier.leavingUntil.forEach((leaving, deadline) -> leavingUntil.computeIfPresent(leaving,
+                (node, fresh) -> Math.min(fresh, deadline)));
+        for (String late : earlier.gaveUpOn) {
+            if (leavingUntil.remove(late) != null) {
+                awaited.remove(late);
+                gaveUpOn.add(late);
+            }
+        }
         earlier.copies.forEach((stream, bySender) -> copies.computeIfAbsent(stream, s -> new HashMap<>()).putAll(bySender));
         deferred.addAll(earlier.deferred);
     }
@@ -52,6 +68,9 @@ final class Takeover<P> {
         leavingUntil.entrySet().removeIf(leaving -> {
             if (leaving.getValue() <= now) {
                 awaited.remove(leaving.getKey());
+                if (!heardFrom.contains(leaving.getKey())) {
+                    gaveUpOn.add(leaving.getKey());
+                }
                 return true;
             }
             return false;

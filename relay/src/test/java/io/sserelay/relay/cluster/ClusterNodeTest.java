@@ -33,6 +33,23 @@ class ClusterNodeTest {
     }
 
     @Test
+    void aLeavingRelayIsWaitedForFromWhenItStartedLeavingNotAfreshWithEveryView() {
+        long leaving = ClusterSimulation.SETTINGS.leavingTimeout();
+        node.onView(View.of(1, List.of("a:1", "b:1")), 0);
+        node.onView(new View(2, List.of("a:1"), List.of("b:1")), 1_000);
+        assertThat(node.awaitedHandovers()).containsExactly("b:1");
+        // A rolling update: another relay starts leaving before the first one's time is up.
+        node.onView(new View(3, List.of("a:1"), List.of("b:1", "d:1")), 1_000 + leaving - 1);
+        node.tick(1_000 + leaving);
+        assertThat(node.awaitedHandovers()).as("b:1's time ran from generation 2").containsExactly("d:1");
+        node.onView(new View(4, List.of("a:1"), List.of("b:1", "d:1", "e:1")), 1_000 + leaving + 1);
+        assertThat(node.awaitedHandovers()).as("b:1 was given up on, and is not waited for again")
+                .containsExactlyInAnyOrder("d:1", "e:1");
+        node.tick(1_000 + 2 * leaving);
+        assertThat(node.awaitedHandovers()).as("d:1's time ran from generation 3").containsExactly("e:1");
+    }
+
+    @Test
     void anIdFromAViewNoRelayHasSeenWaitsAMomentThenGetsAResetNotForever() {
         node.onView(View.of(1, List.of("a:1")), 0);
         publish("s", 1, "one", "two");
