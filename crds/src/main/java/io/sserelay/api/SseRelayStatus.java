@@ -26,14 +26,15 @@ public class SseRelayStatus {
     @LabelSelector
     private String selector;
 
-    @JsonPropertyDescription("Relay pods with an address, ready or not.")
+    @JsonPropertyDescription("Relay pods whose relay has started, ready or not.")
     private Integer peerCount;
 
-    @JsonPropertyDescription("The relay pods with an address, sorted by name; the relays follow each other from here.")
+    @JsonPropertyDescription("The relay pods with an address whose relay has started (passed its startup probe),"
+            + " sorted by name; the relays follow each other from here.")
     private List<PeerStatus> peers;
 
-    @JsonPropertyDescription("Relay pods whose deletion has begun and that still have an address, sorted by name: no"
-            + " longer peers, they hand what they hold to the relays that stay.")
+    @JsonPropertyDescription("Relay pods whose deletion has begun, that still have an address and whose relay had"
+            + " started, sorted by name: no longer peers, they hand what they hold to the relays that stay.")
     private List<PeerStatus> leavingPeers;
 
     @JsonPropertyDescription("Grows by one each time the peers' or the leaving pods' addresses change, so that relays"

@@ -33,60 +33,86 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The kubelet's readiness prober for the pods {@link RelayPodRunner} runs: it sends the
- * container's {@code readinessProbe} (an HTTP GET of its path on its port, a named port looked
- * up in the container's ports) to the pod's address and writes the outcome to the pod's
- * status, the {@code Ready} and {@code ContainersReady} conditions and the container's
- * {@code ready} flag, when it changes after {@code successThreshold} or
- * {@code failureThreshold} probes in a row. The plane's kwok starts such pods not Ready and
- * leaves their readiness alone afterwards, so this is what a Service's endpoints follow: a
- * relay that is not listening yet, has stopped, or is draining (503) is not Ready.
+ * The kubelet's probers for the pods {@link RelayPodRunner} runs. A container's
+ * {@code startupProbe} (an HTTP GET of its path on its port, a named port looked up in the
+ * container's ports) is sent to the pod's address until it succeeds, and then the container's
+ * {@code started} flag is written; its {@code readinessProbe} is sent after that, and the outcome
+ * written to the pod's {@code Ready} and {@code ContainersReady} conditions and the container's
+ * {@code ready} flag when it changes after {@code successThreshold} or {@code failureThreshold}
+ * probes in a row. A container that exited and is run again ({@link #restarted}) is neither
+ * started nor ready, one more restart is counted, and its startup probe runs again. The plane's
+ * kwok starts probed containers neither started nor ready and leaves that alone afterwards, so
+ * this is what the operator's peers and a Service's endpoints follow: a relay that is not
+ * listening yet is not started, and one that has stopped or is draining (503) is not Ready.
  *
- * <p>One deviation from a kubelet: every pod is probed every {@value #PERIOD_MILLIS} ms rather
- * than every {@code periodSeconds}, so that the tests need not wait seconds per pod.
+ * <p>Deviations from a kubelet: every pod is probed every {@value #PERIOD_MILLIS} ms rather
+ * than every {@code periodSeconds}, so that the tests need not wait seconds per pod, and a
+ * container whose startup probe keeps failing is not restarted for it.
  *
- * <p>Threads: one scheduler thread probes every pod in turn and writes the status; {@link #watch}
- * and {@link #forget} are called from any thread.
+ * <p>Threads: one scheduler thread probes every pod in turn and writes the status; {@link #watch},
+ * {@link #restarted} and {@link #forget} are called from any thread.
  */
-final class ReadinessProber implements AutoCloseable {
+final class ContainerProber implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ReadinessProber.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ContainerProber.class);
     static final long PERIOD_MILLIS = 500;
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     private final KubernetesClient admin;
     private final Map<String, Target> targets = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread thread = new Thread(r, "readiness-prober");
+        Thread thread = new Thread(r, "container-prober");
         thread.setDaemon(true);
         return thread;
     });
 
-    ReadinessProber(KubernetesClient admin) {
+    ContainerProber(KubernetesClient admin) {
         this.admin = admin;
         scheduler.scheduleWithFixedDelay(this::probeAll, PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    /** Starts probing {@code pod}, which is Running with an address, if its first container has a readiness probe. */
+    /**
+     * Starts probing {@code pod}, which is Running with an address, if its first container has
+     * probes; a pod probed already goes on as it was (a container run again says {@link #restarted}).
+     */
     void watch(Pod pod) {
         Container container = pod.getSpec().getContainers().get(0);
-        Probe probe = container.getReadinessProbe();
-        if (probe == null || probe.getHttpGet() == null) {
+        Check startup = check(pod, container, container.getStartupProbe());
+        Check readiness = check(pod, container, container.getReadinessProbe());
+        if (startup == null && readiness == null) {
             return;
         }
-        HTTPGetAction get = probe.getHttpGet();
-        URI uri = URI.create("http://" + pod.getStatus().getPodIP() + ":" + port(container, get.getPort())
-                + Objects.requireNonNullElse(get.getPath(), "/"));
-        targets.put(pod.getMetadata().getName(), new Target(pod.getMetadata().getNamespace(),
-                pod.getMetadata().getName(), container.getName(), uri,
-                Duration.ofSeconds(Objects.requireNonNullElse(probe.getTimeoutSeconds(), 1)),
-                Objects.requireNonNullElse(probe.getSuccessThreshold(), 1),
-                Objects.requireNonNullElse(probe.getFailureThreshold(), 3)));
+        targets.putIfAbsent(pod.getMetadata().getName(), new Target(pod.getMetadata().getNamespace(),
+                pod.getMetadata().getName(), container.getName(), startup, readiness));
+    }
+
+    /** The pod {@code name}'s container exited and runs again: it starts over. */
+    void restarted(String name) {
+        Target target = targets.get(name);
+        if (target != null) {
+            scheduler.execute(target::restarted);
+        }
     }
 
     /** Stops probing the pod {@code name}: it is gone. */
     void forget(String name) {
         targets.remove(name);
+    }
+
+    /** An HTTP probe of a container: where it goes, its timeout and thresholds; null for none. */
+    private static Check check(Pod pod, Container container, Probe probe) {
+        if (probe == null || probe.getHttpGet() == null) {
+            return null;
+        }
+        HTTPGetAction get = probe.getHttpGet();
+        URI uri = URI.create("http://" + pod.getStatus().getPodIP() + ":" + port(container, get.getPort())
+                + Objects.requireNonNullElse(get.getPath(), "/"));
+        return new Check(uri, Duration.ofSeconds(Objects.requireNonNullElse(probe.getTimeoutSeconds(), 1)),
+                Objects.requireNonNullElse(probe.getSuccessThreshold(), 1),
+                Objects.requireNonNullElse(probe.getFailureThreshold(), 3));
+    }
+
+    private record Check(URI uri, Duration timeout, int successThreshold, int failureThreshold) {
     }
 
     private static int port(Container container, IntOrString port) {
@@ -102,7 +128,7 @@ final class ReadinessProber implements AutoCloseable {
     private void probeAll() {
         for (Target target : targets.values()) {
             try {
-                target.record(succeeds(target));
+                target.probe();
             } catch (RuntimeException e) {
                 // The schedule must go on for the other pods.
                 LOG.warn("probing {} failed: {}", target.pod, e.toString());
@@ -110,9 +136,9 @@ final class ReadinessProber implements AutoCloseable {
         }
     }
 
-    private static boolean succeeds(Target target) {
+    private static boolean succeeds(Check check) {
         try {
-            int status = HTTP.send(HttpRequest.newBuilder(target.uri).timeout(target.timeout).build(),
+            int status = HTTP.send(HttpRequest.newBuilder(check.uri()).timeout(check.timeout()).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode();
             return status >= 200 && status < 400; // the kubelet's rule for HTTP probes
         } catch (IOException e) {
@@ -133,46 +159,72 @@ final class ReadinessProber implements AutoCloseable {
         }
     }
 
-    /** One probed pod: where to probe it, the thresholds, and the results in a row so far. */
+    /** One probed pod: its probes, and their results so far. Touched on the scheduler thread only. */
     private final class Target {
 
         private final String namespace;
         private final String pod;
         private final String container;
-        private final URI uri;
-        private final Duration timeout;
-        private final int successThreshold;
-        private final int failureThreshold;
-        private boolean ready; // kwok starts a probed pod not Ready
+        private final Check startup;
+        private final Check readiness;
+        private boolean started; // kwok starts a container with a startup probe not started
+        private boolean ready; // and one with a readiness probe not ready
         private int inARow;
+        /** A restart to write with the next status: the container starts over. */
+        private boolean restartToWrite;
 
-        Target(String namespace, String pod, String container, URI uri, Duration timeout, int successThreshold,
-                int failureThreshold) {
+        Target(String namespace, String pod, String container, Check startup, Check readiness) {
             this.namespace = namespace;
             this.pod = pod;
             this.container = container;
-            this.uri = uri;
-            this.timeout = timeout;
-            this.successThreshold = successThreshold;
-            this.failureThreshold = failureThreshold;
+            this.startup = startup;
+            this.readiness = readiness;
+            this.started = startup == null;
         }
 
-        void record(boolean success) {
+        void restarted() {
+            started = startup == null;
+            ready = false;
+            inARow = 0;
+            restartToWrite = true;
+        }
+
+        void probe() {
+            if (restartToWrite) {
+                if (write(started, false, true)) {
+                    restartToWrite = false;
+                }
+                return;
+            }
+            if (!started) {
+                // A kubelet runs the other probes only once the startup probe has succeeded.
+                if (succeeds(startup) && write(true, ready, false)) {
+                    started = true;
+                }
+                return;
+            }
+            if (readiness == null) {
+                return;
+            }
+            boolean success = succeeds(readiness);
             if (success == ready) {
                 inARow = 0;
                 return;
             }
             inARow++;
-            if (inARow >= (success ? successThreshold : failureThreshold)) {
+            if (inARow >= (success ? readiness.successThreshold() : readiness.failureThreshold())) {
                 inARow = 0;
-                if (write(success)) {
+                if (write(started, success, false)) {
                     ready = success;
                 }
             }
         }
 
-        /** Writes the pod's readiness; false when the pod is gone or the write failed (the next probe tries again). */
-        private boolean write(boolean nowReady) {
+        /**
+         * Writes the container's state; false when the pod is gone or the write failed (the next
+         * probe tries again).
+         */
+        private boolean write(boolean nowStarted, boolean nowReady, boolean restart) {
             var resource = admin.pods().inNamespace(namespace).withName(pod);
             try {
                 Pod current = resource.get();
@@ -182,20 +234,23 @@ final class ReadinessProber implements AutoCloseable {
                 }
                 String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
                 List<ContainerStatus> containers = new ArrayList<>(current.getStatus().getContainerStatuses());
-                containers.replaceAll(c -> container.equals(c.getName()) ? c.toBuilder().withReady(nowReady).build() : c);
+                containers.replaceAll(c -> !container.equals(c.getName()) ? c : c.toBuilder().withStarted(nowStarted)
+                        .withReady(nowReady)
+                        .withRestartCount(Objects.requireNonNullElse(c.getRestartCount(), 0) + (restart ? 1 : 0))
+                        .build());
                 // containerStatuses is replaced as a whole by a strategic merge patch, conditions are merged by type.
                 String patch = Serialization.asJson(Map.of("status", Map.of(
                         "conditions", List.of(condition("ContainersReady", nowReady, now), condition("Ready", nowReady, now)),
                         "containerStatuses", containers)));
                 resource.subresource("status").patch(PatchContext.of(PatchType.STRATEGIC_MERGE), patch);
-                LOG.info("pod {}/{} {}: GET {} {}", namespace, pod, nowReady ? "ready" : "not ready", uri,
-                        nowReady ? "succeeded" : "failed");
+                LOG.info("pod {}/{}: {}{}, {}", namespace, pod, restart ? "restarted, " : "",
+                        nowStarted ? "started" : "not started", nowReady ? "ready" : "not ready");
                 return true;
             } catch (KubernetesClientException e) {
                 if (e.getCode() == 404) {
                     forget(pod);
                 } else {
-                    LOG.warn("cannot write the readiness of pod {}/{}: {}", namespace, pod, e.getMessage());
+                    LOG.warn("cannot write the state of pod {}/{}: {}", namespace, pod, e.getMessage());
                 }
                 return false;
             }

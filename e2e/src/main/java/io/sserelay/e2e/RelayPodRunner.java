@@ -41,8 +41,9 @@ import java.util.regex.Pattern;
  * token. A pod deleted gracefully runs its {@code preStop} pause first, as a kubelet does, while
  * the Service has already taken it out of its endpoints, then gets SIGTERM, and is removed from
  * the API server once its container has exited; one deleted with a grace period of 0, or
- * {@link #kill killed}, gets SIGKILL at once. The pods' readiness follows their readiness probe
- * ({@link ReadinessProber}), so a pod is Ready only once it answers it. The one deviation from a
+ * {@link #kill killed}, gets SIGKILL at once. A pod's container is started once its startup probe
+ * succeeds and Ready while its readiness probe does ({@link ContainerProber}), so a pod is a peer
+ * only once its relay answers, and a container that exits starts over. The one deviation from a
  * pod: the process binds the pod's address instead of 0.0.0.0, as a network namespace would
  * make it.
  *
@@ -68,7 +69,7 @@ public final class RelayPodRunner implements AutoCloseable {
     /** Stops containers of deleted pods, each in its own time, off the informer's thread. */
     private final ExecutorService stoppers = Executors.newCachedThreadPool();
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor();
-    private final ReadinessProber prober;
+    private final ContainerProber prober;
     private final SharedIndexInformer<Pod> informer;
 
     /** A pod's running container and the address it serves on. */
@@ -106,7 +107,7 @@ public final class RelayPodRunner implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + logDirectory, e);
         }
-        this.prober = new ReadinessProber(admin);
+        this.prober = new ContainerProber(admin);
         this.informer = admin.pods().inNamespace(namespace).withLabel(label)
                 .inform(new ResourceEventHandler<>() {
                     @Override
@@ -259,6 +260,7 @@ public final class RelayPodRunner implements AutoCloseable {
             if (relays.remove(name, started)) {
                 LOG.warn("the container of pod {}/{} exited; starting it again in 1 s", pod.getMetadata().getNamespace(),
                         name);
+                prober.restarted(name);
                 try {
                     retries.schedule(() -> {
                         Pod current = informer.getStore().getByKey(pod.getMetadata().getNamespace() + "/" + name);

@@ -130,8 +130,8 @@ class ThroughTheServiceTest {
                     // on every relay, whichever relays the publishes and the subscriber went through.
                     assertThat(subscriber.data()).doesNotHaveDuplicates().containsExactlyElementsOf(acknowledged);
                 }
-                System.out.printf("ThroughTheServiceTest: %d publishes retried after a 503 (%d events)%n",
-                        publisher.retried().size(), new TreeSet<>(publisher.retried()).size());
+                System.out.printf("ThroughTheServiceTest: %d publishes, %d retried after a 503 (%d events)%n",
+                        acknowledged.size(), publisher.retried().size(), new TreeSet<>(publisher.retried()).size());
                 report(publisher, subscribers);
             }
         } finally {

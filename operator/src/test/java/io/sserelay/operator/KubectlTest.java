@@ -1,5 +1,6 @@
 package io.sserelay.operator;
 
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -78,6 +79,9 @@ class KubectlTest {
         var pod = operator.get(io.fabric8.kubernetes.api.model.Pod.class, name);
         pod.getStatus().setPhase("Running");
         pod.getStatus().setPodIP(ip);
+        pod.getStatus().setContainerStatuses(List.of(new ContainerStatusBuilder()
+                .withName("relay").withImage("sserelay/relay:test").withImageID("").withRestartCount(0)
+                .withStarted(true).withReady(true).build()));
         pod.getStatus().setConditions(List.of(new PodConditionBuilder().withType("Ready").withStatus("True").build()));
         OperatorTestPlane.adminClient().resource(pod).updateStatus();
     }

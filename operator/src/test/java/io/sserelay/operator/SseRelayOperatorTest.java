@@ -1,5 +1,6 @@
 package io.sserelay.operator;
 
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -84,6 +85,8 @@ class SseRelayOperatorTest {
         var container = pod.getContainers().get(0);
         assertThat(container.getImage()).isEqualTo(IMAGE);
         assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+        assertThat(container.getStartupProbe().getHttpGet().getPath()).as("a pod is a peer once it has started")
+                .isEqualTo("/healthz");
         assertThat(container.getLifecycle().getPreStop().getSleep().getSeconds()).isEqualTo(5);
         assertThat(container.getResources().getLimits()).containsEntry("memory", new Quantity("320Mi"))
                 .containsEntry("cpu", new Quantity("2"));
@@ -506,11 +509,13 @@ class SseRelayOperatorTest {
         return setStatus(pod, ip, ready);
     }
 
-    /** What a kubelet would report: the pod's address and readiness. */
+    /** What a kubelet would report: the pod's address and readiness, its relay container started. */
     private static Pod setStatus(Pod pod, String ip, boolean ready) {
         Pod current = operator.get(Pod.class, pod.getMetadata().getName());
         current.getStatus().setPhase("Running");
         current.getStatus().setPodIP(ip);
+        current.getStatus().setContainerStatuses(List.of(new ContainerStatusBuilder().withName("relay").withImage(IMAGE)
+                .withImageID("").withRestartCount(0).withStarted(true).withReady(ready).build()));
         current.getStatus().setConditions(List.of(new PodConditionBuilder().withType("Ready")
                 .withStatus(ready ? "True" : "False").build()));
         return OperatorTestPlane.adminClient().resource(current).updateStatus();

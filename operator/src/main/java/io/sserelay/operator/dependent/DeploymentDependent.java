@@ -48,6 +48,8 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
      */
     public static final String TOKENS_ANNOTATION = "sserelay.io/tokens-hash";
     private static final long PRE_STOP_SECONDS = 5;
+    /** Startup probes a second apart before the kubelet restarts a relay that never answers: two minutes. */
+    static final int STARTUP_PROBES = 120;
     /** The name of the relay container's admin port, which config/monitoring's PodMonitor scrapes. */
     public static final String ADMIN_PORT_NAME = "admin";
 
@@ -139,7 +141,7 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .withNewSecurityContext().withRunAsNonRoot(true)
                 .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
                 .addNewContainer()
-                .withName("relay")
+                .withName(RelayNames.RELAY_CONTAINER)
                 .withImage(spec.getImage() == null ? defaultImage : spec.getImage())
                 .withImagePullPolicy(spec.getImagePullPolicy() == null ? null : spec.getImagePullPolicy().name())
                 .addNewPort().withName("http").withContainerPort(RelayNames.HTTP_PORT).withProtocol("TCP").endPort()
@@ -151,9 +153,15 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .withNewHttpGet().withPath("/readyz").withPort(new IntOrString("http")).endHttpGet()
                 .withPeriodSeconds(5).withFailureThreshold(2)
                 .endReadinessProbe()
+                // Started once its process answers: only then does the operator list the pod as a peer
+                // (docs/clustering.md#membership), and only then does the liveness probe begin.
+                .withNewStartupProbe()
+                .withNewHttpGet().withPath("/healthz").withPort(new IntOrString("http")).endHttpGet()
+                .withPeriodSeconds(1).withTimeoutSeconds(1).withFailureThreshold(STARTUP_PROBES)
+                .endStartupProbe()
                 .withNewLivenessProbe()
                 .withNewHttpGet().withPath("/healthz").withPort(new IntOrString("http")).endHttpGet()
-                .withInitialDelaySeconds(10).withPeriodSeconds(10).withFailureThreshold(3)
+                .withPeriodSeconds(10).withFailureThreshold(3)
                 .endLivenessProbe()
                 .withNewLifecycle().withNewPreStop().withNewSleep(PRE_STOP_SECONDS).endPreStop().endLifecycle()
                 .withNewSecurityContext().withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true)

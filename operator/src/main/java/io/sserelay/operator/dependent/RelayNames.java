@@ -17,6 +17,8 @@ public final class RelayNames {
     public static final String MANAGED_BY = "sse-relay-operator";
     /** The label selector of everything the operator creates, so its informers watch only that. */
     public static final String MANAGED_SELECTOR = MANAGED_BY_LABEL + "=" + MANAGED_BY;
+    /** The relay's container in its pods; its status says whether the relay process has started. */
+    public static final String RELAY_CONTAINER = "relay";
     public static final int HTTP_PORT = 8080;
     public static final int PEER_PORT = 7070;
     /** The relay's admin port: {@code /metrics} and health; not on the Service. */

@@ -40,6 +40,7 @@ final class RelayPodEventSource {
     static boolean changesPeers(Pod now, Pod before) {
         return !Objects.equals(ip(now), ip(before))
                 || StatusAggregator.isReady(now) != StatusAggregator.isReady(before)
+                || StatusAggregator.hasStarted(now) != StatusAggregator.hasStarted(before)
                 || StatusAggregator.isLive(now) != StatusAggregator.isLive(before);
     }
 

@@ -47,7 +47,7 @@ public final class StatusAggregator {
         int runningNotReady = 0;
         for (Pod pod : pods) {
             if (!isLive(pod)) {
-                if (isLeaving(pod)) {
+                if (isLeaving(pod) && hasStarted(pod)) {
                     leaving.add(new PeerStatus(pod.getMetadata().getName(), pod.getStatus().getPodIP(), false));
                 }
                 continue;
@@ -55,7 +55,9 @@ public final class StatusAggregator {
             existing++;
             boolean podReady = isReady(pod);
             String ip = pod.getStatus() == null ? null : pod.getStatus().getPodIP();
-            if (ip != null && !ip.isEmpty()) {
+            // A relay is a peer once its process runs: until then it holds nothing and could answer
+            // nobody, and the other relays would wait for it (docs/clustering.md#membership).
+            if (ip != null && !ip.isEmpty() && hasStarted(pod)) {
                 peers.add(new PeerStatus(pod.getMetadata().getName(), ip, podReady));
                 if (podReady) {
                     ready++;
@@ -223,6 +225,17 @@ public final class StatusAggregator {
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
         String ip = pod.getStatus() == null ? null : pod.getStatus().getPodIP();
         return ip != null && !ip.isEmpty() && !"Failed".equals(phase) && !"Succeeded".equals(phase);
+    }
+
+    /**
+     * Whether the pod's relay container has started: it passed its startup probe, so its process
+     * answers, and it has not been restarted since (a restarted container starts over, having
+     * lost what it held, and is started again once its new process answers).
+     */
+    public static boolean hasStarted(Pod pod) {
+        return pod.getStatus() != null && pod.getStatus().getContainerStatuses() != null
+                && pod.getStatus().getContainerStatuses().stream()
+                        .anyMatch(c -> RelayNames.RELAY_CONTAINER.equals(c.getName()) && Boolean.TRUE.equals(c.getStarted()));
     }
 
     /** Whether a pod reports its Ready condition as True. */

@@ -16,6 +16,9 @@ class RelayPodEventSourceTest {
         assertThat(RelayPodEventSource.changesPeers(pod("10.0.0.1", true, "Running", "2026-11-21T10:00:00Z"), pod))
                 .as("deletion").isTrue();
         assertThat(RelayPodEventSource.changesPeers(pod("10.0.0.1", true, "Failed", null), pod)).as("ended").isTrue();
+        Pod restarted = pod("10.0.0.1", true, "Running", null);
+        restarted.getStatus().getContainerStatuses().get(0).setStarted(false);
+        assertThat(RelayPodEventSource.changesPeers(restarted, pod)).as("its relay restarted").isTrue();
         Pod relabelled = pod("10.0.0.1", true, "Running", null);
         relabelled.getMetadata().getAnnotations().put("touched", "yes");
         assertThat(RelayPodEventSource.changesPeers(relabelled, pod)).as("an annotation").isFalse();
@@ -26,6 +29,7 @@ class RelayPodEventSourceTest {
                 .withNewMetadata().withName("news-a").withDeletionTimestamp(deletion).addToAnnotations("a", "b").endMetadata()
                 .withNewStatus().withPhase(phase).withPodIP(ip)
                 .addNewCondition().withType("Ready").withStatus(ready ? "True" : "False").endCondition()
+                .addNewContainerStatus().withName("relay").withStarted(true).endContainerStatus()
                 .endStatus()
                 .build();
     }

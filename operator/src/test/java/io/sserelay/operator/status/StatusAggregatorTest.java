@@ -48,7 +48,7 @@ class StatusAggregatorTest {
                 first, T1);
         assertThat(readyNow.getPeersGeneration()).isEqualTo(1);
         SseRelayStatus scaled = aggregate(relay(2), List.of(pod("news-a", "10.0.0.1", true, "Running", false),
-                pod("news-b", "10.0.0.2", false, "Pending", false)), readyNow, T1);
+                pod("news-b", "10.0.0.2", false, "Running", false)), readyNow, T1);
         assertThat(scaled.getPeersGeneration()).isEqualTo(2);
         SseRelayStatus leaving = aggregate(relay(1), List.of(pod("news-a", "10.0.0.1", true, "Running", false),
                 pod("news-b", "10.0.0.2", true, "Running", true)), scaled, T1);
@@ -79,6 +79,33 @@ class StatusAggregatorTest {
                 StatusAggregator.INVALID_SPEC, null, T0);
         assertThat(StatusAggregator.find(broken, "Degraded").getStatus()).isEqualTo("True");
         assertThat(StatusAggregator.find(broken, "Degraded").getMessage()).isEqualTo("Secret 'x' is missing");
+    }
+
+    @Test
+    void aPodIsAPeerOnlyWhileItsRelayHasStarted() {
+        // Pending with an address (its image is pulled, its JVM starts): not yet a peer, so that no
+        // relay waits for one that cannot answer, and no stream is given to it.
+        SseRelayStatus starting = aggregate(relay(3), List.of(pod("news-a", "10.0.0.1", true, "Running", false),
+                pod("news-b", "10.0.0.2", false, "Running", false, false)), null, T0);
+        assertThat(starting.getPeers()).containsExactly(new PeerStatus("news-a", "10.0.0.1", true));
+        assertThat(starting.getReplicas()).as("it exists all the same").isEqualTo(2);
+
+        SseRelayStatus started = aggregate(relay(3), List.of(pod("news-a", "10.0.0.1", true, "Running", false),
+                pod("news-b", "10.0.0.2", false, "Running", false)), starting, T1);
+        assertThat(started.getPeers()).extracting(PeerStatus::getName).containsExactly("news-a", "news-b");
+        assertThat(started.getPeersGeneration()).isEqualTo(starting.getPeersGeneration() + 1);
+
+        // Its container restarted: the new process holds nothing until it answers, then joins again.
+        SseRelayStatus restarted = aggregate(relay(3), List.of(pod("news-a", "10.0.0.1", true, "Running", false),
+                pod("news-b", "10.0.0.2", false, "Running", false, false)), started, T1);
+        assertThat(restarted.getPeers()).extracting(PeerStatus::getName).containsExactly("news-a");
+        assertThat(restarted.getPeersGeneration()).isEqualTo(started.getPeersGeneration() + 1);
+
+        // Deleted before its relay ever ran: nothing to collect from it, so it is not leaving either.
+        SseRelayStatus deleted = aggregate(relay(1), List.of(pod("news-a", "10.0.0.1", true, "Running", false),
+                pod("news-b", "10.0.0.2", false, "Running", true, false),
+                pod("news-c", "10.0.0.3", true, "Running", true, true)), null, T0);
+        assertThat(deleted.getLeavingPeers()).extracting(PeerStatus::getName).containsExactly("news-c");
     }
 
     @Test
@@ -128,11 +155,17 @@ class StatusAggregatorTest {
         return relay;
     }
 
+    /** A pod whose relay container has started when it is Running. */
     static Pod pod(String name, String ip, boolean ready, String phase, boolean terminating) {
+        return pod(name, ip, ready, phase, terminating, "Running".equals(phase));
+    }
+
+    static Pod pod(String name, String ip, boolean ready, String phase, boolean terminating, boolean started) {
         return new PodBuilder()
                 .withNewMetadata().withName(name).withDeletionTimestamp(terminating ? T0.toString() : null).endMetadata()
                 .withNewStatus().withPhase(phase).withPodIP(ip)
                 .addNewCondition().withType("Ready").withStatus(ready ? "True" : "False").endCondition()
+                .addNewContainerStatus().withName("relay").withStarted(started).withReady(ready).endContainerStatus()
                 .endStatus()
                 .build();
     }
