@@ -163,6 +163,8 @@ public final class ClusterNode<P> {
      * role asks whether it may go; both are at most the interest's lifetime.
      */
     static final long MAX_WAIT_FOR_NEWER_VIEW = 3_000;
+    /** A leaving relay past its first deadline is waited for this part of the leaving timeout in each new view. */
+    static final int LATE_LEAVING_GRACE_PARTS = 5;
     /** Leftover copies and expired interest are swept every this many retransmission intervals. */
     static final int SWEEP_EVERY_RETRANSMITS = 5;
 
@@ -231,6 +233,8 @@ public final class ClusterNode<P> {
     /** When this relay last asked the owner whether a leftover copy may go, by stream. */
     private final Map<String, Long> releaseAskedAt = new HashMap<>();
     private long sweptAt;
+    /** For each relay leaving in the current view, until when it was first given to hand over. */
+    private final Map<String, Long> leavingSince = new HashMap<>();
     private long handoverSentAt;
     private View previousView;
     private long nextRequestId;
@@ -643,7 +647,7 @@ public final class ClusterNode<P> {
             streams.remove();
         }
         Takeover<P> earlier = takeover;
-        takeover = new Takeover<>(next, self, now + settings.leavingTimeout);
+        takeover = new Takeover<>(next, self, leavingDeadlines(next));
         if (earlier != null) {
             takeover.inherit(earlier);
         }
@@ -653,6 +657,24 @@ public final class ClusterNode<P> {
         sendHandovers();
         caches.values().forEach(StreamCache::askOwner);
         activateIfReady();
+    }
+
+    /**
+     * Until when this relay waits for each leaving relay of {@code next}: {@code leavingTimeout}
+     * from the first view that listed it leaving, however many views follow (in a rolling update
+     * they come every second or two, and a leaving relay that has stopped must not hold up the
+     * streams it numbered for a fresh timeout with each); after that, a short grace in each new
+     * view, in which a leaving relay that still runs hands over what it holds for that view's
+     * owners.
+     */
+    private Map<String, Long> leavingDeadlines(View next) {
+        leavingSince.keySet().retainAll(next.leaving());
+        Map<String, Long> deadlines = new HashMap<>();
+        for (String leaving : next.leaving()) {
+            long first = leavingSince.computeIfAbsent(leaving, node -> now + settings.leavingTimeout);
+            deadlines.put(leaving, first > now ? first : now + settings.leavingTimeout / LATE_LEAVING_GRACE_PARTS);
+        }
+        return deadlines;
     }
 
     /** What this relay keeps per peer goes with the peer, so that years of churn cost nothing. */
@@ -1010,8 +1032,10 @@ public final class ClusterNode<P> {
         while (!own.pending.isEmpty() && own.pending.peekFirst().last().compareTo(through) <= 0) {
             Batch<P> batch = own.pending.pollFirst();
             send(batch.from, new Published(batch.requestId, batch.ids(), false));
-            for (String node : interest.getOrDefault(stream, Map.of()).keySet()) {
-                send(node, new Deliver<>(stream, batch.entries, prev, own.log.epoch(), batch.key));
+            for (Map.Entry<String, Long> relay : interest.getOrDefault(stream, Map.of()).entrySet()) {
+                if (relay.getValue() >= now) { // expired interest is swept only now and then
+                    send(relay.getKey(), new Deliver<>(stream, batch.entries, prev, own.log.epoch(), batch.key));
+                }
             }
             prev = batch.last();
         }

@@ -109,14 +109,13 @@ public final class ClusterRuntime<P> implements AutoCloseable {
         submit(() -> node.onView(view, now()));
     }
 
-    public void receive(Envelope envelope) {
-        submit(() -> node.onMessage(envelope, now()));
-    }
-
-    /** Envelopes that arrived together, handled in order as one step. */
+    /**
+     * Envelopes that arrived together, handled in order as one step; one that fails does not keep
+     * the others from being handled.
+     */
     public void receive(List<Envelope> envelopes) {
         if (!envelopes.isEmpty()) {
-            submit(() -> envelopes.forEach(envelope -> node.onMessage(envelope, now())));
+            submit(() -> envelopes.forEach(envelope -> run(() -> node.onMessage(envelope, now()))));
         }
     }
 
@@ -161,9 +160,12 @@ public final class ClusterRuntime<P> implements AutoCloseable {
         queuedSteps.incrementAndGet();
         try {
             loop.execute(() -> {
-                run(action);
-                if (queuedSteps.decrementAndGet() == 0 || ++stepsSinceFlush >= FLUSH_EVERY_STEPS) {
-                    flush();
+                try {
+                    run(action);
+                } finally {
+                    if (queuedSteps.decrementAndGet() == 0 || ++stepsSinceFlush >= FLUSH_EVERY_STEPS) {
+                        flush();
+                    }
                 }
             });
             return true;

@@ -14,8 +14,6 @@ final class Takeover<P> {
     final Set<String> awaited = new HashSet<>();
     final Set<String> heardFrom = new HashSet<>();
     final Map<String, Long> leavingUntil = new HashMap<>();
-    /** Leaving relays whose deadline passed without a handover from them. */
-    final Set<String> gaveUpOn = new HashSet<>();
     /** For each stream, the copy each relay handed over (a resent handover replaces its earlier copy). */
     final Map<String, Map<String, StreamLog<P>>> copies = new HashMap<>();
     /** Publishes and questions for streams this relay will number once it has heard from everyone. */
@@ -25,7 +23,8 @@ final class Takeover<P> {
     record Deferred(Envelope envelope, long deadline) {
     }
 
-    Takeover(View view, String self, long leavingDeadline) {
+    /** @param leavingDeadlines until when to wait for each leaving relay of {@code view} */
+    Takeover(View view, String self, Map<String, Long> leavingDeadlines) {
         generation = view.generation();
         for (String member : view.members()) {
             if (!member.equals(self)) {
@@ -35,26 +34,13 @@ final class Takeover<P> {
         for (String leaving : view.leaving()) {
             if (!leaving.equals(self)) {
                 awaited.add(leaving);
-                leavingUntil.put(leaving, leavingDeadline);
+                leavingUntil.put(leaving, leavingDeadlines.get(leaving));
             }
         }
     }
 
-    /**
-     * Takes over what an earlier takeover collected and deferred. A relay that was leaving in the
-     * earlier view too keeps the deadline it had: in a rolling update the views change every few
-     * seconds, and a leaving relay that has already stopped must not hold up the streams it
-     * numbered for a fresh {@code leavingTimeout} with each of them.
-     */
+    /** Takes over what an earlier takeover collected and deferred. */
     void inherit(Takeover<P> earlier) {
-        earlier.leavingUntil.forEach((leaving, deadline) -> leavingUntil.computeIfPresent(leaving,
-                (node, fresh) -> Math.min(fresh, deadline)));
-        for (String late : earlier.gaveUpOn) {
-            if (leavingUntil.remove(late) != null) {
-                awaited.remove(late);
-                gaveUpOn.add(late);
-            }
-        }
         earlier.copies.forEach((stream, bySender) -> copies.computeIfAbsent(stream, s -> new HashMap<>()).putAll(bySender));
         deferred.addAll(earlier.deferred);
     }
@@ -68,9 +54,6 @@ final class Takeover<P> {
         leavingUntil.entrySet().removeIf(leaving -> {
             if (leaving.getValue() <= now) {
                 awaited.remove(leaving.getKey());
-                if (!heardFrom.contains(leaving.getKey())) {
-                    gaveUpOn.add(leaving.getKey());
-                }
                 return true;
             }
             return false;
