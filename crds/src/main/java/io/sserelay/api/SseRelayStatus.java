@@ -29,8 +29,8 @@ public class SseRelayStatus {
     @JsonPropertyDescription("Relay pods whose relay has started, ready or not.")
     private Integer peerCount;
 
-    @JsonPropertyDescription("The relay pods with an address whose relay has started (passed its startup probe),"
-            + " sorted by name; the relays follow each other from here.")
+    @JsonPropertyDescription("The relay pods with an address whose relay has started (passed its startup probe)"
+            + " and whose container has not stopped since, sorted by name; the relays follow each other from here.")
     private List<PeerStatus> peers;
 
     @JsonPropertyDescription("Relay pods whose deletion has begun, that still have an address and whose relay had"

@@ -1,6 +1,8 @@
 package io.sserelay.e2e;
 
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerState;
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -39,8 +41,9 @@ import java.util.concurrent.TimeUnit;
  * {@code started} flag is written; its {@code readinessProbe} is sent after that, and the outcome
  * written to the pod's {@code Ready} and {@code ContainersReady} conditions and the container's
  * {@code ready} flag when it changes after {@code successThreshold} or {@code failureThreshold}
- * probes in a row. A container that exited and is run again ({@link #restarted}) is neither
- * started nor ready, one more restart is counted, and its startup probe runs again. The plane's
+ * probes in a row. A container that exited and is run again ({@link #restarted}) is waiting,
+ * neither started nor ready, one more restart is counted, and its startup probe runs again (and
+ * it is running once that succeeds); one killed for good ({@link #exited}) is terminated. The plane's
  * kwok starts probed containers neither started nor ready and leaves that alone afterwards, so
  * this is what the operator's peers and a Service's endpoints follow: a relay that is not
  * listening yet is not started, and one that has stopped or is draining (503) is not Ready.
@@ -86,11 +89,19 @@ final class ContainerProber implements AutoCloseable {
                 pod.getMetadata().getName(), container.getName(), startup, readiness));
     }
 
-    /** The pod {@code name}'s container exited and runs again: it starts over. */
+    /** The pod {@code name}'s container exited and will run again: it starts over. */
     void restarted(String name) {
         Target target = targets.get(name);
         if (target != null) {
             scheduler.execute(target::restarted);
+        }
+    }
+
+    /** The pod {@code name}'s container was killed and will not run again: it is terminated. */
+    void exited(String name) {
+        Target target = targets.remove(name);
+        if (target != null) {
+            scheduler.execute(target::exited);
         }
     }
 
@@ -189,16 +200,25 @@ final class ContainerProber implements AutoCloseable {
             restartToWrite = true;
         }
 
+        void exited() {
+            write(false, false, false, new ContainerStateBuilder().withNewTerminated().withExitCode(137)
+                    .withReason("Error").withFinishedAt(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString())
+                    .endTerminated().build());
+        }
+
         void probe() {
             if (restartToWrite) {
-                if (write(started, false, true)) {
+                // waiting to run again, as a kubelet shows a container that exited, until it answers
+                if (write(started, false, true, new ContainerStateBuilder().withNewWaiting()
+                        .withReason("ContainerRestarting").endWaiting().build())) {
                     restartToWrite = false;
                 }
                 return;
             }
             if (!started) {
                 // A kubelet runs the other probes only once the startup probe has succeeded.
-                if (succeeds(startup) && write(true, ready, false)) {
+                if (succeeds(startup) && write(true, ready, false, new ContainerStateBuilder().withNewRunning()
+                        .withStartedAt(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()).endRunning().build())) {
                     started = true;
                 }
                 return;
@@ -214,17 +234,17 @@ final class ContainerProber implements AutoCloseable {
             inARow++;
             if (inARow >= (success ? readiness.successThreshold() : readiness.failureThreshold())) {
                 inARow = 0;
-                if (write(started, success, false)) {
+                if (write(started, success, false, null)) {
                     ready = success;
                 }
             }
         }
 
         /**
-         * Writes the container's state; false when the pod is gone or the write failed (the next
-         * probe tries again).
+         * Writes the container's flags, and its state unless {@code state} is null; false when the
+         * pod is gone or the write failed (the next probe tries again).
          */
-        private boolean write(boolean nowStarted, boolean nowReady, boolean restart) {
+        private boolean write(boolean nowStarted, boolean nowReady, boolean restart, ContainerState state) {
             var resource = admin.pods().inNamespace(namespace).withName(pod);
             try {
                 Pod current = resource.get();
@@ -237,14 +257,16 @@ final class ContainerProber implements AutoCloseable {
                 containers.replaceAll(c -> !container.equals(c.getName()) ? c : c.toBuilder().withStarted(nowStarted)
                         .withReady(nowReady)
                         .withRestartCount(Objects.requireNonNullElse(c.getRestartCount(), 0) + (restart ? 1 : 0))
+                        .withState(state == null ? c.getState() : state)
                         .build());
                 // containerStatuses is replaced as a whole by a strategic merge patch, conditions are merged by type.
                 String patch = Serialization.asJson(Map.of("status", Map.of(
                         "conditions", List.of(condition("ContainersReady", nowReady, now), condition("Ready", nowReady, now)),
                         "containerStatuses", containers)));
                 resource.subresource("status").patch(PatchContext.of(PatchType.STRATEGIC_MERGE), patch);
-                LOG.info("pod {}/{}: {}{}, {}", namespace, pod, restart ? "restarted, " : "",
-                        nowStarted ? "started" : "not started", nowReady ? "ready" : "not ready");
+                LOG.info("pod {}/{}: {}{}, {}{}", namespace, pod, restart ? "restarted, " : "",
+                        nowStarted ? "started" : "not started", nowReady ? "ready" : "not ready",
+                        state == null ? "" : ", " + Serialization.asJson(state));
                 return true;
             } catch (KubernetesClientException e) {
                 if (e.getCode() == 404) {

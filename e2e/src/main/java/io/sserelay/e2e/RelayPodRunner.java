@@ -154,12 +154,14 @@ public final class RelayPodRunner implements AutoCloseable {
     }
 
     /**
-     * Kills the relay of {@code pod} with SIGKILL, as a crash would; the pod itself stays, and
-     * turns not Ready once its readiness probe has failed.
+     * Kills the relay of {@code pod} with SIGKILL, as a crash would, and does not run it again, as a
+     * kubelet in a long crash back-off would not: the pod itself stays, not Ready, its container
+     * terminated.
      */
     public void kill(String pod) {
         killed.put(pod, true);
         stop(pod, true);
+        prober.exited(pod);
     }
 
     private synchronized void sync(Pod pod) {
@@ -260,8 +262,8 @@ public final class RelayPodRunner implements AutoCloseable {
             if (relays.remove(name, started)) {
                 LOG.warn("the container of pod {}/{} exited; starting it again in 1 s", pod.getMetadata().getNamespace(),
                         name);
-                prober.restarted(name);
                 try {
+                    prober.restarted(name);
                     retries.schedule(() -> {
                         Pod current = informer.getStore().getByKey(pod.getMetadata().getNamespace() + "/" + name);
                         if (current != null) {

@@ -154,8 +154,9 @@ class WholeChainTest {
             cluster.relays().kill(victim);
             await("the killed relay's pod not ready").atMost(ROLLOUT).until(() ->
                     news.readyEndpoints().stream().noneMatch(e -> e.pod().equals(victim)));
-            // The pod of a crashed relay that is not restarted goes, and with it from the cluster's
-            // view: until then a stream it owned or replicated refuses publishes (docs/clustering.md).
+            // The crashed relay's container is terminated, so the operator takes it out of the view and
+            // its streams go to their replicas; until then a stream it owned or replicated refuses
+            // publishes (docs/clustering.md). Its pod is deleted and replaced.
             cluster.kubectl("delete", "pod", victim);
             // As the docs ask of publishers: a 503 is retried with the same Idempotency-Key.
             await("the publish while away answered 202").atMost(ROLLOUT).pollInterval(java.time.Duration.ofMillis(250))

@@ -169,6 +169,7 @@ public final class Relay {
                 links != null ? links : (to, envelope) -> { });
         this.metrics = new RelayMetrics(cluster);
         if (links != null) {
+            metrics.bindPeerTraffic(links::sentBytes);
             links.watch(new ClusterLinks.LinkWatcher() {
                 @Override
                 public void added(String peer, java.util.function.BooleanSupplier connected) {

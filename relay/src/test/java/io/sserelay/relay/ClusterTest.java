@@ -223,7 +223,7 @@ class ClusterTest {
     }
 
     @Test
-    void peerTrafficIsNotCountedAsDeliveriesToSubscribers() {
+    void peerTrafficIsNotCountedAsDeliveriesToSubscribersButAsPeerBytes() {
         try (TestCluster cluster = TestCluster.start(2, Map.of())) {
             try (SseClient subscriber = cluster.relay(1).subscribe("/streams/s")) {
                 await().until(() -> subscriber.lastEventId() != null);
@@ -234,6 +234,9 @@ class ClusterTest {
             assertThat(cluster.relay(0).metric("sserelay_events_delivered_total")).as("relay 0 has no subscriber").isZero();
             assertThat(cluster.relay(0).metric("sserelay_bytes_written_total")).isZero();
             assertThat(cluster.relay(0).metric("sserelay_events_published_total")).isEqualTo(20);
+            // twenty events of at least "e0".."e19" went from relay 0 to the other relay, which
+            // owns or replicates the stream or has its subscriber, or both
+            assertThat(cluster.relay(0).metric("sserelay_peer_sent_bytes_total")).isGreaterThan(20 * 2);
         }
     }
 

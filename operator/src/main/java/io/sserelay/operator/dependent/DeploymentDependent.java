@@ -154,7 +154,7 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .withPeriodSeconds(5).withFailureThreshold(2)
                 .endReadinessProbe()
                 // Started once its process answers: only then does the operator list the pod as a peer
-                // (docs/clustering.md#membership), and only then does the liveness probe begin.
+                // (docs/clustering.md#peers), and only then does the liveness probe begin.
                 .withNewStartupProbe()
                 .withNewHttpGet().withPath("/healthz").withPort(new IntOrString("http")).endHttpGet()
                 .withPeriodSeconds(1).withTimeoutSeconds(1).withFailureThreshold(STARTUP_PROBES)

@@ -41,6 +41,7 @@ final class RelayPodEventSource {
         return !Objects.equals(ip(now), ip(before))
                 || StatusAggregator.isReady(now) != StatusAggregator.isReady(before)
                 || StatusAggregator.hasStarted(now) != StatusAggregator.hasStarted(before)
+                || StatusAggregator.hasStopped(now) != StatusAggregator.hasStopped(before)
                 || StatusAggregator.isLive(now) != StatusAggregator.isLive(before);
     }
 

@@ -16,6 +16,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.Stream;
 
 /**
  * Builds an SseRelay's status from what the operator observes: its pods (every
@@ -47,7 +48,7 @@ public final class StatusAggregator {
         int runningNotReady = 0;
         for (Pod pod : pods) {
             if (!isLive(pod)) {
-                if (isLeaving(pod) && hasStarted(pod)) {
+                if (isLeaving(pod) && (hasStarted(pod) || wasListed(previous, pod))) {
                     leaving.add(new PeerStatus(pod.getMetadata().getName(), pod.getStatus().getPodIP(), false));
                 }
                 continue;
@@ -55,10 +56,14 @@ public final class StatusAggregator {
             existing++;
             boolean podReady = isReady(pod);
             String ip = pod.getStatus() == null ? null : pod.getStatus().getPodIP();
-            // A relay is a peer once its process runs: until then it holds nothing and could answer
-            // nobody, and the other relays would wait for it (docs/clustering.md#membership).
-            if (ip != null && !ip.isEmpty() && hasStarted(pod)) {
-                peers.add(new PeerStatus(pod.getMetadata().getName(), ip, podReady));
+            if (ip != null && !ip.isEmpty()) {
+                // A relay becomes a peer once its process answers: until then it holds nothing and
+                // could answer nobody, and the other relays would wait for it. It stays one while its
+                // container runs, even if a restarted kubelet forgets that it had started
+                // (docs/clustering.md#peers): dropped unannounced, its copies would be missed.
+                if (hasStarted(pod) || wasListed(previous, pod) && !hasStopped(pod)) {
+                    peers.add(new PeerStatus(pod.getMetadata().getName(), ip, podReady));
+                }
                 if (podReady) {
                     ready++;
                 } else if ("Running".equals(pod.getStatus().getPhase())) {
@@ -236,6 +241,25 @@ public final class StatusAggregator {
         return pod.getStatus() != null && pod.getStatus().getContainerStatuses() != null
                 && pod.getStatus().getContainerStatuses().stream()
                         .anyMatch(c -> RelayNames.RELAY_CONTAINER.equals(c.getName()) && Boolean.TRUE.equals(c.getStarted()));
+    }
+
+    /** Whether the relay container's process is known to have ended: it is waiting to run again, or terminated. */
+    public static boolean hasStopped(Pod pod) {
+        return pod.getStatus() != null && pod.getStatus().getContainerStatuses() != null
+                && pod.getStatus().getContainerStatuses().stream()
+                        .filter(c -> RelayNames.RELAY_CONTAINER.equals(c.getName()) && c.getState() != null)
+                        .anyMatch(c -> c.getState().getWaiting() != null || c.getState().getTerminated() != null);
+    }
+
+    /** Whether the previous status listed the pod, at the same address, as a peer or leaving. */
+    private static boolean wasListed(SseRelayStatus previous, Pod pod) {
+        if (previous == null || pod.getStatus() == null) {
+            return false;
+        }
+        PeerStatus same = new PeerStatus(pod.getMetadata().getName(), pod.getStatus().getPodIP(), false);
+        return Stream.concat(Stream.ofNullable(previous.getPeers()).flatMap(List::stream),
+                        Stream.ofNullable(previous.getLeavingPeers()).flatMap(List::stream))
+                .anyMatch(listed -> listed.getName().equals(same.getName()) && Objects.equals(listed.getIp(), same.getIp()));
     }
 
     /** Whether a pod reports its Ready condition as True. */

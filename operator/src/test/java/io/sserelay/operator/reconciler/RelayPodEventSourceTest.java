@@ -1,5 +1,6 @@
 package io.sserelay.operator.reconciler;
 
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import org.junit.jupiter.api.Test;
@@ -19,6 +20,10 @@ class RelayPodEventSourceTest {
         Pod restarted = pod("10.0.0.1", true, "Running", null);
         restarted.getStatus().getContainerStatuses().get(0).setStarted(false);
         assertThat(RelayPodEventSource.changesPeers(restarted, pod)).as("its relay restarted").isTrue();
+        Pod stopped = pod("10.0.0.1", true, "Running", null);
+        stopped.getStatus().getContainerStatuses().get(0).setState(new ContainerStateBuilder().withNewWaiting()
+                .withReason("CrashLoopBackOff").endWaiting().build());
+        assertThat(RelayPodEventSource.changesPeers(stopped, pod)).as("its relay stopped").isTrue();
         Pod relabelled = pod("10.0.0.1", true, "Running", null);
         relabelled.getMetadata().getAnnotations().put("touched", "yes");
         assertThat(RelayPodEventSource.changesPeers(relabelled, pod)).as("an annotation").isFalse();

@@ -1,6 +1,7 @@
 package io.sserelay.operator.status;
 
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.sserelay.api.PeerStatus;
@@ -95,11 +96,26 @@ class StatusAggregatorTest {
         assertThat(started.getPeers()).extracting(PeerStatus::getName).containsExactly("news-a", "news-b");
         assertThat(started.getPeersGeneration()).isEqualTo(starting.getPeersGeneration() + 1);
 
-        // Its container restarted: the new process holds nothing until it answers, then joins again.
-        SseRelayStatus restarted = aggregate(relay(3), List.of(pod("news-a", "10.0.0.1", true, "Running", false),
+        // A kubelet that restarted forgets which containers had started; one that still runs stays
+        // a peer, since its relay holds copies that nobody would collect if it went unannounced.
+        SseRelayStatus forgotten = aggregate(relay(3), List.of(pod("news-a", "10.0.0.1", true, "Running", false),
                 pod("news-b", "10.0.0.2", false, "Running", false, false)), started, T1);
-        assertThat(restarted.getPeers()).extracting(PeerStatus::getName).containsExactly("news-a");
-        assertThat(restarted.getPeersGeneration()).isEqualTo(started.getPeersGeneration() + 1);
+        assertThat(forgotten.getPeers()).extracting(PeerStatus::getName).containsExactly("news-a", "news-b");
+        assertThat(forgotten.getPeersGeneration()).isEqualTo(started.getPeersGeneration());
+
+        // Its relay crashed and waits to run again: it holds nothing now, and its streams move on.
+        Pod crashed = pod("news-b", "10.0.0.2", false, "Running", false, false);
+        crashed.getStatus().getContainerStatuses().get(0).setState(new ContainerStateBuilder().withNewWaiting()
+                .withReason("CrashLoopBackOff").endWaiting().build());
+        SseRelayStatus restarting = aggregate(relay(3), List.of(pod("news-a", "10.0.0.1", true, "Running", false),
+                crashed), started, T1);
+        assertThat(restarting.getPeers()).extracting(PeerStatus::getName).containsExactly("news-a");
+        assertThat(restarting.getPeersGeneration()).isEqualTo(started.getPeersGeneration() + 1);
+
+        // Run again, it is a peer once its new process answers.
+        SseRelayStatus back = aggregate(relay(3), List.of(pod("news-a", "10.0.0.1", true, "Running", false),
+                pod("news-b", "10.0.0.2", false, "Running", false, false)), restarting, T1);
+        assertThat(back.getPeers()).extracting(PeerStatus::getName).containsExactly("news-a");
 
         // Deleted before its relay ever ran: nothing to collect from it, so it is not leaving either.
         SseRelayStatus deleted = aggregate(relay(1), List.of(pod("news-a", "10.0.0.1", true, "Running", false),

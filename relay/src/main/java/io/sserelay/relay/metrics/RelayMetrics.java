@@ -281,6 +281,12 @@ public final class RelayMetrics implements AutoCloseable {
         resets.increment();
     }
 
+    /** {@code sserelay_peer_sent_bytes_total}: what this relay wrote to its peers, read from {@code sent}. */
+    public void bindPeerTraffic(LongSupplier sent) {
+        FunctionCounter.builder("sserelay.peer.sent.bytes", sent, LongSupplier::getAsLong).baseUnit("bytes")
+                .description("Bytes this relay wrote on its links to peers, framing included").register(registry);
+    }
+
     /** A link to a peer opened: {@code sserelay_peer_link_up{peer="host:port"}} says whether it is connected. */
     public void peerLinkAdded(String peer, BooleanSupplier connected) {
         // Micrometer holds a gauge's object weakly; nothing else holds this lambda.

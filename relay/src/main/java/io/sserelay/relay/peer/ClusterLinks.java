@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +56,8 @@ public final class ClusterLinks implements Transport, AutoCloseable {
     private volatile LinkWatcher watcher = new LinkWatcher() {
     };
     private volatile boolean closed;
+    /** Bytes written to peers, framing included, since the relay started. */
+    private final LongAdder sentBytes = new LongAdder();
 
     /** Hears of each link as it opens and goes, for the relay's {@code sserelay_peer_link_up} gauges. */
     public interface LinkWatcher {
@@ -121,6 +124,11 @@ public final class ClusterLinks implements Transport, AutoCloseable {
             watcher.removed(link.getKey());
             return true;
         });
+    }
+
+    /** Bytes written on the links so far: the frames and the chunked encoding around them. */
+    public long sentBytes() {
+        return sentBytes.sum();
     }
 
     /** How many peers this relay has a link to. */
@@ -273,6 +281,7 @@ public final class ClusterLinks implements Transport, AutoCloseable {
             }
             out.write(CRLF);
             out.flush();
+            sentBytes.add(length + Integer.toHexString(length).length() + 2L * CRLF.length);
         }
     }
 }

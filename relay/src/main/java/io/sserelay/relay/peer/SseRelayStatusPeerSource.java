@@ -119,13 +119,13 @@ public final class SseRelayStatusPeerSource implements PeerSource {
         PeerView view = status == null ? new PeerView(0, Set.of(), Set.of())
                 : new PeerView(status.getPeersGeneration() == null ? 0 : status.getPeersGeneration(),
                         addresses(status.getPeers()), addresses(status.getLeavingPeers()));
+        loaded = true; // before the listener hears of it, so that whoever it tells finds the source ready
         if (!Objects.equals(view, last)) {
             last = view;
             LOG.info("peers from SseRelay {}/{}: generation {}, {}, leaving {}", namespace, name, view.generation(),
                     view.members(), view.leaving());
             listener.accept(view);
         }
-        loaded = true;
     }
 
     private Set<PeerAddress> addresses(List<PeerStatus> peers) {
