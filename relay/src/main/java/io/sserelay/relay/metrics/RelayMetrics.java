@@ -65,6 +65,7 @@ public final class RelayMetrics implements AutoCloseable {
     private final Counter idempotentReplays;
     private final Counter published;
     private final Map<String, Gauge> peerLinks = new ConcurrentHashMap<>();
+    private LongSupplier peerSentBytes;
     private final Counter resets;
     private final StreamWrites subscriberWrites;
     private final Map<String, Counter> authRefusals = new ConcurrentHashMap<>();
@@ -283,6 +284,7 @@ public final class RelayMetrics implements AutoCloseable {
 
     /** {@code sserelay_peer_sent_bytes_total}: what this relay wrote to its peers, read from {@code sent}. */
     public void bindPeerTraffic(LongSupplier sent) {
+        peerSentBytes = sent; // a function counter holds what it reads weakly
         FunctionCounter.builder("sserelay.peer.sent.bytes", sent, LongSupplier::getAsLong).baseUnit("bytes")
                 .description("Bytes this relay wrote on its links to peers, framing included").register(registry);
     }
