@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmark scenarios (docs/performance.md) on loopback and writes results.json,
 # results.md and PNG charts to bench/results (or --out DIR). Every scenario is bounded in time;
-# all nine take about 11 minutes on 2 cores. Pass scenario ids (S1 .. S9) to run some only, and
+# all nine take about 14 minutes on 2 cores. Pass scenario ids (S1 .. S9) to run some only, and
 # --scale 0.1 for a quick, smaller run. S5 needs the test control plane's binaries, which
 # scripts/provision-k8s.sh builds once (about 6 minutes the first time).
 set -euo pipefail

@@ -34,7 +34,8 @@ public class SseRelayStatus {
     private List<PeerStatus> peers;
 
     @JsonPropertyDescription("Relay pods whose deletion has begun, that still have an address and whose relay had"
-            + " started, sorted by name: no longer peers, they hand what they hold to the relays that stay.")
+            + " started or was listed and has not stopped, sorted by name: no longer peers, they hand what they hold"
+            + " to the relays that stay.")
     private List<PeerStatus> leavingPeers;
 
     @JsonPropertyDescription("Grows by one each time the peers' or the leaving pods' addresses change, so that relays"

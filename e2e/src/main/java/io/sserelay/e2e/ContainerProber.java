@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -93,15 +94,26 @@ final class ContainerProber implements AutoCloseable {
     void restarted(String name) {
         Target target = targets.get(name);
         if (target != null) {
-            scheduler.execute(target::restarted);
+            try {
+                scheduler.execute(target::restarted);
+            } catch (RejectedExecutionException closed) {
+                // the prober is closing, and the pods with it
+            }
         }
     }
 
-    /** The pod {@code name}'s container was killed and will not run again: it is terminated. */
+    /**
+     * The pod {@code name}'s container was killed and will not run again: it is terminated, and
+     * its probes end once that is written.
+     */
     void exited(String name) {
-        Target target = targets.remove(name);
+        Target target = targets.get(name);
         if (target != null) {
-            scheduler.execute(target::exited);
+            try {
+                scheduler.execute(target::exited);
+            } catch (RejectedExecutionException closed) {
+                // the prober is closing, and the pods with it
+            }
         }
     }
 
@@ -183,6 +195,8 @@ final class ContainerProber implements AutoCloseable {
         private int inARow;
         /** A restart to write with the next status: the container starts over. */
         private boolean restartToWrite;
+        /** The container's end to write: it was killed for good. */
+        private boolean exitToWrite;
 
         Target(String namespace, String pod, String container, Check startup, Check readiness) {
             this.namespace = namespace;
@@ -201,12 +215,20 @@ final class ContainerProber implements AutoCloseable {
         }
 
         void exited() {
-            write(false, false, false, new ContainerStateBuilder().withNewTerminated().withExitCode(137)
-                    .withReason("Error").withFinishedAt(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString())
-                    .endTerminated().build());
+            exitToWrite = true;
+            probe();
         }
 
         void probe() {
+            if (exitToWrite) {
+                // written until it is: a pod left showing a running relay would stay a peer for good
+                if (write(false, false, false, new ContainerStateBuilder().withNewTerminated().withExitCode(137)
+                        .withReason("Error").withFinishedAt(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString())
+                        .endTerminated().build())) {
+                    forget(pod);
+                }
+                return;
+            }
             if (restartToWrite) {
                 // waiting to run again, as a kubelet shows a container that exited, until it answers
                 if (write(started, false, true, new ContainerStateBuilder().withNewWaiting()
@@ -253,7 +275,8 @@ final class ContainerProber implements AutoCloseable {
                     return false;
                 }
                 String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
-                List<ContainerStatus> containers = new ArrayList<>(current.getStatus().getContainerStatuses());
+                List<ContainerStatus> containers = new ArrayList<>(Objects.requireNonNullElse(
+                        current.getStatus().getContainerStatuses(), List.of()));
                 containers.replaceAll(c -> !container.equals(c.getName()) ? c : c.toBuilder().withStarted(nowStarted)
                         .withReady(nowReady)
                         .withRestartCount(Objects.requireNonNullElse(c.getRestartCount(), 0) + (restart ? 1 : 0))

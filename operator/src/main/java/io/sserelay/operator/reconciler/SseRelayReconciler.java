@@ -35,7 +35,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Reconciles an SseRelay: the workflow applies every owned object (server-side apply), then
@@ -117,18 +116,18 @@ public class SseRelayReconciler implements Reconciler<SseRelay> {
 
     /**
      * A fresh object with only what identifies the SseRelay and the new status, for server-side
-     * apply. A status with a new peers generation is applied on the resource version it was
-     * computed from: were the cache behind, the apply fails and the reconciliation runs again,
-     * rather than give two peer sets one generation.
+     * apply, on the resource version the status was computed from: were the cache behind, the
+     * apply fails and the reconciliation runs again. The peers depend on the status before (a
+     * relay once listed stays while its container runs), so a status computed from an old one
+     * could otherwise write an old peers generation over a newer one, and two peer sets would
+     * share a generation.
      */
     private static SseRelay withStatus(SseRelay relay, SseRelayStatus status) {
         SseRelay fresh = new SseRelay();
-        SseRelayStatus before = relay.getStatus();
-        boolean newPeers = before == null || !Objects.equals(before.getPeersGeneration(), status.getPeersGeneration());
         fresh.setMetadata(new ObjectMetaBuilder()
                 .withName(relay.getMetadata().getName())
                 .withNamespace(relay.getMetadata().getNamespace())
-                .withResourceVersion(newPeers ? relay.getMetadata().getResourceVersion() : null)
+                .withResourceVersion(relay.getMetadata().getResourceVersion())
                 .build());
         fresh.setStatus(status);
         return fresh;

@@ -19,9 +19,10 @@ import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
- * Builds an SseRelay's status from what the operator observes: its pods (every
- * non-terminating pod with an address is a peer) and any problems with the spec. Pure: the
- * same inputs give the same status, so the reconciler can compare and patch only on change.
+ * Builds an SseRelay's status from what the operator observes: its pods (a pod whose relay has
+ * started is a peer until its container stops or its pod is deleted), the status before, and any
+ * problems with the spec. Pure: the same inputs give the same status, so the reconciler can
+ * compare and patch only on change.
  */
 public final class StatusAggregator {
 
@@ -37,7 +38,8 @@ public final class StatusAggregator {
     /**
      * @param problems what is wrong, as sentences a person can act on; empty when nothing is
      * @param reason   the Degraded reason when there are problems, e.g. {@link #INVALID_SPEC}
-     * @param previous the status as it is now, for the conditions' transition times; may be null
+     * @param previous the status as it is now, for the conditions' transition times and the peers
+     *                 listed before; may be null
      */
     public static SseRelayStatus aggregate(SseRelay relay, Collection<Pod> pods, List<String> problems, String reason,
             SseRelayStatus previous, Instant now) {
@@ -48,7 +50,7 @@ public final class StatusAggregator {
         int runningNotReady = 0;
         for (Pod pod : pods) {
             if (!isLive(pod)) {
-                if (isLeaving(pod) && (hasStarted(pod) || wasListed(previous, pod))) {
+                if (isLeaving(pod) && (hasStarted(pod) || wasListed(previous, pod) && !hasStopped(pod))) {
                     leaving.add(new PeerStatus(pod.getMetadata().getName(), pod.getStatus().getPodIP(), false));
                 }
                 continue;

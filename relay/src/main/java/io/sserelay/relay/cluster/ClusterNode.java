@@ -663,7 +663,7 @@ public final class ClusterNode<P> {
      * Until when this relay waits for each leaving relay of {@code next}: {@code leavingTimeout}
      * from the first view that listed it leaving, however many views follow (in a rolling update
      * they come every second or two, and a leaving relay that has stopped must not hold up the
-     * streams it numbered for a fresh timeout with each); after that, a short grace in each new
+     * streams it numbered for a fresh timeout with each); and at least a short grace in each new
      * view, in which a leaving relay that still runs hands over what it holds for that view's
      * owners.
      */
@@ -672,7 +672,7 @@ public final class ClusterNode<P> {
         Map<String, Long> deadlines = new HashMap<>();
         for (String leaving : next.leaving()) {
             long first = leavingSince.computeIfAbsent(leaving, node -> now + settings.leavingTimeout);
-            deadlines.put(leaving, first > now ? first : now + settings.leavingTimeout / LATE_LEAVING_GRACE_PARTS);
+            deadlines.put(leaving, Math.max(first, now + settings.leavingTimeout / LATE_LEAVING_GRACE_PARTS));
         }
         return deadlines;
     }

@@ -39,23 +39,26 @@ class ClusterNodeTest {
         node.onView(View.of(1, List.of("a:1", "b:1")), 0);
         node.onView(new View(2, List.of("a:1"), List.of("b:1")), 1_000);
         assertThat(node.awaitedHandovers()).containsExactly("b:1");
-        // A rolling update: another relay starts leaving before the first one's time is up.
-        node.onView(new View(3, List.of("a:1"), List.of("b:1", "d:1")), 1_000 + leaving - 1);
-        node.tick(1_000 + leaving);
+        // A rolling update: another relay starts leaving just before the first one's time is up,
+        // and the first gets the grace of a new view, not a fresh timeout.
+        long third = 1_000 + leaving - 1;
+        node.onView(new View(3, List.of("a:1"), List.of("b:1", "d:1")), third);
+        node.tick(third + grace);
         assertThat(node.awaitedHandovers()).as("b:1's time ran from generation 2").containsExactly("d:1");
         // A third: b:1 may still run and hold copies the owners of this view need, so it is waited
-        // for again, but only for a moment.
-        long fourth = 1_000 + leaving + 1;
+        // for again, but only for the grace.
+        long fourth = third + grace + 1;
         node.onView(new View(4, List.of("a:1"), List.of("b:1", "d:1", "e:1")), fourth);
         assertThat(node.awaitedHandovers()).containsExactlyInAnyOrder("b:1", "d:1", "e:1");
         node.tick(fourth + grace);
         assertThat(node.awaitedHandovers()).containsExactlyInAnyOrder("d:1", "e:1");
-        node.tick(1_000 + 2 * leaving);
+        node.tick(third + leaving);
         assertThat(node.awaitedHandovers()).as("d:1's time ran from generation 3").containsExactly("e:1");
         // A relay that stopped leaving and leaves again starts over.
-        node.onView(new View(5, List.of("a:1"), List.of("e:1")), 1_000 + 2 * leaving + 1);
-        node.onView(new View(6, List.of("a:1"), List.of("b:1", "e:1")), 1_000 + 2 * leaving + 2);
-        node.tick(1_000 + 2 * leaving + 2 + grace);
+        node.onView(new View(5, List.of("a:1"), List.of("e:1")), third + leaving + 1);
+        long sixth = third + leaving + 2;
+        node.onView(new View(6, List.of("a:1"), List.of("b:1", "e:1")), sixth);
+        node.tick(sixth + grace);
         assertThat(node.awaitedHandovers()).as("b:1 has its whole time again; e:1 had only its grace")
                 .containsExactly("b:1");
     }
