@@ -52,13 +52,21 @@ final class StreamCache<P> {
         return log;
     }
 
-    /** A reader after {@code after} (null: from the start), or from wherever the stream is when the cache is loaded. */
+    /**
+     * A reader after {@code after} (null: from the start), or from wherever the stream is when the
+     * cache is loaded. Only the new reader is resolved, and the owner is asked only when the cache
+     * has never asked or the reader's place needs it: in a reconnect storm thousands of readers
+     * join one stream within a second, and each must cost its own catch-up, not a pass over all
+     * the others and a question to the owner.
+     */
     void add(Subscriber<P> subscriber, EventId after, boolean fromNow) {
-        readers.add(new Reader<>(subscriber, after, fromNow));
+        Reader<P> reader = new Reader<>(subscriber, after, fromNow);
+        readers.add(reader);
         if (loaded) {
-            resolve(-1);
+            resolve(reader, -1, node.now());
+        } else if (firstAsk == 0) {
+            askOwner(); // the cache's first question; later readers wait for its answer
         }
-        askOwner();
     }
 
     /** Removes a subscriber; true when none is left. */
@@ -154,51 +162,55 @@ final class StreamCache<P> {
         }
         long now = node.now();
         for (Reader<P> reader : readers) {
-            if (reader.fromNow) {
-                reader.fromNow = false;
-                reader.catchingUp = false;
-                reader.cursor = log.lastCommitted();
-                reader.subscriber.onPosition(stream, reader.cursor);
-                continue;
-            }
-            if (reader.cursor == null && log.trimmedThrough() != null) {
-                // From the start, but retention has dropped the stream's first events.
-                reader.cursor = log.trimmedThrough();
-                reader.subscriber.onReset(stream, reader.cursor);
-            }
-            List<Entry<P>> next = log.committedAfter(reader.cursor);
-            if (next == null) {
-                boolean newerView = EventId.generationOf(reader.cursor.epoch()) > node.viewGeneration()
-                        && now - reader.waitingSince < node.newerViewWait(); // a newer view, or a forged id
-                if (mayBeBehind(log, reader.cursor)
-                        && (reader.waitingForAsk < 0 || answeredAsk < reader.waitingForAsk || newerView)) {
-                    if (reader.waitingForAsk < 0) {
-                        reader.waitingForAsk = node.nextAsk();
-                        reader.catchingUp = true;
-                        reader.waitingSince = now;
-                        askOwner();
-                    }
-                    continue;
+            resolve(reader, answeredAsk, now);
+        }
+    }
+
+    private void resolve(Reader<P> reader, long answeredAsk, long now) {
+        if (reader.fromNow) {
+            reader.fromNow = false;
+            reader.catchingUp = false;
+            reader.cursor = log.lastCommitted();
+            reader.subscriber.onPosition(stream, reader.cursor);
+            return;
+        }
+        if (reader.cursor == null && log.trimmedThrough() != null) {
+            // From the start, but retention has dropped the stream's first events.
+            reader.cursor = log.trimmedThrough();
+            reader.subscriber.onReset(stream, reader.cursor);
+        }
+        List<Entry<P>> next = log.committedAfter(reader.cursor);
+        if (next == null) {
+            boolean newerView = EventId.generationOf(reader.cursor.epoch()) > node.viewGeneration()
+                    && now - reader.waitingSince < node.newerViewWait(); // a newer view, or a forged id
+            if (mayBeBehind(log, reader.cursor)
+                    && (reader.waitingForAsk < 0 || answeredAsk < reader.waitingForAsk || newerView)) {
+                if (reader.waitingForAsk < 0) {
+                    reader.waitingForAsk = node.nextAsk();
+                    reader.catchingUp = true;
+                    reader.waitingSince = now;
+                    askOwner();
                 }
-                next = log.committedAfterDivergence(reader.cursor);
-                EventId before = next.isEmpty() ? log.lastCommitted() : log.committedBefore(next.get(0).id());
-                reader.subscriber.onReset(stream, before);
-                reader.cursor = before;
-                reader.catchingUp = true;
+                return;
             }
-            reader.waitingForAsk = -1;
-            if (next.isEmpty()) {
-                reader.catchingUp = false;
-                continue;
-            }
-            reader.cursor = next.get(next.size() - 1).id();
-            if (reader.catchingUp) {
-                reader.catchingUp = false;
-                reader.subscriber.onCatchUp(stream, next);
-            } else {
-                for (Entry<P> entry : next) {
-                    reader.subscriber.onEvent(stream, entry);
-                }
+            next = log.committedAfterDivergence(reader.cursor);
+            EventId before = next.isEmpty() ? log.lastCommitted() : log.committedBefore(next.get(0).id());
+            reader.subscriber.onReset(stream, before);
+            reader.cursor = before;
+            reader.catchingUp = true;
+        }
+        reader.waitingForAsk = -1;
+        if (next.isEmpty()) {
+            reader.catchingUp = false;
+            return;
+        }
+        reader.cursor = next.get(next.size() - 1).id();
+        if (reader.catchingUp) {
+            reader.catchingUp = false;
+            reader.subscriber.onCatchUp(stream, next);
+        } else {
+            for (Entry<P> entry : next) {
+                reader.subscriber.onEvent(stream, entry);
             }
         }
     }
