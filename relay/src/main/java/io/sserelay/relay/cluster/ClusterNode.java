@@ -233,6 +233,8 @@ public final class ClusterNode<P> {
     /** When this relay last asked the owner whether a leftover copy may go, by stream. */
     private final Map<String, Long> releaseAskedAt = new HashMap<>();
     private long sweptAt;
+    /** Weighs an entry for the retention's heap budget; one function, so that logs keep their sums. */
+    private ToLongFunction<Entry<P>> weigher;
     /** For each relay leaving in the current view, until when it was first given to hand over. */
     private final Map<String, Long> leavingSince = new HashMap<>();
     private long handoverSentAt;
@@ -393,6 +395,9 @@ public final class ClusterNode<P> {
      * {@code reset}. Committed entries only: a pending publish is never cut.
      */
     public Retained retain(Retention<P> retention, long wallClockMillis) {
+        if (this.retention != retention || weigher == null) {
+            weigher = entry -> heapOf(retention, entry);
+        }
         this.retention = retention;
         List<Copy<P>> copies = new ArrayList<>();
         owned.forEach((stream, own) -> copies.add(new Copy<>(stream, own.log,
@@ -412,9 +417,7 @@ public final class ClusterNode<P> {
         for (Copy<P> copy : copies) {
             bytes += streamBytes(copy.stream);
             entries += copy.log.size();
-            for (Entry<P> entry : copy.log.entries()) {
-                bytes += heapOf(retention, entry);
-            }
+            bytes += copy.log.weight(weigher); // kept by the log: this pass must not visit every entry
         }
         // Down to nine tenths of the budget, so that passes between the scheduled ones are rare.
         long target = retention.maxBytes() - retention.maxBytes() / 10;
@@ -443,9 +446,7 @@ public final class ClusterNode<P> {
             forgettable.sort(Comparator.comparingLong(copy -> copy.log.size() == 0 ? Long.MIN_VALUE
                     : retention.publishedAtMillis().applyAsLong(copy.log.entries().get(0).payload())));
             for (Copy<P> copy : forgettable.subList(0, Math.min(over, forgettable.size()))) {
-                for (Entry<P> entry : copy.log.entries()) {
-                    bytes -= heapOf(retention, entry);
-                }
+                bytes -= copy.log.weight(weigher);
                 entries -= copy.log.size();
                 dropped += copy.log.trimWhile(entry -> true);
                 bytes -= streamBytes(copy.stream);

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
 
 /**
  * One relay's copy of one stream: its entries in order, how many of them are known to be
@@ -24,6 +25,9 @@ public final class StreamLog<P> {
     private long epoch;
     private EventId trimmedThrough;
     private final Map<String, KeyRecord> keys = new LinkedHashMap<>();
+    /** What {@link #weight} weighs entries by (null until asked), and the entries' weight, kept as they come and go. */
+    private ToLongFunction<Entry<P>> weigher;
+    private long weight;
 
     public StreamLog(int maxEntries, long epoch) {
         this.maxEntries = maxEntries;
@@ -69,7 +73,35 @@ public final class StreamLog<P> {
         copy.committed = committed;
         copy.trimmedThrough = trimmedThrough;
         copy.keys.putAll(keys);
+        copy.weigher = weigher;
+        copy.weight = weight;
         return copy;
+    }
+
+    /**
+     * The entries' weight by {@code by}, which should be the same function every time: the first
+     * call with a function weighs every entry, and from then on the log keeps the sum as entries
+     * come and go, so that asking costs nothing however many entries it holds.
+     */
+    public long weight(ToLongFunction<Entry<P>> by) {
+        if (weigher != by) {
+            weigher = by;
+            weight = 0;
+            for (Entry<P> entry : entries) {
+                weight += by.applyAsLong(entry);
+            }
+        }
+        return weight;
+    }
+
+    /** Drops {@code gone}, a range of the entries, keeping the weight. */
+    private void drop(List<Entry<P>> gone) {
+        if (weigher != null) {
+            for (Entry<P> entry : gone) {
+                weight -= weigher.applyAsLong(entry);
+            }
+        }
+        gone.clear();
     }
 
     /** A copy in which every entry counts as committed: what a relay hands over or syncs. */
@@ -147,6 +179,9 @@ public final class StreamLog<P> {
             throw new IllegalArgumentException("entry " + entry.id() + " does not follow " + last);
         }
         entries.add(entry);
+        if (weigher != null) {
+            weight += weigher.applyAsLong(entry);
+        }
     }
 
     public void appendCommitted(Entry<P> entry) {
@@ -171,7 +206,7 @@ public final class StreamLog<P> {
             throw new IllegalStateException("truncating committed entries after " + id);
         }
         if (keep < entries.size()) {
-            entries.subList(keep, entries.size()).clear();
+            drop(entries.subList(keep, entries.size()));
             EventId last = last();
             keys.values().removeIf(record -> last == null || record.last().compareTo(last) > 0);
         }
@@ -241,7 +276,7 @@ public final class StreamLog<P> {
         }
         if (count > 0) {
             trimmedThrough = entries.get(count - 1).id();
-            entries.subList(0, count).clear();
+            drop(entries.subList(0, count));
             committed -= count;
             keys.values().removeIf(record -> record.last().compareTo(trimmedThrough) <= 0);
         }
@@ -252,7 +287,7 @@ public final class StreamLog<P> {
         int excess = Math.min(committed, entries.size() - maxEntries);
         if (excess > 0) {
             trimmedThrough = entries.get(excess - 1).id();
-            entries.subList(0, excess).clear();
+            drop(entries.subList(0, excess));
             committed -= excess;
             keys.values().removeIf(record -> record.last().compareTo(trimmedThrough) <= 0);
         }

@@ -16,6 +16,27 @@ class StreamLogTest {
     }
 
     @Test
+    void itsWeightFollowsItsEntriesThroughAppendsTrimsTruncationsAndCopies() {
+        java.util.function.ToLongFunction<Entry<String>> byOffset = entry -> entry.id().offset();
+        StreamLog<String> log = new StreamLog<>(3, E1);
+        log.appendCommitted(entry(E1, 1));
+        assertThat(log.weight(byOffset)).as("the first call weighs what is there").isEqualTo(1);
+        log.appendCommitted(entry(E1, 2));
+        log.appendCommitted(entry(E1, 3));
+        log.appendCommitted(entry(E1, 4)); // over 3 entries: 1 goes
+        assertThat(log.weight(byOffset)).isEqualTo(2 + 3 + 4);
+        log.append(entry(E1, 5));
+        log.append(entry(E1, 6));
+        StreamLog<String> copy = log.copy();
+        log.truncateAfter(entry(E1, 5).id());
+        assertThat(log.weight(byOffset)).isEqualTo(2 + 3 + 4 + 5);
+        assertThat(copy.weight(byOffset)).as("a copy keeps its own").isEqualTo(2 + 3 + 4 + 5 + 6);
+        log.trimWhile(entry -> entry.id().offset() < 4);
+        assertThat(log.weight(byOffset)).isEqualTo(4 + 5);
+        assertThat(log.weight(entry -> 1)).as("another weigher weighs afresh").isEqualTo(2);
+    }
+
+    @Test
     void aReaderOfTheLastTrimmedEntryStillResumesExactly() {
         StreamLog<String> log = new StreamLog<>(3, E1);
         for (int offset = 1; offset <= 5; offset++) {
