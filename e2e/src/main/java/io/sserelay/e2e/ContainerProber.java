@@ -34,6 +34,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The kubelet's probers for the pods {@link RelayPodRunner} runs. A container's
@@ -92,14 +93,7 @@ final class ContainerProber implements AutoCloseable {
 
     /** The pod {@code name}'s container exited and will run again: it starts over. */
     void restarted(String name) {
-        Target target = targets.get(name);
-        if (target != null) {
-            try {
-                scheduler.execute(target::restarted);
-            } catch (RejectedExecutionException closed) {
-                // the prober is closing, and the pods with it
-            }
-        }
+        onProberThread(name, Target::restarted);
     }
 
     /**
@@ -107,10 +101,15 @@ final class ContainerProber implements AutoCloseable {
      * its probes end once that is written.
      */
     void exited(String name) {
+        onProberThread(name, Target::exited);
+    }
+
+    /** Runs {@code change} on the pod's target, if it is probed, on the thread that owns the targets' state. */
+    private void onProberThread(String name, Consumer<Target> change) {
         Target target = targets.get(name);
         if (target != null) {
             try {
-                scheduler.execute(target::exited);
+                scheduler.execute(() -> change.accept(target));
             } catch (RejectedExecutionException closed) {
                 // the prober is closing, and the pods with it
             }

@@ -307,7 +307,7 @@ public final class ClusterNode<P> {
             sendHandovers();
         }
         if (now - sweptAt >= settings.retransmitEvery * SWEEP_EVERY_RETRANSMITS) {
-            // What goes by the second, not by the tick: each pass visits every stream held.
+            // Every few ticks rather than every tick: each pass visits every stream held.
             sweptAt = now;
             if (view != null) {
                 askToRelease();
