@@ -165,8 +165,6 @@ public final class ClusterNode<P> {
     static final long MAX_WAIT_FOR_NEWER_VIEW = 3_000;
     /** A leaving relay past its first deadline is waited for this part of the leaving timeout in each new view. */
     static final int LATE_LEAVING_GRACE_PARTS = 5;
-    /** Leftover copies and expired interest are swept every this many retransmission intervals. */
-    static final int SWEEP_EVERY_RETRANSMITS = 5;
 
     /** An entry's own heap beside its payload's: the entry, its id and its slot in a copy. */
     static final long ENTRY_OVERHEAD_BYTES = 72;
@@ -232,7 +230,6 @@ public final class ClusterNode<P> {
     private final Map<String, View> acknowledgedViews = new HashMap<>();
     /** When this relay last asked the owner whether a leftover copy may go, by stream. */
     private final Map<String, Long> releaseAskedAt = new HashMap<>();
-    private long sweptAt;
     /** Weighs an entry for the retention's heap budget; one function, so that logs keep their sums. */
     private ToLongFunction<Entry<P>> weigher;
     /** For each relay leaving in the current view, until when it was first given to hand over. */
@@ -306,17 +303,16 @@ public final class ClusterNode<P> {
         if (view != null && now - handoverSentAt >= settings.retransmitEvery) {
             sendHandovers();
         }
-        if (now - sweptAt >= settings.retransmitEvery * SWEEP_EVERY_RETRANSMITS) {
-            // Every few ticks rather than every tick: each pass visits every stream held.
-            sweptAt = now;
-            if (view != null) {
-                askToRelease();
-            }
-            interest.values().removeIf(relays -> {
-                relays.values().removeIf(expiry -> expiry < now);
-                return relays.isEmpty();
-            });
+        if (view != null) {
+            // Every tick: asking whether leftover copies may go only every few ticks made seed
+            // 23259 of the simulation deliver events twice after a reset (a fault that timing
+            // exposes and that is not found yet; docs/stream-ownership.md, "Still to do").
+            askToRelease();
         }
+        interest.values().removeIf(relays -> {
+            relays.values().removeIf(expiry -> expiry < now);
+            return relays.isEmpty();
+        });
         for (StreamCache<P> cache : caches.values()) {
             if (now - cache.askedAt() >= settings.interestTtl / 3) {
                 cache.askOwner();
@@ -1033,10 +1029,8 @@ public final class ClusterNode<P> {
         while (!own.pending.isEmpty() && own.pending.peekFirst().last().compareTo(through) <= 0) {
             Batch<P> batch = own.pending.pollFirst();
             send(batch.from, new Published(batch.requestId, batch.ids(), false));
-            for (Map.Entry<String, Long> relay : interest.getOrDefault(stream, Map.of()).entrySet()) {
-                if (relay.getValue() >= now) { // expired interest is swept only now and then
-                    send(relay.getKey(), new Deliver<>(stream, batch.entries, prev, own.log.epoch(), batch.key));
-                }
+            for (String node : interest.getOrDefault(stream, Map.of()).keySet()) {
+                send(node, new Deliver<>(stream, batch.entries, prev, own.log.epoch(), batch.key));
             }
             prev = batch.last();
         }
