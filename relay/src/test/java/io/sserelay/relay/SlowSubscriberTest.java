@@ -240,6 +240,66 @@ class SlowSubscriberTest {
         }
     }
 
+    /**
+     * Events committed together reach a subscriber that keeps up as one queue entry, which its
+     * socket may take in any number of pieces: a frame cut anywhere, or a write that ends between
+     * two frames of one entry. A subscriber whose socket takes little at a time, and that reads
+     * only once batches have piled up behind a full socket, must still get every event whole and
+     * in order, and counted once each.
+     */
+    @Test
+    void batchesOfEventsReachASubscriberWhoseSocketTakesThemInPiecesWholeAndInOrder() throws IOException {
+        int batches = 40;
+        int perBatch = 50;
+        try (TestRelay relay = TestRelay.start(Map.of("RELAY_SUBSCRIBER_BUFFER_BYTES", "64Mi",
+                "RELAY_HISTORY_MAX_EVENTS", "10000", "RELAY_WRITE_TIMEOUT", "1h"));
+             Socket subscriber = neverReadingSubscriber(relay, "/streams/pieces")) {
+            await().until(() -> relay.metric("sserelay_connections") == 1);
+            // Varying sizes, so that the socket fills at a different place in each batch.
+            for (int batch = 0; batch < batches; batch++) {
+                StringBuilder body = new StringBuilder("[");
+                for (int i = 0; i < perBatch; i++) {
+                    int n = batch * perBatch + i;
+                    body.append(i == 0 ? "" : ",").append("{\"stream\":\"pieces\",\"data\":\"")
+                            .append(n).append(' ').append("p".repeat(1 + n * 7919 % 3000)).append("\"}");
+                }
+                HttpResponse<String> published = relay.post("/publish", "application/json", body.append(']').toString(),
+                        Map.of());
+                assertThat(published.statusCode()).as(published.body()).isEqualTo(202);
+            }
+            await().until(() -> relay.metric("sserelay_subscriber_queues_bytes") > 0); // piled up behind the socket
+            List<String> data = readEvents(subscriber, batches * perBatch);
+            assertThat(data).hasSize(batches * perBatch);
+            for (int n = 0; n < data.size(); n++) {
+                assertThat(data.get(n)).isEqualTo(n + " " + "p".repeat(1 + n * 7919 % 3000));
+            }
+            await().until(() -> relay.metric("sserelay_events_delivered_total") == batches * perBatch);
+            assertThat(relay.metric("sserelay_subscribers_disconnected_total{reason=\"backlog\"}")).isZero();
+        }
+    }
+
+    /** Reads a raw subscriber's response until it holds {@code count} events; their data, in order. */
+    private static List<String> readEvents(Socket socket, int count) throws IOException {
+        socket.setSoTimeout(30_000);
+        java.io.BufferedReader lines = new java.io.BufferedReader(
+                new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+        String line;
+        while (!(line = lines.readLine()).isEmpty()) {
+            // the response's status line and headers
+        }
+        List<String> data = new ArrayList<>();
+        StringBuilder event = null;
+        while (data.size() < count && (line = lines.readLine()) != null) {
+            if (line.startsWith("data: ")) {
+                event = event == null ? new StringBuilder(line.substring(6)) : event.append('\n').append(line.substring(6));
+            } else if (line.isEmpty() && event != null) {
+                data.add(event.toString());
+                event = null;
+            }
+        }
+        return data;
+    }
+
     /** A raw socket with a tiny receive buffer that sends a subscribe request and never reads. */
     static Socket neverReadingSubscriber(TestRelay relay, String path) throws IOException {
         Socket socket = new Socket();

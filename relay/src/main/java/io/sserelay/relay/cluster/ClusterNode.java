@@ -82,6 +82,13 @@ public final class ClusterNode<P> {
     public interface Subscriber<P> {
         void onEvent(String stream, Entry<P> entry);
 
+        /** Live events in order, all that were committed since this subscriber was last handed any. */
+        default void onEvents(String stream, List<Entry<P>> entries) {
+            for (Entry<P> entry : entries) {
+                onEvent(stream, entry);
+            }
+        }
+
         /**
          * Events this subscriber has not seen are lost; what follows continues the stream after
          * {@code resumeFrom}, the id it should resume from if it reconnects before the next event
@@ -99,7 +106,7 @@ public final class ClusterNode<P> {
 
         /**
          * What the subscriber missed, all at once: when it subscribes, and after a wait or a
-         * reset. Live events come one by one ({@link #onEvent}).
+         * reset. Live events come in order as they are committed ({@link #onEvents}).
          */
         default void onCatchUp(String stream, List<Entry<P>> entries) {
             for (Entry<P> entry : entries) {
@@ -187,6 +194,8 @@ public final class ClusterNode<P> {
     private final Map<String, Long> numberedSeen = new HashMap<>();
     /** Committed copies of the streams local subscribers read. */
     private final Map<String, StreamCache<P>> caches = new TreeMap<>();
+    /** Caches with delivered publishes their readers have not been handed yet ({@link #flushReaders}). */
+    private final List<StreamCache<P>> unresolved = new ArrayList<>();
     private final StreamCache.Node cacheNode = new StreamCache.Node() {
         @Override
         public long ask(String stream, EventId after) {
@@ -284,6 +293,7 @@ public final class ClusterNode<P> {
 
     public void tick(long nowMillis) {
         now = nowMillis;
+        flushReaders();
         expireForwardings();
         Iterator<Map.Entry<String, Owned<P>>> streams = owned.entrySet().iterator();
         while (streams.hasNext()) {
@@ -391,6 +401,7 @@ public final class ClusterNode<P> {
      * {@code reset}. Committed entries only: a pending publish is never cut.
      */
     public Retained retain(Retention<P> retention, long wallClockMillis) {
+        flushReaders(); // trimming must not take what a reader was not handed yet
         if (this.retention != retention || weigher == null) {
             weigher = entry -> heapOf(retention, entry);
         }
@@ -1375,9 +1386,25 @@ public final class ClusterNode<P> {
 
     private void onDeliver(String from, Deliver<P> deliver) {
         StreamCache<P> cache = caches.get(deliver.stream());
-        if (cache != null && from.equals(Placement.owner(view, deliver.stream()))) {
-            cache.delivered(deliver);
+        if (cache != null && from.equals(Placement.owner(view, deliver.stream())) && cache.delivered(deliver)) {
+            unresolved.add(cache);
         }
+    }
+
+    /**
+     * Hands local subscribers the publishes delivered since the last call. Deliveries are
+     * appended to a stream's copy as they arrive and handed on here, so that a burst of publishes
+     * into a stream costs each of its subscribers one hand-off rather than one per publish. The
+     * runtime calls this whenever its thread has no step left (and at least every few dozen
+     * steps); ticks and retention passes call it first.
+     */
+    public void flushReaders() {
+        if (unresolved.isEmpty()) {
+            return;
+        }
+        List<StreamCache<P>> caches = List.copyOf(unresolved);
+        unresolved.clear();
+        caches.forEach(StreamCache::resolveDelivered);
     }
 
     // ---- plumbing ----

@@ -26,7 +26,7 @@ public final class ClusterRuntime<P> implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClusterRuntime.class);
 
-    /** Work for the thread is flushed to the peers at least every this many steps, however busy. */
+    /** Work for the thread is flushed to subscribers and peers at least every this many steps, however busy. */
     private static final int FLUSH_EVERY_STEPS = 64;
 
     private final ClusterNode<P> node;
@@ -153,8 +153,9 @@ public final class ClusterRuntime<P> implements AutoCloseable {
     }
 
     /**
-     * Queues a step. What steps send is flushed when the thread has no step left, so that a
-     * burst of work reaches each peer in one write, and at least every {@link #FLUSH_EVERY_STEPS}.
+     * Queues a step. What steps deliver and send is flushed when the thread has no step left, so
+     * that a burst of work reaches each local subscriber in one hand-off and each peer in one
+     * write, and at least every {@link #FLUSH_EVERY_STEPS}.
      */
     private boolean submit(Runnable action) {
         queuedSteps.incrementAndGet();
@@ -177,6 +178,7 @@ public final class ClusterRuntime<P> implements AutoCloseable {
 
     private void flush() {
         stepsSinceFlush = 0;
+        run(node::flushReaders);
         run(transport::flush);
     }
 

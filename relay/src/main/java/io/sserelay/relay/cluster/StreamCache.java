@@ -40,6 +40,8 @@ final class StreamCache<P> {
     /** Its first question's number and that of the last answer it applied. */
     private long firstAsk;
     private long appliedAsk;
+    /** Committed publishes were appended that its readers have not been handed yet ({@link #resolveDelivered}). */
+    private boolean unresolved;
 
     StreamCache(String stream, int maxEntries, Node node) {
         this.stream = stream;
@@ -63,7 +65,7 @@ final class StreamCache<P> {
         Reader<P> reader = new Reader<>(subscriber, after, fromNow);
         readers.add(reader);
         if (loaded) {
-            resolve(reader, -1, node.now());
+            resolve(List.of(reader), -1);
         } else if (firstAsk == 0) {
             askOwner(); // the cache's first question; later readers wait for its answer
         }
@@ -104,6 +106,7 @@ final class StreamCache<P> {
         if (entries.ask() <= appliedAsk || entries.ask() < firstAsk) {
             return; // overtaken by the answer to a later question, or an answer to an earlier cache
         }
+        resolveDelivered(); // what was delivered goes out before the answer may replace the copy
         if (entries.replace()) {
             log = StreamLog.committed(maxEntries, entries.epoch(), entries.trimmedThrough(), entries.entries());
         } else {
@@ -126,17 +129,22 @@ final class StreamCache<P> {
         resolve(entries.ask());
     }
 
-    /** A publish the owner committed. */
-    void delivered(Deliver<P> deliver) {
+    /**
+     * A publish the owner committed, appended to the copy; its readers get it at the next
+     * {@link #resolveDelivered()}, so that a burst of publishes costs each reader one hand-off.
+     * Returns true when the copy had nothing unresolved before: the caller must then see that
+     * {@link #resolveDelivered()} runs.
+     */
+    boolean delivered(Deliver<P> deliver) {
         if (!loaded) {
-            return;
+            return false;
         }
         EventId last = log.last();
         if (last == null ? deliver.prev() != null : !last.equals(deliver.prev())) {
             if (log.indexOf(deliver.entries().get(0).id()) == -2) {
                 askOwner();
             }
-            return;
+            return false;
         }
         for (Entry<P> entry : deliver.entries()) {
             log.appendCommitted(entry);
@@ -145,7 +153,17 @@ final class StreamCache<P> {
         if (deliver.key() != null) {
             log.putKey(deliver.key());
         }
-        resolve(-1);
+        boolean first = !unresolved;
+        unresolved = true;
+        return first;
+    }
+
+    /** Hands the readers what was delivered since the last call; before anything but an append changes the copy. */
+    void resolveDelivered() {
+        if (unresolved) {
+            unresolved = false;
+            resolve(-1);
+        }
     }
 
     /**
@@ -160,10 +178,38 @@ final class StreamCache<P> {
         if (!loaded) {
             return;
         }
+        unresolved = false;
+        resolve(readers, answeredAsk);
+    }
+
+    private void resolve(List<Reader<P>> which, long answeredAsk) {
         long now = node.now();
-        for (Reader<P> reader : readers) {
+        shared = null;
+        for (Reader<P> reader : which) {
             resolve(reader, answeredAsk, now);
         }
+        shared = null; // the copy may change before the next pass
+    }
+
+    /**
+     * During a pass over the readers, the last place looked up and what follows it: readers that
+     * keep up share their place (the same id), and with it the list they are handed, so that a
+     * pass over thousands of them looks the place up once and subscribers can share what they
+     * make of the list.
+     */
+    private Next<P> shared;
+
+    private record Next<P>(EventId after, List<Entry<P>> entries) {
+    }
+
+    private List<Entry<P>> committedAfter(EventId cursor) {
+        Next<P> last = shared;
+        if (last != null && last.after() == cursor) {
+            return last.entries();
+        }
+        List<Entry<P>> next = log.committedAfter(cursor);
+        shared = next == null ? null : new Next<>(cursor, next);
+        return next;
     }
 
     private void resolve(Reader<P> reader, long answeredAsk, long now) {
@@ -179,7 +225,7 @@ final class StreamCache<P> {
             reader.cursor = log.trimmedThrough();
             reader.subscriber.onReset(stream, reader.cursor);
         }
-        List<Entry<P>> next = log.committedAfter(reader.cursor);
+        List<Entry<P>> next = committedAfter(reader.cursor);
         if (next == null) {
             boolean newerView = EventId.generationOf(reader.cursor.epoch()) > node.viewGeneration()
                     && now - reader.waitingSince < node.newerViewWait(); // a newer view, or a forged id
@@ -209,9 +255,7 @@ final class StreamCache<P> {
             reader.catchingUp = false;
             reader.subscriber.onCatchUp(stream, next);
         } else {
-            for (Entry<P> entry : next) {
-                reader.subscriber.onEvent(stream, entry);
-            }
+            reader.subscriber.onEvents(stream, next);
         }
     }
 

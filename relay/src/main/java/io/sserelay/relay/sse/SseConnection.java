@@ -46,6 +46,7 @@ public final class SseConnection extends StreamingResponse implements ClusterNod
     private final List<String> streams;
     private final boolean multiStream;
     private final Consumer<SseConnection> onClosed;
+    private final SseWriters writers;
     private final SseSettings settings;
     private final RelayMetrics metrics;
     /** On {@code /events}: each stream's place, null for before its first event; streams not yet placed are absent. */
@@ -64,6 +65,7 @@ public final class SseConnection extends StreamingResponse implements ClusterNod
         this.streams = List.copyOf(streams);
         this.multiStream = multiStream;
         this.onClosed = onClosed;
+        this.writers = writers;
         this.settings = writers.settings();
         this.metrics = writers.metrics();
         offerFrame(SseEncoder.retry(settings.retry().toMillis()));
@@ -124,8 +126,21 @@ public final class SseConnection extends StreamingResponse implements ClusterNod
         if (multiStream) {
             offerEvent(frameOnEvents(stream, entry), false, event.publishedAtMillis());
         } else {
-            offerEvent(event.frame(entry.id()), true, event.publishedAtMillis());
+            offerEvent(sharedFrame(entry), true, event.publishedAtMillis());
         }
+    }
+
+    @Override
+    public void onEvents(String stream, List<Entry<Published>> entries) {
+        if (multiStream || entries.size() == 1) {
+            entries.forEach(entry -> onEvent(stream, entry));
+        } else {
+            offerBatch(writers.sharedFrames(entries, SseConnection::sharedFrame), entries.get(0).payload().publishedAtMillis());
+        }
+    }
+
+    private static ByteBuffer sharedFrame(Entry<Published> entry) {
+        return entry.payload().frame(entry.id());
     }
 
     @Override

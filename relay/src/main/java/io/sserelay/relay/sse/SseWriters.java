@@ -3,7 +3,10 @@ package io.sserelay.relay.sse;
 import io.sserelay.relay.metrics.RelayMetrics;
 import org.xnio.XnioIoThread;
 
+import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /** The {@link IoThreadWriter} of each IO thread, created on first use. Thread-safe. */
 public final class SseWriters {
@@ -13,6 +16,11 @@ public final class SseWriters {
     private final ConcurrentHashMap<XnioIoThread, IoThreadWriter> writers = new ConcurrentHashMap<>();
     private final QueueBudget queues;
     private volatile boolean stopped;
+    /** The last list of events made into frames, and its frames. */
+    private volatile Made lastMade;
+
+    private record Made(List<?> events, StreamingResponse.SharedFrames frames) {
+    }
 
     public SseWriters(SseSettings settings, RelayMetrics metrics) {
         this.settings = settings;
@@ -35,6 +43,25 @@ public final class SseWriters {
             writer.startTicking();
             return writer;
         });
+    }
+
+    /**
+     * The frames of {@code events}, shared by every response queued the same list: the cluster
+     * protocol hands the subscribers of a stream that keep up one list, and each would otherwise
+     * make the same array.
+     */
+    <T> StreamingResponse.SharedFrames sharedFrames(List<T> events, Function<T, ByteBuffer> frameOf) {
+        Made made = lastMade;
+        if (made != null && made.events() == events) {
+            return made.frames();
+        }
+        ByteBuffer[] frames = new ByteBuffer[events.size()];
+        for (int i = 0; i < frames.length; i++) {
+            frames[i] = frameOf.apply(events.get(i));
+        }
+        made = new Made(events, new StreamingResponse.SharedFrames(frames));
+        lastMade = made;
+        return made.frames();
     }
 
     SseSettings settings() {

@@ -68,6 +68,8 @@ public abstract class StreamingResponse {
 
     // IO thread only.
     private StreamSinkChannel channel;
+    /** In the queue's first entry: how many of its frames are written, and how much of the next. */
+    private int headFrame;
     private int headOffset;
     private long lastWriteNanos;
     private long stalledSinceNanos;
@@ -168,6 +170,45 @@ public abstract class StreamingResponse {
             }
         }
         mark();
+    }
+
+    /**
+     * As {@link #offerEvent} for several live events in order, as one queue entry: their frames,
+     * which every subscriber of their stream shares, in a {@link SharedFrames} that may be shared
+     * too, so that what a subscriber is handed at once costs one entry and one hand-off to the IO
+     * thread, not one per event. {@code publishedAtMillis} is the first event's.
+     */
+    protected final void offerBatch(SharedFrames frames, long publishedAtMillis) {
+        if (overflowed || finishing) {
+            return;
+        }
+        if (catchUpQueued.get() > 0) {
+            for (ByteBuffer frame : frames.frames) {
+                offerCatchUp(frame); // see offerEvent
+            }
+            return;
+        }
+        int bytes = frames.bytes + ENTRY_BYTES;
+        offerBounded(new EventBatch(frames, bytes, publishedAtMillis, System.nanoTime()), bytes, ENTRY_BYTES);
+    }
+
+    /** Frames of consecutive events that many responses may queue; neither the array nor a frame is ever changed. */
+    protected static final class SharedFrames {
+        private final ByteBuffer[] frames;
+        private final int bytes;
+
+        public SharedFrames(ByteBuffer[] frames) {
+            this.frames = frames;
+            int total = 0;
+            for (ByteBuffer frame : frames) {
+                total += frame.remaining();
+            }
+            this.bytes = total;
+        }
+    }
+
+    /** Live events queued as one entry ({@link #offerBatch}); only the entry counts against the budget. */
+    private record EventBatch(SharedFrames frames, int bytes, long publishedAtMillis, long queuedAtNanos) {
     }
 
     /**
@@ -291,6 +332,7 @@ public abstract class StreamingResponse {
         }
         Object head = queue.peek();
         long queuedAt = head instanceof EventFrame event ? event.queuedAtNanos()
+                : head instanceof EventBatch batch ? batch.queuedAtNanos()
                 : head instanceof CatchUpFrame catchUp ? catchUp.queuedAtNanos() : now;
         if (now - queuedAt >= LAGGING_HEAD_NANOS) {
             abort(Disconnect.BACKLOG);
@@ -367,13 +409,9 @@ public abstract class StreamingResponse {
                 }
                 long written = channel.write(gather, 0, count);
                 long now = System.nanoTime();
-                int done = popWritten(gather, count, now, written);
+                boolean partial = popWritten(gather, count, written) < count;
                 if (written > 0) {
                     lastWriteNanos = now;
-                }
-                boolean partial = done < count;
-                if (partial) {
-                    headOffset = gather[done].position();
                 }
                 Arrays.fill(gather, 0, count, null);
                 if (partial) {
@@ -381,7 +419,6 @@ public abstract class StreamingResponse {
                     channel.resumeWrites();
                     return;
                 }
-                headOffset = 0;
             }
             if (!channel.flush()) {
                 if (stalledSinceNanos == 0) {
@@ -403,50 +440,91 @@ public abstract class StreamingResponse {
         }
     }
 
+    /**
+     * Fills {@code gather} with duplicates of the queued frames, from where the last write
+     * stopped ({@link #headFrame}, {@link #headOffset}); returns how many.
+     */
     private int fillGather(ByteBuffer[] gather) {
         int count = 0;
         long bytes = 0;
+        boolean head = true;
         for (Object entry : queue) {
-            ByteBuffer frame = entry instanceof EventFrame event ? event.frame().duplicate()
-                    : entry instanceof OwnFrame own ? own.frame().duplicate()
-                    : entry instanceof CatchUpFrame catchUp ? catchUp.frame().duplicate() : ((ByteBuffer) entry).duplicate();
-            if (count == 0 && headOffset > 0) {
-                frame.position(headOffset);
+            ByteBuffer[] frames = entry instanceof EventBatch batch ? batch.frames().frames : null;
+            int first = head ? headFrame : 0;
+            int size = frames == null ? 1 : frames.length;
+            for (int i = first; i < size; i++) {
+                ByteBuffer frame = (frames == null ? frameOf(entry) : frames[i]).duplicate();
+                if (head && i == first && headOffset > 0) {
+                    frame.position(headOffset);
+                }
+                gather[count++] = frame;
+                bytes += frame.remaining();
+                if (count == gather.length || bytes >= IoThreadWriter.MAX_GATHER_BYTES) {
+                    return count;
+                }
             }
-            gather[count++] = frame;
-            bytes += frame.remaining();
-            if (count == gather.length || bytes >= IoThreadWriter.MAX_GATHER_BYTES) {
-                break;
-            }
+            head = false;
         }
         return count;
     }
 
-    /** Removes the fully written frames from the queue and returns how many there were. */
-    private int popWritten(ByteBuffer[] gather, int count, long now, long written) {
+    private static ByteBuffer frameOf(Object entry) {
+        return entry instanceof EventFrame event ? event.frame()
+                : entry instanceof OwnFrame own ? own.frame()
+                : entry instanceof CatchUpFrame catchUp ? catchUp.frame() : (ByteBuffer) entry;
+    }
+
+    /**
+     * After a write of the {@code count} frames {@link #fillGather} gave: removes the entries
+     * written whole, notes where the first one not written whole stands, and returns how many of
+     * the frames were written whole.
+     */
+    private int popWritten(ByteBuffer[] gather, int count, long written) {
         int done = 0;
         int events = 0;
         long boundedWritten = 0;
         long chargeWritten = 0;
-        while (done < count && !gather[done].hasRemaining()) {
-            Object entry = queue.poll();
+        while (done < count) {
+            Object entry = queue.peek();
+            int frames = entry instanceof EventBatch batch ? batch.frames().frames.length - headFrame : 1;
+            int inGather = Math.min(frames, count - done);
+            int whole = 0;
+            while (whole < inGather && !gather[done + whole].hasRemaining()) {
+                whole++;
+            }
+            if (whole < frames) {
+                // Part of the entry went: its next frame is the first not written whole.
+                headFrame += whole;
+                headOffset = whole < inGather ? gather[done + whole].position() : 0;
+                done += whole;
+                break;
+            }
+            queue.poll();
+            headFrame = 0;
+            headOffset = 0;
+            done += frames;
             if (entry instanceof EventFrame event) {
                 if (event.live()) {
                     if (events == 0) {
-                        metrics.publishToWrite(TimeUnit.MILLISECONDS.toNanos(
-                                Math.max(0, System.currentTimeMillis() - event.publishedAtMillis())));
+                        recordPublishToWrite(event.publishedAtMillis());
                     }
                     events++;
                 }
                 boundedWritten += event.bytes();
                 chargeWritten += event.charge();
+            } else if (entry instanceof EventBatch batch) {
+                if (events == 0) {
+                    recordPublishToWrite(batch.publishedAtMillis());
+                }
+                events += batch.frames().frames.length;
+                boundedWritten += batch.bytes();
+                chargeWritten += ENTRY_BYTES;
             } else if (entry instanceof OwnFrame own) {
                 boundedWritten += own.bytes();
                 chargeWritten += own.bytes();
             } else if (entry instanceof CatchUpFrame) {
                 catchUpQueued.decrementAndGet();
             }
-            done++;
         }
         if (boundedWritten > 0) {
             synchronized (accounting) {
@@ -459,6 +537,10 @@ public abstract class StreamingResponse {
         }
         metrics.written(events, written);
         return done;
+    }
+
+    private void recordPublishToWrite(long publishedAtMillis) {
+        metrics.publishToWrite(TimeUnit.MILLISECONDS.toNanos(Math.max(0, System.currentTimeMillis() - publishedAtMillis)));
     }
 
     private void closeWhenFlushed() throws IOException {

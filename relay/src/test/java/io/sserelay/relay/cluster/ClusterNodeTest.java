@@ -30,6 +30,7 @@ class ClusterNodeTest {
                 published.add(List.of());
             }
         });
+        node.flushReaders(); // as the runtime does when its thread has nothing left to do
     }
 
     @Test

@@ -206,6 +206,23 @@ final class ClusterSimulation {
             return;
         }
         node.onView(seen, now);
+        stepped(name, node);
+    }
+
+    /**
+     * After a step: a relay's runtime hands local subscribers what was delivered when its thread
+     * has no step left, which may be now or after more steps (at the latest, its next tick).
+     */
+    private void stepped(String name, ClusterNode<String> node) {
+        if (random.nextBoolean()) {
+            node.flushReaders();
+        } else {
+            after(1 + random.nextInt(10), () -> {
+                if (nodes.get(name) == node) {
+                    node.flushReaders();
+                }
+            });
+        }
     }
 
     // ---- the network ----
@@ -220,6 +237,7 @@ final class ClusterSimulation {
             ClusterNode<String> target = nodes.get(to);
             if (target != null && !cut.contains(from + ">" + to) && nodes.get(from) == sender) {
                 target.onMessage(envelope, now);
+                stepped(to, target);
             }
         });
     }
@@ -355,6 +373,7 @@ final class ClusterSimulation {
                         }
                     }
                 });
+        stepped(via, node);
     }
 
     private void retryLater(Publish publish) {
@@ -436,11 +455,13 @@ final class ClusterSimulation {
         }
         String target = alive.get(random.nextInt(alive.size()));
         reader.node = target;
+        ClusterNode<String> node = nodes.get(target);
         if (reader.fromNow && !reader.positioned) {
-            nodes.get(target).subscribeFromNow(reader.stream, reader, now);
+            node.subscribeFromNow(reader.stream, reader, now);
         } else {
-            nodes.get(target).subscribe(reader.stream, reader.last, reader, now);
+            node.subscribe(reader.stream, reader.last, reader, now);
         }
+        stepped(target, node);
     }
 
     /** A subscriber disconnects for {@code millis} and then resumes on any relay from its last id. */
