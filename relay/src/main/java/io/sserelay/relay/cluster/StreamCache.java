@@ -221,9 +221,14 @@ final class StreamCache<P> {
             return;
         }
         if (reader.cursor == null && log.trimmedThrough() != null) {
-            // From the start, but retention has dropped the stream's first events.
-            reader.cursor = log.trimmedThrough();
-            reader.subscriber.onReset(stream, reader.cursor);
+            // From the start, but retention has dropped the stream's first events: a reset, unless
+            // the reader is past them already (it had the events of their epoch up to its floor).
+            EventId trimmed = log.trimmedThrough();
+            EventId floor = reader.floor;
+            if (floor == null || trimmed.epoch() != floor.epoch() || trimmed.offset() > floor.offset()) {
+                reader.subscriber.onReset(stream, floor != null ? floor : trimmed);
+            }
+            reader.cursor = trimmed;
         }
         List<Entry<P>> next = committedAfter(reader.cursor);
         if (next == null) {
@@ -239,13 +244,27 @@ final class StreamCache<P> {
                 }
                 return;
             }
-            next = log.committedAfterDivergence(reader.cursor);
+            // The reader goes on after the point where its line and this copy's parted. When the
+            // copy holds nothing, or stops short of the reader's place in the reader's epoch, a
+            // copy seen later (another owner's, or another relay's after a reconnect) may hold
+            // the events it had beyond that point, which it must not get again: it keeps its own
+            // place as its id, and this copy's events up to it are passed over. Otherwise it is
+            // told the point it goes on from, so that a reconnect from there is not reset again.
+            // An id from a view newer than the relay's (waited for in vain, or forged) is never
+            // kept: a reconnect with it would wait again.
+            EventId had = reader.had();
+            next = log.committedAfterDivergence(had);
             EventId before = next.isEmpty() ? log.lastCommitted() : log.committedBefore(next.get(0).id());
-            reader.subscriber.onReset(stream, before);
+            boolean mayComeBack = before == null ? next.isEmpty()
+                    : before.epoch() == had.epoch() && before.offset() < had.offset();
+            boolean keep = mayComeBack && EventId.generationOf(had.epoch()) <= node.viewGeneration();
+            reader.subscriber.onReset(stream, keep ? had : before);
             reader.cursor = before;
+            reader.floor = keep ? had : null;
             reader.catchingUp = true;
         }
         reader.waitingForAsk = -1;
+        next = reader.beyondFloor(next);
         if (next.isEmpty()) {
             reader.catchingUp = false;
             return;
@@ -284,6 +303,35 @@ final class StreamCache<P> {
         boolean fromNow;
         /** Whether what it gets next is what it missed (a catch-up) rather than live events. */
         boolean catchingUp = true;
+        /**
+         * After a reset, the last event it had (or was told to resume from), while its cursor is
+         * the earlier place where its line and the copy's parted: events of that epoch up to it
+         * are not handed again. Null otherwise.
+         */
+        EventId floor;
+
+        /** The last event it had, or where it was told to resume from. */
+        EventId had() {
+            return floor != null ? floor : cursor;
+        }
+
+        /** {@code next} without the events it had before a reset; the floor goes once it is passed. */
+        List<Entry<P>> beyondFloor(List<Entry<P>> next) {
+            if (floor == null) {
+                return next;
+            }
+            int skip = 0;
+            while (skip < next.size() && next.get(skip).id().epoch() == floor.epoch()
+                    && next.get(skip).id().offset() <= floor.offset()) {
+                skip++;
+            }
+            if (skip < next.size()) {
+                floor = null;
+            } else if (!next.isEmpty()) {
+                cursor = next.get(next.size() - 1).id(); // passed over, not handed
+            }
+            return skip == 0 ? next : next.subList(skip, next.size());
+        }
 
         Reader(Subscriber<P> subscriber, EventId cursor, boolean fromNow) {
             this.subscriber = subscriber;

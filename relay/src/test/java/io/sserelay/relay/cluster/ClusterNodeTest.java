@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sserelay.relay.cluster.ClusterNode.PublishCallback;
 import io.sserelay.relay.cluster.ClusterNode.Subscriber;
+import io.sserelay.relay.cluster.Message.Envelope;
 import io.sserelay.relay.cluster.Message.Refusal;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,6 +89,65 @@ class ClusterNodeTest {
         assertThat(seen).containsExactly("reset from " + published.get(0).get(1));
         publish("s", 4_000, "three");
         assertThat(seen).last().isEqualTo("three");
+    }
+
+    /**
+     * A reader whose relay's copy of a stream is replaced by one that lacks the events it had (an
+     * owner that holds nothing of the stream after partitions and kills) gets a reset, told with
+     * the last id it had. When a copy that holds those events comes back, it gets what follows
+     * them, not them again; nor does a reader that reconnects with the id it was told.
+     */
+    @Test
+    void aReaderResetByACopyThatLacksItsEventsDoesNotGetThemAgainWhenTheyComeBack() {
+        List<Envelope> sent = new ArrayList<>();
+        ClusterNode<String> relay = new ClusterNode<>("a:1", 1, ClusterSimulation.SETTINGS,
+                (to, envelope) -> sent.add(envelope), new Random(7), () -> wallClockMicros);
+        View view = View.of(1, List.of("a:1", "b:1"));
+        String stream = java.util.stream.IntStream.range(0, 100).mapToObj(i -> "s" + i)
+                .filter(name -> Placement.owner(view, name).equals("b:1")).findFirst().orElseThrow();
+        relay.onView(view, 0);
+        long epoch = EventId.newEpoch(1, 5);
+        List<Entry<String>> line = new ArrayList<>();
+        for (int i = 1; i <= 4; i++) {
+            line.add(new Entry<>(new EventId(epoch, 1_000 + i), "e" + i));
+        }
+        List<String> seen = new ArrayList<>();
+        relay.subscribe(stream, null, recording(seen), 1);
+        long now = answer(relay, sent, stream, 1, 0, line.subList(0, 3));
+        assertThat(seen).containsExactly("e1", "e2", "e3");
+
+        // The owner's copy comes back empty (a new line that holds nothing yet), twice: the reader
+        // waits for one answer to a question asked after it began waiting, then is reset.
+        now = answer(relay, sent, stream, now, 0, List.of());
+        now = answer(relay, sent, stream, now, 0, List.of());
+        assertThat(seen).containsExactly("e1", "e2", "e3", "reset from " + line.get(2).id());
+
+        // The copy with the reader's events is back, one more event after them.
+        answer(relay, sent, stream, now, epoch, line);
+        assertThat(seen).containsExactly("e1", "e2", "e3", "reset from " + line.get(2).id(), "e4");
+
+        List<String> reconnected = new ArrayList<>();
+        relay.subscribe(stream, line.get(2).id(), recording(reconnected), now + 1);
+        assertThat(reconnected).containsExactly("e4");
+    }
+
+    /**
+     * Lets time pass until {@code relay} asks {@code stream}'s owner again, then answers that
+     * question from the owner (b:1) with {@code entries} as its whole copy; returns the time.
+     */
+    private static long answer(ClusterNode<String> relay, List<Envelope> sent, String stream, long now, long epoch,
+            List<Entry<String>> entries) {
+        sent.clear();
+        while (sent.stream().noneMatch(envelope -> envelope.body() instanceof Message.Interest)) {
+            now += 100;
+            relay.tick(now);
+        }
+        Message.Interest asked = (Message.Interest) sent.stream().map(Envelope::body)
+                .filter(Message.Interest.class::isInstance).reduce((first, last) -> last).orElseThrow();
+        relay.onMessage(new Envelope("b:1", 1, 1, new Message.Entries<>(stream, asked.ask(), asked.after(), true, epoch,
+                null, entries, List.of())), now);
+        relay.flushReaders();
+        return now;
     }
 
     /** What a subscriber hears, as text: events by payload, resets and positions with their ids. */
