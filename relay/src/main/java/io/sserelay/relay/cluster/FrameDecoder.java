@@ -23,36 +23,56 @@ public final class FrameDecoder<P> {
         this.codec = codec;
     }
 
-    /** The envelopes completed by {@code bytes}; throws {@link MalformedFrameException} for a bad frame. */
+    /**
+     * The envelopes completed by {@code bytes}; throws {@link MalformedFrameException} for a bad
+     * frame. A frame that {@code bytes} holds whole is decoded where it lies; only one that arrives
+     * in pieces is gathered into a buffer of its own. Decoding copies what it keeps, so the caller
+     * may reuse {@code bytes}.
+     */
     public List<Envelope> feed(ByteBuffer bytes) {
         List<Envelope> envelopes = new ArrayList<>();
         while (bytes.hasRemaining()) {
             if (content == null) {
-                while (header.hasRemaining() && bytes.hasRemaining()) {
-                    header.put(bytes.get());
+                int announced;
+                if (header.position() == 0 && bytes.remaining() >= 4) {
+                    announced = bytes.getInt();
+                } else {
+                    while (header.hasRemaining() && bytes.hasRemaining()) {
+                        header.put(bytes.get());
+                    }
+                    if (header.hasRemaining()) {
+                        break;
+                    }
+                    announced = header.flip().getInt();
+                    header.clear();
                 }
-                if (header.hasRemaining()) {
-                    break;
-                }
-                int announced = header.flip().getInt();
-                header.clear();
                 if (announced == 0) {
                     continue;
                 }
-                content = ByteBuffer.allocate(codec.frameLength(announced));
+                int length = codec.frameLength(announced);
+                if (bytes.remaining() >= length) {
+                    ByteBuffer frame = bytes.slice(bytes.position(), length);
+                    bytes.position(bytes.position() + length);
+                    add(envelopes, complete(frame));
+                    continue;
+                }
+                content = ByteBuffer.allocate(length);
             }
             int take = Math.min(content.remaining(), bytes.remaining());
             content.put(bytes.slice(bytes.position(), take));
             bytes.position(bytes.position() + take);
             if (!content.hasRemaining()) {
-                Envelope envelope = complete(content.flip());
-                if (envelope != null) {
-                    envelopes.add(envelope);
-                }
+                add(envelopes, complete(content.flip()));
                 content = null;
             }
         }
         return envelopes;
+    }
+
+    private static void add(List<Envelope> envelopes, Envelope envelope) {
+        if (envelope != null) {
+            envelopes.add(envelope);
+        }
     }
 
     private Envelope complete(ByteBuffer frame) {

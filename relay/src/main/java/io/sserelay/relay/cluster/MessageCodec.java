@@ -111,14 +111,22 @@ public final class MessageCodec<P> {
      * when it is larger; throws {@link MalformedFrameException} for one over the message limit.
      */
     public ByteBuffer encode(Envelope envelope) {
-        Writer out = new Writer();
-        Message body = envelope.body();
-        out.u8(kind(body));
-        out.string(envelope.from());
-        out.i64(envelope.incarnation());
-        out.i64(envelope.generation());
-        writeBody(body, out);
-        ByteBuffer content = out.finish();
+        Writer out = SCRATCH.get().reset();
+        try {
+            Message body = envelope.body();
+            out.u8(kind(body));
+            out.string(envelope.from());
+            out.i64(envelope.incarnation());
+            out.i64(envelope.generation());
+            writeBody(body, out);
+            return frames(out.finish());
+        } finally {
+            out.release();
+        }
+    }
+
+    /** {@code content} with its length first: one frame, or fragments when it is larger. */
+    private ByteBuffer frames(ByteBuffer content) {
         int length = content.remaining();
         if (length > maxMessageBytes) {
             throw new MalformedFrameException("a message of " + length + " bytes is over the limit of "
@@ -138,6 +146,12 @@ public final class MessageCodec<P> {
         }
         return all.flip();
     }
+
+    /**
+     * Each thread's writer, whose buffer the next message reuses: a message costs the allocation
+     * of its frame, not of a buffer grown to its size and then copied.
+     */
+    private static final ThreadLocal<Writer> SCRATCH = ThreadLocal.withInitial(Writer::new);
 
     /**
      * The length a frame's first four bytes announce, checked against the limit before anything
@@ -541,7 +555,21 @@ public final class MessageCodec<P> {
 
     /** Appends to a growing buffer. */
     public static final class Writer {
+        /** What a reused writer keeps between messages; a larger buffer goes after its message. */
+        private static final int KEPT_BYTES = 64 * 1024;
         private ByteBuffer buffer = ByteBuffer.allocate(256);
+
+        Writer reset() {
+            buffer.clear();
+            return this;
+        }
+
+        /** After the message's bytes were copied out: a buffer grown for a large one is not kept. */
+        void release() {
+            if (buffer.capacity() > KEPT_BYTES) {
+                buffer = ByteBuffer.allocate(256);
+            }
+        }
 
         private void room(int bytes) {
             if (buffer.remaining() < bytes) {
@@ -574,6 +602,21 @@ public final class MessageCodec<P> {
         }
 
         public void string(String value) {
+            int length = value.length();
+            if (length <= 0xffff) {
+                // Most strings (names of relays and streams) are ASCII: written without an encoded copy.
+                room(2 + length);
+                int start = buffer.position();
+                buffer.putShort((short) length);
+                int i = 0;
+                while (i < length && value.charAt(i) < 0x80) {
+                    buffer.put((byte) value.charAt(i++));
+                }
+                if (i == length) {
+                    return;
+                }
+                buffer.position(start);
+            }
             byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
             if (utf8.length > 0xffff) {
                 throw new IllegalArgumentException("a string of " + utf8.length + " bytes has no wire form");
@@ -650,8 +693,20 @@ public final class MessageCodec<P> {
             if (length > buffer.remaining()) {
                 throw new MalformedFrameException("a string of " + length + " bytes is more than the frame holds");
             }
-            ByteBuffer utf8 = buffer.slice(buffer.position(), length);
-            buffer.position(buffer.position() + length);
+            int start = buffer.position();
+            buffer.position(start + length);
+            if (buffer.hasArray()) {
+                byte[] array = buffer.array();
+                int from = buffer.arrayOffset() + start;
+                int i = 0;
+                while (i < length && array[from + i] >= 0) {
+                    i++;
+                }
+                if (i == length) {
+                    return new String(array, from, length, StandardCharsets.ISO_8859_1); // ASCII: the same text
+                }
+            }
+            ByteBuffer utf8 = buffer.slice(start, length);
             try {
                 return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                         .onUnmappableCharacter(CodingErrorAction.REPORT).decode(utf8).toString();

@@ -133,6 +133,44 @@ class MessageCodecTest {
         }
     }
 
+    /**
+     * Frames back to back, as a link carries them, cut anywhere: whole frames are decoded where
+     * they lie, split ones gathered. Names that are not ASCII take the long way in both
+     * directions, and a message larger than what an encoder keeps between messages changes
+     * nothing for the ones after it; a frame encoded earlier is never touched by a later one.
+     */
+    @Test
+    void framesBackToBackComeOutAsTheyWentInWhereverTheStreamIsCut() {
+        List<Message> messages = new ArrayList<>(everyKind());
+        messages.add(new Interest("Straße/ストリーム", new EventId(E, 7), 12));
+        messages.add(new Deliver<>("naïve", List.of(new Entry<>(new EventId(E, 8), "x".repeat(50_000)),
+                new Entry<>(new EventId(E, 9), "y".repeat(50_000))), null, E, null));
+        messages.add(new NoInterest("orders"));
+        List<ByteBuffer> frames = new ArrayList<>();
+        for (Message message : messages) {
+            frames.add(codec.encode(new Envelope(message instanceof NoInterest ? "relay-é:7070" : "10.0.0.1:7070", 3, 12,
+                    message)));
+        }
+        ByteBuffer stream = ByteBuffer.allocate(frames.stream().mapToInt(ByteBuffer::remaining).sum());
+        frames.forEach(frame -> stream.put(frame.duplicate()));
+        stream.flip();
+        List<String> expected = messages.stream().map(MessageCodecTest::describe).toList();
+        Random random = new Random(5);
+        for (int maxPiece : new int[] {1, 7, 300, 5_000, stream.remaining()}) {
+            FrameDecoder<String> decoder = new FrameDecoder<>(codec);
+            List<Envelope> received = new ArrayList<>();
+            ByteBuffer bytes = stream.duplicate();
+            while (bytes.hasRemaining()) {
+                int piece = Math.min(bytes.remaining(), 1 + random.nextInt(maxPiece));
+                received.addAll(decoder.feed(bytes.slice(bytes.position(), piece)));
+                bytes.position(bytes.position() + piece);
+            }
+            assertThat(received).extracting(envelope -> describe(envelope.body())).as("pieces of up to %d", maxPiece)
+                    .containsExactlyElementsOf(expected);
+            assertThat(received.get(received.size() - 1).from()).isEqualTo("relay-é:7070");
+        }
+    }
+
     @Test
     void fragmentsOverTheMessageLimitOrWithoutTheirLastAreRefused() {
         MessageCodec<String> tight = new MessageCodec<>(STRINGS, 1_000, 64, 128);
