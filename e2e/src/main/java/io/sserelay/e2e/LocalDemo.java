@@ -179,8 +179,10 @@ public final class LocalDemo {
         return "curl -N " + serviceUrl + "/streams/demo";
     }
 
+    /** Reads the publish token from its Secret as it runs, so that the demo never prints the token itself. */
     private String publish() {
-        return "curl -H 'Authorization: Bearer " + token + "' -d 'hello' " + serviceUrl + "/streams/demo";
+        return "curl -H \"Authorization: Bearer $(kubectl -n " + NAMESPACE + " get secret " + RELAY
+                + "-publish-token -o jsonpath='{.data.token}' | base64 -d)\" -d 'hello' " + serviceUrl + "/streams/demo";
     }
 
     private String scale() {
