@@ -1404,7 +1404,14 @@ public final class ClusterNode<P> {
         }
         List<StreamCache<P>> caches = List.copyOf(unresolved);
         unresolved.clear();
-        caches.forEach(StreamCache::resolveDelivered);
+        for (int i = 0; i < caches.size(); i++) {
+            try {
+                caches.get(i).resolveDelivered();
+            } catch (RuntimeException e) {
+                unresolved.addAll(caches.subList(i + 1, caches.size())); // the others are still handed theirs
+                throw e;
+            }
+        }
     }
 
     // ---- plumbing ----

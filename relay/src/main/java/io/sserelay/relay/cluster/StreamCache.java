@@ -146,6 +146,9 @@ final class StreamCache<P> {
             }
             return false;
         }
+        if (log.size() + deliver.entries().size() > maxEntries) {
+            resolveDelivered(); // the copy keeps maxEntries: readers get what it is about to drop first
+        }
         for (Entry<P> entry : deliver.entries()) {
             log.appendCommitted(entry);
         }
@@ -224,9 +227,9 @@ final class StreamCache<P> {
             // From the start, but retention has dropped the stream's first events: a reset, unless
             // the reader is past them already (it had the events of their epoch up to its floor).
             EventId trimmed = log.trimmedThrough();
-            EventId floor = reader.floor;
-            if (floor == null || trimmed.epoch() != floor.epoch() || trimmed.offset() > floor.offset()) {
-                reader.subscriber.onReset(stream, floor != null ? floor : trimmed);
+            if (reader.floor == null || !atOrBefore(trimmed, reader.floor)) {
+                reader.floor = null; // everything after the trimmed point is new to it
+                reader.subscriber.onReset(stream, trimmed);
             }
             reader.cursor = trimmed;
         }
@@ -255,9 +258,9 @@ final class StreamCache<P> {
             EventId had = reader.had();
             next = log.committedAfterDivergence(had);
             EventId before = next.isEmpty() ? log.lastCommitted() : log.committedBefore(next.get(0).id());
-            boolean mayComeBack = before == null ? next.isEmpty()
-                    : before.epoch() == had.epoch() && before.offset() < had.offset();
-            boolean keep = mayComeBack && EventId.generationOf(had.epoch()) <= node.viewGeneration();
+            boolean mayComeBack = before == null ? next.isEmpty() : atOrBefore(before, had) && !before.equals(had);
+            boolean keep = mayComeBack && EventId.generationOf(had.epoch()) <= node.viewGeneration()
+                    && had.epoch() != log.epoch(); // in the copy's own epoch its owner's answer is final
             reader.subscriber.onReset(stream, keep ? had : before);
             reader.cursor = before;
             reader.floor = keep ? had : null;
@@ -276,6 +279,14 @@ final class StreamCache<P> {
         } else {
             reader.subscriber.onEvents(stream, next);
         }
+    }
+
+    /**
+     * Whether {@code id} is at or before {@code place} on one line of the stream: along a line,
+     * offsets and the epochs' generations both grow, whichever owners numbered it.
+     */
+    private static boolean atOrBefore(EventId id, EventId place) {
+        return id.offset() <= place.offset() && EventId.generationOf(id.epoch()) <= EventId.generationOf(place.epoch());
     }
 
     /** Whether {@code cursor} may name an event this copy has not received yet (rather than one it lost). */
@@ -305,8 +316,8 @@ final class StreamCache<P> {
         boolean catchingUp = true;
         /**
          * After a reset, the last event it had (or was told to resume from), while its cursor is
-         * the earlier place where its line and the copy's parted: events of that epoch up to it
-         * are not handed again. Null otherwise.
+         * the earlier place where its line and the copy's parted: events of the line up to it are
+         * not handed again. Null otherwise.
          */
         EventId floor;
 
@@ -321,8 +332,7 @@ final class StreamCache<P> {
                 return next;
             }
             int skip = 0;
-            while (skip < next.size() && next.get(skip).id().epoch() == floor.epoch()
-                    && next.get(skip).id().offset() <= floor.offset()) {
+            while (skip < next.size() && atOrBefore(next.get(skip).id(), floor)) {
                 skip++;
             }
             if (skip < next.size()) {

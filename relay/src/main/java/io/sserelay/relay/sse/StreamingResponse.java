@@ -29,7 +29,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * thread, driven by its {@link IoThreadWriter}.
  *
  * <p>Memory: live events (and frames made for this response alone) count against the
- * response's buffer, each with the queue entry that holds it; past it the response is closed and
+ * response's buffer, each with the queue entry that holds it (events handed over together share
+ * one entry, {@link #offerBatch}, which counts whole and, like one frame larger than the buffer, is
+ * still queued when nothing else bounded waits); past it the response is closed and
  * the client resumes by id when it reconnects. All responses together also count against one
  * {@link QueueBudget}, so that many slow clients cannot fill the heap. It counts what they really
  * hold: an event's frame that every subscriber of the stream shares (it lives with the event in

@@ -106,14 +106,16 @@ class ClusterNodeTest {
         String stream = java.util.stream.IntStream.range(0, 100).mapToObj(i -> "s" + i)
                 .filter(name -> Placement.owner(view, name).equals("b:1")).findFirst().orElseThrow();
         relay.onView(view, 0);
-        long epoch = EventId.newEpoch(1, 5);
+        // One line numbered by two owners in turn: epoch A, then B from the third event.
+        long epochA = EventId.newEpoch(1, 5);
+        long epoch = EventId.newEpoch(1, 6);
         List<Entry<String>> line = new ArrayList<>();
         for (int i = 1; i <= 4; i++) {
-            line.add(new Entry<>(new EventId(epoch, 1_000 + i), "e" + i));
+            line.add(new Entry<>(new EventId(i < 3 ? epochA : epoch, 1_000 + i), "e" + i));
         }
         List<String> seen = new ArrayList<>();
         relay.subscribe(stream, null, recording(seen), 1);
-        long now = answer(relay, sent, stream, 1, 0, line.subList(0, 3));
+        long now = answer(relay, sent, stream, 1, epoch, line.subList(0, 3));
         assertThat(seen).containsExactly("e1", "e2", "e3");
 
         // The owner's copy comes back empty (a new line that holds nothing yet), twice: the reader
@@ -129,6 +131,53 @@ class ClusterNodeTest {
         List<String> reconnected = new ArrayList<>();
         relay.subscribe(stream, line.get(2).id(), recording(reconnected), now + 1);
         assertThat(reconnected).containsExactly("e4");
+    }
+
+    /**
+     * An id in the copy's own epoch beyond its last event (forged, or garbled) is answered by the
+     * owner for good: a reset to the stream's place, then the events that follow, not silence.
+     */
+    @Test
+    void anIdBeyondTheStreamInItsOwnEpochGetsAResetAndThenTheNextEvents() {
+        node.onView(View.of(1, List.of("a:1")), 0);
+        publish("s", 1, "one", "two");
+        EventId last = published.get(0).get(1);
+        List<String> seen = new ArrayList<>();
+        node.subscribe("s", new EventId(last.epoch(), last.offset() + 1_000_000_000L), recording(seen), 2);
+        node.tick(3);
+        node.flushReaders();
+        assertThat(seen).containsExactly("reset from " + last);
+        publish("s", 4, "three");
+        assertThat(seen).containsExactly("reset from " + last, "three");
+    }
+
+    /**
+     * Publishes that arrive together are handed to readers together, but never after the copy,
+     * which keeps a stream's last few events, has dropped some of them: a reader that keeps up
+     * gets every event of a burst longer than the copy, without a reset.
+     */
+    @Test
+    void aBurstLongerThanTheCopyKeepsReachesAReaderWhole() {
+        ClusterNode<String> small = new ClusterNode<>("a:1", 1, new ClusterNode.Settings(2_000, 4_000, 100, 3_000,
+                5_000, 2, 100), (to, envelope) -> { }, new Random(7), () -> wallClockMicros);
+        small.onView(View.of(1, List.of("a:1")), 0);
+        List<String> seen = new ArrayList<>();
+        small.subscribeFromNow("s", recording(seen), 1);
+        small.flushReaders();
+        for (String payload : List.of("one", "two", "three", "four", "five")) {
+            small.publish("s", List.of(payload), null, null, 2, new PublishCallback() {
+                @Override
+                public void published(List<EventId> numbered, boolean replayed) {
+                }
+
+                @Override
+                public void refused(Refusal code, String reason) {
+                    throw new AssertionError(reason);
+                }
+            });
+        }
+        small.flushReaders(); // the runtime's thread had one burst of steps, then nothing left to do
+        assertThat(seen).containsExactly("at null", "one", "two", "three", "four", "five");
     }
 
     /**
