@@ -225,7 +225,7 @@ final class StreamCache<P> {
         }
         if (reader.cursor == null && log.trimmedThrough() != null) {
             // From the start, but retention has dropped the stream's first events: a reset, unless
-            // the reader is past them already (it had the events of their epoch up to its floor).
+            // the reader is past them already (it had the line's events up to its floor).
             EventId trimmed = log.trimmedThrough();
             if (reader.floor == null || !atOrBefore(trimmed, reader.floor)) {
                 reader.floor = null; // everything after the trimmed point is new to it
@@ -248,13 +248,14 @@ final class StreamCache<P> {
                 return;
             }
             // The reader goes on after the point where its line and this copy's parted. When the
-            // copy holds nothing, or stops short of the reader's place in the reader's epoch, a
-            // copy seen later (another owner's, or another relay's after a reconnect) may hold
-            // the events it had beyond that point, which it must not get again: it keeps its own
-            // place as its id, and this copy's events up to it are passed over. Otherwise it is
-            // told the point it goes on from, so that a reconnect from there is not reset again.
-            // An id from a view newer than the relay's (waited for in vain, or forged) is never
-            // kept: a reconnect with it would wait again.
+            // copy holds nothing, or stops short of the reader's place along its line, a copy seen
+            // later (another owner's, or another relay's after a reconnect) may hold the events it
+            // had beyond that point, which it must not get again: it keeps its own place as its
+            // id, and this copy's events up to it are passed over. Otherwise it is told the point
+            // it goes on from, so that a reconnect from there is not reset again. Never kept: an
+            // id from a view newer than the relay's (waited for in vain, or forged), with which a
+            // reconnect would wait again, and an id in the copy's own epoch, which its owner has
+            // just answered for.
             EventId had = reader.had();
             next = log.committedAfterDivergence(had);
             EventId before = next.isEmpty() ? log.lastCommitted() : log.committedBefore(next.get(0).id());
