@@ -53,6 +53,14 @@ public record EventId(long epoch, long offset) implements Comparable<EventId> {
         return epoch >>> EPOCH_RANDOM_BITS;
     }
 
+    /**
+     * Whether this id is at or before {@code place} on one line of a stream: along a line, offsets
+     * and the epochs' generations both grow, whichever owners numbered it.
+     */
+    public boolean atOrBefore(EventId place) {
+        return offset <= place.offset && generationOf(epoch) <= generationOf(place.epoch);
+    }
+
     /** Parses the text form; null for anything else (a caller answers that with a reset). */
     public static EventId parse(String text) {
         if (text == null || text.length() > MAX_TEXT_LENGTH) {

@@ -227,7 +227,7 @@ final class StreamCache<P> {
             // From the start, but retention has dropped the stream's first events: a reset, unless
             // the reader is past them already (it had the line's events up to its floor).
             EventId trimmed = log.trimmedThrough();
-            if (reader.floor == null || !atOrBefore(trimmed, reader.floor)) {
+            if (reader.floor == null || !trimmed.atOrBefore(reader.floor)) {
                 reader.floor = null; // everything after the trimmed point is new to it
                 reader.subscriber.onReset(stream, trimmed);
             }
@@ -259,7 +259,7 @@ final class StreamCache<P> {
             EventId had = reader.had();
             next = log.committedAfterDivergence(had);
             EventId before = next.isEmpty() ? log.lastCommitted() : log.committedBefore(next.get(0).id());
-            boolean mayComeBack = before == null ? next.isEmpty() : atOrBefore(before, had) && !before.equals(had);
+            boolean mayComeBack = before == null ? next.isEmpty() : before.atOrBefore(had) && !before.equals(had);
             boolean keep = mayComeBack && EventId.generationOf(had.epoch()) <= node.viewGeneration()
                     && had.epoch() != log.epoch(); // in the copy's own epoch its owner's answer is final
             reader.subscriber.onReset(stream, keep ? had : before);
@@ -280,14 +280,6 @@ final class StreamCache<P> {
         } else {
             reader.subscriber.onEvents(stream, next);
         }
-    }
-
-    /**
-     * Whether {@code id} is at or before {@code place} on one line of the stream: along a line,
-     * offsets and the epochs' generations both grow, whichever owners numbered it.
-     */
-    private static boolean atOrBefore(EventId id, EventId place) {
-        return id.offset() <= place.offset() && EventId.generationOf(id.epoch()) <= EventId.generationOf(place.epoch());
     }
 
     /** Whether {@code cursor} may name an event this copy has not received yet (rather than one it lost). */
@@ -333,7 +325,7 @@ final class StreamCache<P> {
                 return next;
             }
             int skip = 0;
-            while (skip < next.size() && atOrBefore(next.get(skip).id(), floor)) {
+            while (skip < next.size() && next.get(skip).id().atOrBefore(floor)) {
                 skip++;
             }
             if (skip < next.size()) {

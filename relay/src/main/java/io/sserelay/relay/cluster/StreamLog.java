@@ -255,10 +255,8 @@ public final class StreamLog<P> {
             }
         }
         // Along one line offsets and generations both grow, so what qualifies is a suffix.
-        long lostGeneration = EventId.generationOf(lost.epoch());
         int from = 0;
-        while (from < committed && entries.get(from).id().offset() <= lost.offset()
-                && EventId.generationOf(entries.get(from).id().epoch()) <= lostGeneration) {
+        while (from < committed && entries.get(from).id().atOrBefore(lost)) {
             from++;
         }
         return List.copyOf(entries.subList(from, committed));

@@ -180,6 +180,40 @@ class ClusterNodeTest {
         assertThat(seen).containsExactly("at null", "one", "two", "three", "four", "five");
     }
 
+    /** A subscriber whose hand-off fails does not keep other streams' subscribers from theirs. */
+    @Test
+    void aFailingHandOffLeavesOtherStreamsToBeHandedTheirs() {
+        node.onView(View.of(1, List.of("a:1")), 0);
+        List<String> seen = new ArrayList<>();
+        node.subscribeFromNow("a", new Subscriber<>() {
+            @Override
+            public void onEvent(String stream, Entry<String> entry) {
+                throw new IllegalStateException("a subscriber's fault");
+            }
+
+            @Override
+            public void onReset(String stream, EventId resumeFrom) {
+            }
+        }, 1);
+        node.subscribeFromNow("b", recording(seen), 1);
+        node.flushReaders();
+        for (String stream : List.of("a", "b")) {
+            node.publish(stream, List.of("to " + stream), null, null, 2, new PublishCallback() {
+                @Override
+                public void published(List<EventId> ids, boolean replayed) {
+                }
+
+                @Override
+                public void refused(Refusal code, String reason) {
+                    throw new AssertionError(reason);
+                }
+            });
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(node::flushReaders).hasMessage("a subscriber's fault");
+        node.flushReaders(); // the runtime logs the fault and goes on; its next hand-off reaches b
+        assertThat(seen).containsExactly("at null", "to b");
+    }
+
     /**
      * Lets time pass until {@code relay} asks {@code stream}'s owner again, then answers that
      * question from the owner (b:1) with {@code entries} as its whole copy; returns the time.
