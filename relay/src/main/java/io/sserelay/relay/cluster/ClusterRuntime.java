@@ -9,32 +9,32 @@ import io.sserelay.relay.cluster.Message.Refusal;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one {@link ClusterNode} on a thread of its own: views, peers' messages, publishes and
- * subscriptions are queued to that thread and handled in arrival order, and the node ticks
- * every {@code tickMillis}. Callbacks ({@link PublishCallback}, {@link Subscriber}) run on it
- * and must only hand their work off. Thread-safe.
+ * Runs one {@link ClusterNode} a step at a time ({@link SerialSteps}): views, peers' messages,
+ * publishes and subscriptions are handled in arrival order, mostly on the thread they arrive on
+ * (an IO thread, a request's worker), and on the protocol's own thread when that thread is busy
+ * or has a backlog; the node ticks every {@code tickMillis}. Callbacks ({@link PublishCallback},
+ * {@link Subscriber}) run on whichever thread runs the step and must only hand their work off.
+ * Thread-safe.
  */
 public final class ClusterRuntime<P> implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClusterRuntime.class);
 
-    /** Work for the thread is flushed to subscribers and peers at least every this many steps, however busy. */
+    /** What steps produce is flushed to subscribers and peers at least every this many steps, however busy. */
     private static final int FLUSH_EVERY_STEPS = 64;
+    /** The most steps a thread that brought one runs before it goes back to its own work. */
+    private static final int INLINE_STEPS = 16;
 
     private final ClusterNode<P> node;
     private final Transport transport;
     private final ScheduledExecutorService loop;
-    /** Steps submitted and not yet run: the thread flushes the transport when it has none left. */
-    private final AtomicInteger queuedSteps = new AtomicInteger();
-    private int stepsSinceFlush;
+    private final SerialSteps steps;
     private final long startNanos = System.nanoTime();
     static final long RETAIN_EVERY_MILLIS = 1_000;
     private volatile Status status = new Status(null, null);
@@ -56,24 +56,24 @@ public final class ClusterRuntime<P> implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
+        this.steps = new SerialSteps(loop, INLINE_STEPS, FLUSH_EVERY_STEPS, this::flush);
     }
 
     public ClusterRuntime<P> start(long tickMillis) {
-        loop.scheduleWithFixedDelay(() -> run(this::tick), tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+        loop.scheduleWithFixedDelay(() -> submit(this::tick), tickMillis, tickMillis, TimeUnit.MILLISECONDS);
         return this;
     }
 
     /** As {@link #start(long)}, applying {@code retention} to every copy once a second. */
     public ClusterRuntime<P> start(long tickMillis, ClusterNode.Retention<P> retention) {
         start(tickMillis);
-        loop.scheduleWithFixedDelay(() -> run(() -> node.retain(retention, System.currentTimeMillis())),
+        loop.scheduleWithFixedDelay(() -> submit(() -> node.retain(retention, System.currentTimeMillis())),
                 RETAIN_EVERY_MILLIS, RETAIN_EVERY_MILLIS, TimeUnit.MILLISECONDS);
         return this;
     }
 
     private void tick() {
         node.tick(now());
-        flush();
         lastTickNanos = System.nanoTime();
         status = new Status(node.view(), node.awaitedHandovers());
         retained = node.lastRetained();
@@ -152,32 +152,12 @@ public final class ClusterRuntime<P> implements AutoCloseable {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
     }
 
-    /**
-     * Queues a step. What steps deliver and send is flushed when the thread has no step left, so
-     * that a burst of work reaches each local subscriber in one hand-off and each peer in one
-     * write, and at least every {@link #FLUSH_EVERY_STEPS}.
-     */
+    /** Queues a step (see {@link SerialSteps}); false when the runtime is closed. */
     private boolean submit(Runnable action) {
-        queuedSteps.incrementAndGet();
-        try {
-            loop.execute(() -> {
-                try {
-                    run(action);
-                } finally {
-                    if (queuedSteps.decrementAndGet() == 0 || ++stepsSinceFlush >= FLUSH_EVERY_STEPS) {
-                        flush();
-                    }
-                }
-            });
-            return true;
-        } catch (RejectedExecutionException closed) {
-            queuedSteps.decrementAndGet();
-            return false;
-        }
+        return steps.submit(() -> run(action));
     }
 
     private void flush() {
-        stepsSinceFlush = 0;
         run(node::flushReaders);
         run(transport::flush);
     }
@@ -194,6 +174,7 @@ public final class ClusterRuntime<P> implements AutoCloseable {
     @Override
     public void close() {
         submit(node::stop);
+        steps.close();
         loop.shutdown();
         try {
             if (!loop.awaitTermination(2, TimeUnit.SECONDS)) {
