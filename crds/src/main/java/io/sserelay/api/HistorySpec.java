@@ -7,43 +7,48 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
+import io.sserelay.api.relay.DurationText;
+import io.sserelay.api.relay.RelayDefaults;
+import io.sserelay.api.relay.RelayLimits;
 
 /** How much history each relay keeps for resume. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class HistorySpec {
 
     @JsonPropertyDescription("Events kept per stream; 0 disables resume.")
-    @Default("1000")
-    @Min(0)
-    @Max(1000000)
+    @Default("" + RelayDefaults.HISTORY_MAX_EVENTS)
+    @Min(RelayLimits.MIN_HISTORY_MAX_EVENTS)
+    @Max(RelayLimits.MAX_HISTORY_MAX_EVENTS)
     private Integer maxEvents;
 
     @JsonPropertyDescription("Age after which an event leaves the history, e.g. 10m.")
-    @Default("10m")
+    @Default(RelayDefaults.HISTORY_MAX_AGE)
     @Size(max = 16)
-    @ValidationRule(value = Durations.RULE + " && duration(self) >= duration('1s') && duration(self) <= duration('168h')",
-            message = "history.maxAge must be a duration between 1s and 168h, written as a number and ms, s, m or h,"
-                    + " e.g. 10m")
+    @ValidationRule(value = DurationText.RULE + " && duration(self) >= duration('" + RelayLimits.MIN_HISTORY_MAX_AGE
+            + "') && duration(self) <= duration('" + RelayLimits.MAX_HISTORY_MAX_AGE + "')",
+            message = "history.maxAge must be a duration between " + RelayLimits.MIN_HISTORY_MAX_AGE + " and "
+                    + RelayLimits.MAX_HISTORY_MAX_AGE + ", written as a number and ms, s, m or h, e.g. "
+                    + RelayDefaults.HISTORY_MAX_AGE)
     private String maxAge;
 
     @JsonPropertyDescription("Heap for the whole history in bytes: events with their per-object overhead, the"
             + " streams that hold them, and the records of dropped streams. The oldest events go first when it is"
             + " reached. Default: a quarter of the relay's JVM heap.")
-    @Min(1048576)
-    @Max(68719476736.0)
+    @Min(RelayLimits.MIN_HISTORY_MAX_BYTES)
+    @Max(RelayLimits.MAX_HISTORY_MAX_BYTES)
     private Long maxBytes;
 
     @JsonPropertyDescription("Streams that may hold events at once; past it the oldest events go first.")
-    @Default("1000000")
-    @Min(1)
-    @Max(100000000)
+    @Default("" + RelayDefaults.HISTORY_MAX_STREAMS)
+    @Min(RelayLimits.MIN_HISTORY_MAX_STREAMS)
+    @Max(RelayLimits.MAX_HISTORY_MAX_STREAMS)
     private Integer maxStreams;
 
     @JsonPropertyDescription("Streams dropped while idle whose losses are remembered one by one; beyond this the"
             + " oldest are folded into one record for all streams, which makes resumes cautious (a reset).")
-    @Default("65536")
-    @Min(0)
-    @Max(100000000)
+    @Default("" + RelayDefaults.HISTORY_MAX_TOMBSTONES)
+    @Min(RelayLimits.MIN_HISTORY_MAX_TOMBSTONES)
+    @Max(RelayLimits.MAX_HISTORY_MAX_TOMBSTONES)
     private Integer maxTombstones;
 
     public Integer getMaxEvents() {

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
+import io.sserelay.api.relay.DurationText;
+import io.sserelay.api.relay.RelayDefaults;
+import io.sserelay.api.relay.RelayLimits;
 
 import java.util.List;
 
@@ -51,18 +54,21 @@ public class JwtSpec {
     private List<Algorithm> algorithms;
 
     @JsonPropertyDescription("The cookie a browser's token comes in (subscribers).")
-    @Pattern("^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
+    @Pattern("^" + RelayLimits.COOKIE_NAME + "$")
     private String cookie;
 
     @JsonPropertyDescription("Accept a subscriber's token as ?access_token= too (it appears in access logs).")
     private Boolean queryParameter;
 
-    @JsonPropertyDescription("How far exp and nbf may be off the relay's clock, e.g. 30s.")
-    @ValidationRule(value = Durations.RULE + " && duration(self) <= duration('5m')",
-            message = "jwt.clockSkew must be a duration of at most 5m, e.g. 30s")
+    @JsonPropertyDescription("How far exp and nbf may be off the relay's clock; " + RelayDefaults.JWT_CLOCK_SKEW
+            + " when unset.")
+    @ValidationRule(value = DurationText.RULE + " && duration(self) <= duration('" + RelayLimits.MAX_JWT_CLOCK_SKEW + "')",
+            message = "jwt.clockSkew must be a duration of at most " + RelayLimits.MAX_JWT_CLOCK_SKEW + ", e.g. "
+                    + RelayDefaults.JWT_CLOCK_SKEW)
     private String clockSkew;
 
-    @JsonPropertyDescription("End a subscriber's stream, with retry, when its token expires (default true).")
+    @JsonPropertyDescription("End a subscriber's stream, with retry, when its token expires (default "
+            + RelayDefaults.JWT_END_STREAM_AT_EXPIRY + ").")
     private Boolean endStreamAtExpiry;
 
     /** The JWS algorithms a relay can verify. */

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
+import io.sserelay.api.relay.DurationText;
+import io.sserelay.api.relay.RelayDefaults;
+import io.sserelay.api.relay.RelayLimits;
 
 /** When a relay answers a publish 202. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -15,15 +18,17 @@ public class PublishAckSpec {
             + " answered 503 and delivered nowhere. local: answered as soon as the accepting relay has the events"
             + " (lowest latency; lost if that relay dies before its peers get them). A single replica always answers"
             + " as local.")
-    @Default("replicated")
+    @Default(RelayDefaults.PUBLISH_ACK)
     private Mode mode;
 
     @JsonPropertyDescription("How long a replicated publish waits for a peer before it is answered 503, e.g. 2s.")
-    @Default("2s")
+    @Default(RelayDefaults.PUBLISH_ACK_TIMEOUT)
     @Size(max = 16)
-    @ValidationRule(value = Durations.RULE + " && duration(self) >= duration('10ms') && duration(self) <= duration('1m')",
-            message = "publishAck.timeout must be a duration between 10ms and 1m, written as a number and ms, s, m or h,"
-                    + " e.g. 2s")
+    @ValidationRule(value = DurationText.RULE + " && duration(self) >= duration('" + RelayLimits.MIN_PUBLISH_ACK_TIMEOUT
+            + "') && duration(self) <= duration('" + RelayLimits.MAX_PUBLISH_ACK_TIMEOUT + "')",
+            message = "publishAck.timeout must be a duration between " + RelayLimits.MIN_PUBLISH_ACK_TIMEOUT + " and "
+                    + RelayLimits.MAX_PUBLISH_ACK_TIMEOUT + ", written as a number and ms, s, m or h, e.g. "
+                    + RelayDefaults.PUBLISH_ACK_TIMEOUT)
     private String timeout;
 
     /** The acknowledgement modes, as the relay's RELAY_PUBLISH_ACK spells them. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.ValidationRule;
+import io.sserelay.api.relay.RelayDefaults;
 
 /**
  * Who may publish: holders of a static token, holders of a signed token ({@code mode: jwt}), or
@@ -19,14 +20,14 @@ public class PublishAuthSpec {
 
     @JsonPropertyDescription("token: publishers send a static token (secretRef, or one the operator generates);"
             + " jwt: publishers send a signed token listing their streams, checked as spec.jwt says.")
-    @Default("token")
+    @Default(RelayDefaults.PUBLISH_AUTH)
     private Mode mode;
 
     @JsonPropertyDescription("The Secret key holding the publishers' token (at least 16 characters).")
     private SecretKeyRef secretRef;
 
     @JsonPropertyDescription("Let anyone who can reach the Service publish, without a token.")
-    @Default("false")
+    @Default("" + RelayDefaults.PUBLISH_AUTH_DISABLED)
     private Boolean disabled;
 
     /** How publishers are authenticated. */

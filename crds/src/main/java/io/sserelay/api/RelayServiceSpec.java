@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.sserelay.api.relay.RelayDefaults;
 
 import java.util.Map;
 
@@ -17,7 +18,7 @@ public class RelayServiceSpec {
     private Type type;
 
     @JsonPropertyDescription("The Service port.")
-    @Default("80")
+    @Default("" + RelayDefaults.SERVICE_PORT)
     @Min(1)
     @Max(65535)
     private Integer port;

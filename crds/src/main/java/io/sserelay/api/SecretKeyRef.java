@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
+import io.sserelay.api.relay.RelayDefaults;
 
 /** A key of a Secret in the SseRelay's namespace. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -16,7 +17,7 @@ public class SecretKeyRef {
     private String name;
 
     @JsonPropertyDescription("The key whose value is the token.")
-    @Default("token")
+    @Default(RelayDefaults.SECRET_KEY)
     @Pattern("^[-._a-zA-Z0-9]{1,253}$")
     private String key;
 

@@ -9,6 +9,9 @@ import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.model.annotation.SpecReplicas;
+import io.sserelay.api.relay.DurationText;
+import io.sserelay.api.relay.RelayDefaults;
+import io.sserelay.api.relay.RelayLimits;
 
 /** The desired relay cluster. Every field is optional; the defaults make a working relay. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -30,9 +33,9 @@ public class SseRelaySpec {
 
     @JsonPropertyDescription("Relay pods to run; also the scale subresource (kubectl scale, HPA).")
     @SpecReplicas
-    @Default("2")
+    @Default("" + RelayDefaults.REPLICAS)
     @Min(0)
-    @Max(100)
+    @Max(RelayLimits.MAX_REPLICAS)
     private Integer replicas;
 
     @JsonPropertyDescription("The relay image; defaults to the image the operator is configured with.")
@@ -42,7 +45,8 @@ public class SseRelaySpec {
     private PullPolicy imagePullPolicy;
 
     @JsonPropertyDescription("CPU and memory for each relay container; the JVM's heap is half the memory limit."
-            + " Not set: 320Mi memory requested and as the limit, 500m CPU requested and a limit of 2. A memory request"
+            + " Not set: " + RelayDefaults.MEMORY + " memory requested and as the limit, " + RelayDefaults.CPU_REQUEST
+            + " CPU requested and a limit of " + RelayDefaults.CPU_LIMIT + ". A memory request"
             + " or limit given alone stands for both; CPU is taken as given.")
     private ResourceRequirements resources;
 
@@ -50,30 +54,31 @@ public class SseRelaySpec {
     private HistorySpec history;
 
     @JsonPropertyDescription("Idle time after which a comment is sent to subscribers, e.g. 15s.")
-    @Default("15s")
+    @Default(RelayDefaults.HEARTBEAT)
     @Size(max = 16)
-    @ValidationRule(value = Durations.RULE + " && duration(self) >= duration('100ms') && duration(self) <= duration('10m')",
-            message = "heartbeat must be a duration between 100ms and 10m, written as a number and ms, s, m or h,"
-                    + " e.g. 15s")
+    @ValidationRule(value = DurationText.RULE + " && duration(self) >= duration('" + RelayLimits.MIN_HEARTBEAT
+            + "') && duration(self) <= duration('" + RelayLimits.MAX_HEARTBEAT + "')",
+            message = "heartbeat must be a duration between " + RelayLimits.MIN_HEARTBEAT + " and "
+                    + RelayLimits.MAX_HEARTBEAT + ", written as a number and ms, s, m or h, e.g. " + RelayDefaults.HEARTBEAT)
     private String heartbeat;
 
     @JsonPropertyDescription("Largest event data in bytes.")
-    @Default("65536")
-    @Min(1)
-    @Max(1048576)
+    @Default("" + RelayDefaults.MAX_EVENT_BYTES)
+    @Min(RelayLimits.MIN_MAX_EVENT_BYTES)
+    @Max(RelayLimits.MAX_MAX_EVENT_BYTES)
     private Integer maxEventBytes;
 
     @JsonPropertyDescription("Unsent bytes a subscriber connection may hold before it is closed as too slow.")
-    @Default("1048576")
-    @Min(4096)
-    @Max(1073741824)
+    @Default("" + RelayDefaults.SUBSCRIBER_BUFFER_BYTES)
+    @Min(RelayLimits.MIN_SUBSCRIBER_BUFFER_BYTES)
+    @Max(RelayLimits.MAX_SUBSCRIBER_BUFFER_BYTES)
     private Integer subscriberBufferBytes;
 
     @JsonPropertyDescription("Subscriber connections one source address may hold on one relay; 0 for no limit."
             + " Leave it at 0 when subscribers arrive through an ingress, a proxy or NAT, where many share an address.")
-    @Default("0")
-    @Min(0)
-    @Max(1000000)
+    @Default("" + RelayDefaults.MAX_CONNECTIONS_PER_ADDRESS)
+    @Min(RelayLimits.MIN_MAX_CONNECTIONS_PER_ADDRESS)
+    @Max(RelayLimits.MAX_MAX_CONNECTIONS_PER_ADDRESS)
     private Integer maxConnectionsPerAddress;
 
     @JsonPropertyDescription("Who may publish.")
@@ -112,6 +117,11 @@ public class SseRelaySpec {
 
     public Integer getReplicas() {
         return replicas;
+    }
+
+    /** The relay pods to run: {@code replicas}, or the default when it is not set. */
+    public int replicasOrDefault() {
+        return replicas == null ? RelayDefaults.REPLICAS : replicas;
     }
 
     public void setReplicas(Integer replicas) {
@@ -224,6 +234,11 @@ public class SseRelaySpec {
 
     public RelayServiceSpec getService() {
         return service;
+    }
+
+    /** The Service's port: {@code service.port}, or the default when it is not set. */
+    public int servicePortOrDefault() {
+        return service == null || service.getPort() == null ? RelayDefaults.SERVICE_PORT : service.getPort();
     }
 
     public void setService(RelayServiceSpec service) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.ValidationRule;
+import io.sserelay.api.relay.RelayDefaults;
 
 /** Who may subscribe: anyone, holders of a bearer token, or holders of a signed token (JWT). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -15,7 +16,7 @@ public class SubscribeAuthSpec {
 
     @JsonPropertyDescription("none: anyone may subscribe; token: subscribers send the token as a bearer token;"
             + " jwt: subscribers send a signed token listing their streams, checked as spec.jwt says.")
-    @Default("none")
+    @Default(RelayDefaults.SUBSCRIBE_AUTH)
     private Mode mode;
 
     @JsonPropertyDescription("The Secret key holding the subscribers' token (at least 16 characters).")

@@ -8,9 +8,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.sserelay.api.relay.RelayDefaults;
 import io.sserelay.operator.dependent.RelayNames;
 import io.sserelay.testplane.ControlPlane;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,12 +77,12 @@ public final class RelayPodRunner implements AutoCloseable {
 
         /** The relay's public base URL, e.g. {@code http://127.0.1.3:8080}. */
         public String url() {
-            return "http://" + ip + ":" + RelayNames.HTTP_PORT;
+            return "http://" + ip + ":" + RelayDefaults.HTTP_PORT;
         }
 
         /** The relay's admin base URL ({@code /metrics}), e.g. {@code http://127.0.1.3:9090}. */
         public String adminUrl() {
-            return "http://" + ip + ":" + RelayNames.ADMIN_PORT;
+            return "http://" + ip + ":" + RelayDefaults.ADMIN_PORT;
         }
     }
 

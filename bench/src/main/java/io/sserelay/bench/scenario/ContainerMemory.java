@@ -1,11 +1,11 @@
 package io.sserelay.bench.scenario;
 
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.sserelay.api.relay.RelayDefaults;
 import io.sserelay.bench.Await;
 import io.sserelay.bench.client.SseLoadClient;
 import io.sserelay.bench.client.Subscription;
 import io.sserelay.bench.relay.RelayProcess;
-import io.sserelay.operator.dependent.RelayResources;
 import org.HdrHistogram.Histogram;
 
 import java.io.IOException;
@@ -80,10 +80,10 @@ public final class ContainerMemory implements Scenario {
         Duration warmUp = context.duration(Duration.ofSeconds(10), Duration.ofSeconds(2));
         Duration measured = context.duration(Duration.ofSeconds(30), Duration.ofSeconds(3));
         double rate = Math.ceil((double) TARGET_DELIVERIES / SUBSCRIBERS);
-        long limit = new Quantity(RelayResources.DEFAULT_MEMORY).getNumericalAmount().longValueExact();
+        long limit = new Quantity(RelayDefaults.MEMORY).getNumericalAmount().longValueExact();
         List<String> jvm = new ArrayList<>(imageJvmOptions(jvmOptions));
         jvm.add("-XX:MaxRAM=" + limit);
-        jvm.add("-XX:ActiveProcessorCount=" + Integer.parseInt(RelayResources.DEFAULT_CPU_LIMIT));
+        jvm.add("-XX:ActiveProcessorCount=" + Integer.parseInt(RelayDefaults.CPU_LIMIT));
 
         try (RelayProcess relay = context.startRelay("s8-relay", "127.0.0.81", Map.of(), jvm);
              SseLoadClient client = context.loadClient(2);
@@ -150,7 +150,7 @@ public final class ContainerMemory implements Scenario {
             String setup = String.format("%s subscribers on one stream of one relay, %d-byte events at %s events/s for"
                             + " %d s after %d s of warm-up; memory limit %s.", Format.number(subscribers),
                     BenchContext.EVENT_BYTES, Format.number(rate), measured.toSeconds(), warmUp.toSeconds(),
-                    RelayResources.DEFAULT_MEMORY);
+                    RelayDefaults.MEMORY);
             Map<String, List<double[]>> series = new LinkedHashMap<>();
             series.put("latency", Percentiles.of(latency));
             return new ScenarioResult(id(), title(), setup, figures, series, notes);

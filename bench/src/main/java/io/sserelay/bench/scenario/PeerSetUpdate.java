@@ -6,8 +6,9 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.sserelay.api.SseRelay;
-import io.sserelay.api.SseRelayStatus;
 import io.sserelay.api.SseRelaySpec;
+import io.sserelay.api.SseRelayStatus;
+import io.sserelay.api.relay.RelayDefaults;
 import io.sserelay.bench.Await;
 import io.sserelay.bench.relay.RelayProcess;
 import io.sserelay.e2e.RelayPodRunner;
@@ -135,7 +136,7 @@ public final class PeerSetUpdate implements Scenario {
         Pod victim = pods.get(round % pods.size());
         String oldIp = victim.getStatus().getPodIP();
         List<String> survivors = pods.stream().filter(p -> p != victim)
-                .map(p -> "http://" + p.getStatus().getPodIP() + ":" + RelayNames.ADMIN_PORT).toList();
+                .map(p -> "http://" + p.getStatus().getPodIP() + ":" + RelayDefaults.ADMIN_PORT).toList();
         List<String> before = pods.stream().map(p -> p.getMetadata().getName()).toList();
         // The simulated nodes hand a freed IP to the next pod; a finalizer keeps the old pod, and
         // so its IP, until the round is over, so that the replacement gets another address.

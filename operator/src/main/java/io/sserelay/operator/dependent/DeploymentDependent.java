@@ -13,10 +13,12 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
-import io.sserelay.api.PodOverrides;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+import io.sserelay.api.PodOverrides;
 import io.sserelay.api.SseRelay;
 import io.sserelay.api.SseRelaySpec;
+import io.sserelay.api.relay.RelayDefaults;
+import io.sserelay.api.relay.RelayEnvironment;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -41,7 +43,6 @@ import java.util.TreeMap;
 @KubernetesDependent(informer = @Informer(labelSelector = RelayNames.MANAGED_SELECTOR))
 public class DeploymentDependent extends CRUDKubernetesDependentResource<Deployment, SseRelay> {
 
-    static final int DEFAULT_REPLICAS = 2;
     /**
      * A hash of the Secrets the relays read at start: a generated token Secret created anew, or
      * a Secret of the user's that changed, rolls the pods onto it.
@@ -58,11 +59,6 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
     public DeploymentDependent(String defaultImage) {
         super(Deployment.class);
         this.defaultImage = defaultImage;
-    }
-
-    public static int replicas(SseRelay relay) {
-        Integer replicas = relay.getSpec().getReplicas();
-        return replicas == null ? DEFAULT_REPLICAS : replicas;
     }
 
     /**
@@ -122,7 +118,8 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
         podAnnotations.put(TOKENS_ANNOTATION, tokensHash(relay, context));
 
         ResourceRequirements resources = RelayResources.of(spec.getResources());
-        List<EnvVar> env = new ArrayList<>(RelayEnvironment.of(relay));
+        List<EnvVar> env = new ArrayList<>(RelayEnvironment.of(relay, RelayNames.peerTokenSecret(relay),
+                RelayNames.publishTokenSecret(relay)));
         // The java launcher reads this; the image's own options (relay/jvm.options) size the heap
         // from the memory limit. Without it a JVM under no CPU limit counts every core of the node.
         env.add(new EnvVarBuilder().withName("JDK_JAVA_OPTIONS")
@@ -144,9 +141,9 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .withName(RelayNames.RELAY_CONTAINER)
                 .withImage(spec.getImage() == null ? defaultImage : spec.getImage())
                 .withImagePullPolicy(spec.getImagePullPolicy() == null ? null : spec.getImagePullPolicy().name())
-                .addNewPort().withName("http").withContainerPort(RelayNames.HTTP_PORT).withProtocol("TCP").endPort()
-                .addNewPort().withName("peer").withContainerPort(RelayNames.PEER_PORT).withProtocol("TCP").endPort()
-                .addNewPort().withName(ADMIN_PORT_NAME).withContainerPort(RelayNames.ADMIN_PORT).withProtocol("TCP").endPort()
+                .addNewPort().withName("http").withContainerPort(RelayDefaults.HTTP_PORT).withProtocol("TCP").endPort()
+                .addNewPort().withName("peer").withContainerPort(RelayDefaults.PEER_PORT).withProtocol("TCP").endPort()
+                .addNewPort().withName(ADMIN_PORT_NAME).withContainerPort(RelayDefaults.ADMIN_PORT).withProtocol("TCP").endPort()
                 .withEnv(env)
                 .withResources(resources)
                 .withNewReadinessProbe()
@@ -175,7 +172,7 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .withLabels(RelayNames.labels(relay))
                 .endMetadata()
                 .withNewSpec()
-                .withReplicas(replicas(relay))
+                .withReplicas(relay.getSpec().replicasOrDefault())
                 .withNewSelector().withMatchLabels(RelayNames.selector(relay)).endSelector()
                 .withNewStrategy().withType("RollingUpdate").withNewRollingUpdate()
                 .withMaxSurge(new IntOrString(1)).withMaxUnavailable(new IntOrString(0)).endRollingUpdate().endStrategy()

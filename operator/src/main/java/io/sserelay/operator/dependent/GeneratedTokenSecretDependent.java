@@ -7,6 +7,7 @@ import io.javaoperatorsdk.operator.api.reconciler.dependent.GarbageCollected;
 import io.javaoperatorsdk.operator.processing.dependent.Creator;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
 import io.sserelay.api.SseRelay;
+import io.sserelay.api.relay.RelayDefaults;
 
 /**
  * A Secret holding a random token under the key {@code token}. Created once and never
@@ -16,7 +17,6 @@ import io.sserelay.api.SseRelay;
 abstract class GeneratedTokenSecretDependent extends KubernetesDependentResource<Secret, SseRelay>
         implements Creator<Secret, SseRelay>, GarbageCollected<SseRelay> {
 
-    static final String KEY = "token";
 
     GeneratedTokenSecretDependent() {
         super(Secret.class);
@@ -34,7 +34,7 @@ abstract class GeneratedTokenSecretDependent extends KubernetesDependentResource
                 .withLabels(RelayNames.labels(relay))
                 .endMetadata()
                 .withType("Opaque")
-                .addToStringData(KEY, Tokens.generate())
+                .addToStringData(RelayDefaults.SECRET_KEY, Tokens.generate())
                 .build();
     }
 }

@@ -13,6 +13,7 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernete
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.sserelay.api.MetricsSpec;
 import io.sserelay.api.SseRelay;
+import io.sserelay.api.relay.RelayDefaults;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -33,19 +34,19 @@ public class NetworkPolicyDependent extends CRUDKubernetesDependentResource<Netw
     protected NetworkPolicy desired(SseRelay relay, Context<SseRelay> context) {
         List<NetworkPolicyIngressRule> rules = new ArrayList<>();
         rules.add(new NetworkPolicyIngressRuleBuilder()
-                .addNewPort().withProtocol("TCP").withPort(new IntOrString(RelayNames.PEER_PORT)).endPort()
+                .addNewPort().withProtocol("TCP").withPort(new IntOrString(RelayDefaults.PEER_PORT)).endPort()
                 .addNewFrom().withNewPodSelector().withMatchLabels(RelayNames.selector(relay)).endPodSelector().endFrom()
                 .build());
         List<NetworkPolicyPeer> scrapers = scrapers(relay);
         if (!scrapers.isEmpty()) {
             // A rule with no peers would admit everyone; no rule admits no one.
             rules.add(new NetworkPolicyIngressRuleBuilder()
-                    .addNewPort().withProtocol("TCP").withPort(new IntOrString(RelayNames.ADMIN_PORT)).endPort()
+                    .addNewPort().withProtocol("TCP").withPort(new IntOrString(RelayDefaults.ADMIN_PORT)).endPort()
                     .withFrom(scrapers)
                     .build());
         }
         rules.add(new NetworkPolicyIngressRuleBuilder()
-                .addNewPort().withProtocol("TCP").withPort(new IntOrString(RelayNames.HTTP_PORT)).endPort()
+                .addNewPort().withProtocol("TCP").withPort(new IntOrString(RelayDefaults.HTTP_PORT)).endPort()
                 .build());
         return new NetworkPolicyBuilder()
                 .withNewMetadata()

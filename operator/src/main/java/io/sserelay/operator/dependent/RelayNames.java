@@ -1,12 +1,11 @@
 package io.sserelay.operator.dependent;
 
-import java.util.Set;
-import java.util.TreeSet;
-
 import io.sserelay.api.SseRelay;
 import io.sserelay.api.SseRelaySpec;
 
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /** The names and labels of the objects the operator owns for one SseRelay. */
 public final class RelayNames {
@@ -19,10 +18,6 @@ public final class RelayNames {
     public static final String MANAGED_SELECTOR = MANAGED_BY_LABEL + "=" + MANAGED_BY;
     /** The relay's container in its pods; its status says whether the relay process has started. */
     public static final String RELAY_CONTAINER = "relay";
-    public static final int HTTP_PORT = 8080;
-    public static final int PEER_PORT = 7070;
-    /** The relay's admin port: {@code /metrics} and health; not on the Service. */
-    public static final int ADMIN_PORT = 9090;
 
     private RelayNames() {
     }

@@ -3,6 +3,7 @@ package io.sserelay.operator.dependent;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.sserelay.api.relay.RelayDefaults;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -17,17 +18,14 @@ import java.util.Map;
  * <ul>
  *   <li>Memory: request and limit as given; one given alone stands for both (a JVM uses the heap
  *       it is allowed, so memory beyond the request would only be taken back by the OOM killer);
- *       neither: {@value #DEFAULT_MEMORY} for both.</li>
- *   <li>CPU: neither request nor limit given: {@value #DEFAULT_CPU_REQUEST} requested and a limit of
- *       {@value #DEFAULT_CPU_LIMIT}. Otherwise as given.</li>
+ *       neither: {@value RelayDefaults#MEMORY} for both.</li>
+ *   <li>CPU: neither request nor limit given: {@value RelayDefaults#CPU_REQUEST} requested and a limit of
+ *       {@value RelayDefaults#CPU_LIMIT}. Otherwise as given.</li>
  * </ul>
  */
 public final class RelayResources {
 
     /** Memory request and limit of a relay whose spec sets neither; {@code bench} S8 measures a relay in it. */
-    public static final String DEFAULT_MEMORY = "320Mi";
-    public static final String DEFAULT_CPU_REQUEST = "500m";
-    public static final String DEFAULT_CPU_LIMIT = "2";
     /** Fewer processors than this and Undertow would serve every connection from one IO thread. */
     static final int MIN_PROCESSORS = 2;
 
@@ -45,12 +43,12 @@ public final class RelayResources {
                 limits.putAll(spec.getLimits());
             }
         }
-        Quantity memory = limits.getOrDefault("memory", requests.getOrDefault("memory", new Quantity(DEFAULT_MEMORY)));
+        Quantity memory = limits.getOrDefault("memory", requests.getOrDefault("memory", new Quantity(RelayDefaults.MEMORY)));
         limits.putIfAbsent("memory", memory);
         requests.putIfAbsent("memory", memory);
         if (!requests.containsKey("cpu") && !limits.containsKey("cpu")) {
-            requests.put("cpu", new Quantity(DEFAULT_CPU_REQUEST));
-            limits.put("cpu", new Quantity(DEFAULT_CPU_LIMIT));
+            requests.put("cpu", new Quantity(RelayDefaults.CPU_REQUEST));
+            limits.put("cpu", new Quantity(RelayDefaults.CPU_LIMIT));
         }
         return new ResourceRequirementsBuilder(spec == null ? new ResourceRequirements() : spec)
                 .withRequests(requests).withLimits(limits).build();

@@ -6,8 +6,8 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
-import io.sserelay.api.RelayServiceSpec;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+import io.sserelay.api.RelayServiceSpec;
 import io.sserelay.api.SseRelay;
 
 import java.util.Map;
@@ -38,15 +38,11 @@ public class ServiceDependent extends CRUDKubernetesDependentResource<Service, S
                 .addNewPort()
                 .withName("http")
                 .withProtocol("TCP")
-                .withPort(servicePort(relay))
+                .withPort(relay.getSpec().servicePortOrDefault())
                 .withTargetPort(new IntOrString("http"))
                 .endPort()
                 .endSpec()
                 .build();
     }
 
-    public static int servicePort(SseRelay relay) {
-        RelayServiceSpec spec = relay.getSpec().getService();
-        return spec == null || spec.getPort() == null ? 80 : spec.getPort();
-    }
 }

@@ -12,6 +12,6 @@ public class SeveralReplicasCondition implements Condition<PodDisruptionBudget, 
     @Override
     public boolean isMet(DependentResource<PodDisruptionBudget, SseRelay> dependent, SseRelay relay,
             Context<SseRelay> context) {
-        return DeploymentDependent.replicas(relay) > 1;
+        return relay.getSpec().replicasOrDefault() > 1;
     }
 }

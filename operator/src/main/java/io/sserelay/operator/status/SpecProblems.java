@@ -7,6 +7,8 @@ import io.sserelay.api.PublishAuthSpec;
 import io.sserelay.api.SecretKeyRef;
 import io.sserelay.api.SseRelay;
 import io.sserelay.api.SubscribeAuthSpec;
+import io.sserelay.api.relay.RelayDefaults;
+import io.sserelay.api.relay.RelayLimits;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -18,10 +20,6 @@ import java.util.List;
  * hold a token, secret or keys the relay accepts. Each problem is a sentence that says what to fix.
  */
 public final class SpecProblems {
-
-    private static final int MIN_TOKEN_LENGTH = 16;
-    /** RFC 7518, section 3.2: an HS256 key is at least as long as the hash. */
-    private static final int MIN_HMAC_SECRET_BYTES = 32;
 
     private SpecProblems() {
     }
@@ -39,10 +37,10 @@ public final class SpecProblems {
         JwtSpec jwt = relay.getSpec().getJwt();
         if (jwt != null && jwt.getHmacSecretRef() != null) {
             String secret = value("jwt.hmacSecretRef", jwt.getHmacSecretRef(), relay, client, problems);
-            if (secret != null && secret.getBytes(StandardCharsets.UTF_8).length < MIN_HMAC_SECRET_BYTES) {
+            if (secret != null && secret.getBytes(StandardCharsets.UTF_8).length < RelayLimits.MIN_HMAC_SECRET_BYTES) {
                 problems.add("jwt.hmacSecretRef: the secret in Secret '" + jwt.getHmacSecretRef().getName() + "' key '"
                         + key(jwt.getHmacSecretRef()) + "' is " + secret.getBytes(StandardCharsets.UTF_8).length
-                        + " bytes long; HS256 needs at least " + MIN_HMAC_SECRET_BYTES);
+                        + " bytes long; HS256 needs at least " + RelayLimits.MIN_HMAC_SECRET_BYTES);
             }
         }
         if (jwt != null && jwt.getPublicKeysSecretRef() != null) {
@@ -70,7 +68,7 @@ public final class SpecProblems {
     }
 
     private static String key(SecretKeyRef ref) {
-        return ref.getKey() == null ? "token" : ref.getKey();
+        return ref.getKey() == null ? RelayDefaults.SECRET_KEY : ref.getKey();
     }
 
     private static void check(String field, SecretKeyRef ref, SseRelay relay, KubernetesClient client,
@@ -83,9 +81,9 @@ public final class SpecProblems {
         if (token.chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
             problems.add(field + ": the token in Secret '" + ref.getName() + "' key '" + key + "' contains spaces or"
                     + " control characters, which the relay does not accept");
-        } else if (token.length() < MIN_TOKEN_LENGTH) {
+        } else if (token.length() < RelayLimits.MIN_TOKEN_LENGTH) {
             problems.add(field + ": the token in Secret '" + ref.getName() + "' key '" + key + "' is " + token.length()
-                    + " characters long; the relay needs at least " + MIN_TOKEN_LENGTH);
+                    + " characters long; the relay needs at least " + RelayLimits.MIN_TOKEN_LENGTH);
         }
     }
 }

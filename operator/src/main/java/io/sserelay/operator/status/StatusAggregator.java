@@ -6,9 +6,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.sserelay.api.PeerStatus;
 import io.sserelay.api.SseRelay;
 import io.sserelay.api.SseRelayStatus;
-import io.sserelay.operator.dependent.DeploymentDependent;
 import io.sserelay.operator.dependent.RelayNames;
-import io.sserelay.operator.dependent.ServiceDependent;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -75,7 +73,7 @@ public final class StatusAggregator {
         }
         peers.sort(Comparator.comparing(PeerStatus::getName));
         leaving.sort(Comparator.comparing(PeerStatus::getName));
-        int desired = DeploymentDependent.replicas(relay);
+        int desired = relay.getSpec().replicasOrDefault();
         long generation = relay.getMetadata().getGeneration() == null ? 0 : relay.getMetadata().getGeneration();
 
         SseRelayStatus status = new SseRelayStatus();
@@ -88,7 +86,7 @@ public final class StatusAggregator {
         status.setLeavingPeers(leaving);
         status.setPeersGeneration(peersGeneration(previous, peers, leaving));
         status.setEndpoint("http://" + RelayNames.service(relay) + "." + relay.getMetadata().getNamespace() + ".svc:"
-                + ServiceDependent.servicePort(relay));
+                + relay.getSpec().servicePortOrDefault());
         List<Condition> conditions = new ArrayList<>();
         // With peers, a relay's readiness probe passes once it has joined its cluster
         // (docs/clustering.md#joining): a relay that runs but is not ready is most often joining.

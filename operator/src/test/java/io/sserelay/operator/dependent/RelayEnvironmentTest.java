@@ -10,6 +10,7 @@ import io.sserelay.api.SecretKeyRef;
 import io.sserelay.api.SseRelay;
 import io.sserelay.api.SseRelaySpec;
 import io.sserelay.api.SubscribeAuthSpec;
+import io.sserelay.api.relay.RelayEnvironment;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -128,7 +129,7 @@ class RelayEnvironmentTest {
     }
 
     private static Map<String, EnvVar> env(SseRelay relay) {
-        return RelayEnvironment.of(relay).stream().collect(Collectors.toMap(EnvVar::getName, e -> e));
+        return RelayEnvironment.of(relay, RelayNames.peerTokenSecret(relay), RelayNames.publishTokenSecret(relay)).stream().collect(Collectors.toMap(EnvVar::getName, e -> e));
     }
 
     private static List<String> values(Map<String, EnvVar> env, String... names) {

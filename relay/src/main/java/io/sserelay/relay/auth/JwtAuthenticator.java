@@ -11,9 +11,9 @@ import com.nimbusds.jose.crypto.RSASSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKMatcher;
+import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
-import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.OctetKeyPair;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.JWT;
@@ -21,6 +21,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.JWTParser;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
+import io.sserelay.api.relay.RelayLimits;
 
 import java.text.ParseException;
 import java.time.Instant;
@@ -103,9 +104,9 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
     }
 
     private static void requireLongEnough(JwtSettings.HmacSecret secret) {
-        if (secret.secret().length < 32) {
+        if (secret.secret().length < RelayLimits.MIN_HMAC_SECRET_BYTES) {
             throw new IllegalArgumentException("the HMAC secret is " + secret.secret().length
-                    + " bytes; HS256 needs at least 32 (RFC 7518, section 3.2)");
+                    + " bytes; HS256 needs at least " + RelayLimits.MIN_HMAC_SECRET_BYTES + " (RFC 7518, section 3.2)");
         }
     }
 

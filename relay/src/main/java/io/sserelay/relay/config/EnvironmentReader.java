@@ -1,5 +1,7 @@
 package io.sserelay.relay.config;
 
+import io.sserelay.api.relay.DurationText;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,7 +17,6 @@ import java.util.regex.Pattern;
  */
 final class EnvironmentReader {
 
-    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
     private static final Pattern BYTES = Pattern.compile("(\\d+)(Ki|Mi|Gi)?");
 
     private final Map<String, String> env;
@@ -78,24 +79,22 @@ final class EnvironmentReader {
         return value;
     }
 
-    /** Durations as a number with a unit: {@code 500ms}, {@code 15s}, {@code 10m}, {@code 1h}. */
+    /** A duration as an SseRelay writes it ({@link DurationText}), with its default and bounds written the same way. */
+    Duration duration(String name, String fallback, String min, String max) {
+        return duration(name, DurationText.of(fallback), DurationText.of(min), DurationText.of(max));
+    }
+
+    /** Durations as a number with a unit: {@code 500ms}, {@code 15s}, {@code 10m}, {@code 1h} ({@link DurationText}). */
     Duration duration(String name, Duration fallback, Duration min, Duration max) {
         String text = string(name);
         if (text == null) {
             return fallback;
         }
-        Matcher m = DURATION.matcher(text);
-        if (!m.matches() || m.group(1).length() > 9) {
+        Duration value = DurationText.parse(text);
+        if (value == null) {
             problem(name, text, "is not a duration: use a number with ms, s, m or h, e.g. 15s");
             return fallback;
         }
-        long amount = Long.parseLong(m.group(1));
-        Duration value = switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(amount);
-            case "s" -> Duration.ofSeconds(amount);
-            case "m" -> Duration.ofMinutes(amount);
-            default -> Duration.ofHours(amount);
-        };
         if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
             problem(name, text, "must be between " + formatDuration(min) + " and " + formatDuration(max));
             return fallback;
@@ -178,16 +177,6 @@ final class EnvironmentReader {
     }
 
     static String formatDuration(Duration duration) {
-        long millis = duration.toMillis();
-        if (millis % 3_600_000 == 0 && millis > 0) {
-            return millis / 3_600_000 + "h";
-        }
-        if (millis % 60_000 == 0 && millis > 0) {
-            return millis / 60_000 + "m";
-        }
-        if (millis % 1000 == 0) {
-            return millis / 1000 + "s";
-        }
-        return millis + "ms";
+        return DurationText.format(duration);
     }
 }

@@ -1,5 +1,8 @@
 package io.sserelay.relay.config;
 
+import io.sserelay.api.relay.RelayDefaults;
+import io.sserelay.api.relay.RelayLimits;
+import io.sserelay.api.relay.RelayVariables;
 import io.sserelay.relay.auth.JwksFetcher;
 import io.sserelay.relay.auth.JwtAuthenticator;
 import io.sserelay.relay.auth.JwtSettings;
@@ -17,12 +20,7 @@ import java.util.regex.Pattern;
 /** Reads the {@code RELAY_JWT_*} variables: how signed tokens are checked (docs/auth.md). */
 final class JwtConfig {
 
-    /** A cookie name is an HTTP token (RFC 6265, section 4.1.1). */
-    private static final Pattern COOKIE_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}");
-    private static final List<String> VARIABLES = List.of("RELAY_JWT_HMAC_SECRET", "RELAY_JWT_PUBLIC_KEYS",
-            "RELAY_JWT_JWKS_URL", "RELAY_JWT_ISSUER", "RELAY_JWT_AUDIENCE", "RELAY_JWT_ALGORITHMS",
-            "RELAY_JWT_CLOCK_SKEW", "RELAY_JWT_COOKIE", "RELAY_JWT_QUERY_PARAMETER", "RELAY_JWT_END_STREAM_AT_EXPIRY",
-            "RELAY_JWT_JWKS_CACHE", "RELAY_JWT_JWKS_MIN_REFRESH", "RELAY_JWT_JWKS_ALLOW_HTTP");
+    private static final Pattern COOKIE_NAME = Pattern.compile(RelayLimits.COOKIE_NAME);
 
     private JwtConfig() {
     }
@@ -30,20 +28,20 @@ final class JwtConfig {
     /** The settings, or null when neither side uses signed tokens; problems go to {@code in}. */
     static JwtSettings read(EnvironmentReader in, boolean publishJwt, boolean subscribeJwt) {
         if (!publishJwt && !subscribeJwt) {
-            for (String name : VARIABLES) {
+            for (String name : RelayVariables.JWT) {
                 if (in.string(name) != null) {
                     in.problem(name + " is set but neither RELAY_PUBLISH_AUTH nor RELAY_SUBSCRIBE_AUTH is jwt");
                 }
             }
             return null;
         }
-        String hmac = in.string("RELAY_JWT_HMAC_SECRET");
-        String publicKeys = in.string("RELAY_JWT_PUBLIC_KEYS");
-        String jwksUrl = in.string("RELAY_JWT_JWKS_URL");
+        String hmac = in.string(RelayVariables.JWT_HMAC_SECRET);
+        String publicKeys = in.string(RelayVariables.JWT_PUBLIC_KEYS);
+        String jwksUrl = in.string(RelayVariables.JWT_JWKS_URL);
         int given = (hmac == null ? 0 : 1) + (publicKeys == null ? 0 : 1) + (jwksUrl == null ? 0 : 1);
-        Duration cacheFor = in.duration("RELAY_JWT_JWKS_CACHE", Duration.ofMinutes(5), Duration.ofSeconds(1),
+        Duration cacheFor = in.duration(RelayVariables.JWT_JWKS_CACHE, Duration.ofMinutes(5), Duration.ofSeconds(1),
                 Duration.ofDays(1));
-        Duration minRefresh = in.duration("RELAY_JWT_JWKS_MIN_REFRESH", Duration.ofSeconds(30), Duration.ofMillis(100),
+        Duration minRefresh = in.duration(RelayVariables.JWT_JWKS_MIN_REFRESH, Duration.ofSeconds(30), Duration.ofMillis(100),
                 Duration.ofHours(1));
         JwtSettings.Keys keys = null;
         if (given != 1) {
@@ -57,21 +55,22 @@ final class JwtConfig {
         } else {
             keys = jwks(in, jwksUrl, cacheFor, minRefresh);
         }
-        List<String> algorithms = new ArrayList<>(in.list("RELAY_JWT_ALGORITHMS"));
+        List<String> algorithms = new ArrayList<>(in.list(RelayVariables.JWT_ALGORITHMS));
         if (algorithms.stream().anyMatch(a -> a.equalsIgnoreCase("none"))) {
-            in.problem("RELAY_JWT_ALGORITHMS", "none", "is never accepted: unsigned tokens prove nothing");
+            in.problem(RelayVariables.JWT_ALGORITHMS, "none", "is never accepted: unsigned tokens prove nothing");
         }
-        Duration skew = in.duration("RELAY_JWT_CLOCK_SKEW", Duration.ofSeconds(30), Duration.ZERO, Duration.ofMinutes(5));
-        String cookie = in.string("RELAY_JWT_COOKIE");
+        Duration skew = in.duration(RelayVariables.JWT_CLOCK_SKEW, RelayDefaults.JWT_CLOCK_SKEW, "0s",
+                RelayLimits.MAX_JWT_CLOCK_SKEW);
+        String cookie = in.string(RelayVariables.JWT_COOKIE);
         if (cookie != null && !COOKIE_NAME.matcher(cookie).matches()) {
-            in.problem("RELAY_JWT_COOKIE", cookie, "is not a cookie name: use letters, digits and !#$%&'*+.^_`|~-");
+            in.problem(RelayVariables.JWT_COOKIE, cookie, "is not a cookie name: use letters, digits and !#$%&'*+.^_`|~-");
         }
         if (cookie != null && !subscribeJwt) {
             in.problem("RELAY_JWT_COOKIE is set but RELAY_SUBSCRIBE_AUTH is not jwt: the cookie carries subscribers' tokens");
         }
-        boolean query = in.bool("RELAY_JWT_QUERY_PARAMETER", false);
-        boolean endAtExpiry = in.bool("RELAY_JWT_END_STREAM_AT_EXPIRY", true);
-        JwtSettings settings = new JwtSettings(keys, in.string("RELAY_JWT_ISSUER"), in.string("RELAY_JWT_AUDIENCE"),
+        boolean query = in.bool(RelayVariables.JWT_QUERY_PARAMETER, RelayDefaults.JWT_QUERY_PARAMETER);
+        boolean endAtExpiry = in.bool(RelayVariables.JWT_END_STREAM_AT_EXPIRY, RelayDefaults.JWT_END_STREAM_AT_EXPIRY);
+        JwtSettings settings = new JwtSettings(keys, in.string(RelayVariables.JWT_ISSUER), in.string(RelayVariables.JWT_AUDIENCE),
                 Set.copyOf(algorithms), skew, cookie, query, endAtExpiry);
         if (keys != null) {
             try {
@@ -84,22 +83,22 @@ final class JwtConfig {
     }
 
     private static JwtSettings.Keys jwks(EnvironmentReader in, String text, Duration cacheFor, Duration minRefresh) {
-        boolean allowHttp = in.bool("RELAY_JWT_JWKS_ALLOW_HTTP", false);
+        boolean allowHttp = in.bool(RelayVariables.JWT_JWKS_ALLOW_HTTP, RelayDefaults.JWT_JWKS_ALLOW_HTTP);
         // Messages name the URL without what may be a credential: user info, query, fragment.
         String shown = JwksFetcher.redacted(text);
         URI uri;
         try {
             uri = new URI(text);
         } catch (URISyntaxException e) {
-            in.problem("RELAY_JWT_JWKS_URL", shown, "is not a URL: " + e.getReason() + " at index " + e.getIndex());
+            in.problem(RelayVariables.JWT_JWKS_URL, shown, "is not a URL: " + e.getReason() + " at index " + e.getIndex());
             return null;
         }
         if (uri.getHost() == null || !"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme())) {
-            in.problem("RELAY_JWT_JWKS_URL", shown, "is not an https URL with a host");
+            in.problem(RelayVariables.JWT_JWKS_URL, shown, "is not an https URL with a host");
             return null;
         }
         if ("http".equals(uri.getScheme()) && !allowHttp && !isLoopback(uri.getHost())) {
-            in.problem("RELAY_JWT_JWKS_URL", shown, "is plain http: the keys that decide who gets in must come"
+            in.problem(RelayVariables.JWT_JWKS_URL, shown, "is plain http: the keys that decide who gets in must come"
                     + " over https (anyone on the path could swap them); use https, or set"
                     + " RELAY_JWT_JWKS_ALLOW_HTTP=true for a network you trust");
             return null;
@@ -107,7 +106,7 @@ final class JwtConfig {
         try {
             return new JwtSettings.JwksUrl(uri.toURL(), cacheFor, minRefresh);
         } catch (MalformedURLException | IllegalArgumentException e) {
-            in.problem("RELAY_JWT_JWKS_URL", shown, "is not a URL this relay can fetch");
+            in.problem(RelayVariables.JWT_JWKS_URL, shown, "is not a URL this relay can fetch");
             return null;
         }
     }

@@ -1,5 +1,8 @@
 package io.sserelay.relay.config;
 
+import io.sserelay.api.relay.RelayDefaults;
+import io.sserelay.api.relay.RelayLimits;
+import io.sserelay.api.relay.RelayVariables;
 import io.sserelay.relay.auth.JwtSettings;
 import io.sserelay.relay.http.PublishLimits;
 import io.sserelay.relay.peer.PeerAddress;
@@ -95,7 +98,6 @@ public record RelayConfig(
         LOCAL
     }
 
-    private static final int MIN_TOKEN_LENGTH = 16;
     private static final Pattern ORIGIN = Pattern.compile("https?://[^/\\s?#]+");
 
     /** The defaults: what a standalone relay runs with when nothing is set. */
@@ -128,60 +130,69 @@ public record RelayConfig(
     public static RelayConfig fromEnvironment(Map<String, String> env, long maxHeapBytes) {
         EnvironmentReader in = new EnvironmentReader(env);
 
-        String bindAddress = in.string("RELAY_BIND_ADDRESS");
+        String bindAddress = in.string(RelayVariables.BIND_ADDRESS);
         if (bindAddress == null) {
             bindAddress = "0.0.0.0";
         } else {
             try {
                 InetAddress.getByName(bindAddress);
             } catch (UnknownHostException e) {
-                in.problem("RELAY_BIND_ADDRESS", bindAddress, "is not an address of this host");
+                in.problem(RelayVariables.BIND_ADDRESS, bindAddress, "is not an address of this host");
             }
         }
-        int httpPort = in.integer("RELAY_HTTP_PORT", 8080, 0, 65535);
-        int adminPort = in.integer("RELAY_ADMIN_PORT", 9090, 0, 65535);
+        int httpPort = in.integer(RelayVariables.HTTP_PORT, RelayDefaults.HTTP_PORT, 0, 65535);
+        int adminPort = in.integer(RelayVariables.ADMIN_PORT, RelayDefaults.ADMIN_PORT, 0, 65535);
 
         HistoryLimits history = new HistoryLimits(
-                in.integer("RELAY_HISTORY_MAX_EVENTS", 1000, 0, 1_000_000),
-                in.duration("RELAY_HISTORY_MAX_AGE", Duration.ofMinutes(10), Duration.ofSeconds(1), Duration.ofDays(7)),
-                in.bytes("RELAY_HISTORY_MAX_BYTES", share(maxHeapBytes, HISTORY_HEAP_SHARE), 1L << 20, 64L << 30),
-                in.integer("RELAY_HISTORY_MAX_STREAMS", HistoryLimits.DEFAULT_MAX_STREAMS, 1, 100_000_000),
-                in.integer("RELAY_HISTORY_MAX_TOMBSTONES", HistoryLimits.DEFAULT_MAX_TOMBSTONES, 0, 100_000_000));
+                in.integer(RelayVariables.HISTORY_MAX_EVENTS, RelayDefaults.HISTORY_MAX_EVENTS,
+                        RelayLimits.MIN_HISTORY_MAX_EVENTS, RelayLimits.MAX_HISTORY_MAX_EVENTS),
+                in.duration(RelayVariables.HISTORY_MAX_AGE, RelayDefaults.HISTORY_MAX_AGE, RelayLimits.MIN_HISTORY_MAX_AGE,
+                        RelayLimits.MAX_HISTORY_MAX_AGE),
+                in.bytes(RelayVariables.HISTORY_MAX_BYTES, share(maxHeapBytes, HISTORY_HEAP_SHARE),
+                        RelayLimits.MIN_HISTORY_MAX_BYTES, RelayLimits.MAX_HISTORY_MAX_BYTES),
+                in.integer(RelayVariables.HISTORY_MAX_STREAMS, RelayDefaults.HISTORY_MAX_STREAMS,
+                        RelayLimits.MIN_HISTORY_MAX_STREAMS, RelayLimits.MAX_HISTORY_MAX_STREAMS),
+                in.integer(RelayVariables.HISTORY_MAX_TOMBSTONES, RelayDefaults.HISTORY_MAX_TOMBSTONES,
+                        RelayLimits.MIN_HISTORY_MAX_TOMBSTONES, RelayLimits.MAX_HISTORY_MAX_TOMBSTONES));
 
-        int maxEventBytes = (int) in.bytes("RELAY_MAX_EVENT_BYTES", 64 << 10, 1, PublishLimits.MAX_EVENT_BYTES);
+        int maxEventBytes = (int) in.bytes(RelayVariables.MAX_EVENT_BYTES, RelayDefaults.MAX_EVENT_BYTES,
+                RelayLimits.MIN_MAX_EVENT_BYTES, RelayLimits.MAX_MAX_EVENT_BYTES);
         PublishLimits publish = new PublishLimits(
                 maxEventBytes,
-                in.integer("RELAY_MAX_BATCH_EVENTS", 1000, 1, 100_000),
-                (int) in.bytes("RELAY_MAX_BATCH_BYTES", 4L << 20, 1L << 10, 256L << 20));
+                in.integer(RelayVariables.MAX_BATCH_EVENTS, 1000, 1, 100_000),
+                (int) in.bytes(RelayVariables.MAX_BATCH_BYTES, 4L << 20, 1L << 10, 256L << 20));
 
-        long bufferBytes = in.bytes("RELAY_SUBSCRIBER_BUFFER_BYTES", 1L << 20, 4L << 10, 1L << 30);
+        long bufferBytes = in.bytes(RelayVariables.SUBSCRIBER_BUFFER_BYTES, RelayDefaults.SUBSCRIBER_BUFFER_BYTES,
+                RelayLimits.MIN_SUBSCRIBER_BUFFER_BYTES, RelayLimits.MAX_SUBSCRIBER_BUFFER_BYTES);
         if (bufferBytes < maxEventBytes) {
             in.problem("RELAY_SUBSCRIBER_BUFFER_BYTES (" + EnvironmentReader.formatBytes(bufferBytes)
                     + ") must be at least RELAY_MAX_EVENT_BYTES (" + EnvironmentReader.formatBytes(maxEventBytes)
                     + "), or every subscriber would be cut off by one large event");
         }
         SseSettings sse = new SseSettings(
-                in.duration("RELAY_RETRY", Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMinutes(10)),
-                in.duration("RELAY_HEARTBEAT", Duration.ofSeconds(15), Duration.ofMillis(100), Duration.ofMinutes(10)),
-                in.duration("RELAY_WRITE_TIMEOUT", Duration.ofSeconds(30), Duration.ofMillis(100), Duration.ofHours(1)),
+                in.duration(RelayVariables.RETRY, Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMinutes(10)),
+                in.duration(RelayVariables.HEARTBEAT, RelayDefaults.HEARTBEAT, RelayLimits.MIN_HEARTBEAT, RelayLimits.MAX_HEARTBEAT),
+                in.duration(RelayVariables.WRITE_TIMEOUT, Duration.ofSeconds(30), Duration.ofMillis(100), Duration.ofHours(1)),
                 bufferBytes,
-                in.duration("RELAY_SHUTDOWN_RETRY", Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMinutes(1)),
-                in.bytes("RELAY_SUBSCRIBER_QUEUES_MAX_BYTES", share(maxHeapBytes, QUEUES_HEAP_SHARE), 1L << 20, 64L << 30));
+                in.duration(RelayVariables.SHUTDOWN_RETRY, Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMinutes(1)),
+                in.bytes(RelayVariables.SUBSCRIBER_QUEUES_MAX_BYTES, share(maxHeapBytes, QUEUES_HEAP_SHARE), 1L << 20, 64L << 30));
 
         if (sse.queuesMaxBytes() < bufferBytes) {
             in.problem("RELAY_SUBSCRIBER_QUEUES_MAX_BYTES (" + EnvironmentReader.formatBytes(sse.queuesMaxBytes())
                     + ") must be at least RELAY_SUBSCRIBER_BUFFER_BYTES (" + EnvironmentReader.formatBytes(bufferBytes)
                     + "), or one slow subscriber could use up every subscriber's share");
         }
-        int maxStreams = in.integer("RELAY_MAX_STREAMS_PER_CONNECTION", 32, 1, 1000);
-        long connectionsMaxBytes = in.bytes("RELAY_CONNECTIONS_MAX_BYTES",
+        int maxStreams = in.integer(RelayVariables.MAX_STREAMS_PER_CONNECTION, 32, 1, 1000);
+        long connectionsMaxBytes = in.bytes(RelayVariables.CONNECTIONS_MAX_BYTES,
                 share(maxHeapBytes, CONNECTIONS_HEAP_SHARE), 1L << 20, 64L << 30);
-        int maxConnectionsPerAddress = in.integer("RELAY_MAX_CONNECTIONS_PER_ADDRESS", 0, 0, 1_000_000);
+        int maxConnectionsPerAddress = in.integer(RelayVariables.MAX_CONNECTIONS_PER_ADDRESS,
+                RelayDefaults.MAX_CONNECTIONS_PER_ADDRESS, RelayLimits.MIN_MAX_CONNECTIONS_PER_ADDRESS,
+                RelayLimits.MAX_MAX_CONNECTIONS_PER_ADDRESS);
         // A connection holds about 2 KB of heap before its first request (measured), so at one
         // per 4 KiB of the connections' budget, bare connections can take half of it at most.
-        int maxConnections = in.integer("RELAY_MAX_CONNECTIONS",
+        int maxConnections = in.integer(RelayVariables.MAX_CONNECTIONS,
                 (int) Math.min(1_000_000, Math.max(16, connectionsMaxBytes / CONNECTION_SLOT_BYTES)), 16, 1_000_000);
-        long publishMaxPendingBytes = in.bytes("RELAY_PUBLISH_MAX_PENDING_BYTES",
+        long publishMaxPendingBytes = in.bytes(RelayVariables.PUBLISH_MAX_PENDING_BYTES,
                 Math.max(share(maxHeapBytes, PUBLISH_HEAP_SHARE), 2L * publish.maxBatchBytes()), 1L << 20, 64L << 30);
         if (publishMaxPendingBytes < publish.maxBatchBytes()) {
             in.problem("RELAY_PUBLISH_MAX_PENDING_BYTES (" + EnvironmentReader.formatBytes(publishMaxPendingBytes)
@@ -199,9 +210,9 @@ public record RelayConfig(
                     + " more memory (the container's memory limit, or -Xmx)");
         }
 
-        boolean publishAuthDisabled = in.bool("RELAY_PUBLISH_AUTH_DISABLED", false);
-        boolean publishJwt = in.choice("RELAY_PUBLISH_AUTH", "token", "token", "jwt").equals("jwt");
-        String publishToken = token(in, "RELAY_PUBLISH_TOKEN");
+        boolean publishAuthDisabled = in.bool(RelayVariables.PUBLISH_AUTH_DISABLED, RelayDefaults.PUBLISH_AUTH_DISABLED);
+        boolean publishJwt = in.choice(RelayVariables.PUBLISH_AUTH, RelayDefaults.PUBLISH_AUTH, "token", "jwt").equals("jwt");
+        String publishToken = token(in, RelayVariables.PUBLISH_TOKEN);
         boolean generated = false;
         if (publishAuthDisabled && publishJwt) {
             in.problem("RELAY_PUBLISH_AUTH=jwt and RELAY_PUBLISH_AUTH_DISABLED=true: set one or the other");
@@ -215,8 +226,8 @@ public record RelayConfig(
             generated = true;
         }
 
-        String subscribeAuth = in.choice("RELAY_SUBSCRIBE_AUTH", "none", "none", "token", "jwt");
-        String subscribeToken = token(in, "RELAY_SUBSCRIBE_TOKEN");
+        String subscribeAuth = in.choice(RelayVariables.SUBSCRIBE_AUTH, RelayDefaults.SUBSCRIBE_AUTH, "none", "token", "jwt");
+        String subscribeToken = token(in, RelayVariables.SUBSCRIBE_TOKEN);
         if (subscribeAuth.equals("token") && subscribeToken == null) {
             in.problem("RELAY_SUBSCRIBE_AUTH=token needs RELAY_SUBSCRIBE_TOKEN");
         }
@@ -226,10 +237,10 @@ public record RelayConfig(
         boolean subscribeJwt = subscribeAuth.equals("jwt");
         JwtSettings jwt = JwtConfig.read(in, publishJwt, subscribeJwt);
 
-        int peerPort = in.integer("RELAY_PEER_PORT", 7070, 0, 65535);
-        String peerToken = token(in, "RELAY_PEER_TOKEN");
+        int peerPort = in.integer(RelayVariables.PEER_PORT, RelayDefaults.PEER_PORT, 0, 65535);
+        String peerToken = token(in, RelayVariables.PEER_TOKEN);
         List<PeerAddress> peers = new ArrayList<>();
-        for (String peer : in.list("RELAY_PEERS")) {
+        for (String peer : in.list(RelayVariables.PEERS)) {
             try {
                 peers.add(PeerAddress.parse(peer));
             } catch (IllegalArgumentException e) {
@@ -240,7 +251,7 @@ public record RelayConfig(
             in.problem("RELAY_PEERS needs RELAY_PEER_TOKEN, the secret all relays of the cluster share");
         }
         PeerAddress advertise = null;
-        String advertiseText = in.string("RELAY_ADVERTISE_ADDRESS");
+        String advertiseText = in.string(RelayVariables.ADVERTISE_ADDRESS);
         if (advertiseText != null) {
             try {
                 advertise = PeerAddress.parse(advertiseText.contains(":") && !advertiseText.endsWith("]")
@@ -256,7 +267,7 @@ public record RelayConfig(
                     + " its peer address, which must be the same in every view and after a restart");
         }
         if (!peers.isEmpty() && peerToken != null && peerPort != 0 && (advertise != null || !isWildcard(bindAddress))
-                && in.string("RELAY_SSERELAY_NAME") == null) {
+                && in.string(RelayVariables.SSERELAY_NAME) == null) {
             PeerAddress own = advertise != null ? advertise : new PeerAddress(bindAddress, peerPort);
             if (!peers.contains(own)) {
                 in.problem("RELAY_PEERS must list this relay too (" + own + "): it is the cluster's view, the same"
@@ -264,8 +275,8 @@ public record RelayConfig(
             }
         }
 
-        String sseRelayName = in.string("RELAY_SSERELAY_NAME");
-        String sseRelayNamespace = in.string("RELAY_SSERELAY_NAMESPACE");
+        String sseRelayName = in.string(RelayVariables.SSERELAY_NAME);
+        String sseRelayNamespace = in.string(RelayVariables.SSERELAY_NAMESPACE);
         if (sseRelayName != null) {
             if (sseRelayNamespace == null) {
                 in.problem("RELAY_SSERELAY_NAME needs RELAY_SSERELAY_NAMESPACE, the namespace of the SseRelay");
@@ -284,10 +295,10 @@ public record RelayConfig(
             in.problem("RELAY_SSERELAY_NAMESPACE is set without RELAY_SSERELAY_NAME");
         }
 
-        List<String> origins = in.list("RELAY_CORS_ALLOWED_ORIGINS");
+        List<String> origins = in.list(RelayVariables.CORS_ALLOWED_ORIGINS);
         for (String origin : origins) {
             if (!origin.equals("*") && !ORIGIN.matcher(origin).matches()) {
-                in.problem("RELAY_CORS_ALLOWED_ORIGINS", origin,
+                in.problem(RelayVariables.CORS_ALLOWED_ORIGINS, origin,
                         "is not an origin: use scheme://host[:port] without a path, e.g. https://app.example.com, or *");
             }
         }
@@ -296,34 +307,34 @@ public record RelayConfig(
                     + " any site could then read a signed-in user's streams; list the exact origins of your pages");
         }
 
-        Duration shutdownDelay = in.duration("RELAY_SHUTDOWN_DELAY", Duration.ZERO, Duration.ZERO, Duration.ofMinutes(5));
-        Duration drainTimeout = in.duration("RELAY_DRAIN_TIMEOUT", Duration.ofSeconds(10), Duration.ZERO,
+        Duration shutdownDelay = in.duration(RelayVariables.SHUTDOWN_DELAY, Duration.ZERO, Duration.ZERO, Duration.ofMinutes(5));
+        Duration drainTimeout = in.duration(RelayVariables.DRAIN_TIMEOUT, Duration.ofSeconds(10), Duration.ZERO,
                 Duration.ofMinutes(10));
-        Duration requestTimeout = in.duration("RELAY_REQUEST_TIMEOUT", Duration.ofSeconds(10), Duration.ofMillis(100),
+        Duration requestTimeout = in.duration(RelayVariables.REQUEST_TIMEOUT, Duration.ofSeconds(10), Duration.ofMillis(100),
                 Duration.ofMinutes(5));
         Duration twoBeats = sse.heartbeat().multipliedBy(2);
-        Duration idleTimeout = in.duration("RELAY_IDLE_TIMEOUT",
+        Duration idleTimeout = in.duration(RelayVariables.IDLE_TIMEOUT,
                 twoBeats.compareTo(Duration.ofSeconds(60)) > 0 ? twoBeats : Duration.ofSeconds(60),
                 Duration.ofSeconds(1), Duration.ofHours(1));
         if (idleTimeout.compareTo(twoBeats) < 0) {
             in.problem("RELAY_IDLE_TIMEOUT (" + idleTimeout.toMillis() + " ms) must be at least twice RELAY_HEARTBEAT ("
                     + sse.heartbeat().toMillis() + " ms), or quiet streams would be closed between heartbeats");
         }
-        PublishAck publishAck = in.choice("RELAY_PUBLISH_ACK", "replicated", "replicated", "local").equals("local")
+        PublishAck publishAck = in.choice(RelayVariables.PUBLISH_ACK, RelayDefaults.PUBLISH_ACK, "replicated", "local").equals("local")
                 ? PublishAck.LOCAL : PublishAck.REPLICATED;
-        Duration publishAckTimeout = in.duration("RELAY_PUBLISH_ACK_TIMEOUT", Duration.ofSeconds(2),
-                Duration.ofMillis(10), Duration.ofMinutes(1));
+        Duration publishAckTimeout = in.duration(RelayVariables.PUBLISH_ACK_TIMEOUT, RelayDefaults.PUBLISH_ACK_TIMEOUT,
+                RelayLimits.MIN_PUBLISH_ACK_TIMEOUT, RelayLimits.MAX_PUBLISH_ACK_TIMEOUT);
         int cores = Runtime.getRuntime().availableProcessors();
-        int ioThreads = in.integer("RELAY_IO_THREADS", Math.max(2, cores), 1, 256);
-        int workerThreads = in.integer("RELAY_WORKER_THREADS", Math.max(8, ioThreads * 4), 1, 1024);
+        int ioThreads = in.integer(RelayVariables.IO_THREADS, Math.max(2, cores), 1, 256);
+        int workerThreads = in.integer(RelayVariables.WORKER_THREADS, Math.max(8, ioThreads * 4), 1, 1024);
 
         if (adminPort != 0 && (adminPort == httpPort || peerToken != null && adminPort == peerPort)) {
-            in.problem("RELAY_ADMIN_PORT", Integer.toString(adminPort), "is also the "
+            in.problem(RelayVariables.ADMIN_PORT, Integer.toString(adminPort), "is also the "
                     + (adminPort == httpPort ? "public port (RELAY_HTTP_PORT)" : "peer port (RELAY_PEER_PORT)")
                     + ": the admin port must be a port of its own, which the public Service does not expose");
         }
         if (httpPort != 0 && peerToken != null && httpPort == peerPort) {
-            in.problem("RELAY_PEER_PORT", Integer.toString(peerPort), "is also the public port (RELAY_HTTP_PORT)");
+            in.problem(RelayVariables.PEER_PORT, Integer.toString(peerPort), "is also the public port (RELAY_HTTP_PORT)");
         }
 
         in.throwIfProblems();
@@ -365,8 +376,8 @@ public record RelayConfig(
         if (token == null) {
             return null;
         }
-        if (token.length() < MIN_TOKEN_LENGTH) {
-            in.problem(name + " is " + token.length() + " characters long; use at least " + MIN_TOKEN_LENGTH);
+        if (token.length() < RelayLimits.MIN_TOKEN_LENGTH) {
+            in.problem(name + " is " + token.length() + " characters long; use at least " + RelayLimits.MIN_TOKEN_LENGTH);
         } else if (token.chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
             in.problem(name + " must not contain spaces or control characters");
         }

@@ -1,5 +1,7 @@
 package io.sserelay.relay.http;
 
+import io.sserelay.api.relay.RelayLimits;
+
 /**
  * Size limits on publishing.
  *
@@ -13,7 +15,7 @@ public record PublishLimits(int maxEventBytes, int maxBatchEvents, int maxBatchB
      * The most {@code maxEventBytes} may be configured to: so also the largest event a peer of
      * any configuration may send.
      */
-    public static final int MAX_EVENT_BYTES = 1024 * 1024;
+    public static final int MAX_EVENT_BYTES = RelayLimits.MAX_MAX_EVENT_BYTES;
 
     /** A JSON body may escape its data, so it may be larger than the data it carries. */
     int maxSingleJsonBodyBytes() {

@@ -1,5 +1,7 @@
 package io.sserelay.relay.stream;
 
+import io.sserelay.api.relay.RelayDefaults;
+
 import java.time.Duration;
 
 /**
@@ -17,11 +19,8 @@ import java.time.Duration;
 public record HistoryLimits(int maxEventsPerStream, Duration maxAge, long maxBytes, int maxStreams,
         int maxTombstones) {
 
-    public static final int DEFAULT_MAX_STREAMS = 1_000_000;
-    public static final int DEFAULT_MAX_TOMBSTONES = 65_536;
-
     /** Limits with the default bounds on streams and tombstones. */
     public HistoryLimits(int maxEventsPerStream, Duration maxAge, long maxBytes) {
-        this(maxEventsPerStream, maxAge, maxBytes, DEFAULT_MAX_STREAMS, DEFAULT_MAX_TOMBSTONES);
+        this(maxEventsPerStream, maxAge, maxBytes, RelayDefaults.HISTORY_MAX_STREAMS, RelayDefaults.HISTORY_MAX_TOMBSTONES);
     }
 }
