@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Provisions the binaries of the tests' Kubernetes control plane without downloading any
 # release binary: kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and etcd
-# are built from their published Go modules (scripts/k8s-build/kubernetes), kwok from its
-# tagged module (scripts/k8s-build/kwok). The Go module proxy is the only source.
+# are built from their published Go modules (scripts/k8s-build/kubernetes), kwok and helm from
+# their tagged modules (scripts/k8s-build/kwok, scripts/k8s-build/helm). The Go module proxy
+# is the only source.
 #
 # Idempotent and cached: the binaries are built once into the cache directory and a stamp
 # records what they were built from; a later run whose stamp matches builds nothing. Then the
@@ -40,6 +41,7 @@ module_version() { # <go.mod> <module path>
 kube_tag="$(module_version "$build_dir/kubernetes/go.mod" k8s.io/kubernetes)"
 etcd_tag="$(module_version "$build_dir/kubernetes/go.mod" go.etcd.io/etcd/server/v3)"
 kwok_tag="$(module_version "$build_dir/kwok/go.mod" sigs.k8s.io/kwok)"
+helm_tag="$(module_version "$build_dir/helm/go.mod" helm.sh/helm/v4)"
 kube_version="${kube_tag#v}"
 [[ "$kube_version" =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)$ ]] \
   || fail "k8s.io/kubernetes version '$kube_tag' in $build_dir/kubernetes/go.mod is not vMAJOR.MINOR.PATCH"
@@ -97,6 +99,33 @@ install_binaries() {
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
+
+# helm, for the chart's tests: cached apart from the control plane, so that a new helm version
+# does not rebuild Kubernetes.
+helm_cache="$cache_root/helm-$helm_tag"
+helm_stamp="$(cat "$build_dir"/helm/go.mod "$build_dir"/helm/go.sum | grep -v '^[[:space:]]*//' | sha256sum | cut -d' ' -f1)"
+if ! { [ -x "$helm_cache/helm" ] && [ "$(cat "$helm_cache/stamp" 2>/dev/null)" = "$helm_stamp" ]; }; then
+  command -v go >/dev/null 2>&1 || fail "needs Go to build helm (none on PATH); install Go 1.26 or newer"
+  say "building helm $helm_tag from the Go module proxy into $helm_cache"
+  rm -f "$helm_cache/stamp"
+  mkdir -p "$helm_cache"
+  (
+    cd "$build_dir/helm"
+    export GOMODCACHE="$helm_cache/go/mod" GOCACHE="$helm_cache/go/build" GOTOOLCHAIN=local CGO_ENABLED=0
+    export GOFLAGS="${GOFLAGS:-} -mod=readonly -trimpath"
+    # The version stamp helm's own Makefile sets; the module zip carries no git metadata.
+    go build -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$helm_tag" -o "$helm_cache/helm" \
+      helm.sh/helm/v4/cmd/helm
+    go clean -cache -modcache
+  )
+  rm -rf "$helm_cache/go"
+  echo "$helm_stamp" > "$helm_cache/stamp"
+fi
+mkdir -p "$install_dir"
+if ! [ "$helm_cache/helm" -ef "$install_dir/helm" ]; then
+  ln -f "$helm_cache/helm" "$install_dir/helm" 2>/dev/null || cp -fp "$helm_cache/helm" "$install_dir/helm"
+  say "installed $install_dir/helm"
+fi
 
 if built; then
   install_binaries

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.BiConsumer;
 
 /**
  * The whole product on this machine, as the end-to-end tests and the demo run it: a
@@ -86,12 +87,38 @@ public final class LocalCluster implements AutoCloseable {
      * Each pod's output goes to {@code logs}/&lt;pod&gt;.log.
      */
     public static LocalCluster fromImages(Path repository, String namespace, Path logs) {
+        return fromImages(repository, namespace, logs, (plane, repo) -> {
+            plane.installCrd(repo.resolve("crds/sserelays.sserelay.io-v1.yml"));
+            plane.kubectl(repo, "apply", "-k", "config/default");
+        });
+    }
+
+    /** The release name that gives the chart's objects config/'s names. */
+    public static final String HELM_RELEASE = "sse-relay-operator";
+
+    /**
+     * As {@link #fromImages(Path, String, Path)}, with the operator installed as a platform team
+     * installs it with Helm: {@code helm install sse-relay-operator charts/sse-relay-operator
+     * --namespace sse-relay-system --create-namespace} and {@code values}, each a {@code --set}.
+     */
+    public static LocalCluster fromHelmChart(Path repository, String namespace, Path logs, String... values) {
+        return fromImages(repository, namespace, logs, (plane, repo) -> {
+            List<String> arguments = new ArrayList<>(List.of("install", HELM_RELEASE, "charts/sse-relay-operator",
+                    "--namespace", OPERATOR_NAMESPACE, "--create-namespace"));
+            for (String value : values) {
+                arguments.addAll(List.of("--set", value));
+            }
+            plane.helm(repo, arguments.toArray(String[]::new));
+        });
+    }
+
+    private static LocalCluster fromImages(Path repository, String namespace, Path logs,
+            BiConsumer<FullPlane, Path> installOperator) {
         Path repo = repository.toAbsolutePath().normalize();
         ContainerImages.build(repo, logs.resolve("build-images.log"));
         LocalCluster cluster = new LocalCluster(repo, namespace, FullPlane.start());
         try {
-            cluster.plane.installCrd(repo.resolve("crds/sserelays.sserelay.io-v1.yml"));
-            cluster.plane.kubectl(repo, "apply", "-k", "config/default");
+            installOperator.accept(cluster.plane, repo);
             cluster.plane.client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace)
                     .endMetadata().build()).create();
             cluster.started.add(new RelayPodRunner(cluster.plane, OPERATOR_NAMESPACE, logs, new PodmanRuntime(),
@@ -124,6 +151,11 @@ public final class LocalCluster implements AutoCloseable {
 
     public String namespace() {
         return namespace;
+    }
+
+    /** Runs the plane's helm in the repository's directory. */
+    public String helm(String... arguments) {
+        return plane.helm(repository, arguments);
     }
 
     /** Runs the plane's kubectl in the repository's directory, in this cluster's namespace. */

@@ -148,26 +148,59 @@ public abstract sealed class ControlPlane implements AutoCloseable permits Minim
      * and returns what it printed; fails with that output when it exits with an error.
      */
     public final String kubectl(Path directory, String... arguments) {
-        List<String> command = new ArrayList<>(List.of(binaries.kubectl().toString(), "--kubeconfig",
-                kubeconfig.toString()));
+        return run(binaries.kubectl(), directory, arguments);
+    }
+
+    /**
+     * Runs helm against this plane, in {@code directory}, and returns what it printed; fails with
+     * that output when it exits with an error. See {@link PlaneBinaries#helm()}.
+     */
+    public final String helm(Path directory, String... arguments) {
+        return run(binaries.helm(), directory, arguments);
+    }
+
+    private String run(Path tool, Path directory, String... arguments) {
+        String name = tool.getFileName().toString();
+        List<String> command = new ArrayList<>(List.of(tool.toString(), "--kubeconfig", kubeconfig.toString()));
         command.addAll(List.of(arguments));
         try {
-            Process process = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true).start();
+            ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true);
+            if (name.equals("helm")) { // its cache, configuration and data: this plane's, none of the user's
+                Path home = kubeconfig.getParent().resolve("helm-home");
+                builder.environment().put("HELM_CACHE_HOME", home.resolve("cache").toString());
+                builder.environment().put("HELM_CONFIG_HOME", home.resolve("config").toString());
+                builder.environment().put("HELM_DATA_HOME", home.resolve("data").toString());
+            }
+            Process process = builder.start();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            if (!process.waitFor(120, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
-                throw new IllegalStateException("kubectl " + String.join(" ", arguments) + " ran over 60 s");
+                throw new IllegalStateException(name + " " + String.join(" ", arguments) + " ran over 120 s");
             }
             if (process.exitValue() != 0) {
-                throw new IllegalStateException("kubectl " + String.join(" ", arguments) + " exited with "
-                        + process.exitValue() + ":\n" + output);
+                throw new ToolFailed(name + " " + String.join(" ", arguments) + " exited with "
+                        + process.exitValue() + ":\n" + output, output);
             }
             return output;
         } catch (IOException e) {
-            throw new UncheckedIOException("could not run kubectl", e);
+            throw new UncheckedIOException("could not run " + name, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while running kubectl", e);
+            throw new IllegalStateException("interrupted while running " + name, e);
+        }
+    }
+
+    /** kubectl or helm exited with an error; {@link #output()} is what it printed. */
+    public static final class ToolFailed extends IllegalStateException {
+        private final String output;
+
+        ToolFailed(String message, String output) {
+            super(message);
+            this.output = output;
+        }
+
+        public String output() {
+            return output;
         }
     }
 

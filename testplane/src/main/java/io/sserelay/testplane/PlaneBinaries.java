@@ -109,6 +109,16 @@ public record PlaneBinaries(Path directory) {
         return directory.resolve(KUBECTL);
     }
 
+    /** helm, which scripts/provision-k8s.sh builds beside the plane's binaries, for the chart's tests. */
+    public Path helm() {
+        Path helm = directory.resolve("helm");
+        if (!Files.isExecutable(helm)) {
+            throw new IllegalStateException("No executable helm in " + directory
+                    + "; the chart's tests need the helm that scripts/provision-k8s.sh builds");
+        }
+        return helm;
+    }
+
     Path kubeControllerManager() {
         return directory.resolve(KUBE_CONTROLLER_MANAGER);
     }
