@@ -53,8 +53,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * cluster of one.
  *
  * <p>Threads: Undertow's IO threads serve subscribers and write to sockets; its worker threads
- * read publish bodies; the protocol runs on one thread of its own ({@link ClusterRuntime}), and
- * each peer link on one more; one thread says in the log, until a clustered relay has joined,
+ * read publish bodies; the protocol runs one step at a time ({@link ClusterRuntime}), a small step
+ * on the IO or worker thread that brought it when no other thread runs the protocol, ticks,
+ * retention and view changes on the protocol's own thread; each peer link has a thread; one thread says in the log, until a clustered relay has joined,
  * what it waits for; {@link #shutdown()} runs on the caller's thread (the JVM's shutdown hook in
  * production).
  */
@@ -70,9 +71,10 @@ public final class Relay {
     static final int ACCEPT_BACKLOG = 16_384;
 
     /**
-     * How long the protocol's thread may go without a tick (one is due every 50 ms) before
-     * {@code /healthz} reports the relay stuck. Every step on that thread is short and never
-     * blocks, so a gap this long means the relay cannot serve.
+     * How long the protocol may go without a tick (one is due every 50 ms) before
+     * {@code /healthz} reports the relay stuck. Every step of the protocol is short and never
+     * blocks, and its thread lets a due tick in every 256 steps however busy, so a gap this long
+     * means the relay cannot serve.
      */
     static final Duration LIVENESS_TIMEOUT = Duration.ofSeconds(10);
 

@@ -8,6 +8,7 @@ import io.sserelay.relay.cluster.Message.Envelope;
 import io.sserelay.relay.cluster.Message.Refusal;
 import java.security.SecureRandom;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +31,8 @@ public final class ClusterRuntime<P> implements AutoCloseable {
     private static final int FLUSH_EVERY_STEPS = 64;
     /** The most steps a thread that brought one runs before it goes back to its own work. */
     private static final int INLINE_STEPS = 16;
+    /** The most steps the protocol's thread runs before its scheduled ticks get their turn. */
+    private static final int LOOP_STEPS = 256;
 
     private final ClusterNode<P> node;
     private final Transport transport;
@@ -56,18 +59,18 @@ public final class ClusterRuntime<P> implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        this.steps = new SerialSteps(loop, INLINE_STEPS, FLUSH_EVERY_STEPS, this::flush);
+        this.steps = new SerialSteps(loop, INLINE_STEPS, LOOP_STEPS, FLUSH_EVERY_STEPS, this::flush);
     }
 
     public ClusterRuntime<P> start(long tickMillis) {
-        loop.scheduleWithFixedDelay(() -> submit(this::tick), tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+        loop.scheduleWithFixedDelay(() -> submitToLoop(this::tick), tickMillis, tickMillis, TimeUnit.MILLISECONDS);
         return this;
     }
 
     /** As {@link #start(long)}, applying {@code retention} to every copy once a second. */
     public ClusterRuntime<P> start(long tickMillis, ClusterNode.Retention<P> retention) {
         start(tickMillis);
-        loop.scheduleWithFixedDelay(() -> submit(() -> node.retain(retention, System.currentTimeMillis())),
+        loop.scheduleWithFixedDelay(() -> submitToLoop(() -> node.retain(retention, System.currentTimeMillis())),
                 RETAIN_EVERY_MILLIS, RETAIN_EVERY_MILLIS, TimeUnit.MILLISECONDS);
         return this;
     }
@@ -106,17 +109,29 @@ public final class ClusterRuntime<P> implements AutoCloseable {
     }
 
     public void view(View view) {
-        submit(() -> node.onView(view, now()));
+        submitToLoop(() -> node.onView(view, now()));
     }
 
     /**
      * Envelopes that arrived together, handled in order as one step; one that fails does not keep
-     * the others from being handled.
+     * the others from being handled. A step with a whole copy of streams or a new view in it is the
+     * protocol thread's: its cost grows with what the relay holds.
      */
     public void receive(List<Envelope> envelopes) {
-        if (!envelopes.isEmpty()) {
-            submit(() -> envelopes.forEach(envelope -> run(() -> node.onMessage(envelope, now()))));
+        if (envelopes.isEmpty()) {
+            return;
         }
+        Runnable step = () -> envelopes.forEach(envelope -> run(() -> node.onMessage(envelope, now())));
+        if (envelopes.stream().anyMatch(ClusterRuntime::costsWithTheRelaysState)) {
+            submitToLoop(step);
+        } else {
+            submit(step);
+        }
+    }
+
+    private static boolean costsWithTheRelaysState(Envelope envelope) {
+        return envelope.body() instanceof Message.Handover<?> || envelope.body() instanceof Message.Sync<?>
+                || envelope.body() instanceof Message.ViewIs;
     }
 
     /** See {@link ClusterNode#publish}. */
@@ -157,6 +172,11 @@ public final class ClusterRuntime<P> implements AutoCloseable {
         return steps.submit(() -> run(action));
     }
 
+    /** Queues a step for the protocol's own thread (see {@link SerialSteps#submitToLoop}). */
+    private boolean submitToLoop(Runnable action) {
+        return steps.submitToLoop(() -> run(action));
+    }
+
     private void flush() {
         run(node::flushReaders);
         run(transport::flush);
@@ -171,13 +191,28 @@ public final class ClusterRuntime<P> implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the node after the steps queued before, and returns once they and the stop have run
+     * (or after two seconds): what the relay closes next (its links, its connections) is then no
+     * longer used by a step still running on another thread.
+     */
     @Override
     public void close() {
-        submit(node::stop);
+        CountDownLatch stopped = new CountDownLatch(1);
+        boolean queued = submitToLoop(() -> {
+            try {
+                node.stop();
+            } finally {
+                stopped.countDown();
+            }
+        });
         steps.close();
-        loop.shutdown();
         try {
-            if (!loop.awaitTermination(2, TimeUnit.SECONDS)) {
+            if (queued && !stopped.await(2, TimeUnit.SECONDS)) {
+                LOG.warn("the cluster protocol did not stop within 2 s");
+            }
+            loop.shutdown();
+            if (!loop.awaitTermination(1, TimeUnit.SECONDS)) {
                 loop.shutdownNow();
             }
         } catch (InterruptedException e) {

@@ -33,7 +33,8 @@ import java.util.function.Function;
  *
  * <p>Threads: the checks that need no body run on the IO thread; the body is received without
  * holding any thread ({@link BodyReceiver}); parsing runs on a worker, which hands the events to
- * the cluster protocol's thread and returns at once; the answer comes from that thread. The
+ * the cluster protocol (running the step itself when the protocol is idle) and returns without
+ * waiting for the answer, which comes from whichever thread runs the step that settles it. The
  * body's memory stays counted until the answer, so publishes waiting for their owner count
  * against the publish budget.
  */

@@ -32,8 +32,9 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * {@code GET /streams/{stream}} and {@code GET /events?stream=a&stream=b}: validates the
  * request, subscribes an {@link SseConnection} to each stream through the cluster protocol, and
- * leaves the response open. Runs on the IO thread; subscribing only queues the request to the
- * protocol's thread.
+ * leaves the response open. Runs on the IO thread; subscribing is one step of the protocol,
+ * which this thread runs itself when the protocol is idle, and what it hands the connection waits
+ * in the connection's queue until the response starts.
  *
  * <p>The id to resume from is the {@code Last-Event-ID} header or else the
  * {@code lastEventId} query parameter. The header wins because a browser's EventSource

@@ -95,7 +95,7 @@ public final class ClusterEndpoint<P> implements HttpHandler {
                     return;
                 }
             }
-            runtime.receive(envelopes); // what arrived together is one step for the protocol's thread
+            runtime.receive(envelopes); // what arrived together is one step of the protocol
             if (last) {
                 ex.setStatusCode(204);
                 ex.endExchange();

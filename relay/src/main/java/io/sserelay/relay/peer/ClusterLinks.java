@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * hold memory (one message alone may be larger, up to the codec's message limit), and a broken connection loses what was in flight; the link reconnects with
  * jittered backoff from 0.1 s to 2 s.
  *
- * <p>Threads: {@link #send} and {@link #flush} are called on the cluster thread; {@code send}
+ * <p>Threads: {@link #send} and {@link #flush} are called by the thread running the protocol's
+ * steps, one at a time ({@link io.sserelay.relay.cluster.ClusterRuntime}); {@code send}
  * only queues, and {@code flush} wakes the links that have something new, so that what one burst
  * of the protocol's work sends a peer goes in one chunk and one write. Each link has a daemon
  * thread that connects and writes with blocking IO.
@@ -51,7 +52,7 @@ public final class ClusterLinks implements Transport, AutoCloseable {
     private final MessageCodec<?> codec;
     private final long maxQueuedBytes;
     private final Map<String, Link> links = new ConcurrentHashMap<>();
-    /** Links given a message since the last {@link #flush}; touched on the cluster thread only. */
+    /** Links given a message since the last {@link #flush}; touched by the protocol's steps only. */
     private final Set<Link> unflushed = new LinkedHashSet<>();
     private volatile LinkWatcher watcher = new LinkWatcher() {
     };

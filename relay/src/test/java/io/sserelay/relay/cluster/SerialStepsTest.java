@@ -30,7 +30,7 @@ class SerialStepsTest {
 
     @Test
     void aStepQueuedWhileNoneRunsRunsOnTheQueuingThreadBeforeSubmitReturnsAndIsFlushed() {
-        SerialSteps steps = new SerialSteps(loop, 16, 64, flushes::incrementAndGet);
+        SerialSteps steps = new SerialSteps(loop, 16, 1_000, 64, flushes::incrementAndGet);
         AtomicReference<Thread> ranOn = new AtomicReference<>();
         assertThat(steps.submit(() -> ranOn.set(Thread.currentThread()))).isTrue();
         assertThat(ranOn.get()).isSameAs(Thread.currentThread());
@@ -39,7 +39,7 @@ class SerialStepsTest {
 
     @Test
     void aStepQueuedWhileAnotherThreadRunsStepsIsRunByThatThreadAfterItsOwn() throws Exception {
-        SerialSteps steps = new SerialSteps(loop, 16, 64, flushes::incrementAndGet);
+        SerialSteps steps = new SerialSteps(loop, 16, 1_000, 64, flushes::incrementAndGet);
         CountDownLatch inFirst = new CountDownLatch(1);
         CountDownLatch releaseFirst = new CountDownLatch(1);
         List<String> order = Collections.synchronizedList(new ArrayList<>());
@@ -67,7 +67,7 @@ class SerialStepsTest {
 
     @Test
     void aQueuingThreadRunsAtMostItsLimitAndLeavesTheRestToTheLoopInOrder() {
-        SerialSteps steps = new SerialSteps(loop, 4, 64, flushes::incrementAndGet);
+        SerialSteps steps = new SerialSteps(loop, 4, 1_000, 64, flushes::incrementAndGet);
         List<Integer> ran = Collections.synchronizedList(new ArrayList<>());
         List<String> threads = Collections.synchronizedList(new ArrayList<>());
         steps.submit(() -> {
@@ -90,7 +90,7 @@ class SerialStepsTest {
     void stepsFromManyThreadsRunOneAtATimeEachThreadsInItsOrderAndNoneIsLost() throws Exception {
         int threads = 4;
         int perThread = 20_000;
-        SerialSteps steps = new SerialSteps(loop, 16, 64, flushes::incrementAndGet);
+        SerialSteps steps = new SerialSteps(loop, 16, 1_000, 64, flushes::incrementAndGet);
         AtomicBoolean inside = new AtomicBoolean();
         AtomicInteger overlaps = new AtomicInteger();
         int[] lastSeen = new int[threads];
@@ -135,7 +135,7 @@ class SerialStepsTest {
     void aLongBurstIsFlushedAtLeastEveryFlushEverySteps() {
         AtomicInteger run = new AtomicInteger();
         List<Integer> stepsAtFlush = Collections.synchronizedList(new ArrayList<>());
-        SerialSteps counted = new SerialSteps(loop, 1_000, 10, () -> stepsAtFlush.add(run.get()));
+        SerialSteps counted = new SerialSteps(loop, 1_000, 1_000, 10, () -> stepsAtFlush.add(run.get()));
         counted.submit(() -> {
             for (int i = 0; i < 25; i++) {
                 counted.submit(run::incrementAndGet);
@@ -147,8 +147,58 @@ class SerialStepsTest {
     }
 
     @Test
+    void aLoopOnlyStepIsNeverRunByAQueuingThreadAndStepsAfterItWaitForItInOrder() {
+        SerialSteps steps = new SerialSteps(loop, 16, 1_000, 64, flushes::incrementAndGet);
+        List<String> ran = Collections.synchronizedList(new ArrayList<>());
+        steps.submit(() -> {
+            steps.submit(() -> ran.add("before:" + Thread.currentThread().getName()));
+            steps.submitToLoop(() -> ran.add("heavy:" + Thread.currentThread().getName()));
+            steps.submit(() -> ran.add("after:" + Thread.currentThread().getName()));
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> ran.size() == 3);
+        assertThat(ran).containsExactly("before:" + Thread.currentThread().getName(), "heavy:the-loop",
+                "after:the-loop");
+    }
+
+    @Test
+    void theLoopLetsItsOtherTasksInBetweenBatchesOfALongQueue() throws Exception {
+        SerialSteps steps = new SerialSteps(loop, 1, 10, 64, flushes::incrementAndGet);
+        List<String> ran = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch holdLoop = new CountDownLatch(1);
+        loop.execute(() -> awaitQuietly(holdLoop)); // the loop is busy while the queue fills
+        steps.submit(() -> {
+            for (int i = 0; i < 30; i++) {
+                int step = i;
+                steps.submit(() -> ran.add("step " + step));
+            }
+        });
+        loop.execute(() -> ran.add("another task of the loop"));
+        holdLoop.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> ran.size() == 31);
+        int other = ran.indexOf("another task of the loop");
+        assertThat(other).as("after one batch of ten, not after all thirty").isEqualTo(10);
+    }
+
+    @Test
+    void aStepThatThrowsLeavesTheRestToTheLoop() {
+        SerialSteps steps = new SerialSteps(loop, 16, 1_000, 64, flushes::incrementAndGet);
+        List<String> ran = Collections.synchronizedList(new ArrayList<>());
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        try {
+            steps.submit(() -> {
+                steps.submit(() -> ran.add("queued behind the failure"));
+                throw new IllegalStateException("a broken step");
+            });
+        } catch (IllegalStateException e) {
+            thrown.set(e);
+        }
+        assertThat(thrown.get()).hasMessage("a broken step");
+        await().atMost(Duration.ofSeconds(10)).until(() -> ran.size() == 1);
+    }
+
+    @Test
     void nothingIsQueuedAfterClose() {
-        SerialSteps steps = new SerialSteps(loop, 16, 64, flushes::incrementAndGet);
+        SerialSteps steps = new SerialSteps(loop, 16, 1_000, 64, flushes::incrementAndGet);
         steps.close();
         AtomicBoolean ran = new AtomicBoolean();
         assertThat(steps.submit(() -> ran.set(true))).isFalse();
@@ -158,7 +208,7 @@ class SerialStepsTest {
     @Test
     void aQueuingThreadFinishesTheQueueItselfWhenTheLoopIsGone() {
         loop.shutdown();
-        SerialSteps steps = new SerialSteps(loop, 2, 64, flushes::incrementAndGet);
+        SerialSteps steps = new SerialSteps(loop, 2, 1_000, 64, flushes::incrementAndGet);
         List<Integer> ran = new ArrayList<>();
         steps.submit(() -> {
             for (int i = 1; i <= 5; i++) {
