@@ -104,11 +104,13 @@ flock 9
 # does not rebuild Kubernetes.
 helm_cache="$cache_root/helm-$helm_tag"
 helm_stamp="$(cat "$build_dir"/helm/go.mod "$build_dir"/helm/go.sum | grep -v '^[[:space:]]*//' | sha256sum | cut -d' ' -f1)"
+mkdir -p "$helm_cache"
+exec 8>"$helm_cache/.lock" # shared by every Kubernetes version's provisioning
+flock 8
 if ! { [ -x "$helm_cache/helm" ] && [ "$(cat "$helm_cache/stamp" 2>/dev/null)" = "$helm_stamp" ]; }; then
   command -v go >/dev/null 2>&1 || fail "needs Go to build helm (none on PATH); install Go 1.26 or newer"
   say "building helm $helm_tag from the Go module proxy into $helm_cache"
   rm -f "$helm_cache/stamp"
-  mkdir -p "$helm_cache"
   (
     cd "$build_dir/helm"
     export GOMODCACHE="$helm_cache/go/mod" GOCACHE="$helm_cache/go/build" GOTOOLCHAIN=local CGO_ENABLED=0
@@ -121,6 +123,7 @@ if ! { [ -x "$helm_cache/helm" ] && [ "$(cat "$helm_cache/stamp" 2>/dev/null)" =
   rm -rf "$helm_cache/go"
   echo "$helm_stamp" > "$helm_cache/stamp"
 fi
+exec 8>&-
 mkdir -p "$install_dir"
 if ! [ "$helm_cache/helm" -ef "$install_dir/helm" ]; then
   ln -f "$helm_cache/helm" "$install_dir/helm" 2>/dev/null || cp -fp "$helm_cache/helm" "$install_dir/helm"

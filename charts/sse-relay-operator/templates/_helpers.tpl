@@ -22,12 +22,21 @@ app.kubernetes.io/name: {{ include "sse-relay-operator.fullname" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/* An image reference: by digest when one is given, else by tag (the chart's appVersion when empty). */}}
+{{- define "sse-relay-operator.imageRef" -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" .image.repository .image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .image.repository (.image.tag | default .appVersion) -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "sse-relay-operator.image" -}}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- include "sse-relay-operator.imageRef" (dict "image" .Values.image "appVersion" .Chart.AppVersion) -}}
 {{- end -}}
 
 {{- define "sse-relay-operator.relayImage" -}}
-{{- printf "%s:%s" .Values.relayImage.repository (.Values.relayImage.tag | default .Chart.AppVersion) -}}
+{{- include "sse-relay-operator.imageRef" (dict "image" .Values.relayImage "appVersion" .Chart.AppVersion) -}}
 {{- end -}}
 
 {{/*
@@ -37,7 +46,7 @@ namespace and labels added.
 {{- define "sse-relay-operator.fromFile" -}}
 {{- $object := .root.Files.Get .file | fromYaml -}}
 {{- if .namespaced }}{{ $_ := set $object.metadata "namespace" .root.Release.Namespace }}{{ end -}}
-{{- $labels := merge (dict) ($object.metadata.labels | default dict) (include "sse-relay-operator.releaseLabels" .root | fromYaml) -}}
+{{- $labels := merge (dict) (.labels | default dict) ($object.metadata.labels | default dict) (include "sse-relay-operator.releaseLabels" .root | fromYaml) -}}
 {{- $_ := set $object.metadata "labels" $labels -}}
 {{- toYaml $object -}}
 {{- end -}}

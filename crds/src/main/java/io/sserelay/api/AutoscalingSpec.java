@@ -6,6 +6,8 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
+import io.sserelay.api.relay.RelayDefaults;
+import io.sserelay.api.relay.RelayLimits;
 
 /**
  * A HorizontalPodAutoscaler the operator owns, scaling the SseRelay through its scale
@@ -14,22 +16,23 @@ import io.fabric8.generator.annotation.ValidationRule;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "has(self.targetSubscribersPerRelay) || has(self.targetCPUUtilizationPercentage)",
         message = "autoscaling needs a target: targetSubscribersPerRelay, targetCPUUtilizationPercentage or both")
-@ValidationRule(value = "(has(self.minReplicas) ? self.minReplicas : 2) <= self.maxReplicas",
-        message = "autoscaling.minReplicas (2 when not set) must not be more than autoscaling.maxReplicas")
+@ValidationRule(value = "(has(self.minReplicas) ? self.minReplicas : " + AutoscalingSpec.DEFAULT_MIN_REPLICAS
+        + ") <= self.maxReplicas", message = "autoscaling.minReplicas (" + AutoscalingSpec.DEFAULT_MIN_REPLICAS
+        + " when not set) must not be more than autoscaling.maxReplicas")
 public class AutoscalingSpec {
 
     /** What {@code minReplicas} is when not set: two relays, so that losing one loses no subscriber for good. */
     public static final int DEFAULT_MIN_REPLICAS = 2;
 
-    @JsonPropertyDescription("The fewest relays the autoscaler keeps; 2 when not set.")
+    @JsonPropertyDescription("The fewest relays the autoscaler keeps; " + DEFAULT_MIN_REPLICAS + " when not set.")
     @Min(1)
-    @Max(100)
+    @Max(RelayLimits.MAX_REPLICAS)
     private Integer minReplicas;
 
     @JsonPropertyDescription("The most relays the autoscaler starts.")
     @Required
     @Min(1)
-    @Max(100)
+    @Max(RelayLimits.MAX_REPLICAS)
     private Integer maxReplicas;
 
     @JsonPropertyDescription("Connected subscribers per relay to aim for, read as the pods metric sserelay_connections"
@@ -39,7 +42,7 @@ public class AutoscalingSpec {
     private Integer targetSubscribersPerRelay;
 
     @JsonPropertyDescription("Average CPU use to aim for, in percent of the relays' CPU request (which the limit may"
-            + " exceed: the default request is 500m, the limit 2).")
+            + " exceed: the default request is " + RelayDefaults.CPU_REQUEST + ", the limit " + RelayDefaults.CPU_LIMIT + ").")
     @Min(1)
     @Max(1000)
     private Integer targetCPUUtilizationPercentage;

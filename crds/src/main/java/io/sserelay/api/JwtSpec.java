@@ -30,7 +30,8 @@ import java.util.List;
                 + " path could swap them; set jwt.jwksAllowHttp: true only for a network you trust")
 public class JwtSpec {
 
-    @JsonPropertyDescription("The Secret key holding the shared HMAC secret (HS256; at least 32 bytes).")
+    @JsonPropertyDescription("The Secret key holding the shared HMAC secret (HS256; at least "
+            + RelayLimits.MIN_HMAC_SECRET_BYTES + " bytes).")
     private SecretKeyRef hmacSecretRef;
 
     @JsonPropertyDescription("The Secret key holding public keys: a JWK set, one JWK, or PEM RSA/EC public keys.")

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
+import io.sserelay.api.relay.RelayDefaults;
 
 import java.util.List;
 
@@ -19,7 +20,7 @@ public class MetricsSpec {
     public static final String DEFAULT_SCRAPER_NAMESPACE = "monitoring";
 
     @JsonPropertyDescription("Where Prometheus runs: NetworkPolicy peers (podSelector, namespaceSelector, ipBlock)"
-            + " admitted to the admin port (9090). Not set: every pod of the namespace named monitoring."
+            + " admitted to the admin port (" + RelayDefaults.ADMIN_PORT + "). Not set: every pod of the namespace named monitoring."
             + " An empty list admits nobody; [{namespaceSelector: {}}] admits every pod of the cluster.")
     @Size(max = 20)
     @ValidationRule(value = "self.all(p, has(p.podSelector) || has(p.namespaceSelector) || has(p.ipBlock))",

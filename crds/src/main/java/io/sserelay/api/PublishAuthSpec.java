@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.sserelay.api.relay.RelayDefaults;
+import io.sserelay.api.relay.RelayLimits;
 
 /**
  * Who may publish: holders of a static token, holders of a signed token ({@code mode: jwt}), or
@@ -23,7 +24,8 @@ public class PublishAuthSpec {
     @Default(RelayDefaults.PUBLISH_AUTH)
     private Mode mode;
 
-    @JsonPropertyDescription("The Secret key holding the publishers' token (at least 16 characters).")
+    @JsonPropertyDescription("The Secret key holding the publishers' token (at least "
+            + RelayLimits.MIN_TOKEN_LENGTH + " characters).")
     private SecretKeyRef secretRef;
 
     @JsonPropertyDescription("Let anyone who can reach the Service publish, without a token.")

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.sserelay.api.relay.RelayDefaults;
+import io.sserelay.api.relay.RelayLimits;
 
 /** Who may subscribe: anyone, holders of a bearer token, or holders of a signed token (JWT). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -19,7 +20,8 @@ public class SubscribeAuthSpec {
     @Default(RelayDefaults.SUBSCRIBE_AUTH)
     private Mode mode;
 
-    @JsonPropertyDescription("The Secret key holding the subscribers' token (at least 16 characters).")
+    @JsonPropertyDescription("The Secret key holding the subscribers' token (at least "
+            + RelayLimits.MIN_TOKEN_LENGTH + " characters).")
     private SecretKeyRef secretRef;
 
     /** How subscribers are authenticated. */

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.sserelay.api.SseRelay;
+import io.sserelay.testplane.ControlPlane;
 import io.sserelay.testplane.ServiceProxy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -55,7 +57,7 @@ class HelmInstallTest {
                 "installed with helm", ROLLOUT);
 
         String upgraded = cluster.helm("upgrade", LocalCluster.HELM_RELEASE, "charts/sse-relay-operator",
-                "--namespace", OPERATOR, "--reuse-values", "--set", "replicas=1", "--set", "podAnnotations.team=streams",
+                "--namespace", OPERATOR, "--reset-then-reuse-values", "--set", "replicas=1", "--set", "podAnnotations.team=streams",
                 "--set", "resources.limits.memory=640Mi", "--set", "resources.requests.memory=640Mi");
         assertThat(upgraded).contains("has been upgraded");
         await("the operator's Deployment rolled onto the new values").atMost(Duration.ofMinutes(3))
@@ -80,6 +82,18 @@ class HelmInstallTest {
         await().atMost(ROLLOUT).until(() -> news.readyEndpoints().size() == 2);
         DeliveryThroughTheService.check(news, cluster.relays().relays().keySet(), "news", cluster.publishToken("news"),
                 "after helm upgrade", ROLLOUT);
+
+        // Dropping the CRD from a release that would not keep it would delete every SseRelay: refused.
+        cluster.helm("upgrade", LocalCluster.HELM_RELEASE, "charts/sse-relay-operator", "--namespace", OPERATOR,
+                "--reset-then-reuse-values", "--set", "crds.keep=false");
+        assertThatThrownBy(() -> cluster.helm("upgrade", LocalCluster.HELM_RELEASE, "charts/sse-relay-operator",
+                "--namespace", OPERATOR, "--reset-then-reuse-values", "--set", "crds.install=false"))
+                .isInstanceOfSatisfying(ControlPlane.ToolFailed.class, failed -> assertThat(failed.output())
+                        .contains("crds.install: false would make Helm delete the SseRelay CRD"));
+        assertThat(client.apiextensions().v1().customResourceDefinitions().withName("sserelays.sserelay.io").get())
+                .isNotNull();
+        cluster.helm("upgrade", LocalCluster.HELM_RELEASE, "charts/sse-relay-operator", "--namespace", OPERATOR,
+                "--reset-then-reuse-values", "--set", "crds.keep=true");
 
         assertThat(cluster.helm("uninstall", LocalCluster.HELM_RELEASE, "--namespace", OPERATOR))
                 .contains("These resources were kept due to the resource policy",

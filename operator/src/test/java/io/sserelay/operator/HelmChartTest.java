@@ -88,6 +88,44 @@ class HelmChartTest {
     }
 
     @Test
+    void eachPartOfMonitoringCanBeLeftOut() {
+        assertThat(chart("--set", "monitoring.enabled=true", "--set", "monitoring.dashboard=false").keySet())
+                .contains("PodMonitor/sse-relay-system/sse-relay", "PrometheusRule/sse-relay-system/sse-relay")
+                .doesNotContain("ConfigMap/sse-relay-system/sse-relay-dashboard");
+        assertThat(chart("--set", "monitoring.enabled=true", "--set", "monitoring.podMonitor=false",
+                "--set", "monitoring.rules=false").keySet())
+                .contains("ConfigMap/sse-relay-system/sse-relay-dashboard")
+                .doesNotContain("PodMonitor/sse-relay-system/sse-relay", "PrometheusRule/sse-relay-system/sse-relay");
+        assertThat(chart("--set", "monitoring.dashboard=true").keySet()).as("nothing without enabled")
+                .doesNotContain("ConfigMap/sse-relay-system/sse-relay-dashboard");
+    }
+
+    @Test
+    void monitoringTakesThePrometheusSelectorsLabelAndOnlyTheWatchedNamespaces() {
+        Map<String, Map<String, Object>> objects = chart("--set", "monitoring.enabled=true",
+                "--set", "monitoring.labels.release=kube-prometheus-stack", "--set", "watchNamespaces={apps,web}");
+        String podMonitor = Serialization.asYaml(objects.get("PodMonitor/sse-relay-system/sse-relay"));
+        assertThat(podMonitor).contains("release: \"kube-prometheus-stack\"", "matchNames:", "- \"apps\"", "- \"web\"")
+                .doesNotContain("any: true");
+        assertThat(Serialization.asYaml(objects.get("PrometheusRule/sse-relay-system/sse-relay")))
+                .contains("release: \"kube-prometheus-stack\"");
+    }
+
+    @Test
+    void imagesCanBePinnedByDigest() {
+        String digest = "sha256:" + "0123456789abcdef".repeat(4);
+        String yaml = Serialization.asYaml(chart("--set", "image.digest=" + digest, "--set", "relayImage.digest=" + digest)
+                .get("Deployment/sse-relay-system/sse-relay-operator"));
+        assertThat(yaml).contains("image: \"sserelay/operator@" + digest + "\"",
+                "value: \"sserelay/relay@" + digest + "\"");
+    }
+
+    @Test
+    void theChartWorksAsASubchartWhoseParentSharesGlobalValues() {
+        assertThat(chart("--set", "global.imageRegistry=registry.example.com")).isEqualTo(kustomize("config/default"));
+    }
+
+    @Test
     void changedValuesReachTheOperatorsDeployment() {
         Map<String, Object> deployment = chart("--set", "image.tag=1.2.3", "--set", "relayImage.repository=registry.example.com/relay",
                 "--set", "replicas=1", "--set", "leaderElection=false", "--set", "resources.limits.memory=1Gi")
@@ -118,6 +156,8 @@ class HelmChartTest {
         assertRefused("crds.install=yes", "at '/crds/install': got string, want boolean");
         assertRefused("resources.limits.memory=lots", "at '/resources/limits/memory'");
         assertRefused("leaderElection=false", "leaderElection: false needs replicas: 1, not 2");
+        assertRefused("podLabels.app\\.kubernetes\\.io/name=other", "at '/podLabels/app.kubernetes.io~1name'");
+        assertRefused("image.digest=latest", "at '/image/digest': 'latest' does not match pattern");
     }
 
     private static void assertRefused(String value, String message) {

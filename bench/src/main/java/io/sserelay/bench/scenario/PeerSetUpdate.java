@@ -49,7 +49,6 @@ public final class PeerSetUpdate implements Scenario {
     private static final String NAMESPACE = "bench";
     private static final String NAME = "bench";
     private static final int REPLICAS = 3;
-    private static final int PEER_PORT = 7070;
     private static final String HOLD_IP = "bench.sserelay.io/hold-ip";
     private static final Duration UPDATE_TIMEOUT = Duration.ofSeconds(30);
     private static final double TARGET_P99_MS = 2_000;
@@ -162,7 +161,7 @@ public final class PeerSetUpdate implements Scenario {
         if (newIp[0].equals(oldIp)) {
             throw new IllegalStateException("the replacement pod got the old pod's IP " + oldIp);
         }
-        String added = "sserelay_peer_link_up{peer=\"" + newIp[0] + ":" + PEER_PORT + "\"}";
+        String added = "sserelay_peer_link_up{peer=\"" + newIp[0] + ":" + RelayDefaults.PEER_PORT + "\"}";
         long[] generation = new long[1];
         Await.until("the status to list the replacement as a member and " + oldIp + " as leaving",
                 Duration.ofSeconds(60), () -> {

@@ -9,6 +9,9 @@ package io.sserelay.api.relay;
  */
 public final class RelayDefaults {
 
+    /** Where a relay listens: every interface of its pod. */
+    public static final String BIND_ADDRESS = "0.0.0.0";
+
     /** Relay pods an SseRelay runs. */
     public static final int REPLICAS = 2;
 

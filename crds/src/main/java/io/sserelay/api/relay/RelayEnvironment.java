@@ -40,7 +40,7 @@ public final class RelayEnvironment {
         // The relays find their peers in this SseRelay's status.
         env.add(value(RelayVariables.SSERELAY_NAME, relay.getMetadata().getName()));
         env.add(value(RelayVariables.SSERELAY_NAMESPACE, "$(POD_NAMESPACE)"));
-        env.add(value(RelayVariables.BIND_ADDRESS, "0.0.0.0"));
+        env.add(value(RelayVariables.BIND_ADDRESS, RelayDefaults.BIND_ADDRESS));
         env.add(value(RelayVariables.HTTP_PORT, Integer.toString(RelayDefaults.HTTP_PORT)));
         env.add(value(RelayVariables.PEER_PORT, Integer.toString(RelayDefaults.PEER_PORT)));
         env.add(value(RelayVariables.ADMIN_PORT, Integer.toString(RelayDefaults.ADMIN_PORT)));

@@ -132,7 +132,7 @@ public record RelayConfig(
 
         String bindAddress = in.string(RelayVariables.BIND_ADDRESS);
         if (bindAddress == null) {
-            bindAddress = "0.0.0.0";
+            bindAddress = RelayDefaults.BIND_ADDRESS;
         } else {
             try {
                 InetAddress.getByName(bindAddress);

@@ -32,16 +32,38 @@ class RelayContractTest {
 
     private static final Path CRD = Path.of("..", "crds", "sserelays.sserelay.io-v1.yml");
     private static final long HEAP = 512L << 20;
+    /**
+     * Every default in the CRD, and the relay variable it becomes; empty for a default that is the
+     * operator's alone (the Deployment's, the Service's, a Secret reference's) or that the relay
+     * gets by being told nothing (a mode or flag at the relay's own default). A default added to
+     * the CRD fails the test until it is listed here.
+     */
+    private static final Map<String, String> DEFAULTS = Map.ofEntries(
+            Map.entry("replicas", ""),
+            Map.entry("service.type", ""),
+            Map.entry("service.port", ""),
+            Map.entry("publishAuth.mode", ""),
+            Map.entry("publishAuth.disabled", ""),
+            Map.entry("subscribeAuth.mode", ""),
+            Map.entry("history.maxEvents", RelayVariables.HISTORY_MAX_EVENTS),
+            Map.entry("history.maxAge", RelayVariables.HISTORY_MAX_AGE),
+            Map.entry("history.maxStreams", RelayVariables.HISTORY_MAX_STREAMS),
+            Map.entry("history.maxTombstones", RelayVariables.HISTORY_MAX_TOMBSTONES),
+            Map.entry("heartbeat", RelayVariables.HEARTBEAT),
+            Map.entry("maxEventBytes", RelayVariables.MAX_EVENT_BYTES),
+            Map.entry("subscriberBufferBytes", RelayVariables.SUBSCRIBER_BUFFER_BYTES),
+            Map.entry("maxConnectionsPerAddress", RelayVariables.MAX_CONNECTIONS_PER_ADDRESS),
+            Map.entry("publishAck.mode", RelayVariables.PUBLISH_ACK),
+            Map.entry("publishAck.timeout", RelayVariables.PUBLISH_ACK_TIMEOUT));
 
     @Test
     void theCrdsDefaultsGiveTheRelayTheConfigurationItHasWhenNothingIsSet() throws IOException {
-        Map<String, String> fromDefaults = variablesOf(defaultsOf(specSchema()));
-        assertThat(fromDefaults).as("the variables the CRD's defaults set")
-                .containsKeys(RelayVariables.HISTORY_MAX_EVENTS, RelayVariables.HISTORY_MAX_AGE,
-                        RelayVariables.HISTORY_MAX_STREAMS, RelayVariables.HISTORY_MAX_TOMBSTONES,
-                        RelayVariables.HEARTBEAT, RelayVariables.MAX_EVENT_BYTES, RelayVariables.SUBSCRIBER_BUFFER_BYTES,
-                        RelayVariables.MAX_CONNECTIONS_PER_ADDRESS, RelayVariables.PUBLISH_ACK,
-                        RelayVariables.PUBLISH_ACK_TIMEOUT);
+        Map<String, Object> defaults = defaultsOf(specSchema());
+        assertThat(leaves("", defaults)).as("the CRD's defaults, each listed in DEFAULTS")
+                .containsExactlyInAnyOrderElementsOf(DEFAULTS.keySet());
+        Map<String, String> fromDefaults = variablesOf(defaults);
+        assertThat(fromDefaults.keySet()).as("the variables the CRD's defaults set")
+                .containsExactlyInAnyOrderElementsOf(DEFAULTS.values().stream().filter(v -> !v.isEmpty()).toList());
         RelayConfig configured = RelayConfig.fromEnvironment(fromDefaults, HEAP);
         RelayConfig unset = RelayConfig.fromEnvironment(Map.of(), HEAP);
         assertThat(configured).usingRecursiveComparison().ignoringFields("publishToken").isEqualTo(unset);
@@ -49,14 +71,14 @@ class RelayContractTest {
 
     @Test
     void aDefaultThatDiffersFromTheRelaysIsCaught() throws IOException {
-        // The comparison above is not vacuous: one default changed in the CRD shows.
+        // The comparison above is not vacuous: one default changed in the CRD shows in it.
         Map<String, Object> defaults = defaultsOf(specSchema());
         @SuppressWarnings("unchecked")
         Map<String, Object> history = (Map<String, Object>) defaults.get("history");
         history.put("maxEvents", 999);
         RelayConfig configured = RelayConfig.fromEnvironment(variablesOf(defaults), HEAP);
-        assertThat(configured.history().maxEventsPerStream()).isNotEqualTo(
-                RelayConfig.fromEnvironment(Map.of(), HEAP).history().maxEventsPerStream());
+        assertThat(configured).usingRecursiveComparison().ignoringFields("publishToken")
+                .isNotEqualTo(RelayConfig.fromEnvironment(Map.of(), HEAP));
     }
 
     @Test
@@ -80,8 +102,9 @@ class RelayContractTest {
     }
 
     /**
-     * What the API server fills into a spec written as {@code {}}: each property's default, and
-     * inside each object a user may write empty (none of its fields required), that object's.
+     * Every default the schema can fill in: each property's, and inside each object a user may
+     * write empty (none of its fields required) that object's, as the API server fills them into
+     * an object that is present, {@code history: {}} for one.
      */
     private static Map<String, Object> defaultsOf(JSONSchemaProps schema) {
         Map<String, Object> defaults = new LinkedHashMap<>();
@@ -111,6 +134,20 @@ class RelayContractTest {
         Map<String, String> variables = new LinkedHashMap<>(values(spec));
         values(new SseRelaySpec()).keySet().forEach(variables::remove);
         return variables;
+    }
+
+    /** The paths ({@code history.maxAge}) of the values in {@code tree}. */
+    @SuppressWarnings("unchecked")
+    private static List<String> leaves(String prefix, Map<String, Object> tree) {
+        List<String> paths = new ArrayList<>();
+        tree.forEach((name, value) -> {
+            if (value instanceof Map<?, ?> inner) {
+                paths.addAll(leaves(prefix + name + ".", (Map<String, Object>) inner));
+            } else {
+                paths.add(prefix + name);
+            }
+        });
+        return paths;
     }
 
     /** The variables with a value of their own (not from a Secret or the pod) that a relay of {@code spec} gets. */
