@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.Operator;
 import io.sserelay.api.SseRelay;
 import io.sserelay.api.SseRelaySpec;
@@ -139,12 +140,21 @@ public final class PeerSetUpdate implements Scenario {
         List<String> before = pods.stream().map(p -> p.getMetadata().getName()).toList();
         // The simulated nodes hand a freed IP to the next pod; a finalizer keeps the old pod, and
         // so its IP, until the round is over, so that the replacement gets another address.
-        // Edited on the pod as it is now, not as listed: the simulated kubelet updates its status
-        // meanwhile, and an edit of the listed version is refused (409 Conflict).
-        client.pods().inNamespace(NAMESPACE).withName(victim.getMetadata().getName()).edit(p -> {
-            p.getMetadata().getFinalizers().add(HOLD_IP);
-            return p;
-        });
+        // Edited on the pod as it is now, not as listed, and again on a conflict: the simulated
+        // kubelet updates its status meanwhile, and an edit of an older version is refused (409).
+        for (int attempt = 1; ; attempt++) {
+            try {
+                client.pods().inNamespace(NAMESPACE).withName(victim.getMetadata().getName()).edit(p -> {
+                    p.getMetadata().getFinalizers().add(HOLD_IP);
+                    return p;
+                });
+                break;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == 10) {
+                    throw e;
+                }
+            }
+        }
         client.pods().resource(victim).delete();
 
         String[] newIp = new String[1];
