@@ -13,6 +13,15 @@ import java.util.List;
  */
 public final class Placement {
 
+    /**
+     * The members' hashes of the view placed last: every relay places streams against one view
+     * at a time, many times per event, and a member's hash depends on its name alone.
+     */
+    private static volatile MemberHashes lastMembers = new MemberHashes(List.of(), new long[0]);
+
+    private record MemberHashes(List<String> members, long[] hashes) {
+    }
+
     private Placement() {
     }
 
@@ -27,13 +36,15 @@ public final class Placement {
     }
 
     private static String ranked(List<String> members, String stream, int rank) {
+        long[] memberHashes = hashesOf(members);
         long streamHash = hash(stream);
         String first = null;
         String second = null;
         long firstScore = 0;
         long secondScore = 0;
-        for (String member : members) {
-            long score = mix(streamHash ^ hash(member));
+        for (int i = 0; i < memberHashes.length; i++) {
+            String member = members.get(i);
+            long score = mix(streamHash ^ memberHashes[i]);
             if (first == null || Long.compareUnsigned(score, firstScore) > 0) {
                 second = first;
                 secondScore = firstScore;
@@ -45,6 +56,19 @@ public final class Placement {
             }
         }
         return rank == 0 ? first : second;
+    }
+
+    private static long[] hashesOf(List<String> members) {
+        MemberHashes last = lastMembers;
+        if (last.members() == members) { // a view's list, immutable: the same list has the same hashes
+            return last.hashes();
+        }
+        long[] hashes = new long[members.size()];
+        for (int i = 0; i < hashes.length; i++) {
+            hashes[i] = hash(members.get(i));
+        }
+        lastMembers = new MemberHashes(members, hashes);
+        return hashes;
     }
 
     /**
