@@ -23,9 +23,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * step leaves the queue to the loop there. The loop runs at most {@code loopLimit} steps per
  * task before it queues itself again behind the executor's other work (its scheduled ticks).
  *
- * <p>{@code flush} runs after the last queued step, and after every {@code flushEvery} steps
- * however busy: what the steps produced for subscribers and peers goes out in one hand-off per
- * burst. Threads: any; steps and {@code flush} run on whichever thread holds the queue.
+ * <p>{@code flush} runs at the end of each thread's turn with the queue, and after every
+ * {@code flushEvery} steps however busy: what the steps produced for subscribers and peers goes
+ * out in one hand-off per burst. Threads: any; steps and {@code flush} run on whichever thread holds the queue.
  */
 final class SerialSteps {
 
@@ -116,8 +116,8 @@ final class SerialSteps {
                         flushNow();
                     }
                 }
-                if (!leftForLoop) {
-                    flushNow();
+                if (sinceFlush > 0) {
+                    flushNow(); // what this turn produced goes out now, also when the loop takes the rest
                 }
                 finished = true;
             } finally {
