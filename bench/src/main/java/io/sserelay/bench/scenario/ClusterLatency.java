@@ -88,7 +88,9 @@ public final class ClusterLatency implements Scenario {
     private Run run(BenchContext context, String mode) throws Exception {
         int streams = context.count(1_000, 20);
         int subscribers = streams * RELAYS;
-        Duration warmUp = context.duration(Duration.ofSeconds(5), Duration.ofSeconds(1));
+        // Long enough for the JIT: a relay's compiler is busy for about 25 s after start (S2 profile,
+        // docs/performance.md), and what it compiles meanwhile takes a core from a two-core machine.
+        Duration warmUp = context.duration(Duration.ofSeconds(20), Duration.ofSeconds(1));
         Duration measured = context.duration(Duration.ofSeconds(20), Duration.ofSeconds(2));
         long total = Math.round(RATE * (warmUp.toMillis() + measured.toMillis()) / 1000.0);
 
