@@ -239,10 +239,26 @@ final class ClusterSimulation {
         after(1 + random.nextInt((int) maxDelay), () -> {
             ClusterNode<String> target = nodes.get(to);
             if (target != null && !cut.contains(from + ">" + to) && nodes.get(from) == sender) {
+                trace(from, to, envelope.body());
                 target.onMessage(envelope, now);
                 stepped(to, target);
             }
         });
+    }
+
+    /**
+     * With {@code -Dcluster.trace=TEXT}, the run's log also shows each message delivered whose
+     * text holds TEXT (as {@code stream=s0,}), to follow one stream through a failing seed.
+     */
+    private static final String TRACE = System.getProperty("cluster.trace");
+
+    private void trace(String from, String to, Message body) {
+        if (TRACE != null) {
+            String text = body.toString();
+            if (text.contains(TRACE)) {
+                log.add(now + " " + from + ">" + to + " " + (text.length() > 400 ? text.substring(0, 400) + "..." : text));
+            }
+        }
     }
 
     void partition(Set<String> side) {
@@ -625,5 +641,19 @@ final class ClusterSimulation {
                 }
             }
         }
+        // A reader that starts from now is told the place of the stream's last committed event,
+        // which may be one whose publish was never acknowledged (its 202 lost on the way): when
+        // every copy of that event dies, the stream has lost it as surely as one it delivered.
+        for (Reader reader : readers) {
+            EventId place = reader.startedAfter;
+            if (place != null && !held.get(reader.stream).contains(place) && lostPlaces.add(place)) {
+                streamsWithLoss.add(reader.stream);
+                log.add(now + " every copy of " + reader.stream + "@" + place + ", where " + reader
+                        + " was told it stands, died");
+            }
+        }
     }
+
+    /** Places readers were told they stand at whose every copy died. */
+    private final Set<EventId> lostPlaces = new HashSet<>();
 }
