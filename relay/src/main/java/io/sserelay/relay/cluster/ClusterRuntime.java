@@ -121,12 +121,25 @@ public final class ClusterRuntime<P> implements AutoCloseable {
         if (envelopes.isEmpty()) {
             return;
         }
-        Runnable step = () -> envelopes.forEach(envelope -> run(() -> node.onMessage(envelope, now())));
-        if (envelopes.stream().anyMatch(ClusterRuntime::costsWithTheRelaysState)) {
+        Runnable step = () -> {
+            for (Envelope envelope : envelopes) {
+                run(() -> node.onMessage(envelope, now()));
+            }
+        };
+        if (anyCostsWithTheRelaysState(envelopes)) {
             submitToLoop(step);
         } else {
             submit(step);
         }
+    }
+
+    private static boolean anyCostsWithTheRelaysState(List<Envelope> envelopes) {
+        for (Envelope envelope : envelopes) { // for every batch a peer sends: no stream pipeline
+            if (costsWithTheRelaysState(envelope)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean costsWithTheRelaysState(Envelope envelope) {

@@ -4,13 +4,13 @@ import io.sserelay.relay.cluster.ClusterNode.Transport;
 import io.sserelay.relay.cluster.Message.Envelope;
 import io.sserelay.relay.cluster.MessageCodec;
 import io.sserelay.relay.cluster.MessageCodec.MalformedFrameException;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.LinkedHashSet;
@@ -34,9 +34,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: {@link #send} and {@link #flush} are called by the thread running the protocol's
  * steps, one at a time ({@link io.sserelay.relay.cluster.ClusterRuntime}); {@code send}
- * only queues, and {@code flush} wakes the links that have something new, so that what one burst
- * of the protocol's work sends a peer goes in one chunk and one write. Each link has a daemon
- * thread that connects and writes with blocking IO.
+ * only queues, and {@code flush} writes to each link that has something new, so that what one
+ * burst of the protocol's work sends a peer goes in one chunk and one write, without waiting: a
+ * slow peer's link keeps the rest for its own thread. Each link has a daemon thread that
+ * connects, finishes the writes a flush could not, and sends the keepalive.
  */
 public final class ClusterLinks implements Transport, AutoCloseable {
 
@@ -45,7 +46,6 @@ public final class ClusterLinks implements Transport, AutoCloseable {
     private static final long KEEPALIVE_MILLIS = 1_000;
     private static final byte[] KEEPALIVE = {0, 0, 0, 0};
     private static final byte[] CRLF = {'\r', '\n'};
-    private static final int WRITE_BUFFER_BYTES = 64 * 1024;
 
     private final String self;
     private final String token;
@@ -109,7 +109,7 @@ public final class ClusterLinks implements Transport, AutoCloseable {
     @Override
     public void flush() {
         for (Link link : unflushed) {
-            link.wake();
+            link.flush();
         }
         unflushed.clear();
     }
@@ -144,14 +144,32 @@ public final class ClusterLinks implements Transport, AutoCloseable {
         links.clear();
     }
 
+    /**
+     * One peer's connection. Frames wait in {@code queue} until a flush; a flush writes them as one
+     * chunk on the calling thread when the socket takes it without waiting, which is almost always
+     * on a live link: a hand-off to the link's thread for every write cost each relay thousands of
+     * wake-ups a second, a third of its system time in S2 (docs/performance.md). What the socket
+     * does not take at once is the link's thread's to finish, waiting on a selector, and later
+     * frames queue behind it; the link's thread also connects, sends the keepalive and notices a
+     * refusal.
+     */
     private final class Link implements Runnable {
         private final String peer;
+        private final Thread thread;
+        private volatile boolean stopped;
+        private volatile boolean connected;
+        /** The connection, once opened: for {@link #stop} to close. */
+        private volatile SocketChannel socket;
+        private volatile Selector selector;
+        // Guarded by this.
         private final ArrayDeque<ByteBuffer> queue = new ArrayDeque<>();
         private long queuedBytes;
-        private volatile boolean stopped;
-        private volatile Socket socket;
-        private volatile boolean connected;
-        private final Thread thread;
+        /** The connection in non-blocking mode once its request head is written; null otherwise. */
+        private SocketChannel writable;
+        /** The rest of a chunk the socket did not take at once; the link's thread writes it. */
+        private ByteBuffer[] unwritten;
+        private IOException failed;
+        private long lastChunkNanos;
 
         Link(String peer) {
             this.peer = peer;
@@ -168,32 +186,67 @@ public final class ClusterLinks implements Transport, AutoCloseable {
             queuedBytes += frame.remaining();
         }
 
-        synchronized void wake() {
-            notifyAll();
+        /** Writes the queued frames now if the link is up and idle; otherwise its thread will. */
+        void flush() {
+            boolean handOver;
+            synchronized (this) {
+                if (writable == null || unwritten != null || failed != null || queue.isEmpty()) {
+                    return; // connecting, or the link's thread has a chunk to finish first and takes these next
+                }
+                try {
+                    writeQueued();
+                } catch (IOException e) {
+                    failed = e;
+                }
+                handOver = unwritten != null || failed != null;
+            }
+            if (handOver) {
+                Selector waiting = selector;
+                if (waiting != null) {
+                    waiting.wakeup();
+                }
+            }
         }
 
-        /** Waits for frames and takes all of them, or returns null after the keepalive interval. */
-        private synchronized ByteBuffer[] take() throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(KEEPALIVE_MILLIS);
-            while (queue.isEmpty() && !stopped) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return null;
-                }
-                TimeUnit.NANOSECONDS.timedWait(this, left);
+        /** Writes the queued frames as one chunk, or as much of it as the socket takes. */
+        private void writeQueued() throws IOException {
+            int length = 0;
+            ByteBuffer[] chunk = new ByteBuffer[queue.size() + 2];
+            int i = 1;
+            for (ByteBuffer frame : queue) {
+                length += frame.remaining();
+                chunk[i++] = frame;
             }
-            ByteBuffer[] frames = queue.toArray(new ByteBuffer[0]);
             queue.clear();
             queuedBytes = 0;
-            return frames;
+            writeChunk(chunk, length);
+        }
+
+        private void writeChunk(ByteBuffer[] chunk, int length) throws IOException {
+            byte[] size = (Integer.toHexString(length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+            chunk[0] = ByteBuffer.wrap(size);
+            chunk[chunk.length - 1] = ByteBuffer.wrap(CRLF);
+            sentBytes.add(length + size.length + (long) CRLF.length);
+            lastChunkNanos = System.nanoTime();
+            unwritten = chunk;
+            continueWriting();
+        }
+
+        /** Writes what is left of the chunk in hand without waiting; null once it is all out. */
+        private void continueWriting() throws IOException {
+            writable.write(unwritten);
+            if (!unwritten[unwritten.length - 1].hasRemaining()) {
+                unwritten = null;
+            }
         }
 
         void stop() {
             stopped = true;
-            synchronized (this) {
-                notifyAll();
+            Selector waiting = selector;
+            if (waiting != null) {
+                waiting.wakeup();
             }
-            Socket current = socket;
+            SocketChannel current = socket;
             if (current != null) {
                 try {
                     current.close();
@@ -213,8 +266,11 @@ public final class ClusterLinks implements Transport, AutoCloseable {
                     if (!stopped) {
                         LOG.debug("cluster link to {} broke: {}", peer, e.toString());
                     }
-                } catch (InterruptedException e) {
-                    return;
+                }
+                synchronized (this) {
+                    writable = null;
+                    unwritten = null; // half a chunk cannot go on another connection: lost, like frames in flight
+                    failed = null;
                 }
                 try {
                     Thread.sleep(backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
@@ -226,63 +282,71 @@ public final class ClusterLinks implements Transport, AutoCloseable {
             }
         }
 
-        private void connectAndWrite() throws IOException, InterruptedException {
+        private void connectAndWrite() throws IOException {
             PeerAddress address = PeerAddress.parse(peer);
-            try (Socket connection = new Socket()) {
+            try (SocketChannel connection = SocketChannel.open(); Selector waiting = Selector.open()) {
                 socket = connection;
+                selector = waiting;
                 if (stopped) {
                     return;
                 }
-                connection.setTcpNoDelay(true);
-                connection.connect(new InetSocketAddress(address.host(), address.port()), CONNECT_TIMEOUT_MILLIS);
-                // one write per chunk: its size line, its frames and its end go out together
-                OutputStream out = new BufferedOutputStream(connection.getOutputStream(), WRITE_BUFFER_BYTES);
-                InputStream in = connection.getInputStream();
-                out.write(("POST " + ClusterEndpoint.PATH + " HTTP/1.1\r\nHost: " + peer + "\r\nAuthorization: Bearer "
-                        + token + "\r\n" + ClusterEndpoint.X_RELAY_PEER + ": " + self
+                connection.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                connection.socket().connect(new InetSocketAddress(address.host(), address.port()),
+                        CONNECT_TIMEOUT_MILLIS);
+                ByteBuffer head = ByteBuffer.wrap(("POST " + ClusterEndpoint.PATH + " HTTP/1.1\r\nHost: " + peer
+                        + "\r\nAuthorization: Bearer " + token + "\r\n" + ClusterEndpoint.X_RELAY_PEER + ": " + self
                         + "\r\nTransfer-Encoding: chunked\r\nContent-Type: application/octet-stream\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
-                out.flush();
+                while (head.hasRemaining()) {
+                    connection.write(head); // blocking: a fresh connection's buffer takes it
+                }
+                connection.configureBlocking(false);
+                SelectionKey key = connection.register(waiting, SelectionKey.OP_READ);
                 connected = true; // a connection that was up starts the backoff over
+                synchronized (this) {
+                    writable = connection;
+                    if (!queue.isEmpty()) {
+                        writeQueued(); // what was queued while connecting
+                    }
+                }
+                ByteBuffer answer = ByteBuffer.allocate(512);
                 while (!stopped) {
-                    ByteBuffer[] frames = take();
-                    if (in.available() > 0) {
+                    synchronized (this) {
+                        key.interestOps(unwritten != null ? SelectionKey.OP_READ | SelectionKey.OP_WRITE
+                                : SelectionKey.OP_READ);
+                    }
+                    waiting.select(KEEPALIVE_MILLIS);
+                    waiting.selectedKeys().clear();
+                    int read = connection.read(answer);
+                    if (read < 0) {
+                        throw new IOException("closed by the peer");
+                    }
+                    if (read > 0) {
                         // the endpoint answers only to refuse: say why, and try again later
-                        byte[] answer = in.readNBytes(Math.min(in.available(), 512));
-                        String line = new String(answer, StandardCharsets.ISO_8859_1).lines().findFirst().orElse("");
+                        String line = new String(answer.array(), 0, answer.position(), StandardCharsets.ISO_8859_1)
+                                .lines().findFirst().orElse("");
                         throw new IOException("refused: " + line);
                     }
-                    writeChunk(out, frames);
+                    synchronized (this) {
+                        if (failed != null) {
+                            throw failed;
+                        }
+                        if (unwritten != null) {
+                            continueWriting();
+                        }
+                        if (unwritten == null && !queue.isEmpty()) {
+                            writeQueued(); // frames flushed while the chunk before was still going out
+                        }
+                        if (unwritten == null && System.nanoTime() - lastChunkNanos
+                                >= TimeUnit.MILLISECONDS.toNanos(KEEPALIVE_MILLIS)) {
+                            writeChunk(new ByteBuffer[] {null, ByteBuffer.wrap(KEEPALIVE), null}, KEEPALIVE.length);
+                        }
+                    }
                 }
             } finally {
                 socket = null;
+                selector = null;
             }
-        }
-
-        private void writeChunk(OutputStream out, ByteBuffer[] frames) throws IOException {
-            int length = 0;
-            if (frames == null) {
-                length = KEEPALIVE.length;
-            } else {
-                for (ByteBuffer frame : frames) {
-                    length += frame.remaining();
-                }
-            }
-            if (length == 0) {
-                return;
-            }
-            out.write(Integer.toHexString(length).getBytes(StandardCharsets.US_ASCII));
-            out.write(CRLF);
-            if (frames == null) {
-                out.write(KEEPALIVE);
-            } else {
-                for (ByteBuffer frame : frames) {
-                    out.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
-                }
-            }
-            out.write(CRLF);
-            out.flush();
-            sentBytes.add(length + Integer.toHexString(length).length() + 2L * CRLF.length);
         }
     }
 }
