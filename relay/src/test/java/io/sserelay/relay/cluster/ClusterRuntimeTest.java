@@ -8,6 +8,7 @@ import io.sserelay.relay.cluster.Message.Envelope;
 import io.sserelay.relay.cluster.Message.Refusal;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
@@ -22,10 +23,13 @@ class ClusterRuntimeTest {
 
     private final List<String> viewThreads = new CopyOnWriteArrayList<>();
     private final List<String> sentTo = new CopyOnWriteArrayList<>();
+    /** Each message sent, as its kind and the thread that sent it. */
+    private final List<String> sentOn = new CopyOnWriteArrayList<>();
     private final ClusterNode.Transport transport = new ClusterNode.Transport() {
         @Override
         public void send(String to, Envelope envelope) {
             sentTo.add(to);
+            sentOn.add(envelope.body().getClass().getSimpleName() + " on " + Thread.currentThread().getName());
         }
 
         @Override
@@ -40,6 +44,27 @@ class ClusterRuntimeTest {
             runtime.view(View.of(1, List.of("a:1", "b:1")));
             await().atMost(Duration.ofSeconds(10)).until(() -> !viewThreads.isEmpty());
             assertThat(viewThreads).containsOnly("sserelay-cluster");
+        }
+    }
+
+    @Test
+    void aPeersCopiesAreTakenOnTheProtocolsOwnThreadWhicheverThreadBroughtThem() {
+        try (ClusterRuntime<String> runtime = new ClusterRuntime<String>("a:1", 1, SETTINGS, transport).start(50)) {
+            View view = View.of(1, List.of("a:1", "b:1"));
+            runtime.view(view);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !viewThreads.isEmpty());
+            String replicatedHere = IntStream.range(0, 100).mapToObj(i -> "s" + i)
+                    .filter(stream -> Placement.owner(view, stream).equals("b:1")).findFirst().orElseThrow();
+
+            // A sync and a handover carry whole copies: their cost grows with what the peer holds.
+            runtime.receive(List.of(new Envelope("b:1", 1, 1,
+                    new Message.Sync<>(replicatedHere, new StreamLog<String>(1_000, 7), 0))));
+            runtime.receive(List.of(new Envelope("b:1", 1, 1, new Message.Handover<String>(1, Map.of()))));
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> sentOn.stream().anyMatch(sent -> sent.startsWith("Ack "))
+                    && sentOn.stream().anyMatch(sent -> sent.startsWith("HandoverAck ")));
+            assertThat(sentOn).filteredOn(sent -> sent.startsWith("Ack ") || sent.startsWith("HandoverAck "))
+                    .containsOnly("Ack on sserelay-cluster", "HandoverAck on sserelay-cluster");
         }
     }
 
