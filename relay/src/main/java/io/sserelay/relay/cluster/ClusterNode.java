@@ -340,10 +340,6 @@ public final class ClusterNode<P> {
         // Interest lives interestTtl and is renewed after a third of it: passes a few times in
         // that third are timely enough, and a tick stays as cheap as the traffic it follows.
         boolean interestPass = now >= nextInterestPass;
-        interest.values().removeIf(relays -> { // BISECT
-            relays.values().removeIf(expiry -> expiry < now);
-            return relays.isEmpty();
-        });
         if (interestPass) {
             nextInterestPass = now + Math.max(1, settings.interestTtl / INTEREST_PASSES_PER_TTL);
             interest.values().removeIf(relays -> {
