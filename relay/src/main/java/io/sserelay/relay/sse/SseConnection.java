@@ -124,9 +124,9 @@ public final class SseConnection extends StreamingResponse implements ClusterNod
     public void onEvent(String stream, Entry<Published> entry) {
         Published event = entry.payload();
         if (multiStream) {
-            offerEvent(frameOnEvents(stream, entry), false, event.publishedAtMillis());
+            offerOwnEvent(frameOnEvents(stream, entry), event.publishedAtMillis());
         } else {
-            offerEvent(sharedFrame(entry), true, event.publishedAtMillis());
+            offerShared(writers.sharedEvent(entry, SseConnection::sharedFrame, event.publishedAtMillis()));
         }
     }
 
@@ -135,7 +135,7 @@ public final class SseConnection extends StreamingResponse implements ClusterNod
         if (multiStream || entries.size() == 1) {
             entries.forEach(entry -> onEvent(stream, entry));
         } else {
-            offerBatch(writers.sharedFrames(entries, SseConnection::sharedFrame), entries.get(0).payload().publishedAtMillis());
+            offerBatch(writers.sharedFrames(entries, SseConnection::sharedFrame, entries.get(0).payload().publishedAtMillis()));
         }
     }
 

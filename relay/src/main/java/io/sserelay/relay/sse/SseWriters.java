@@ -18,8 +18,18 @@ public final class SseWriters {
     private volatile boolean stopped;
     /** The last list of events made into frames, and its frames. */
     private volatile Made lastMade;
+    /**
+     * How long an event's shared entry is handed to more responses: its time of making stands for
+     * theirs of queuing it, which the lagging-head check reads (10 s), so it must not grow old.
+     */
+    static final long SHARED_ENTRY_REUSE_NANOS = 1_000_000_000L;
+    /** The last single event made into a queue entry, and the entry. */
+    private volatile MadeOne lastMadeOne;
 
     private record Made(List<?> events, StreamingResponse.SharedFrames frames) {
+    }
+
+    private record MadeOne(Object event, StreamingResponse.SharedEvent entry) {
     }
 
     public SseWriters(SseSettings settings, RelayMetrics metrics) {
@@ -50,7 +60,8 @@ public final class SseWriters {
      * protocol hands the subscribers of a stream that keep up one list, and each would otherwise
      * make the same array.
      */
-    <T> StreamingResponse.SharedFrames sharedFrames(List<T> events, Function<T, ByteBuffer> frameOf) {
+    <T> StreamingResponse.SharedFrames sharedFrames(List<T> events, Function<T, ByteBuffer> frameOf,
+            long firstPublishedAtMillis) {
         Made made = lastMade;
         if (made != null && made.events() == events) {
             return made.frames();
@@ -59,9 +70,24 @@ public final class SseWriters {
         for (int i = 0; i < frames.length; i++) {
             frames[i] = frameOf.apply(events.get(i));
         }
-        made = new Made(events, new StreamingResponse.SharedFrames(frames));
+        made = new Made(events, new StreamingResponse.SharedFrames(frames, firstPublishedAtMillis));
         lastMade = made;
         return made.frames();
+    }
+
+    /**
+     * The queue entry of one live {@code event}, shared by every response queued the same event
+     * object (the cluster protocol hands each subscriber of a stream the same one), so that a
+     * subscriber costs an event one queue node and no entry of its own.
+     */
+    <T> StreamingResponse.SharedEvent sharedEvent(T event, Function<T, ByteBuffer> frameOf, long publishedAtMillis) {
+        MadeOne made = lastMadeOne;
+        if (made != null && made.event() == event && made.entry().madeWithin(SHARED_ENTRY_REUSE_NANOS)) {
+            return made.entry();
+        }
+        made = new MadeOne(event, new StreamingResponse.SharedEvent(frameOf.apply(event), publishedAtMillis));
+        lastMadeOne = made;
+        return made.entry();
     }
 
     SseSettings settings() {

@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * An endless HTTP response fed from a queue of read-only frames, many of them shared: the write
  * path of subscribers ({@link SseConnection}).
  *
- * <p>Threads: producers call {@link #offerEvent}, {@link #offerFrame} and {@link #finish}
+ * <p>Threads: producers call {@link #offerShared}, {@link #offerOwnEvent}, {@link #offerFrame} and {@link #finish}
  * from any thread (in practice the cluster protocol's); they only append to a lock-free queue
  * and account its bytes. Everything that touches the socket runs on the exchange's IO
  * thread, driven by its {@link IoThreadWriter}.
@@ -99,21 +99,52 @@ public abstract class StreamingResponse {
     protected abstract void onClosed();
 
     /**
-     * Queues a live event's frame within the buffer; past it the response is closed as too slow.
-     * {@code shared}: the frame lives with the event in the history and every subscriber of its
-     * stream writes it, so the shared budget counts only its queue entry. {@code publishedAtMillis}
-     * (wall clock) times its delivery.
+     * Queues a live event's frame made for this response alone within the buffer, counted whole
+     * against the shared budget; past the buffer the response is closed as too slow.
+     * {@code publishedAtMillis} (wall clock) times its delivery.
      */
-    protected final void offerEvent(ByteBuffer frame, boolean shared, long publishedAtMillis) {
-        if (shared && catchUpQueued.get() > 0) {
+    protected final void offerOwnEvent(ByteBuffer frame, long publishedAtMillis) {
+        int bytes = frame.remaining() + ENTRY_BYTES;
+        offerBounded(new EventFrame(frame, bytes, bytes, true, publishedAtMillis, System.nanoTime()), bytes, bytes);
+    }
+
+    /**
+     * As {@link #offerOwnEvent} for a live event whose frame every subscriber of its stream shares,
+     * queued as {@code event} itself, which they share too: a subscriber that keeps up costs the
+     * event one queue node, not an entry of its own that may outlive a young collection while it
+     * waits (S1's paced run, docs/performance.md).
+     */
+    protected final void offerShared(SharedEvent event) {
+        if (catchUpQueued.get() > 0) {
             // Behind a catch-up still being written, a live event is part of it: the subscriber
             // reads, but cannot have it before what it missed, and the history holds its frame.
-            offerCatchUp(frame);
+            offerCatchUp(event.frame);
             return;
         }
-        int bytes = frame.remaining() + ENTRY_BYTES;
-        int charge = shared ? ENTRY_BYTES : bytes;
-        offerBounded(new EventFrame(frame, bytes, charge, true, publishedAtMillis, System.nanoTime()), bytes, charge);
+        offerBounded(event, event.bytes, ENTRY_BYTES);
+    }
+
+    /**
+     * A live event's shared frame as one queue entry for all the responses that queue it, with
+     * what it counts against a buffer, when it was published (wall clock, for the metrics) and
+     * when it was made, which stands for when each queued it: they do within one pass of the
+     * stream's subscribers, and {@link SseWriters} makes a new one after a second.
+     */
+    protected static final class SharedEvent {
+        private final ByteBuffer frame;
+        private final int bytes;
+        private final long publishedAtMillis;
+        private final long madeAtNanos = System.nanoTime();
+
+        public SharedEvent(ByteBuffer frame, long publishedAtMillis) {
+            this.frame = frame;
+            this.bytes = frame.remaining() + ENTRY_BYTES;
+            this.publishedAtMillis = publishedAtMillis;
+        }
+
+        boolean madeWithin(long nanos) {
+            return System.nanoTime() - madeAtNanos < nanos;
+        }
     }
 
     /**
@@ -175,42 +206,46 @@ public abstract class StreamingResponse {
     }
 
     /**
-     * As {@link #offerEvent} for several live events in order, as one queue entry: their frames,
+     * As {@link #offerShared} for several live events in order, as one queue entry: their frames,
      * which every subscriber of their stream shares, in a {@link SharedFrames} that may be shared
      * too, so that what a subscriber is handed at once costs one entry and one hand-off to the IO
      * thread, not one per event. {@code publishedAtMillis} is the first event's.
      */
-    protected final void offerBatch(SharedFrames frames, long publishedAtMillis) {
+    protected final void offerBatch(SharedFrames frames) {
         if (overflowed || finishing) {
             return;
         }
         if (catchUpQueued.get() > 0) {
             for (ByteBuffer frame : frames.frames) {
-                offerCatchUp(frame); // see offerEvent
+                offerCatchUp(frame); // see offerShared
             }
             return;
         }
-        int bytes = frames.bytes + ENTRY_BYTES;
-        offerBounded(new EventBatch(frames, bytes, publishedAtMillis, System.nanoTime()), bytes, ENTRY_BYTES);
+        offerBounded(frames, frames.bytes, ENTRY_BYTES);
     }
 
-    /** Frames of consecutive events that many responses may queue; neither the array nor a frame is ever changed. */
+    /**
+     * Frames of consecutive live events that many responses may queue, as one entry they share
+     * ({@link #offerBatch}; only the entry counts against the budget); neither the array nor a
+     * frame is ever changed. {@code publishedAtMillis} is the first event's; when they were made
+     * stands for when each response queued them, as for a {@link SharedEvent}.
+     */
     protected static final class SharedFrames {
         private final ByteBuffer[] frames;
+        /** What the entry counts against a buffer: the frames and the entry. */
         private final int bytes;
+        private final long publishedAtMillis;
+        private final long madeAtNanos = System.nanoTime();
 
-        public SharedFrames(ByteBuffer[] frames) {
+        public SharedFrames(ByteBuffer[] frames, long publishedAtMillis) {
             this.frames = frames;
-            int total = 0;
+            int total = ENTRY_BYTES;
             for (ByteBuffer frame : frames) {
                 total += frame.remaining();
             }
             this.bytes = total;
+            this.publishedAtMillis = publishedAtMillis;
         }
-    }
-
-    /** Live events queued as one entry ({@link #offerBatch}); only the entry counts against the budget. */
-    private record EventBatch(SharedFrames frames, int bytes, long publishedAtMillis, long queuedAtNanos) {
     }
 
     /**
@@ -333,8 +368,9 @@ public abstract class StreamingResponse {
             return;
         }
         Object head = queue.peek();
-        long queuedAt = head instanceof EventFrame event ? event.queuedAtNanos()
-                : head instanceof EventBatch batch ? batch.queuedAtNanos()
+        long queuedAt = head instanceof SharedEvent shared ? shared.madeAtNanos
+                : head instanceof EventFrame event ? event.queuedAtNanos()
+                : head instanceof SharedFrames batch ? batch.madeAtNanos
                 : head instanceof CatchUpFrame catchUp ? catchUp.queuedAtNanos() : now;
         if (now - queuedAt >= LAGGING_HEAD_NANOS) {
             abort(Disconnect.BACKLOG);
@@ -451,7 +487,7 @@ public abstract class StreamingResponse {
         long bytes = 0;
         boolean head = true;
         for (Object entry : queue) {
-            ByteBuffer[] frames = entry instanceof EventBatch batch ? batch.frames().frames : null;
+            ByteBuffer[] frames = entry instanceof SharedFrames batch ? batch.frames : null;
             int first = head ? headFrame : 0;
             int size = frames == null ? 1 : frames.length;
             for (int i = first; i < size; i++) {
@@ -471,7 +507,8 @@ public abstract class StreamingResponse {
     }
 
     private static ByteBuffer frameOf(Object entry) {
-        return entry instanceof EventFrame event ? event.frame()
+        return entry instanceof SharedEvent shared ? shared.frame
+                : entry instanceof EventFrame event ? event.frame()
                 : entry instanceof OwnFrame own ? own.frame()
                 : entry instanceof CatchUpFrame catchUp ? catchUp.frame() : (ByteBuffer) entry;
     }
@@ -488,7 +525,7 @@ public abstract class StreamingResponse {
         long chargeWritten = 0;
         while (done < count) {
             Object entry = queue.peek();
-            int frames = entry instanceof EventBatch batch ? batch.frames().frames.length - headFrame : 1;
+            int frames = entry instanceof SharedFrames batch ? batch.frames.length - headFrame : 1;
             int inGather = Math.min(frames, count - done);
             int whole = 0;
             while (whole < inGather && !gather[done + whole].hasRemaining()) {
@@ -505,7 +542,14 @@ public abstract class StreamingResponse {
             headFrame = 0;
             headOffset = 0;
             done += frames;
-            if (entry instanceof EventFrame event) {
+            if (entry instanceof SharedEvent shared) {
+                if (events == 0) {
+                    recordPublishToWrite(shared.publishedAtMillis);
+                }
+                events++;
+                boundedWritten += shared.bytes;
+                chargeWritten += ENTRY_BYTES;
+            } else if (entry instanceof EventFrame event) {
                 if (event.live()) {
                     if (events == 0) {
                         recordPublishToWrite(event.publishedAtMillis());
@@ -514,12 +558,12 @@ public abstract class StreamingResponse {
                 }
                 boundedWritten += event.bytes();
                 chargeWritten += event.charge();
-            } else if (entry instanceof EventBatch batch) {
+            } else if (entry instanceof SharedFrames batch) {
                 if (events == 0) {
-                    recordPublishToWrite(batch.publishedAtMillis());
+                    recordPublishToWrite(batch.publishedAtMillis);
                 }
-                events += batch.frames().frames.length;
-                boundedWritten += batch.bytes();
+                events += batch.frames.length;
+                boundedWritten += batch.bytes;
                 chargeWritten += ENTRY_BYTES;
             } else if (entry instanceof OwnFrame own) {
                 boundedWritten += own.bytes();
