@@ -19,8 +19,9 @@ public final class SseWriters {
     /** The last list of events made into frames, and its frames. */
     private volatile Made lastMade;
     /**
-     * How long an event's shared entry is handed to more responses: its time of making stands for
-     * theirs of queuing it, which the lagging-head check reads (10 s), so it must not grow old.
+     * How long a shared entry (one event's or a batch's) is handed to more responses: its time of
+     * making stands for theirs of queuing it, which the lagging-head check reads (10 s), so it
+     * must not grow old.
      */
     static final long SHARED_ENTRY_REUSE_NANOS = 1_000_000_000L;
     /** The last single event made into a queue entry, and the entry. */
@@ -63,7 +64,7 @@ public final class SseWriters {
     <T> StreamingResponse.SharedFrames sharedFrames(List<T> events, Function<T, ByteBuffer> frameOf,
             long firstPublishedAtMillis) {
         Made made = lastMade;
-        if (made != null && made.events() == events) {
+        if (made != null && made.events() == events && made.frames().madeWithin(SHARED_ENTRY_REUSE_NANOS)) {
             return made.frames();
         }
         ByteBuffer[] frames = new ByteBuffer[events.size()];

@@ -209,7 +209,7 @@ public abstract class StreamingResponse {
      * As {@link #offerShared} for several live events in order, as one queue entry: their frames,
      * which every subscriber of their stream shares, in a {@link SharedFrames} that may be shared
      * too, so that what a subscriber is handed at once costs one entry and one hand-off to the IO
-     * thread, not one per event. {@code publishedAtMillis} is the first event's.
+     * thread, not one per event.
      */
     protected final void offerBatch(SharedFrames frames) {
         if (overflowed || finishing) {
@@ -245,6 +245,10 @@ public abstract class StreamingResponse {
             }
             this.bytes = total;
             this.publishedAtMillis = publishedAtMillis;
+        }
+
+        boolean madeWithin(long nanos) {
+            return System.nanoTime() - madeAtNanos < nanos;
         }
     }
 
