@@ -122,18 +122,22 @@ public final class SseConnection extends StreamingResponse implements ClusterNod
 
     @Override
     public void onEvent(String stream, Entry<Published> entry) {
-        Published event = entry.payload();
-        if (multiStream) {
-            offerOwnEvent(frameOnEvents(stream, entry), event.publishedAtMillis());
-        } else {
-            offerShared(writers.sharedEvent(entry, SseConnection::sharedFrame, event.publishedAtMillis()));
-        }
+        onEvents(stream, List.of(entry));
     }
 
+    /**
+     * On {@code /streams/{stream}} the events' frames go as one entry that every subscriber
+     * handed the same list shares, one event or many: a subscriber that keeps up costs an event
+     * one queue node and no entry of its own, which could outlive a young collection while it
+     * waits (S1's paced run, docs/performance.md). On {@code /events} each frame is this
+     * connection's own.
+     */
     @Override
     public void onEvents(String stream, List<Entry<Published>> entries) {
-        if (multiStream || entries.size() == 1) {
-            entries.forEach(entry -> onEvent(stream, entry));
+        if (multiStream) {
+            for (Entry<Published> entry : entries) {
+                offerOwnEvent(frameOnEvents(stream, entry), entry.payload().publishedAtMillis());
+            }
         } else {
             offerBatch(writers.sharedFrames(entries, SseConnection::sharedFrame, entries.get(0).payload().publishedAtMillis()));
         }

@@ -19,18 +19,13 @@ public final class SseWriters {
     /** The last list of events made into frames, and its frames. */
     private volatile Made lastMade;
     /**
-     * How long a shared entry (one event's or a batch's) is handed to more responses: its time of
+     * How long a shared entry is handed to more responses: its time of
      * making stands for theirs of queuing it, which the lagging-head check reads (10 s), so it
      * must not grow old.
      */
     static final long SHARED_ENTRY_REUSE_NANOS = 1_000_000_000L;
-    /** The last single event made into a queue entry, and the entry. */
-    private volatile MadeOne lastMadeOne;
 
     private record Made(List<?> events, StreamingResponse.SharedFrames frames) {
-    }
-
-    private record MadeOne(Object event, StreamingResponse.SharedEvent entry) {
     }
 
     public SseWriters(SseSettings settings, RelayMetrics metrics) {
@@ -74,21 +69,6 @@ public final class SseWriters {
         made = new Made(events, new StreamingResponse.SharedFrames(frames, firstPublishedAtMillis));
         lastMade = made;
         return made.frames();
-    }
-
-    /**
-     * The queue entry of one live {@code event}, shared by every response queued the same event
-     * object (the cluster protocol hands each subscriber of a stream the same one), so that a
-     * subscriber costs an event one queue node and no entry of its own.
-     */
-    <T> StreamingResponse.SharedEvent sharedEvent(T event, Function<T, ByteBuffer> frameOf, long publishedAtMillis) {
-        MadeOne made = lastMadeOne;
-        if (made != null && made.event() == event && made.entry().madeWithin(SHARED_ENTRY_REUSE_NANOS)) {
-            return made.entry();
-        }
-        made = new MadeOne(event, new StreamingResponse.SharedEvent(frameOf.apply(event), publishedAtMillis));
-        lastMadeOne = made;
-        return made.entry();
     }
 
     SseSettings settings() {

@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * An endless HTTP response fed from a queue of read-only frames, many of them shared: the write
  * path of subscribers ({@link SseConnection}).
  *
- * <p>Threads: producers call {@link #offerShared}, {@link #offerOwnEvent}, {@link #offerFrame} and {@link #finish}
+ * <p>Threads: producers call {@link #offerBatch}, {@link #offerOwnEvent}, {@link #offerFrame} and {@link #finish}
  * from any thread (in practice the cluster protocol's); they only append to a lock-free queue
  * and account its bytes. Everything that touches the socket runs on the exchange's IO
  * thread, driven by its {@link IoThreadWriter}.
@@ -109,45 +109,6 @@ public abstract class StreamingResponse {
     }
 
     /**
-     * As {@link #offerOwnEvent} for a live event whose frame every subscriber of its stream shares,
-     * queued as {@code event} itself, which they share too: a subscriber that keeps up costs the
-     * event one queue node, not an entry of its own that may outlive a young collection while it
-     * waits (S1's paced run, docs/performance.md).
-     */
-    protected final void offerShared(SharedEvent event) {
-        if (catchUpQueued.get() > 0) {
-            // Behind a catch-up still being written, a live event is part of it: the subscriber
-            // reads, but cannot have it before what it missed, and the history holds its frame.
-            offerCatchUp(event.frame);
-            return;
-        }
-        offerBounded(event, event.bytes, ENTRY_BYTES);
-    }
-
-    /**
-     * A live event's shared frame as one queue entry for all the responses that queue it, with
-     * what it counts against a buffer, when it was published (wall clock, for the metrics) and
-     * when it was made, which stands for when each queued it: they do within one pass of the
-     * stream's subscribers, and {@link SseWriters} makes a new one after a second.
-     */
-    protected static final class SharedEvent {
-        private final ByteBuffer frame;
-        private final int bytes;
-        private final long publishedAtMillis;
-        private final long madeAtNanos = System.nanoTime();
-
-        public SharedEvent(ByteBuffer frame, long publishedAtMillis) {
-            this.frame = frame;
-            this.bytes = frame.remaining() + ENTRY_BYTES;
-            this.publishedAtMillis = publishedAtMillis;
-        }
-
-        boolean madeWithin(long nanos) {
-            return System.nanoTime() - madeAtNanos < nanos;
-        }
-    }
-
-    /**
      * Queues a frame of a catch-up made for this response alone: outside the buffer's bound (a
      * catch-up may be larger than the buffer, and must still go out), but counted whole against
      * the shared budget, since only this queue holds it.
@@ -206,7 +167,7 @@ public abstract class StreamingResponse {
     }
 
     /**
-     * As {@link #offerShared} for several live events in order, as one queue entry: their frames,
+     * As {@link #offerOwnEvent} for live events in order, as one queue entry: their frames,
      * which every subscriber of their stream shares, in a {@link SharedFrames} that may be shared
      * too, so that what a subscriber is handed at once costs one entry and one hand-off to the IO
      * thread, not one per event.
@@ -217,7 +178,9 @@ public abstract class StreamingResponse {
         }
         if (catchUpQueued.get() > 0) {
             for (ByteBuffer frame : frames.frames) {
-                offerCatchUp(frame); // see offerShared
+                // Behind a catch-up still being written, live events are part of it: the subscriber
+                // reads, but cannot have them before what it missed, and the history holds their frames.
+                offerCatchUp(frame);
             }
             return;
         }
@@ -228,7 +191,8 @@ public abstract class StreamingResponse {
      * Frames of consecutive live events that many responses may queue, as one entry they share
      * ({@link #offerBatch}; only the entry counts against the budget); neither the array nor a
      * frame is ever changed. {@code publishedAtMillis} is the first event's; when they were made
-     * stands for when each response queued them, as for a {@link SharedEvent}.
+     * stands for when each response queued them: they do within one pass of the stream's
+     * subscribers, and {@link SseWriters} makes new ones after a second.
      */
     protected static final class SharedFrames {
         private final ByteBuffer[] frames;
@@ -372,8 +336,7 @@ public abstract class StreamingResponse {
             return;
         }
         Object head = queue.peek();
-        long queuedAt = head instanceof SharedEvent shared ? shared.madeAtNanos
-                : head instanceof EventFrame event ? event.queuedAtNanos()
+        long queuedAt = head instanceof EventFrame event ? event.queuedAtNanos()
                 : head instanceof SharedFrames batch ? batch.madeAtNanos
                 : head instanceof CatchUpFrame catchUp ? catchUp.queuedAtNanos() : now;
         if (now - queuedAt >= LAGGING_HEAD_NANOS) {
@@ -511,8 +474,7 @@ public abstract class StreamingResponse {
     }
 
     private static ByteBuffer frameOf(Object entry) {
-        return entry instanceof SharedEvent shared ? shared.frame
-                : entry instanceof EventFrame event ? event.frame()
+        return entry instanceof EventFrame event ? event.frame()
                 : entry instanceof OwnFrame own ? own.frame()
                 : entry instanceof CatchUpFrame catchUp ? catchUp.frame() : (ByteBuffer) entry;
     }
@@ -546,14 +508,7 @@ public abstract class StreamingResponse {
             headFrame = 0;
             headOffset = 0;
             done += frames;
-            if (entry instanceof SharedEvent shared) {
-                if (events == 0) {
-                    recordPublishToWrite(shared.publishedAtMillis);
-                }
-                events++;
-                boundedWritten += shared.bytes;
-                chargeWritten += ENTRY_BYTES;
-            } else if (entry instanceof EventFrame event) {
+            if (entry instanceof EventFrame event) {
                 if (event.live()) {
                     if (events == 0) {
                         recordPublishToWrite(event.publishedAtMillis());
