@@ -172,8 +172,6 @@ public final class ClusterNode<P> {
     static final long MAX_WAIT_FOR_NEWER_VIEW = 3_000;
     /** A leaving relay past its first deadline is waited for this part of the leaving timeout in each new view. */
     static final int LATE_LEAVING_GRACE_PARTS = 5;
-    /** How many times in an interest's lifetime a relay renews its own and expires other relays'. */
-    static final int INTEREST_PASSES_PER_TTL = 12;
 
     /** An entry's own heap beside its payload's: the entry, its id and its slot in a copy. */
     static final long ENTRY_OVERHEAD_BYTES = 72;
@@ -227,23 +225,7 @@ public final class ClusterNode<P> {
         public long newerViewWait() {
             return Math.min(settings.interestTtl, MAX_WAIT_FOR_NEWER_VIEW);
         }
-
-        @Override
-        public void readerWaits() {
-            readersMayWait = true;
-        }
     };
-    /** Some cache may have a reader waiting for an answer or a newer view: ticks look at the caches until none has. */
-    private boolean readersMayWait;
-    /** When the tick next renews this relay's interest in its caches' streams and expires other relays' interest. */
-    private long nextInterestPass;
-    /**
-     * The copies this relay keeps from earlier roles (it neither owns nor replicates their streams
-     * in its view), whose owners it asks whether they may go; null when a new view or handover may
-     * have added some. Worked out then, not at every tick: a relay holds a replica of a third of a
-     * cluster's streams, and placing each every tick was a seventh of its work (S2, docs/performance.md).
-     */
-    private Set<String> leftovers;
     /** For each stream this relay owns or may own, the relays with subscribers of it, until when. */
     private final Map<String, Map<String, Long>> interest = new HashMap<>();
     private final Map<Long, Forwarding<P>> forwardings = new LinkedHashMap<>();
@@ -337,28 +319,17 @@ public final class ClusterNode<P> {
             // pass that way too, but nothing measured needs the saving yet.
             askToRelease();
         }
-        // Interest lives interestTtl and is renewed after a third of it: passes a few times in
-        // that third are timely enough, and a tick stays as cheap as the traffic it follows.
-        boolean interestPass = now >= nextInterestPass;
-        if (interestPass) {
-            nextInterestPass = now + Math.max(1, settings.interestTtl / INTEREST_PASSES_PER_TTL);
-            interest.values().removeIf(relays -> {
-                relays.values().removeIf(expiry -> expiry < now);
-                return relays.isEmpty();
-            });
-        }
-        if (interestPass || readersMayWait) {
-            boolean waiting = false;
-            for (StreamCache<P> cache : caches.values()) {
-                if (interestPass && now - cache.askedAt() >= settings.interestTtl / 3) {
-                    cache.askOwner();
-                }
-                if (cache.hasWaitingReaders()) {
-                    cache.resolve(-1); // a wait on a newer view ends in time
-                    waiting |= cache.hasWaitingReaders();
-                }
+        interest.values().removeIf(relays -> {
+            relays.values().removeIf(expiry -> expiry < now);
+            return relays.isEmpty();
+        });
+        for (StreamCache<P> cache : caches.values()) {
+            if (now - cache.askedAt() >= settings.interestTtl / 3) {
+                cache.askOwner();
             }
-            readersMayWait = waiting;
+            if (cache.hasWaitingReaders()) {
+                cache.resolve(-1); // a wait on a newer view ends in time
+            }
         }
         activateIfReady();
         drain();
@@ -683,7 +654,6 @@ public final class ClusterNode<P> {
             numberedSeen.remove(stream);
             streams.remove();
         }
-        leftovers = null;
         Takeover<P> earlier = takeover;
         takeover = new Takeover<>(next, self, leavingDeadlines(next));
         if (earlier != null) {
@@ -754,26 +724,15 @@ public final class ClusterNode<P> {
      */
     /** Asks the owners of streams this relay keeps copies of from earlier roles whether they may go. */
     private void askToRelease() {
-        if (leftovers == null) {
-            leftovers = new HashSet<>(held.keySet());
-            if (takeover != null) {
-                leftovers.addAll(takeover.copies.keySet());
-            }
-            leftovers.removeIf(stream -> {
-                String owner = Placement.owner(view, stream);
-                return owner == null || owner.equals(self) || self.equals(Placement.replica(view, stream));
-            }); // it owns or replicates the stream
+        Set<String> leftovers = new HashSet<>(held.keySet());
+        if (takeover != null) {
+            leftovers.addAll(takeover.copies.keySet());
         }
-        Iterator<String> streams = leftovers.iterator();
-        while (streams.hasNext()) {
-            String stream = streams.next();
-            if (!held.containsKey(stream) && (takeover == null || !takeover.copies.containsKey(stream))) {
-                streams.remove(); // released, taken over or forgotten
-                continue;
-            }
+        for (String stream : leftovers) {
             String owner = Placement.owner(view, stream);
-            if (!handoverAcked.containsKey(owner)) {
-                continue; // the owner may still need this copy
+            if (owner == null || owner.equals(self) || self.equals(Placement.replica(view, stream))
+                    || !handoverAcked.containsKey(owner)) {
+                continue; // it owns or replicates the stream, or the owner may still need this copy
             }
             Long asked = releaseAskedAt.get(stream);
             if (asked == null || now - asked >= Math.min(settings.interestTtl, MAX_WAIT_FOR_NEWER_VIEW)) {
@@ -1256,7 +1215,6 @@ public final class ClusterNode<P> {
             return; // meant for an earlier process of this relay
         }
         takeover.receive(from, handover.copies());
-        leftovers = null;
         send(from, new HandoverAck(fromIncarnation));
         activateIfReady();
     }

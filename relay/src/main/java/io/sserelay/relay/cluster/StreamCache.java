@@ -28,9 +28,6 @@ final class StreamCache<P> {
 
         /** How long a subscriber with an id from a newer view than the relay's waits for it. */
         long newerViewWait();
-
-        /** A reader has begun to wait (for an answer, or a newer view): the node's ticks must resolve it in time. */
-        void readerWaits();
     }
 
     private final String stream;
@@ -96,7 +93,7 @@ final class StreamCache<P> {
     }
 
     boolean hasWaitingReaders() {
-        for (Reader<P> reader : readers) {
+        for (Reader<P> reader : readers) { // asked of every cache every tick: no stream pipeline
             if (reader.waitingForAsk >= 0) {
                 return true;
             }
@@ -246,7 +243,6 @@ final class StreamCache<P> {
                     reader.waitingForAsk = node.nextAsk();
                     reader.catchingUp = true;
                     reader.waitingSince = now;
-                    node.readerWaits();
                     askOwner();
                 }
                 return;
